@@ -1,0 +1,65 @@
+{
+  # One addon from the sources under native/. Each ISA's kernels live in a static library
+  # compiled with that ISA's flags only; the addon picks one at load (kernels/dispatch.cc),
+  # so the build runs on any x86-64 (no -march=native).
+  "target_defaults": {
+    "include_dirs": ["native", "<!(node -p \"require('node-addon-api').include_dir\")"],
+    "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fvisibility=hidden"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+    "xcode_settings": {"GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17"}
+  },
+  "targets": [
+    {
+      "target_name": "tensorfuse_kernels_scalar",
+      "type": "static_library",
+      "sources": ["native/kernels/ukernels_scalar.cc"]
+    },
+    {
+      "target_name": "tensorfuse_kernels_avx2",
+      "type": "static_library",
+      "conditions": [["target_arch=='x64'", {
+        "sources": ["native/kernels/ukernels_avx2.cc"],
+        "cflags_cc": ["-mavx2", "-mfma", "-mf16c"]
+      }]]
+    },
+    {
+      "target_name": "tensorfuse_kernels_avx512",
+      "type": "static_library",
+      "conditions": [["target_arch=='x64'", {
+        "sources": ["native/kernels/ukernels_avx512.cc"],
+        "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-mf16c"]
+      }]]
+    },
+    {
+      "target_name": "tensorfuse_kernels_neon",
+      "type": "static_library",
+      "conditions": [["target_arch=='arm64'", {
+        "sources": ["native/kernels/ukernels_neon.cc"]
+      }]]
+    },
+    {
+      "target_name": "tensorfuse",
+      "dependencies": [
+        "tensorfuse_kernels_scalar",
+        "tensorfuse_kernels_avx2",
+        "tensorfuse_kernels_avx512",
+        "tensorfuse_kernels_neon"
+      ],
+      "sources": [
+        "native/runtime/isa.cc",
+        "native/runtime/thread_pool.cc",
+        "native/runtime/allocator.cc",
+        "native/kernels/dispatch.cc",
+        "native/kernels/binary.cc",
+        "native/kernels/concat.cc",
+        "native/binding/args.cc",
+        "native/binding/async_work.cc",
+        "native/binding/elementwise_binding.cc",
+        "native/binding/concat_binding.cc",
+        "native/binding/runtime_binding.cc",
+        "native/binding/addon.cc"
+      ]
+    }
+  ]
+}

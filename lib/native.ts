@@ -1,0 +1,60 @@
+// Loads the compiled addon and describes its functions. Everything that calls into C++
+// goes through this one object; the signatures mirror native/binding/*.cc.
+import * as path from 'path';
+
+export interface NativeInfo {
+  isa: string;
+  bestIsa: string;
+  threads: number;
+}
+
+export interface AllocatorStats {
+  cachedBlocks: number;
+  cachedBytes: number;
+  reused: number;
+  allocated: number;
+}
+
+export interface NativeAddon {
+  info(): NativeInfo;
+  setThreads(n: number): void;
+  allocate(elements: number): Float32Array;
+  allocatorStats(): AllocatorStats;
+  allocatorTrim(): void;
+  binarySame(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  binary(op: number, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    out: Float32Array, async: false): void;
+  binary(op: number, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    out: Float32Array, async: true): Promise<Float32Array>;
+  concat(inputs: Float32Array[], extents: number[], outer: number, out: Float32Array, async: false): void;
+  concat(inputs: Float32Array[], extents: number[], outer: number, out: Float32Array, async: true): Promise<Float32Array>;
+}
+
+const ISA_NAMES = ['scalar', 'avx2', 'avx512', 'neon'];
+
+function checkEnvironment(): void {
+  const isa = process.env.TENSORFUSE_ISA;
+  if (isa !== undefined && isa !== '' && !ISA_NAMES.includes(isa)) {
+    throw new RangeError(`tensorfuse: TENSORFUSE_ISA=${isa} is not one of ${ISA_NAMES.join(', ')}`);
+  }
+  const threads = process.env.TENSORFUSE_THREADS;
+  if (threads !== undefined && threads !== '' && !/^[1-9][0-9]*$/.test(threads)) {
+    throw new RangeError(`tensorfuse: TENSORFUSE_THREADS=${threads} is not a positive integer`);
+  }
+}
+
+function load(): NativeAddon {
+  checkEnvironment();
+  // dist/lib/native.js -> <package root>/build/Release
+  const root = path.resolve(__dirname, '..', '..');
+  const file = path.join(root, 'build', 'Release', 'tensorfuse.node');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require(file) as NativeAddon;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`tensorfuse: cannot load the native addon at ${file} (${reason}); run \`npm install\` or \`npm run build\``);
+  }
+}
+
+export const native: NativeAddon = load();

@@ -1,0 +1,107 @@
+// add / mul with NumPy broadcasting.
+import { native } from '../native';
+import { Tensor } from '../tensor';
+import { formatShape, rangeError } from '../errors';
+import { checkTensor, outputFor, overlaps, sameMemory, sameShape } from './checks';
+
+export interface OutOptions {
+  out?: Tensor;
+}
+
+const enum BinaryOp {
+  Add = 0,
+  Mul = 1,
+}
+
+/**
+ * Same-shape ops up to this many elements run as a JS loop: a native call's fixed cost
+ * (≈100 ns) is several times the arithmetic. Exposed through runtime.setInlineLimit so
+ * tests can force every size through the native kernels.
+ */
+let inlineLimit = 32;
+
+export function setInlineLimit(elements: number): void {
+  inlineLimit = elements;
+}
+
+export function getInlineLimit(): number {
+  return inlineLimit;
+}
+
+export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    const da = i < rank - a.length ? 1 : a[i - (rank - a.length)];
+    const db = i < rank - b.length ? 1 : b[i - (rank - b.length)];
+    if (da !== db && da !== 1 && db !== 1) {
+      throw rangeError(op, `shapes ${formatShape(a)} and ${formatShape(b)} are not broadcastable (dim ${i}: ${da} vs ${db})`);
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+interface BinaryCall {
+  a: Tensor;
+  b: Tensor;
+  out: Tensor;
+  same: boolean;
+}
+
+function prepare(op: string, a: unknown, b: unknown, options: OutOptions | undefined): BinaryCall {
+  const ta = checkTensor(op, 'a', a);
+  const tb = checkTensor(op, 'b', b);
+  const same = sameShape(ta.shape, tb.shape);
+  const shape = same ? ta.shape : broadcastShapes(op, ta.shape, tb.shape);
+  const out = outputFor(op, options, shape);
+  for (const [name, t] of [['a', ta], ['b', tb]] as const) {
+    if (overlaps(out.data, t.data) && !sameMemory(out.data, t.data)) {
+      throw rangeError(op, `out overlaps ${name} ${formatShape(t.shape)} without being the same memory`);
+    }
+  }
+  return { a: ta, b: tb, out, same };
+}
+
+function runSync(op: string, code: BinaryOp, a: unknown, b: unknown, options?: OutOptions): Tensor {
+  const call = prepare(op, a, b, options);
+  const x = call.a.data, y = call.b.data, z = call.out.data;
+  if (call.same) {
+    const n = z.length;
+    if (n <= inlineLimit) {
+      if (code === BinaryOp.Add) for (let i = 0; i < n; i++) z[i] = x[i] + y[i];
+      else for (let i = 0; i < n; i++) z[i] = x[i] * y[i];
+    } else {
+      native.binarySame(code, x, y, z);
+    }
+  } else {
+    native.binary(code, x, call.a.shape, y, call.b.shape, z, false);
+  }
+  return call.out;
+}
+
+async function runAsync(op: string, code: BinaryOp, a: unknown, b: unknown, options?: OutOptions): Promise<Tensor> {
+  const call = prepare(op, a, b, options);
+  await native.binary(code, call.a.data, call.a.shape, call.b.data, call.b.shape, call.out.data, true);
+  return call.out;
+}
+
+/** a + b with NumPy broadcasting. `out` may be a or b itself (in place). */
+export function add(a: Tensor, b: Tensor, options?: OutOptions): Tensor {
+  return runSync('add', BinaryOp.Add, a, b, options);
+}
+
+/** a * b with NumPy broadcasting. `out` may be a or b itself (in place). */
+export function mul(a: Tensor, b: Tensor, options?: OutOptions): Tensor {
+  return runSync('mul', BinaryOp.Mul, a, b, options);
+}
+
+/** add() on the libuv thread pool; the inputs stay referenced until it settles. */
+export function addAsync(a: Tensor, b: Tensor, options?: OutOptions): Promise<Tensor> {
+  return runAsync('addAsync', BinaryOp.Add, a, b, options);
+}
+
+/** mul() on the libuv thread pool; the inputs stay referenced until it settles. */
+export function mulAsync(a: Tensor, b: Tensor, options?: OutOptions): Promise<Tensor> {
+  return runAsync('mulAsync', BinaryOp.Mul, a, b, options);
+}

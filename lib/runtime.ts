@@ -1,0 +1,45 @@
+// Facts about the loaded kernels and the thread pool.
+import { native } from './native';
+import { checkInteger, rangeError } from './errors';
+import { getInlineLimit, setInlineLimit } from './ops/elementwise';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { version } = require('../../package.json') as { version: string };
+
+export interface RuntimeInfo {
+  /** The ISA whose kernels run: the best one supported, capped by TENSORFUSE_ISA. */
+  isa: string;
+  /** The best ISA this CPU supports. */
+  bestIsa: string;
+  threads: number;
+  version: string;
+}
+
+export const runtime = {
+  info(): RuntimeInfo {
+    const i = native.info();
+    return { isa: i.isa, bestIsa: i.bestIsa, threads: i.threads, version };
+  },
+  /** Sets the internal pool size (1 = single-threaded). Safe while async work runs. */
+  setThreads(n: number): void {
+    checkInteger('runtime.setThreads', 'n', n);
+    if (n < 1 || n > 256) throw rangeError('runtime.setThreads', `n must be in [1, 256], got ${n}`);
+    native.setThreads(n);
+  },
+  /**
+   * Same-shape element-wise ops with at most this many elements run as a JS loop, where
+   * a native call would cost more than the work. 0 sends every size to the kernels.
+   */
+  setInlineLimit(elements: number): void {
+    checkInteger('runtime.setInlineLimit', 'elements', elements);
+    if (elements < 0) throw rangeError('runtime.setInlineLimit', `elements must be >= 0, got ${elements}`);
+    setInlineLimit(elements);
+  },
+  inlineLimit(): number {
+    return getInlineLimit();
+  },
+  /** Native output-buffer cache: blocks kept for reuse and how often it served one. */
+  allocatorStats() {
+    return native.allocatorStats();
+  },
+};

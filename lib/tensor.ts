@@ -1,0 +1,89 @@
+// Tensor: a shape over a caller's Float32Array.
+//
+// Aliasing rule: a Tensor never copies. `Tensor.from(data, shape)` and `t.reshape()` share
+// the same memory, so writing through one is visible through the other, and an op's
+// `out` may be any tensor the caller owns (reuse it across calls to avoid allocation).
+import { allocateFloat32 } from './memory';
+import { checkShape, describeValue, expectFloat32Array, formatShape, rangeError, typeError } from './errors';
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export class Tensor {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+  readonly size: number;
+
+  private constructor(data: Float32Array, shape: readonly number[]) {
+    this.data = data;
+    this.shape = shape;
+    this.size = data.length;
+  }
+
+  /** Wraps `data` (no copy). `data.length` must equal the product of `shape`. */
+  static from(data: Float32Array, shape: readonly number[]): Tensor {
+    expectFloat32Array('Tensor.from', 'data', data);
+    const s = checkShape('Tensor.from', 'shape', shape);
+    const n = sizeOf(s);
+    if (data.length !== n) {
+      throw rangeError('Tensor.from', `data has ${data.length} elements but shape ${formatShape(s)} needs ${n}`);
+    }
+    return new Tensor(data, s);
+  }
+
+  /** A new tensor filled with zeros. */
+  static zeros(shape: readonly number[]): Tensor {
+    const t = Tensor.empty(shape);
+    t.data.fill(0);
+    return t;
+  }
+
+  /**
+   * A new tensor with unspecified contents (memory may be recycled from an earlier
+   * tensorfuse output). Large ones come from tensorfuse's aligned, huge-page allocator.
+   */
+  static empty(shape: readonly number[]): Tensor {
+    const s = checkShape('Tensor.empty', 'shape', shape);
+    return new Tensor(allocateFloat32(sizeOf(s)), s);
+  }
+
+  /** @internal Wraps memory whose length the caller has already checked. */
+  static fromUnchecked(data: Float32Array, shape: readonly number[]): Tensor {
+    return new Tensor(data, shape);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** A view with a new shape over the same memory; one dim may be -1 (inferred). */
+  reshape(shape: readonly number[]): Tensor {
+    if (!Array.isArray(shape)) throw typeError('reshape', `shape must be an array, got ${describeValue(shape)}`);
+    const inferred = shape.indexOf(-1);
+    let resolved = shape;
+    if (inferred >= 0) {
+      const rest = shape.filter((_, i) => i !== inferred);
+      const known = sizeOf(checkShape('reshape', 'shape', rest));
+      if (known === 0 || this.size % known !== 0) {
+        throw rangeError('reshape', `cannot reshape ${formatShape(this.shape)} into ${formatShape(shape)}`);
+      }
+      resolved = shape.map((d, i) => (i === inferred ? this.size / known : d));
+    }
+    const s = checkShape('reshape', 'shape', resolved);
+    if (sizeOf(s) !== this.size) {
+      throw rangeError('reshape', `cannot reshape ${formatShape(this.shape)} (${this.size} elements) into ${formatShape(s)}`);
+    }
+    return new Tensor(this.data, s);
+  }
+
+  toString(): string {
+    return `Tensor${formatShape(this.shape)}`;
+  }
+}
+
+export function isTensor(x: unknown): x is Tensor {
+  return x instanceof Tensor;
+}

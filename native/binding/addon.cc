@@ -1,0 +1,19 @@
+// The addon's entry point: one registration call per op family.
+#include <napi.h>
+
+#include "binding/concat_binding.h"
+#include "binding/elementwise_binding.h"
+#include "binding/runtime_binding.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tf::binding::register_runtime(env, exports);
+  tf::binding::register_elementwise(env, exports);
+  tf::binding::register_concat(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tensorfuse, Init)

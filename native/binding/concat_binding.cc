@@ -1,0 +1,62 @@
+// concat: checks that every piece fits its buffer, then hands off to kernels/concat.cc.
+#include "binding/concat_binding.h"
+
+#include "binding/args.h"
+#include "binding/async_work.h"
+#include "kernels/concat.h"
+
+namespace tf::binding {
+
+namespace {
+
+// concat(inputs: Float32Array[], extents: number[], outer, out, async) -> undefined | Promise<out>
+Napi::Value Concat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray()) throw_type_error(env, "inputs must be an array of Float32Array");
+  auto list = info[0].As<Napi::Array>();
+  const Shape extents = shape_arg(info, 1, "extents");
+  const int64_t outer = int_arg(info, 2, "outer");
+  const F32Arg out = f32_arg(info, 3, "out");
+  const bool async = info[4].ToBoolean();
+  if (list.Length() == 0 || list.Length() != extents.size()) {
+    throw_range_error(env, "inputs and extents must be non-empty and of equal length");
+  }
+  if (outer < 0) throw_range_error(env, "outer must be >= 0");
+  std::vector<const float*> ptrs(list.Length());
+  std::vector<Napi::Value> keep_alive{info[3]};
+  int64_t row = 0;
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    const Napi::Value v = list.Get(i);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throw_type_error(env, "inputs[" + std::to_string(i) + "] must be a Float32Array");
+    }
+    auto arr = v.As<Napi::Float32Array>();
+    const F32Arg in{arr.Data(), arr.ElementLength()};
+    if (static_cast<int64_t>(in.length) != outer * extents[i]) {
+      throw_range_error(env, "inputs[" + std::to_string(i) + "] has " + std::to_string(in.length) +
+                                 " elements, expected " + std::to_string(outer * extents[i]));
+    }
+    if (overlaps(out, in)) throw_range_error(env, "out overlaps inputs[" + std::to_string(i) + "]");
+    ptrs[i] = in.data;
+    row += extents[i];
+    keep_alive.push_back(v);
+  }
+  if (static_cast<int64_t>(out.length) != outer * row) {
+    throw_range_error(env, "out has " + std::to_string(out.length) + " elements, expected " +
+                               std::to_string(outer * row));
+  }
+  auto work = [=] { concat(ptrs, extents, outer, out.data); };
+  if (!async) {
+    work();
+    return env.Undefined();
+  }
+  return queue_async(env, work, info[3], keep_alive);
+}
+
+}  // namespace
+
+void register_concat(Napi::Env env, Napi::Object exports) {
+  exports.Set("concat", Napi::Function::New(env, Concat, "concat"));
+}
+
+}  // namespace tf::binding

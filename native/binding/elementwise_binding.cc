@@ -1,0 +1,82 @@
+// add / mul: argument checks and marshalling only; the math is in kernels/binary.cc.
+#include "binding/elementwise_binding.h"
+
+#include "binding/args.h"
+#include "binding/async_work.h"
+#include "kernels/binary.h"
+#include "kernels/ukernels.h"
+
+namespace tf::binding {
+
+namespace {
+
+BinaryOp op_arg(const Napi::CallbackInfo& info, size_t i) {
+  const int64_t op = int_arg(info, i, "op");
+  if (op != 0 && op != 1) throw_range_error(info.Env(), "unknown binary op");
+  return op == 0 ? BinaryOp::kAdd : BinaryOp::kMul;
+}
+
+// An output may be the very same memory as a full-shape input, never a partial overlap.
+void check_out_alias(Napi::Env env, const F32Arg& out, const F32Arg& in, const char* what) {
+  if (overlaps(out, in) && !same_memory(out, in)) {
+    throw_range_error(env, std::string("out overlaps ") + what + " without being the same memory");
+  }
+}
+
+// binarySame(op, a, b, out): equal-length contiguous operands, the hot path for tiny ops.
+Napi::Value BinarySame(const Napi::CallbackInfo& info) {
+  const BinaryOp op = op_arg(info, 0);
+  const F32Arg a = f32_arg(info, 1, "a");
+  const F32Arg b = f32_arg(info, 2, "b");
+  const F32Arg out = f32_arg(info, 3, "out");
+  if (a.length != b.length || a.length != out.length) {
+    throw_range_error(info.Env(), "a, b and out must have the same length");
+  }
+  check_out_alias(info.Env(), out, a, "a");
+  check_out_alias(info.Env(), out, b, "b");
+  const UkernelTable& uk = ukernels();
+  if (a.length < (size_t{1} << 18)) {
+    (op == BinaryOp::kAdd ? uk.add_vv : uk.mul_vv)(a.data, b.data, out.data, a.length);
+  } else {
+    const Shape shape{static_cast<int64_t>(a.length)};
+    binary(op, a.data, shape, b.data, shape, out.data, shape);
+  }
+  return info.Env().Undefined();
+}
+
+// binary(op, a, aShape, b, bShape, out, async) -> undefined | Promise<out>
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const BinaryOp op = op_arg(info, 0);
+  const F32Arg a = f32_arg(info, 1, "a");
+  Shape a_shape = shape_arg(info, 2, "a shape");
+  const F32Arg b = f32_arg(info, 3, "b");
+  Shape b_shape = shape_arg(info, 4, "b shape");
+  const F32Arg out = f32_arg(info, 5, "out");
+  const bool async = info[6].ToBoolean();
+  expect_length(env, a, a_shape, "a");
+  expect_length(env, b, b_shape, "b");
+  Shape y_shape;
+  if (!broadcast_shape(a_shape, b_shape, &y_shape)) {
+    throw_range_error(env, "shapes " + shape_string(a_shape) + " and " + shape_string(b_shape) +
+                               " are not broadcastable");
+  }
+  expect_length(env, out, y_shape, "out");
+  check_out_alias(env, out, a, "a");
+  check_out_alias(env, out, b, "b");
+  auto work = [=] { binary(op, a.data, a_shape, b.data, b_shape, out.data, y_shape); };
+  if (!async) {
+    work();
+    return env.Undefined();
+  }
+  return queue_async(env, work, info[5], {info[1], info[3], info[5]});
+}
+
+}  // namespace
+
+void register_elementwise(Napi::Env env, Napi::Object exports) {
+  exports.Set("binarySame", Napi::Function::New(env, BinarySame, "binarySame"));
+  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
+}
+
+}  // namespace tf::binding

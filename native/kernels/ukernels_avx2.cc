@@ -1,0 +1,24 @@
+// The avx2 micro-kernel table. Built with this ISA's compile flags only (see binding.gyp).
+#if defined(__x86_64__) || defined(_M_X64)
+#include "kernels/elementwise_ukernels.h"
+#include "kernels/simd/vec_avx2.h"
+#include "kernels/ukernels.h"
+
+namespace tf {
+
+namespace {
+UkernelTable make_table() {
+  UkernelTable t{};
+  t.isa = Isa::kAvx2;
+  ukernel::fill_elementwise<avx2::Vec>(t);
+  return t;
+}
+}  // namespace
+
+const UkernelTable& ukernels_avx2() {
+  static const UkernelTable table = make_table();
+  return table;
+}
+
+}  // namespace tf
+#endif

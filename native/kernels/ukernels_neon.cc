@@ -1,0 +1,24 @@
+// The neon micro-kernel table. Built with this ISA's compile flags only (see binding.gyp).
+#if defined(__aarch64__)
+#include "kernels/elementwise_ukernels.h"
+#include "kernels/simd/vec_neon.h"
+#include "kernels/ukernels.h"
+
+namespace tf {
+
+namespace {
+UkernelTable make_table() {
+  UkernelTable t{};
+  t.isa = Isa::kNeon;
+  ukernel::fill_elementwise<neon::Vec>(t);
+  return t;
+}
+}  // namespace
+
+const UkernelTable& ukernels_neon() {
+  static const UkernelTable table = make_table();
+  return table;
+}
+
+}  // namespace tf
+#endif

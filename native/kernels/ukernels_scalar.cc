@@ -1,0 +1,24 @@
+// The scalar micro-kernel table. Built with this ISA's compile flags only (see binding.gyp).
+
+#include "kernels/elementwise_ukernels.h"
+#include "kernels/simd/vec_scalar.h"
+#include "kernels/ukernels.h"
+
+namespace tf {
+
+namespace {
+UkernelTable make_table() {
+  UkernelTable t{};
+  t.isa = Isa::kScalar;
+  ukernel::fill_elementwise<scalar::Vec>(t);
+  return t;
+}
+}  // namespace
+
+const UkernelTable& ukernels_scalar() {
+  static const UkernelTable table = make_table();
+  return table;
+}
+
+}  // namespace tf
+

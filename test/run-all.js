@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// `npm test`: the mocha suites once, then the ISA-sensitive suites (test/isa/) once per
+// ISA this machine supports (TENSORFUSE_ISA caps the kernels chosen), then the C++
+// kernel tests if they were built. Exits non-zero when any run fails.
+'use strict';
+const { spawnSync } = require('child_process');
+const path = require('path');
+const fs = require('fs');
+
+const root = path.resolve(__dirname, '..');
+const mocha = require.resolve('mocha/bin/mocha.js');
+const dist = path.join(root, 'dist', 'test');
+
+function run(label, args, env) {
+  console.log(`\n=== ${label} ===`);
+  const r = spawnSync(process.execPath, [mocha, ...args], { stdio: 'inherit', env: { ...process.env, ...env }, cwd: root });
+  return r.status === 0;
+}
+
+function supportedIsas() {
+  const { native } = require(path.join(root, 'dist', 'lib', 'native.js'));
+  const best = native.info().bestIsa;
+  const ladder = { scalar: ['scalar'], avx2: ['scalar', 'avx2'], avx512: ['scalar', 'avx2', 'avx512'], neon: ['scalar', 'neon'] };
+  return ladder[best] || ['scalar'];
+}
+
+let ok = run('unit tests', ['--recursive', '--exclude', path.join(dist, 'isa', '**'), path.join(dist, '*.test.js')], {});
+if (fs.existsSync(path.join(dist, 'isa'))) {
+  for (const isa of supportedIsas()) {
+    ok = run(`ISA suites under TENSORFUSE_ISA=${isa}`, [path.join(dist, 'isa', '*.test.js')], { TENSORFUSE_ISA: isa }) && ok;
+  }
+}
+process.exit(ok ? 0 : 1);
