@@ -6,6 +6,22 @@
 import { allocateFloat32 } from './memory';
 import { checkShape, describeValue, expectFloat32Array, formatShape, rangeError, typeError } from './errors';
 
+/**
+ * Shapes are interned: tensors of equal shape share one frozen array, so the hot paths of
+ * tiny ops compare shapes by identity. Bounded so a stream of distinct shapes cannot grow
+ * it without limit (past the bound, shapes are simply not shared).
+ */
+const SHAPE_INTERN_LIMIT = 4096;
+const internedShapes = new Map<string, readonly number[]>();
+
+function intern(shape: readonly number[]): readonly number[] {
+  const key = shape.join(',');
+  const hit = internedShapes.get(key);
+  if (hit !== undefined) return hit;
+  if (internedShapes.size < SHAPE_INTERN_LIMIT) internedShapes.set(key, shape);
+  return shape;
+}
+
 function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -16,11 +32,14 @@ export class Tensor {
   readonly data: Float32Array;
   readonly shape: readonly number[];
   readonly size: number;
+  /** data.buffer, read once: the getter costs as much as a tiny op's arithmetic. */
+  readonly buffer: ArrayBufferLike;
 
   private constructor(data: Float32Array, shape: readonly number[]) {
     this.data = data;
-    this.shape = shape;
+    this.shape = intern(shape);
     this.size = data.length;
+    this.buffer = data.buffer;
   }
 
   /** Wraps `data` (no copy). `data.length` must equal the product of `shape`. */

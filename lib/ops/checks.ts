@@ -12,19 +12,22 @@ export function checkTensor(op: string, name: string, value: unknown): Tensor {
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;  // tensor shapes are interned
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-/** True when two arrays share any byte of memory. */
-export function overlaps(a: Float32Array, b: Float32Array): boolean {
-  if (a.buffer !== b.buffer || a.length === 0 || b.length === 0) return false;
-  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+/** True when two tensors share any byte of memory. */
+export function overlaps(a: Tensor, b: Tensor): boolean {
+  if (a.buffer !== b.buffer || a.size === 0 || b.size === 0) return false;
+  const x = a.data, y = b.data;
+  return x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
 }
 
-export function sameMemory(a: Float32Array, b: Float32Array): boolean {
-  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.length === b.length;
+/** True when two tensors cover exactly the same memory. */
+export function sameMemory(a: Tensor, b: Tensor): boolean {
+  return a.buffer === b.buffer && a.data.byteOffset === b.data.byteOffset && a.size === b.size;
 }
 
 /** Returns `options.out` checked against the expected output shape, or a new tensor. */

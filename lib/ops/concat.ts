@@ -34,7 +34,7 @@ function prepare(op: string, inputs: unknown, axis: unknown, options: OutOptions
   shape[ax] = axisTotal;
   const out = outputFor(op, options, shape);
   tensors.forEach((t, i) => {
-    if (overlaps(out.data, t.data)) throw rangeError(op, `out overlaps inputs[${i}] ${formatShape(t.shape)}`);
+    if (overlaps(out, t)) throw rangeError(op, `out overlaps inputs[${i}] ${formatShape(t.shape)}`);
   });
   let outer = 1;
   for (let k = 0; k < ax; k++) outer *= first[k];

@@ -15,10 +15,11 @@ const enum BinaryOp {
 
 /**
  * Same-shape ops up to this many elements run as a JS loop: a native call's fixed cost
- * (≈100 ns) is several times the arithmetic. Exposed through runtime.setInlineLimit so
- * tests can force every size through the native kernels.
+ * (≈250 ns here, mostly napi_get_typedarray_info) exceeds a JS loop over this many floats.
+ * Results are bit-identical: one float32 add or mul rounds the same through a double.
+ * runtime.setInlineLimit(0) sends every size to the native kernels (tests do).
  */
-let inlineLimit = 32;
+let inlineLimit = 256;
 
 export function setInlineLimit(elements: number): void {
   inlineLimit = elements;
@@ -56,7 +57,7 @@ function prepare(op: string, a: unknown, b: unknown, options: OutOptions | undef
   const shape = same ? ta.shape : broadcastShapes(op, ta.shape, tb.shape);
   const out = outputFor(op, options, shape);
   for (const [name, t] of [['a', ta], ['b', tb]] as const) {
-    if (overlaps(out.data, t.data) && !sameMemory(out.data, t.data)) {
+    if (overlaps(out, t) && !sameMemory(out, t)) {
       throw rangeError(op, `out overlaps ${name} ${formatShape(t.shape)} without being the same memory`);
     }
   }
@@ -86,14 +87,39 @@ async function runAsync(op: string, code: BinaryOp, a: unknown, b: unknown, opti
   return call.out;
 }
 
+/**
+ * The tiny-op fast path: same shapes, a given `out`, at most `inlineLimit` elements, no
+ * shared buffers. Returns `out`, or undefined to take the checked path.
+ * Every condition the checked path would verify holds here, so results are identical.
+ */
+function inlineTarget(a: unknown, b: unknown, options: OutOptions | undefined): Tensor | undefined {
+  const out = options !== undefined && options !== null ? options.out : undefined;
+  if (!(out instanceof Tensor) || !(a instanceof Tensor) || !(b instanceof Tensor)) return undefined;
+  // Interned shapes: identity means equal shapes (and so equal sizes).
+  if (a.shape !== out.shape || b.shape !== out.shape || out.size > inlineLimit) return undefined;
+  if (out.buffer === a.buffer || out.buffer === b.buffer) return undefined;
+  const n = out.size;
+  // A detached or shrunk buffer fails here and gets its error from the checked path.
+  if (out.data.length !== n || a.data.length !== n || b.data.length !== n) return undefined;
+  return out;
+}
+
 /** a + b with NumPy broadcasting. `out` may be a or b itself (in place). */
 export function add(a: Tensor, b: Tensor, options?: OutOptions): Tensor {
-  return runSync('add', BinaryOp.Add, a, b, options);
+  const out = inlineTarget(a, b, options);
+  if (out === undefined) return runSync('add', BinaryOp.Add, a, b, options);
+  const x = a.data, y = b.data, z = out.data;
+  for (let i = 0; i < z.length; i++) z[i] = x[i] + y[i];
+  return out;
 }
 
 /** a * b with NumPy broadcasting. `out` may be a or b itself (in place). */
 export function mul(a: Tensor, b: Tensor, options?: OutOptions): Tensor {
-  return runSync('mul', BinaryOp.Mul, a, b, options);
+  const out = inlineTarget(a, b, options);
+  if (out === undefined) return runSync('mul', BinaryOp.Mul, a, b, options);
+  const x = a.data, y = b.data, z = out.data;
+  for (let i = 0; i < z.length; i++) z[i] = x[i] * y[i];
+  return out;
 }
 
 /** add() on the libuv thread pool; the inputs stay referenced until it settles. */

@@ -12,13 +12,19 @@ void throw_range_error(Napi::Env env, const std::string& message) {
   throw Napi::RangeError::New(env, "tensorfuse: " + message);
 }
 
+F32Arg f32_value(Napi::Env env, napi_value value, const std::string& what) {
+  // One napi call answers "is it a Float32Array" and fetches pointer and length: this
+  // runs for every array of every op, tiny ones included.
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  const napi_status status = napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr);
+  if (status != napi_ok || type != napi_float32_array) throw_type_error(env, what + " must be a Float32Array");
+  return {static_cast<float*>(data), length};
+}
+
 F32Arg f32_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  const Napi::Value v = info[i];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    throw_type_error(info.Env(), std::string(what) + " must be a Float32Array");
-  }
-  auto arr = v.As<Napi::Float32Array>();
-  return {arr.Data(), arr.ElementLength()};
+  return f32_value(info.Env(), info[i], what);
 }
 
 Shape shape_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {

@@ -17,6 +17,8 @@ struct F32Arg {
   size_t length;  // elements
 };
 
+// value must be a Float32Array; `what` names it in the error.
+F32Arg f32_value(Napi::Env env, napi_value value, const std::string& what);
 // info[i] must be a Float32Array; `what` names it in the error.
 F32Arg f32_arg(const Napi::CallbackInfo& info, size_t i, const char* what);
 

@@ -27,11 +27,7 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
   int64_t row = 0;
   for (uint32_t i = 0; i < list.Length(); ++i) {
     const Napi::Value v = list.Get(i);
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      throw_type_error(env, "inputs[" + std::to_string(i) + "] must be a Float32Array");
-    }
-    auto arr = v.As<Napi::Float32Array>();
-    const F32Arg in{arr.Data(), arr.ElementLength()};
+    const F32Arg in = f32_value(env, v, "inputs[" + std::to_string(i) + "]");
     if (static_cast<int64_t>(in.length) != outer * extents[i]) {
       throw_range_error(env, "inputs[" + std::to_string(i) + "] has " + std::to_string(in.length) +
                                  " elements, expected " + std::to_string(outer * extents[i]));
