@@ -55,7 +55,8 @@ export class Tensor {
 
   /** A new tensor filled with zeros. */
   static zeros(shape: readonly number[]): Tensor {
-    const t = Tensor.empty(shape);
+    const s = checkShape('Tensor.zeros', 'shape', shape);
+    const t = new Tensor(allocateFloat32(sizeOf(s)), s);
     t.data.fill(0);
     return t;
   }
@@ -82,9 +83,13 @@ export class Tensor {
   reshape(shape: readonly number[]): Tensor {
     if (!Array.isArray(shape)) throw typeError('reshape', `shape must be an array, got ${describeValue(shape)}`);
     const inferred = shape.indexOf(-1);
+    if (inferred >= 0 && shape.indexOf(-1, inferred + 1) >= 0) {
+      throw rangeError('reshape', `shape ${formatShape(shape)} may hold only one -1 (the inferred dim)`);
+    }
     let resolved = shape;
     if (inferred >= 0) {
-      const rest = shape.filter((_, i) => i !== inferred);
+      // The -1 counts as 1, so a bad dim is reported at its own index.
+      const rest = shape.map((d, i) => (i === inferred ? 1 : d));
       const known = sizeOf(checkShape('reshape', 'shape', rest));
       if (known === 0 || this.size % known !== 0) {
         throw rangeError('reshape', `cannot reshape ${formatShape(this.shape)} into ${formatShape(shape)}`);
