@@ -1,6 +1,9 @@
 // concat: checks that every piece fits its buffer, then hands off to kernels/concat.cc.
 #include "binding/concat_binding.h"
 
+#include <cstdint>
+#include <string>
+
 #include "binding/args.h"
 #include "binding/async_work.h"
 #include "kernels/concat.h"
@@ -8,6 +11,13 @@
 namespace tf::binding {
 
 namespace {
+
+// a * b for non-negative sizes from JS, or a RangeError when it does not fit in int64: a
+// product that wrapped around could match a small buffer and send the kernel out of bounds.
+int64_t checked_mul(Napi::Env env, int64_t a, int64_t b, const char* what) {
+  if (b != 0 && a > INT64_MAX / b) throw_range_error(env, std::string(what) + " is too large");
+  return a * b;
+}
 
 // concat(inputs: Float32Array[], extents: number[], outer, out, async) -> undefined | Promise<out>
 Napi::Value Concat(const Napi::CallbackInfo& info) {
@@ -28,18 +38,21 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < list.Length(); ++i) {
     const Napi::Value v = list.Get(i);
     const F32Arg in = f32_value(env, v, "inputs[" + std::to_string(i) + "]");
-    if (static_cast<int64_t>(in.length) != outer * extents[i]) {
+    const int64_t expected = checked_mul(env, outer, extents[i], "outer * extent");
+    if (static_cast<int64_t>(in.length) != expected) {
       throw_range_error(env, "inputs[" + std::to_string(i) + "] has " + std::to_string(in.length) +
-                                 " elements, expected " + std::to_string(outer * extents[i]));
+                                 " elements, expected " + std::to_string(expected));
     }
     if (overlaps(out, in)) throw_range_error(env, "out overlaps inputs[" + std::to_string(i) + "]");
     ptrs[i] = in.data;
+    if (extents[i] > INT64_MAX - row) throw_range_error(env, "the sum of extents is too large");
     row += extents[i];
     keep_alive.push_back(v);
   }
-  if (static_cast<int64_t>(out.length) != outer * row) {
+  const int64_t out_expected = checked_mul(env, outer, row, "outer * row");
+  if (static_cast<int64_t>(out.length) != out_expected) {
     throw_range_error(env, "out has " + std::to_string(out.length) + " elements, expected " +
-                               std::to_string(outer * row));
+                               std::to_string(out_expected));
   }
   auto work = [=] { concat(ptrs, extents, outer, out.data); };
   if (!async) {
