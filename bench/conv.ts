@@ -1,0 +1,262 @@
+// Convolution suite (issue 3 item 4): CONV3, CONV1, CONV3S2, DW3 with tensorfuse (prepacked
+// `new Conv2d(w, opts).run(x, { out })`) against onnxruntime-node, at 1 and 2 threads, in
+// one run; GFLOP/s, the tf/ort ratio, and each conv's fraction of the FMA peak measured in
+// the same run by bench/fma-peak.cc (compiled on the fly with g++).
+// Optional: @tensorflow/tfjs-backend-wasm, when it is installed (skipped cleanly if not).
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '../lib/index';
+import { Tensor } from '../lib/tensor';
+import { runtime } from '../lib/runtime';
+import { BenchOptions, Row, SuiteResult, Timing, convFlops, makeRow, measure, measureAsync, newSuiteResult, randomFill, withThreads } from './harness';
+import { CONV_WORKLOADS, ConvModelShape, ConvParams, compareArrays, convModel, convOutputShape, convWeightShape, ortModel, randomConvParams } from './onnx-model';
+
+export const CONV_THREADS = [1, 2];
+
+// ---- FMA peak ----
+
+export interface FmaPeak {
+  isa: string;
+  /** GFLOP/s by thread count */
+  gflops: Record<number, number>;
+}
+
+const FMA_SOURCE = path.resolve(__dirname, '..', '..', 'bench', 'fma-peak.cc');
+
+/** Compiles bench/fma-peak.cc into a temp dir and runs it; null when g++ or the ISA is missing. */
+export function measureFmaPeak(threads: readonly number[] = [1, 2], seconds = 0.2): FmaPeak | { error: string } {
+  if (os.arch() !== 'x64') return { error: `not x86-64 (${os.arch()})` };
+  if (!fs.existsSync(FMA_SOURCE)) return { error: `${FMA_SOURCE} not found` };
+  const best = runtime.info().bestIsa;
+  const flagSets = best === 'avx512' ? [['-mavx512f', '-mfma'], ['-mavx2', '-mfma']] : best === 'avx2' ? [['-mavx2', '-mfma']] : [];
+  if (flagSets.length === 0) return { error: `no AVX2/AVX-512 (best ISA ${best})` };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tensorfuse-fma-'));
+  try {
+    const exe = path.join(dir, 'fma-peak');
+    let compileError = '';
+    for (const flags of flagSets) {
+      try {
+        execFileSync('g++', ['-O2', ...flags, '-pthread', FMA_SOURCE, '-o', exe], { stdio: 'pipe' });
+        compileError = '';
+        break;
+      } catch (err) {
+        compileError = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      }
+    }
+    if (compileError) return { error: `g++ failed: ${compileError}` };
+    const peak: FmaPeak = { isa: '', gflops: {} };
+    for (const t of threads) {
+      const out = execFileSync(exe, [String(t), String(seconds), '3'], { encoding: 'utf8' });
+      const r = JSON.parse(out.trim()) as { isa: string; gflops: number };
+      peak.isa = r.isa;
+      peak.gflops[t] = r.gflops;
+    }
+    return peak;
+  } catch (err) {
+    return { error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- tensorfuse Conv2d, bound late: it is written alongside this bench ----
+
+interface Conv2dLike {
+  run(x: Tensor, options?: { out?: Tensor }): Tensor;
+}
+type Conv2dCtor = new (weight: Tensor, options: Record<string, unknown>) => Conv2dLike;
+
+/** The exported Conv2d class, or undefined while lib/index.ts does not export one. */
+export function tensorfuseConv2d(): Conv2dCtor | undefined {
+  const c = (tf as unknown as Record<string, unknown>).Conv2d;
+  return typeof c === 'function' ? (c as Conv2dCtor) : undefined;
+}
+
+export function makeTensorfuseConv(Ctor: Conv2dCtor, p: ConvParams): Conv2dLike {
+  const s = p.shape;
+  return new Ctor(Tensor.from(p.weight, convWeightShape(s)), {
+    bias: Tensor.from(p.bias, [s.cout]),
+    strides: s.strides,
+    pads: s.pads,
+    dilations: s.dilations ?? [1, 1],
+    groups: s.groups,
+  });
+}
+
+// ---- optional: tfjs wasm backend ----
+
+interface TfjsLike {
+  tensor4d(data: Float32Array, shape: [number, number, number, number]): unknown;
+  tensor1d(data: Float32Array): unknown;
+  conv2d(x: unknown, filter: unknown, strides: [number, number], pad: unknown): unknown;
+  depthwiseConv2d(x: unknown, filter: unknown, strides: [number, number], pad: unknown): unknown;
+  add(a: unknown, b: unknown): unknown;
+  transpose(x: unknown, perm: number[]): unknown;
+  tidy<T>(fn: () => T): T;
+  dispose(x: unknown): void;
+  setBackend(name: string): Promise<boolean>;
+  ready(): Promise<void>;
+  getBackend(): string;
+}
+
+/** tfjs-core with the wasm backend, or a reason why not. */
+async function loadTfjsWasm(threads: number): Promise<TfjsLike | string> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const core = require('@tensorflow/tfjs-core') as TfjsLike;
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const wasm = require('@tensorflow/tfjs-backend-wasm') as { setThreadsCount?: (n: number) => void };
+    wasm.setThreadsCount?.(threads);
+    if (!(await core.setBackend('wasm'))) return 'setBackend("wasm") failed';
+    await core.ready();
+    return core;
+  } catch (err) {
+    const m = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return m.includes('Cannot find module') ? 'not installed' : m;
+  }
+}
+
+/** NHWC input and HWIO filter for tfjs; returns a call that runs the conv + bias and frees it. */
+function tfjsConv(t: TfjsLike, p: ConvParams, x: Float32Array): (() => void) | string {
+  const s = p.shape;
+  if (s.pads[0] !== s.pads[2] || s.pads[1] !== s.pads[3]) return 'asymmetric pads';
+  const depthwise = s.groups === s.cin && s.groups === s.cout;
+  if (s.groups !== 1 && !depthwise) return 'grouped conv';
+  const xt = t.transpose(t.tensor4d(x, [s.n, s.cin, s.h, s.w]), [0, 2, 3, 1]);
+  const wOIHW = t.tensor4d(p.weight, convWeightShape(s) as [number, number, number, number]);
+  // OIHW → HWIO (conv) or HW(C)(1) (depthwise: O = C, I = 1)
+  const filter = t.transpose(wOIHW, depthwise ? [2, 3, 0, 1] : [2, 3, 1, 0]);
+  const bias = t.tensor1d(p.bias);
+  const pad = [[0, 0], [s.pads[0], s.pads[2]], [s.pads[1], s.pads[3]], [0, 0]];
+  return () => {
+    const y = t.tidy(() => {
+      const c = depthwise ? t.depthwiseConv2d(xt, filter, s.strides, pad) : t.conv2d(xt, filter, s.strides, pad);
+      return t.add(c, bias);
+    });
+    t.dispose(y);
+  };
+}
+
+// ---- the suite ----
+
+export interface ConvSuiteOptions extends BenchOptions {
+  workloads?: string[];
+  /** Skip the tfjs wasm attempt. */
+  skipTfjs?: boolean;
+}
+
+function peakNote(row: Row, peak: FmaPeak | null): void {
+  if (!peak || row.threads === null || row.throughput === null) return;
+  const p = peak.gflops[row.threads];
+  if (p) row.notes = { ...row.notes, 'of FMA peak': `${((100 * row.throughput) / p).toFixed(1)} %` };
+}
+
+export async function runConvSuite(opts: ConvSuiteOptions = {}): Promise<SuiteResult> {
+  const result = newSuiteResult('conv', 'tensorfuse conv2d vs onnxruntime-node (CONV3, CONV1, CONV3S2, DW3)', !!opts.quick);
+  const facts = result.facts;
+
+  opts.onProgress?.('measuring the FMA peak');
+  const fma = measureFmaPeak(CONV_THREADS, opts.quick ? 0.1 : 0.2);
+  const peak = 'error' in fma ? null : fma;
+  if ('error' in fma) {
+    facts['FMA peak'] = `unknown (${fma.error})`;
+    console.log(`peak: unknown (${fma.error})`);
+  } else {
+    for (const t of CONV_THREADS) facts[`FMA peak, ${t} thread(s)`] = `${fma.gflops[t].toFixed(1)} GFLOP/s (${fma.isa}, bench/fma-peak.cc)`;
+  }
+
+  const Ctor = tensorfuseConv2d();
+  if (!Ctor) {
+    facts['tensorfuse'] = 'conv2d not available yet (lib/index.ts exports no Conv2d): skipped';
+    console.log('conv2d not available yet: tensorfuse rows skipped');
+  }
+
+  let tfjs: TfjsLike | undefined;
+  if (!opts.skipTfjs) {
+    const t = await loadTfjsWasm(1);
+    if (typeof t === 'string') facts['tfjs-backend-wasm'] = `skipped (${t})`;
+    else {
+      tfjs = t;
+      facts['tfjs-backend-wasm'] = `backend ${t.getBackend()}, 1 thread, NHWC (input transposed once, outside the timing)`;
+    }
+  }
+
+  for (const [name, shape] of Object.entries(CONV_WORKLOADS)) {
+    if (opts.workloads && !opts.workloads.includes(name)) continue;
+    result.rows.push(...(await convRows(name, shape, Ctor, tfjs, peak, opts, facts)));
+  }
+  facts['GFLOP/s'] = '2 × N × Cout × Hout × Wout × (Cin / groups) × kh × kw / s; tensorfuse and onnxruntime both include bias';
+  facts['ratios'] = '"tf/ort" = onnxruntime median / tensorfuse median at the same thread count (> 1: tensorfuse faster)';
+  return result;
+}
+
+async function convRows(name: string, shape: ConvModelShape, Ctor: Conv2dCtor | undefined, tfjs: TfjsLike | undefined,
+  peak: FmaPeak | null, opts: BenchOptions, facts: SuiteResult['facts']): Promise<Row[]> {
+  const p = randomConvParams(shape, 1);
+  const xShape = [shape.n, shape.cin, shape.h, shape.w];
+  const x = randomFill(new Float32Array(xShape.reduce((a, b) => a * b, 1)), 2);
+  const yShape = convOutputShape(shape);
+  const flops = convFlops(shape);
+  const gf = (t: Timing) => flops / t.median / 1e9;
+  const rows: Row[] = [];
+
+  const bytes = convModel(p);
+  const conv = Ctor ? makeTensorfuseConv(Ctor, p) : undefined;
+  const xt = Tensor.from(x, xShape);
+  const out = Tensor.from(new Float32Array(yShape.reduce((a, b) => a * b, 1)), yShape);
+  out.data.fill(0);
+
+  const firstRows: Record<string, Row> = {};
+  for (const threads of CONV_THREADS) {
+    const ort = await ortModel(bytes, threads, { x: { data: x, shape: xShape } });
+    if (conv && threads === CONV_THREADS[0]) {
+      // Same answer as onnxruntime, or the timing means nothing.
+      const expected = await ort.run();
+      withThreads(threads, () => conv.run(xt, { out }));
+      const cmp = compareArrays(out.data, expected, 1e-3, 1e-3);
+      facts[`${name} tensorfuse vs onnxruntime`] = cmp.ok ? `match (max |Δ| ${cmp.maxAbs.toExponential(1)})` : `MISMATCH (max |Δ| ${cmp.maxAbs})`;
+    }
+    let tfRow: Row | undefined;
+    if (conv) {
+      const t = withThreads(threads, () =>
+        measure(`${name}: tensorfuse Conv2d.run(x, { out }), ${threads} thread(s)`, () => conv.run(xt, { out }), opts));
+      tfRow = makeRow(name, 'tensorfuse Conv2d.run (out reused)', threads, t, gf(t), 'GFLOP/s');
+      peakNote(tfRow, peak);
+    }
+    const to = await measureAsync(`${name}: onnxruntime-node, ${threads} thread(s)`, () => ort.run(), opts);
+    const tp = await measureAsync(`${name}: onnxruntime-node, preallocated output, ${threads} thread(s)`, () => ort.runInto(), opts);
+    await ort.session.release();
+    const ortRow = makeRow(name, 'onnxruntime-node', threads, to, gf(to), 'GFLOP/s');
+    const ortPre = makeRow(name, 'onnxruntime-node (preallocated output)', threads, tp, gf(tp), 'GFLOP/s');
+    peakNote(ortRow, peak);
+    peakNote(ortPre, peak);
+    if (tfRow) {
+      tfRow.ratios['tf/ort'] = to.median / tfRow.seconds;
+      tfRow.ratios['tf/ort-prealloc'] = tp.median / tfRow.seconds;
+      rows.push(tfRow);
+    }
+    rows.push(ortRow, ortPre);
+    for (const r of [tfRow, ortRow, ortPre]) {
+      if (!r) continue;
+      const first = firstRows[r.variant];
+      if (first) r.ratios['vs 1 thread'] = first.seconds / r.seconds;
+      else firstRows[r.variant] = r;
+    }
+  }
+
+  if (tfjs) {
+    const call = tfjsConv(tfjs, p, x);
+    if (typeof call === 'string') facts[`${name} tfjs-backend-wasm`] = `skipped (${call})`;
+    else {
+      const t = measure(`${name}: tfjs-backend-wasm, 1 thread`, call, opts);
+      const row = makeRow(name, 'tfjs-backend-wasm (NHWC)', 1, t, gf(t), 'GFLOP/s');
+      peakNote(row, peak);
+      const ort1 = rows.find((r) => r.variant === 'onnxruntime-node' && r.threads === 1);
+      if (ort1) row.ratios['vs ort'] = ort1.seconds / t.median;
+      rows.push(row);
+    }
+  }
+  return rows;
+}

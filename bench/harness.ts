@@ -1,0 +1,331 @@
+// Benchmark harness: times a function with benchmark.js, reports the median time per call
+// over benchmark.js's samples, derives throughput (bench-workloads.md formulas), and writes
+// a suite's rows to bench/results/<suite>.json and .md with the command that made them.
+//
+// The machines here are shared and noisy: every figure is a median, and every ratio is
+// taken between two measurements of the same run.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import Benchmark = require('benchmark');
+import { runtime } from '../lib/runtime';
+
+export interface BenchOptions {
+  /** Shorter runs (fewer samples); medians stay medians but get noisier. */
+  quick?: boolean;
+  /** Called with a one-line description before each measurement. */
+  onProgress?: (message: string) => void;
+}
+
+export interface Timing {
+  /** Median over benchmark.js samples of the mean seconds per call within a sample. */
+  median: number;
+  /** Fastest sample (mean seconds per call within it): the least disturbed by other load. */
+  min: number;
+  /** Number of samples the median is taken over. */
+  samples: number;
+  /** benchmark.js relative margin of error of the mean, in percent. */
+  rme: number;
+  /** Total calls made while sampling. */
+  calls: number;
+}
+
+/** Time budget per measurement, in seconds. */
+function maxTime(quick: boolean | undefined): number {
+  return quick ? 0.25 : 1.0;
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function timingOf(bench: Benchmark): Timing {
+  const b = bench as Benchmark & { error?: unknown };
+  if (b.error) throw b.error instanceof Error ? b.error : new Error(String(b.error));
+  const sample = bench.stats.sample;
+  if (sample.length === 0) throw new Error(`benchmark ${String(bench.name)} produced no samples`);
+  // benchmark.js's `count` is the calls per sample of the last cycle; good enough for a tally.
+  return { median: median(sample), min: Math.min(...sample), samples: sample.length, rme: bench.stats.rme, calls: sample.length * bench.count };
+}
+
+function benchOptions(quick: boolean | undefined): Benchmark.Options {
+  return { maxTime: maxTime(quick), minSamples: quick ? 5 : 10, initCount: 1 };
+}
+
+/** Times a synchronous function. */
+export function measure(name: string, fn: () => unknown, opts: BenchOptions = {}): Timing {
+  opts.onProgress?.(name);
+  fn(); // warm-up outside the timer (first-call costs, JIT)
+  const bench = new Benchmark(name, fn as () => void, { ...benchOptions(opts.quick), async: false });
+  bench.run();
+  return timingOf(bench);
+}
+
+/** Times a function returning a promise (benchmark.js deferred mode); one call at a time. */
+export async function measureAsync(name: string, fn: () => Promise<unknown>, opts: BenchOptions = {}): Promise<Timing> {
+  opts.onProgress?.(name);
+  await fn();
+  return new Promise<Timing>((resolve, reject) => {
+    const bench = new Benchmark(name, {
+      ...benchOptions(opts.quick),
+      defer: true,
+      async: true,
+      fn: (deferred: { resolve(): void }) => {
+        fn().then(() => deferred.resolve(), (err: unknown) => {
+          bench.abort();
+          reject(err);
+        });
+      },
+    } as Benchmark.Options);
+    bench.on('complete', () => {
+      try {
+        resolve(timingOf(bench));
+      } catch (err) {
+        reject(err);
+      }
+    });
+    bench.on('error', () => reject((bench as Benchmark & { error?: unknown }).error));
+    bench.run();
+  });
+}
+
+// ---- derived figures (bench-workloads.md) ----
+
+/** add/mul: two reads and one write of 4 bytes per element. */
+export function elementwiseGBs(elements: number, seconds: number): number {
+  return (12 * elements) / seconds / 1e9;
+}
+
+/** concat: one read and one write of 4 bytes per output element. */
+export function concatGBs(outputElements: number, seconds: number): number {
+  return (8 * outputElements) / seconds / 1e9;
+}
+
+/** Float32Array.prototype.set of `bytes` into `bytes`: one read and one write. */
+export function copyGBs(bytes: number, seconds: number): number {
+  return (2 * bytes) / seconds / 1e9;
+}
+
+export interface ConvShape {
+  n: number;
+  cin: number;
+  h: number;
+  w: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  strides: [number, number];
+  pads: [number, number, number, number];
+  groups: number;
+}
+
+export function convOutputSize(s: ConvShape): [number, number] {
+  const ho = Math.floor((s.h + s.pads[0] + s.pads[2] - s.kh) / s.strides[0]) + 1;
+  const wo = Math.floor((s.w + s.pads[1] + s.pads[3] - s.kw) / s.strides[1]) + 1;
+  return [ho, wo];
+}
+
+/** 2 × N × Cout × Hout × Wout × (Cin / groups) × kh × kw */
+export function convFlops(s: ConvShape): number {
+  const [ho, wo] = convOutputSize(s);
+  return 2 * s.n * s.cout * ho * wo * (s.cin / s.groups) * s.kh * s.kw;
+}
+
+// ---- results ----
+
+export interface Row {
+  workload: string;
+  /** What ran: engine and variant, e.g. "tensorfuse (out reused)". */
+  variant: string;
+  /** Threads the engine was given; null for single-threaded JS baselines. */
+  threads: number | null;
+  /** Median seconds per call. */
+  seconds: number;
+  /** Fastest sample's seconds per call. */
+  minSeconds: number;
+  samples: number;
+  rmePercent: number;
+  throughput: number | null;
+  unit: 'GB/s' | 'GFLOP/s' | null;
+  /** Same-run ratios, e.g. { 'vs copy': 0.95 }; > 1 means faster / more than the baseline. */
+  ratios: Record<string, number>;
+  /** Anything else worth a column: ns per call, fraction of peak, allocator counters. */
+  notes?: Record<string, string | number>;
+}
+
+export function makeRow(workload: string, variant: string, threads: number | null, t: Timing,
+  throughput: number | null, unit: Row['unit']): Row {
+  return {
+    workload, variant, threads, seconds: t.median, minSeconds: t.min, samples: t.samples, rmePercent: t.rme,
+    throughput, unit, ratios: {},
+  };
+}
+
+export interface SuiteResult {
+  suite: string;
+  title: string;
+  command: string;
+  date: string;
+  quick: boolean;
+  runtime: ReturnType<typeof runtime.info> | null;
+  machine: { cpu: string; cores: number; platform: string; node: string; totalMemGiB: number; loadAverageAtStart: number[] };
+  /** Free-form facts measured by the suite (copy bandwidth, FMA peak, skipped engines). */
+  facts: Record<string, string | number>;
+  rows: Row[];
+}
+
+export function commandLine(): string {
+  const script = path.relative(process.cwd(), process.argv[1] ?? '') || process.argv[1];
+  return ['node', script, ...process.argv.slice(2)].join(' ');
+}
+
+export function machineInfo(): SuiteResult['machine'] {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    totalMemGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+export function newSuiteResult(suite: string, title: string, quick: boolean): SuiteResult {
+  return {
+    suite, title, command: commandLine(), date: new Date().toISOString(), quick,
+    runtime: runtime.info(), machine: machineInfo(), facts: {}, rows: [],
+  };
+}
+
+export function formatBytes(b: number): string {
+  if (b < 1024) return `${b} B`;
+  if (b < 1024 * 1024) return `${(b / 1024).toFixed(0)} KiB`;
+  return `${(b / 2 ** 20).toFixed(1)} MiB`;
+}
+
+export function formatSeconds(s: number): string {
+  if (s < 1e-6) return `${(s * 1e9).toFixed(1)} ns`;
+  if (s < 1e-3) return `${(s * 1e6).toFixed(2)} µs`;
+  if (s < 1) return `${(s * 1e3).toFixed(3)} ms`;
+  return `${s.toFixed(3)} s`;
+}
+
+function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+function unionKeys(rows: readonly Row[], pick: (r: Row) => Record<string, unknown> | undefined): string[] {
+  const keys: string[] = [];
+  for (const r of rows) for (const k of Object.keys(pick(r) ?? {})) if (!keys.includes(k)) keys.push(k);
+  return keys;
+}
+
+/** The rows as a table: one array of cells per line, header first. */
+export function tableCells(rows: readonly Row[]): string[][] {
+  const ratioKeys = unionKeys(rows, (r) => r.ratios);
+  const noteKeys = unionKeys(rows, (r) => r.notes);
+  const header = ['workload', 'variant', 'threads', 'median', 'min', 'throughput', ...ratioKeys, ...noteKeys];
+  const lines = rows.map((r) => [
+    r.workload,
+    r.variant,
+    r.threads === null ? '-' : String(r.threads),
+    formatSeconds(r.seconds),
+    formatSeconds(r.minSeconds),
+    r.throughput === null ? '-' : `${formatNumber(r.throughput)} ${r.unit}`,
+    ...ratioKeys.map((k) => (k in r.ratios ? `${formatNumber(r.ratios[k])}×` : '')),
+    ...noteKeys.map((k) => {
+      const v = r.notes?.[k];
+      return v === undefined ? '' : typeof v === 'number' ? formatNumber(v) : v;
+    }),
+  ]);
+  return [header, ...lines];
+}
+
+/** A fixed-width text table for the terminal. */
+export function textTable(rows: readonly Row[]): string {
+  const cells = tableCells(rows);
+  const widths = cells[0].map((_, c) => Math.max(...cells.map((line) => line[c].length)));
+  const fmt = (line: string[]) => line.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  return [fmt(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(fmt)].join('\n');
+}
+
+export function markdownTable(rows: readonly Row[]): string {
+  const cells = tableCells(rows);
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const line = (l: string[]) => `| ${l.map(esc).join(' | ')} |`;
+  return [line(cells[0]), line(cells[0].map(() => '---')), ...cells.slice(1).map(line)].join('\n');
+}
+
+export function markdownReport(r: SuiteResult): string {
+  const info = r.runtime ? `isa ${r.runtime.isa} (best ${r.runtime.bestIsa}), pool threads ${r.runtime.threads}, tensorfuse ${r.runtime.version}` : 'n/a';
+  const facts = Object.entries(r.facts).map(([k, v]) => `- ${k}: ${typeof v === 'number' ? formatNumber(v) : v}`);
+  return [
+    `# ${r.title}`,
+    '',
+    `- command: \`${r.command}\`${r.quick ? ' (quick mode)' : ''}`,
+    `- date: ${r.date}`,
+    `- runtime.info(): ${info}`,
+    `- CPU: ${r.machine.cpu}, ${r.machine.cores} cores; ${r.machine.platform}; Node ${r.machine.node}`,
+    `- load average at start (1, 5, 15 min): ${r.machine.loadAverageAtStart.join(', ')}`,
+    ...facts,
+    '',
+    'Times are medians over benchmark.js samples (min: the fastest sample); throughput and every ratio come from medians measured in the same run.',
+    '',
+    markdownTable(r.rows),
+    '',
+  ].join('\n');
+}
+
+export const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
+
+/** Writes bench/results/<suite>.json and .md; returns the paths. */
+export function writeResults(r: SuiteResult, dir = RESULTS_DIR): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const json = path.join(dir, `${r.suite}.json`);
+  const md = path.join(dir, `${r.suite}.md`);
+  fs.writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
+  fs.writeFileSync(md, markdownReport(r));
+  return [json, md];
+}
+
+/** Deterministic pseudo-random fill in [-1, 1) (xorshift), so runs compare. */
+export function randomFill(a: Float32Array, seed = 1): Float32Array {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < a.length; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    a[i] = s / 2147483648 - 1;
+  }
+  return a;
+}
+
+/** Runs `body` with the tensorfuse pool set to `threads`, restoring the previous size. */
+export function withThreads<T>(threads: number, body: () => T): T {
+  const before = runtime.info().threads;
+  runtime.setThreads(threads);
+  try {
+    return body();
+  } finally {
+    runtime.setThreads(before);
+  }
+}
+
+export async function withThreadsAsync<T>(threads: number, body: () => Promise<T>): Promise<T> {
+  const before = runtime.info().threads;
+  runtime.setThreads(threads);
+  try {
+    return await body();
+  } finally {
+    runtime.setThreads(before);
+  }
+}
