@@ -1,5 +1,6 @@
 #include "runtime/allocator.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
@@ -37,6 +38,8 @@ Cache& cache() {
 
 void* os_alloc(size_t bytes) {
   const size_t align = bytes >= kHugePage ? kHugePage : kCacheLineAlign;
+  // Rounding up below would wrap to a small size for requests near SIZE_MAX.
+  if (bytes > SIZE_MAX - align) return nullptr;
   const size_t rounded = (bytes + align - 1) / align * align;
   void* p = std::aligned_alloc(align, rounded == 0 ? align : rounded);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
