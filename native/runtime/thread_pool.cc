@@ -38,12 +38,17 @@ void ThreadPool::set_threads(int n) {
 }
 
 void ThreadPool::start_workers(int count) {
+  unsigned long generation;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = false;
+    generation = generation_;
   }
   workers_.reserve(count);
-  for (int i = 0; i < count; ++i) workers_.emplace_back([this] { worker_loop(); });
+  // A new worker starts at the current generation: had it started from 0, it would take
+  // the last (finished) region for a new one and read the region fields while the next
+  // parallel_for writes them.
+  for (int i = 0; i < count; ++i) workers_.emplace_back([this, generation] { worker_loop(generation); });
 }
 
 void ThreadPool::stop_workers() {
@@ -67,8 +72,7 @@ void ThreadPool::run_chunks() {
   }
 }
 
-void ThreadPool::worker_loop() {
-  unsigned long seen = 0;
+void ThreadPool::worker_loop(unsigned long seen) {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);

@@ -35,7 +35,7 @@ class ThreadPool {
  private:
   void start_workers(int count);
   void stop_workers();
-  void worker_loop();
+  void worker_loop(unsigned long seen);  // seen: the generation current at start
   void run_chunks();
 
   std::atomic<int> threads_{1};
