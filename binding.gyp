@@ -53,10 +53,12 @@
         "native/kernels/dispatch.cc",
         "native/kernels/binary.cc",
         "native/kernels/concat.cc",
+        "native/kernels/conv2d/conv2d.cc",
         "native/binding/args.cc",
         "native/binding/async_work.cc",
         "native/binding/elementwise_binding.cc",
         "native/binding/concat_binding.cc",
+        "native/binding/conv2d_binding.cc",
         "native/binding/runtime_binding.cc",
         "native/binding/addon.cc"
       ]

@@ -15,6 +15,11 @@ export interface AllocatorStats {
   allocated: number;
 }
 
+/** Packed conv2d weights owned by the addon (an opaque External). */
+export interface Conv2dHandle {
+  readonly __conv2dHandle: unique symbol;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
   setThreads(n: number): void;
@@ -28,6 +33,13 @@ export interface NativeAddon {
     out: Float32Array, async: true): Promise<Float32Array>;
   concat(inputs: Float32Array[], extents: number[], outer: number, out: Float32Array, async: false): void;
   concat(inputs: Float32Array[], extents: number[], outer: number, out: Float32Array, async: true): Promise<Float32Array>;
+  // conv2d (native/binding/conv2d_binding.cc). params: [layout (0 NCHW, 1 NHWC), groups,
+  // strideH, strideW, dilationH, dilationW, activation code, alpha].
+  conv2dCreate(weight: Float32Array, weightShape: readonly number[], bias: Float32Array | null, params: number[]): Conv2dHandle;
+  conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
+    async: false): void;
+  conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
+    async: true): Promise<Float32Array>;
 }
 
 const ISA_NAMES = ['scalar', 'avx2', 'avx512', 'neon'];

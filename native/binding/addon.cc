@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "binding/concat_binding.h"
+#include "binding/conv2d_binding.h"
 #include "binding/elementwise_binding.h"
 #include "binding/runtime_binding.h"
 
@@ -11,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tf::binding::register_runtime(env, exports);
   tf::binding::register_elementwise(env, exports);
   tf::binding::register_concat(env, exports);
+  tf::binding::register_conv2d(env, exports);
   return exports;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 
+#include "kernels/conv2d/conv_ukernel_types.h"
 #include "runtime/isa.h"
 
 namespace tf {
@@ -19,6 +20,7 @@ struct UkernelTable {
   BinaryScalarUkernel add_vs;
   BinaryUkernel mul_vv;
   BinaryScalarUkernel mul_vs;
+  ConvUkernels conv;  // conv2d micro-kernels (kernels/conv2d/)
 };
 
 // Per-ISA tables, each defined in a source compiled with that ISA's flags.

@@ -1,5 +1,7 @@
 // The neon micro-kernel table. Built with this ISA's compile flags only (see binding.gyp).
 #if defined(__aarch64__)
+#include "kernels/conv2d/conv_ukernels.h"
+#include "kernels/conv2d/math_neon.h"
 #include "kernels/elementwise_ukernels.h"
 #include "kernels/simd/vec_neon.h"
 #include "kernels/ukernels.h"
@@ -11,6 +13,7 @@ UkernelTable make_table() {
   UkernelTable t{};
   t.isa = Isa::kNeon;
   ukernel::fill_elementwise<neon::Vec>(t);
+  ukernel::fill_conv<neon::Vec, neon::Math, 8, 3>(t);  // 8 x 3 vectors
   return t;
 }
 }  // namespace

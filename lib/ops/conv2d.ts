@@ -1,0 +1,103 @@
+// conv2d: NCHW (weights OIHW) or NHWC (weights HWIO) convolution with groups, strides,
+// dilations, pads, bias and a fused activation, on packed-GEMM SIMD kernels.
+import { native, Conv2dHandle } from '../native';
+import { Tensor } from '../tensor';
+import { formatShape, rangeError, typeError, describeValue } from '../errors';
+import { checkTensor, outputFor, overlaps } from './checks';
+import type { OutOptions } from './elementwise';
+import {
+  ACTIVATION_CODES, Conv2dOptions, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, resolveConv2dSpec,
+} from './conv2d-options';
+
+export type { Conv2dActivation, Conv2dLayout, Conv2dOptions, Conv2dWeightOptions } from './conv2d-options';
+
+interface Conv2dCall {
+  x: Tensor;
+  pads: number[];
+  out: Tensor;
+}
+
+/**
+ * A convolution whose weights are packed once, at construction, into the layout the
+ * micro-kernel reads (the weight and bias are copied: later changes to them do not
+ * affect this object). run() may be called any number of times, with any input size.
+ */
+export class Conv2d {
+  readonly layout: Conv2dSpec['layout'];
+  readonly weightShape: readonly number[];
+  readonly groups: number;
+  private readonly spec: Conv2dSpec;
+  private readonly handle: Conv2dHandle;
+
+  /** @param op @internal the name errors report (conv2d() passes its own). */
+  constructor(weight: Tensor, options?: Conv2dWeightOptions, op = 'Conv2d') {
+    const spec = resolveConv2dSpec(op, weight, options);
+    this.spec = spec;
+    this.layout = spec.layout;
+    this.weightShape = spec.weightShape;
+    this.groups = spec.groups;
+    const params = [
+      spec.layout === 'NCHW' ? 0 : 1, spec.groups, spec.strides[0], spec.strides[1], spec.dilations[0], spec.dilations[1],
+      ACTIVATION_CODES[spec.activation], spec.alpha,
+    ];
+    this.handle = native.conv2dCreate(weight.data, weight.shape, spec.bias, params);
+  }
+
+  /** The output shape for an input of shape `xShape` (throws when x does not fit). */
+  outputShape(xShape: readonly number[]): number[] {
+    return conv2dGeometry('Conv2d.outputShape', this.spec, Tensor.fromUnchecked(new Float32Array(0), xShape)).outShape;
+  }
+
+  private prepare(op: string, x: unknown, options: OutOptions | undefined): Conv2dCall {
+    const tx = checkTensor(op, 'x', x);
+    const geo = conv2dGeometry(op, this.spec, tx);
+    const out = outputFor(op, options, geo.outShape);
+    if (overlaps(out, tx)) throw rangeError(op, `out ${formatShape(out.shape)} overlaps x ${formatShape(tx.shape)}`);
+    return { x: tx, pads: geo.pads, out };
+  }
+
+  /** Convolves x; writes into `options.out` when given (it must not overlap x). */
+  run(x: Tensor, options?: OutOptions): Tensor {
+    return this.runAs('Conv2d.run', x, options);
+  }
+
+  /** @internal */
+  runAs(op: string, x: unknown, options: OutOptions | undefined): Tensor {
+    const c = this.prepare(op, x, options);
+    native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, false);
+    return c.out;
+  }
+
+  /** run() on the libuv thread pool; x, out and the packed weights stay referenced until it settles. */
+  runAsync(x: Tensor, options?: OutOptions): Promise<Tensor> {
+    return this.runAsyncAs('Conv2d.runAsync', x, options);
+  }
+
+  /** @internal */
+  async runAsyncAs(op: string, x: unknown, options: OutOptions | undefined): Promise<Tensor> {
+    const c = this.prepare(op, x, options);
+    await native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, true);
+    return c.out;
+  }
+}
+
+function split(op: string, options: Conv2dOptions | undefined): OutOptions | undefined {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw typeError(op, `options must be an object, got ${describeValue(options)}`);
+  }
+  return options?.out === undefined ? undefined : { out: options.out };
+}
+
+/** One-shot convolution (packs the weights on every call; keep a Conv2d to reuse them). */
+export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor {
+  const out = split('conv2d', options);
+  checkTensor('conv2d', 'x', x);
+  return new Conv2d(weight, options, 'conv2d').runAs('conv2d', x, out);
+}
+
+/** conv2d() off the main thread (the weights are packed on the calling thread). */
+export async function conv2dAsync(x: Tensor, weight: Tensor, options?: Conv2dOptions): Promise<Tensor> {
+  const out = split('conv2dAsync', options);
+  checkTensor('conv2dAsync', 'x', x);
+  return new Conv2d(weight, options, 'conv2dAsync').runAsyncAs('conv2dAsync', x, out);
+}

@@ -1,0 +1,150 @@
+// conv2d: a packed-weights handle (an External holding a PackedConv2d) and run(). Checks
+// and marshalling only; kernels/conv2d/ does the work. Every length is checked against
+// the shapes again here, so no call from JS can make a kernel read or write out of bounds.
+#include "binding/conv2d_binding.h"
+
+#include <cmath>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "binding/args.h"
+#include "binding/async_work.h"
+#include "kernels/conv2d/conv2d.h"
+
+namespace tf::binding {
+
+namespace {
+
+// Tags the handles this file makes, so run() never trusts another External.
+constexpr napi_type_tag kConvTag = {0x7f3c1e0a5b2d4c68ULL, 0x91a4d0e2b6c8f153ULL};
+
+// Strides, dilations and kernel dims above this are rejected (keeps products in int64).
+constexpr int64_t kMaxAttr = int64_t{1} << 31;
+// Padded input copies above this many floats are rejected rather than attempted.
+constexpr double kMaxPaddedFloats = 68719476736.0;  // 2^36
+
+int64_t param(Napi::Env env, const Napi::Array& a, uint32_t i, const char* what, int64_t lo, int64_t hi) {
+  const Napi::Value v = a.Get(i);
+  const double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!(x == std::floor(x)) || x < static_cast<double>(lo) || x > static_cast<double>(hi)) {
+    throw_range_error(env, std::string(what) + " must be an integer in [" + std::to_string(lo) + ", " +
+                               std::to_string(hi) + "]");
+  }
+  return static_cast<int64_t>(x);
+}
+
+// conv2dCreate(weight, weightShape, bias | null, [layout, groups, sh, sw, dh, dw, act, alpha]) -> handle
+Napi::Value Create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const F32Arg weight = f32_arg(info, 0, "weight");
+  const Shape wshape = shape_arg(info, 1, "weight shape");
+  if (wshape.size() != 4) throw_range_error(env, "weight must have rank 4, got shape " + shape_string(wshape));
+  expect_length(env, weight, wshape, "weight");
+  if (!info[3].IsArray() || info[3].As<Napi::Array>().Length() != 8) {
+    throw_type_error(env, "conv2d params must be an array of 8 numbers");
+  }
+  auto a = info[3].As<Napi::Array>();
+  Conv2dParams p;
+  p.layout = static_cast<ConvLayout>(param(env, a, 0, "layout", 0, 1));
+  p.groups = param(env, a, 1, "groups", 1, kMaxAttr);
+  p.sh = param(env, a, 2, "strides[0]", 1, kMaxAttr);
+  p.sw = param(env, a, 3, "strides[1]", 1, kMaxAttr);
+  p.dh = param(env, a, 4, "dilations[0]", 1, kMaxAttr);
+  p.dw = param(env, a, 5, "dilations[1]", 1, kMaxAttr);
+  p.act = static_cast<ConvActivation>(param(env, a, 6, "activation", 0, 5));
+  const Napi::Value alpha = a.Get(7);
+  if (!alpha.IsNumber() || !std::isfinite(alpha.As<Napi::Number>().DoubleValue())) {
+    throw_range_error(env, "alpha must be a finite number");
+  }
+  p.alpha = alpha.As<Napi::Number>().FloatValue();
+  const bool nchw = p.layout == ConvLayout::kNCHW;
+  p.cout = nchw ? wshape[0] : wshape[3];
+  p.cin_per_group = nchw ? wshape[1] : wshape[2];
+  p.kh = nchw ? wshape[2] : wshape[0];
+  p.kw = nchw ? wshape[3] : wshape[1];
+  if (p.cout < 1 || p.cin_per_group < 1 || p.kh < 1 || p.kw < 1 || p.kh > kMaxAttr || p.kw > kMaxAttr) {
+    throw_range_error(env, "weight shape " + shape_string(wshape) + " must have every dim >= 1");
+  }
+  if (p.cout % p.groups != 0) {
+    throw_range_error(env, "groups " + std::to_string(p.groups) + " does not divide the " + std::to_string(p.cout) +
+                               " output channels of weight " + shape_string(wshape));
+  }
+  const float* bias = nullptr;
+  if (!info[2].IsNull() && !info[2].IsUndefined()) {
+    const F32Arg b = f32_arg(info, 2, "bias");
+    if (static_cast<int64_t>(b.length) != p.cout) {
+      throw_range_error(env, "bias has " + std::to_string(b.length) + " elements but weight " + shape_string(wshape) +
+                                 " has " + std::to_string(p.cout) + " output channels");
+    }
+    bias = b.data;
+  }
+  auto* conv = new PackedConv2d(p, weight.data, bias);
+  auto handle = Napi::External<PackedConv2d>::New(env, conv, [](Napi::Env, PackedConv2d* c) { delete c; });
+  handle.TypeTag(&kConvTag);
+  return handle;
+}
+
+// conv2dRun(handle, x, xShape, pads[4], out, async) -> undefined | Promise<out>
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsExternal() || !info[0].As<Napi::External<PackedConv2d>>().CheckTypeTag(&kConvTag)) {
+    throw_type_error(env, "conv2d handle must come from conv2dCreate");
+  }
+  const PackedConv2d* conv = info[0].As<Napi::External<PackedConv2d>>().Data();
+  const Conv2dParams& p = conv->params();
+  const F32Arg x = f32_arg(info, 1, "x");
+  const Shape xs = shape_arg(info, 2, "x shape");
+  const Shape pads = shape_arg(info, 3, "pads");
+  const F32Arg out = f32_arg(info, 4, "out");
+  const bool async = info[5].ToBoolean();
+  if (xs.size() != 4) throw_range_error(env, "x must have rank 4, got shape " + shape_string(xs));
+  if (pads.size() != 4) throw_range_error(env, "pads must hold 4 values [top, left, bottom, right]");
+  expect_length(env, x, xs, "x");
+  const bool nchw = p.layout == ConvLayout::kNCHW;
+  Conv2dInput in;
+  in.n = xs[0];
+  const int64_t cin = nchw ? xs[1] : xs[3];
+  in.h = nchw ? xs[2] : xs[1];
+  in.w = nchw ? xs[3] : xs[2];
+  for (int k = 0; k < 4; ++k) {
+    if (pads[k] > kMaxAttr) throw_range_error(env, "pads " + shape_string(pads) + " are too large");
+    in.pads[k] = pads[k];
+  }
+  if (cin != conv->cin()) {
+    throw_range_error(env, "x " + shape_string(xs) + " has " + std::to_string(cin) + " channels but the weights expect " +
+                               std::to_string(conv->cin()));
+  }
+  const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p.kh, p.sh, p.dh);
+  const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p.kw, p.sw, p.dw);
+  if (hout < 1 || wout < 1) {
+    throw_range_error(env, "the kernel does not fit x " + shape_string(xs) + " with pads " + shape_string(pads) +
+                               ": output size " + std::to_string(hout) + "x" + std::to_string(wout));
+  }
+  const double padded = static_cast<double>(in.n) * static_cast<double>(cin) *
+                        static_cast<double>(in.h + in.pads[0] + in.pads[2]) * static_cast<double>(in.w + in.pads[1] + in.pads[3]);
+  if (padded > kMaxPaddedFloats) throw_range_error(env, "x " + shape_string(xs) + " with pads " + shape_string(pads) + " is too large");
+  const Shape ys = nchw ? Shape{in.n, p.cout, hout, wout} : Shape{in.n, hout, wout, p.cout};
+  expect_length(env, out, ys, "out");
+  if (overlaps(x, out)) throw_range_error(env, "out overlaps x");
+
+  auto work = [conv, xd = x.data, in, yd = out.data] { conv->run(xd, in, yd); };
+  if (!async) {
+    try {
+      work();
+    } catch (const std::exception& e) {
+      throw_range_error(env, std::string("conv2d failed: ") + e.what());
+    }
+    return env.Undefined();
+  }
+  return queue_async(env, work, info[4], {info[0], info[1], info[4]});
+}
+
+}  // namespace
+
+void register_conv2d(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2dCreate", Napi::Function::New(env, Create, "conv2dCreate"));
+  exports.Set("conv2dRun", Napi::Function::New(env, Run, "conv2dRun"));
+}
+
+}  // namespace tf::binding

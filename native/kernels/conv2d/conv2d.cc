@@ -1,0 +1,380 @@
+#include "kernels/conv2d/conv2d.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "kernels/ukernels.h"
+#include "runtime/allocator.h"
+#include "runtime/thread_pool.h"
+
+namespace tf {
+
+namespace {
+
+// Below this many multiply-adds a conv runs on the calling thread alone.
+constexpr double kParallelMinMacs = 2e5;
+
+size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+// Geometry of the zero-padded input split into stride phases: phase (a, b) of a plane
+// holds padded[u * sh + a][v * sw + b] at [u][v], u < hph, v < wph. With it, input row
+// (oh * sh + i * dh) and column (ow * sw + j * dw) of the padded plane are at phase
+// ((i*dh) % sh, (j*dw) % sw), [oh + i*dh/sh][ow + j*dw/sw]: contiguous along ow.
+struct PhaseGeometry {
+  int64_t sh, sw, hph, wph;
+  int64_t phase_size() const { return hph * wph; }
+  int64_t plane_size() const { return sh * sw * hph * wph; }
+  // Offset of tap (i, j) from the output pixel (0, 0) within one input plane.
+  int64_t tap_offset(int64_t ii, int64_t jj) const {
+    return ((ii % sh) * sw + (jj % sw)) * phase_size() + (ii / sh) * wph + jj / sw;
+  }
+};
+
+PhaseGeometry phase_geometry(const Conv2dParams& p, const Conv2dInput& in) {
+  const int64_t hp = in.h + in.pads[0] + in.pads[2];
+  const int64_t wp = in.w + in.pads[1] + in.pads[3];
+  return {p.sh, p.sw, static_cast<int64_t>(ceil_div(hp, p.sh)), static_cast<int64_t>(ceil_div(wp, p.sw))};
+}
+
+// Writes the padded, phase-split copy of one h x w plane to dst (plane_size() floats).
+void pad_plane(const float* src, const Conv2dInput& in, const PhaseGeometry& g, float* dst) {
+  const int64_t pt = in.pads[0], pl = in.pads[1];
+  for (int64_t a = 0; a < g.sh; ++a) {
+    for (int64_t b = 0; b < g.sw; ++b) {
+      float* phase = dst + (a * g.sw + b) * g.phase_size();
+      for (int64_t u = 0; u < g.hph; ++u) {
+        float* row = phase + u * g.wph;
+        const int64_t ih = u * g.sh + a - pt;
+        if (ih < 0 || ih >= in.h) {
+          std::memset(row, 0, sizeof(float) * g.wph);
+          continue;
+        }
+        const float* srow = src + ih * in.w;
+        if (g.sw == 1) {
+          // Columns v map to iw = v - pl: zeros, a copied run, zeros.
+          const int64_t begin = std::min<int64_t>(pl, g.wph);
+          const int64_t end = std::min<int64_t>(pl + in.w, g.wph);
+          std::memset(row, 0, sizeof(float) * begin);
+          std::memcpy(row + begin, srow + (begin - pl), sizeof(float) * (end - begin));
+          std::memset(row + end, 0, sizeof(float) * (g.wph - end));
+        } else {
+          for (int64_t v = 0; v < g.wph; ++v) {
+            const int64_t iw = v * g.sw + b - pl;
+            row[v] = iw >= 0 && iw < in.w ? srow[iw] : 0.0f;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Scratch that lives as long as its thread and only grows.
+float* thread_scratch(size_t floats) {
+  static thread_local std::vector<float> buf;
+  if (buf.size() < floats) buf.assign(floats, 0.0f);
+  return buf.data();
+}
+
+// A scratch block from the recycling allocator (large per-call buffers pay the first-touch
+// cost of fresh pages only once).
+class ScratchBlock {
+ public:
+  explicit ScratchBlock(size_t floats) : bytes_(floats * sizeof(float)) {
+    data_ = static_cast<float*>(buffer_alloc(bytes_));
+    if (data_ == nullptr) throw std::bad_alloc();
+  }
+  ~ScratchBlock() { buffer_free(data_, bytes_); }
+  ScratchBlock(const ScratchBlock&) = delete;
+  ScratchBlock& operator=(const ScratchBlock&) = delete;
+  float* data() const { return data_; }
+
+ private:
+  size_t bytes_;
+  float* data_;
+};
+
+void parallel(size_t items, double macs, const ThreadPool::RangeFn& fn) {
+  if (macs < kParallelMinMacs) {
+    fn(0, items);
+    return;
+  }
+  ThreadPool::instance().parallel_for(items, 1, fn);
+}
+
+}  // namespace
+
+PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, const float* bias)
+    : p_(params), uk_(&ukernels().conv) {
+  const size_t mr = uk_->mr, nr = uk_->nr;
+  const int64_t groups = p_.groups;
+  cout_g_ = p_.cout / groups;
+  const int64_t taps = p_.kh * p_.kw;
+  k_ = p_.cin_per_group * taps;
+  if (bias != nullptr) bias_.assign(bias, bias + p_.cout);
+  const size_t total = static_cast<size_t>(p_.cout * k_);
+
+  if (p_.layout == ConvLayout::kNCHW) {
+    if (p_.cin_per_group == 1) {
+      mode_ = Mode::kDepthwiseNchw;
+      packed_.assign(weights, weights + total);  // [cout][taps]
+      return;
+    }
+    // OIHW: row co of group g is w[co * K + k]; pack MR-row panels [g][block][k][MR].
+    mode_ = Mode::kGemmNchw;
+    blocks_ = static_cast<int64_t>(ceil_div(cout_g_, mr));
+    packed_.assign(static_cast<size_t>(groups * blocks_ * k_) * mr, 0.0f);
+    for (int64_t g = 0; g < groups; ++g) {
+      for (int64_t blk = 0; blk < blocks_; ++blk) {
+        float* panel = packed_.data() + static_cast<size_t>((g * blocks_ + blk) * k_) * mr;
+        for (size_t r = 0; r < mr; ++r) {
+          const int64_t co = blk * static_cast<int64_t>(mr) + static_cast<int64_t>(r);
+          if (co >= cout_g_) break;
+          const float* wrow = weights + (g * cout_g_ + co) * k_;
+          for (int64_t k = 0; k < k_; ++k) panel[k * mr + r] = wrow[k];
+        }
+      }
+    }
+    return;
+  }
+
+  if (p_.cin_per_group == 1 && cout_g_ == 1) {
+    mode_ = Mode::kDepthwiseNhwc;
+    packed_.assign(weights, weights + total);  // [taps][cout]
+    return;
+  }
+  // HWIO: w[k * cout + co] with k = (i * kw + j) * cin_g + ci; pack NR-column panels
+  // [g][block][k][NR].
+  mode_ = Mode::kGemmNhwc;
+  blocks_ = static_cast<int64_t>(ceil_div(cout_g_, nr));
+  packed_.assign(static_cast<size_t>(groups * blocks_ * k_) * nr, 0.0f);
+  for (int64_t g = 0; g < groups; ++g) {
+    for (int64_t blk = 0; blk < blocks_; ++blk) {
+      float* panel = packed_.data() + static_cast<size_t>((g * blocks_ + blk) * k_) * nr;
+      const int64_t co0 = g * cout_g_ + blk * static_cast<int64_t>(nr);
+      const size_t cols = static_cast<size_t>(std::min<int64_t>(nr, cout_g_ - blk * static_cast<int64_t>(nr)));
+      for (int64_t k = 0; k < k_; ++k) std::memcpy(panel + k * nr, weights + k * p_.cout + co0, cols * sizeof(float));
+    }
+  }
+  boff_nhwc_.resize(static_cast<size_t>(k_));
+  for (int64_t k = 0; k < k_; ++k) boff_nhwc_[k] = k * static_cast<int64_t>(nr);
+}
+
+void PackedConv2d::run(const float* x, const Conv2dInput& in, float* y) const {
+  const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
+  const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
+  if (in.n == 0 || p_.cout == 0 || hout <= 0 || wout <= 0) return;
+  switch (mode_) {
+    case Mode::kGemmNchw: run_gemm_nchw(x, in, hout, wout, y); break;
+    case Mode::kGemmNhwc: run_gemm_nhwc(x, in, hout, wout, y); break;
+    case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
+    case Mode::kDepthwiseNhwc: run_dw_nhwc(x, in, hout, wout, y); break;
+  }
+}
+
+void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
+  const size_t mr = uk_->mr, nr = uk_->nr;
+  const int64_t cin = this->cin(), cin_g = p_.cin_per_group, groups = p_.groups;
+  const int64_t hw_out = hout * wout;
+  const bool padded = in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3];
+  // A conv whose kernel is one column wide, unpadded, stride 1, reads x in place: its
+  // output pixels are contiguous runs of x (a 1x1 conv is a plain GEMM over x).
+  const bool in_place = !padded && p_.sh == 1 && p_.sw == 1 && p_.kw == 1;
+
+  PhaseGeometry geo{1, 1, in.h, in.w};
+  const float* src = x;  // planes of x or of the padded copy, plane_size() apart
+  std::unique_ptr<ScratchBlock> copy;
+  if (!in_place) {
+    geo = phase_geometry(p_, in);
+    const size_t planes = static_cast<size_t>(in.n * cin);
+    // Slack: the junk columns of the last row of a tile may read a little past the end.
+    const size_t slack = static_cast<size_t>(geo.wph + (p_.kw - 1) * p_.dw + 64);
+    copy = std::make_unique<ScratchBlock>(planes * geo.plane_size() + slack);
+    float* dst = copy->data();
+    std::memset(dst + planes * geo.plane_size(), 0, slack * sizeof(float));
+    parallel(planes, static_cast<double>(planes * geo.plane_size()) * 4, [&](size_t b, size_t e) {
+      for (size_t pl = b; pl < e; ++pl) pad_plane(x + pl * in.h * in.w, in, geo, dst + pl * geo.plane_size());
+    });
+    src = dst;
+  }
+  // Pixels q = oh * wph + ow, ow < wph: the columns ow >= wout are junk, computed and dropped.
+  const int64_t wq = in_place ? wout : geo.wph;
+  const bool direct = wq == wout;  // no junk: tiles store straight into y
+  const size_t nq = static_cast<size_t>(hout * wq);
+  const size_t tiles = ceil_div(nq, nr);
+
+  std::vector<int64_t> boff(static_cast<size_t>(k_));
+  for (int64_t ci = 0, k = 0; ci < cin_g; ++ci) {
+    for (int64_t i = 0; i < p_.kh; ++i) {
+      for (int64_t j = 0; j < p_.kw; ++j, ++k) {
+        boff[k] = ci * geo.plane_size() + geo.tap_offset(i * p_.dh, j * p_.dw);
+      }
+    }
+  }
+
+  const size_t items0 = static_cast<size_t>(in.n * groups) * tiles;
+  const int threads = ThreadPool::instance().threads();
+  size_t msplit = 1;
+  if (items0 < static_cast<size_t>(threads) * 4) {
+    msplit = std::min<size_t>(blocks_, ceil_div(static_cast<size_t>(threads) * 4, items0));
+  }
+  const size_t mchunk = ceil_div(blocks_, msplit);
+  msplit = ceil_div(blocks_, mchunk);
+  const double macs = static_cast<double>(in.n * p_.cout * hw_out) * static_cast<double>(k_);
+
+  parallel(items0 * msplit, macs, [&](size_t begin, size_t end) {
+    alignas(64) float tile[16 * 64];
+    std::vector<float> big_tile;
+    float* tmp = tile;
+    if (mr * nr > sizeof(tile) / sizeof(float)) {
+      big_tile.resize(mr * nr);
+      tmp = big_tile.data();
+    }
+    for (size_t item = begin; item < end; ++item) {
+      const size_t ms = item % msplit;
+      const size_t t = (item / msplit) % tiles;
+      const size_t ng = item / msplit / tiles;
+      const int64_t n = static_cast<int64_t>(ng) / groups, g = static_cast<int64_t>(ng) % groups;
+      const size_t q0 = t * nr;
+      const size_t cols = std::min(nr, nq - q0);
+      const float* b = src + (n * cin + g * cin_g) * geo.plane_size() + q0;
+      const size_t blk_end = std::min<size_t>(blocks_, (ms + 1) * mchunk);
+      for (size_t blk = ms * mchunk; blk < blk_end; ++blk) {
+        const int64_t co0 = g * cout_g_ + static_cast<int64_t>(blk * mr);
+        const size_t rows = std::min<size_t>(mr, cout_g_ - blk * mr);
+        const float* a = packed_.data() + ((g * blocks_ + static_cast<int64_t>(blk)) * k_) * mr;
+        ConvEpilogue ep;
+        ep.bias_rows = bias_.empty() ? nullptr : bias_.data() + co0;
+        ep.act = p_.act;
+        ep.alpha = p_.alpha;
+        float* ybase = y + (n * p_.cout + co0) * hw_out;
+        if (direct) {
+          uk_->gemm(rows, cols, k_, a, b, boff.data(), ybase + q0, hw_out, ep);
+          continue;
+        }
+        uk_->gemm(rows, cols, k_, a, b, boff.data(), tmp, nr, ep);
+        // Scatter the valid columns: lanes [l, l + len) are output row oh, columns ow..
+        for (size_t l = 0; l < cols;) {
+          const size_t q = q0 + l;
+          const size_t oh = q / wq, ow = q % wq;
+          const size_t len = std::min(cols - l, static_cast<size_t>(wq) - ow);
+          if (ow < static_cast<size_t>(wout)) {
+            const size_t valid = std::min(len, static_cast<size_t>(wout) - ow);
+            for (size_t r = 0; r < rows; ++r) {
+              std::memcpy(ybase + r * hw_out + oh * wout + ow, tmp + r * nr + l, valid * sizeof(float));
+            }
+          }
+          l += len;
+        }
+      }
+    }
+  });
+}
+
+void PackedConv2d::run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
+  const size_t mr = uk_->mr, nr = uk_->nr;
+  const int64_t cin = this->cin(), cin_g = p_.cin_per_group, groups = p_.groups;
+  const size_t pixels = static_cast<size_t>(hout * wout);
+  const size_t tiles = ceil_div(pixels, mr);
+  const double macs = static_cast<double>(in.n * p_.cout) * static_cast<double>(pixels * k_);
+  const int64_t pt = in.pads[0], pl = in.pads[1];
+
+  parallel(static_cast<size_t>(in.n) * tiles, macs, [&](size_t begin, size_t end) {
+    float* apack = thread_scratch(static_cast<size_t>(k_) * mr);
+    for (size_t item = begin; item < end; ++item) {
+      const int64_t n = static_cast<int64_t>(item / tiles);
+      const size_t p0 = (item % tiles) * mr;
+      const size_t rows = std::min(mr, pixels - p0);
+      for (int64_t g = 0; g < groups; ++g) {
+        // A[k][r] for the tile's pixels r, k = (i * kw + j) * cin_g + ci; zeros for padding.
+        for (size_t r = 0; r < mr; ++r) {
+          const int64_t p = static_cast<int64_t>(p0 + r);
+          const int64_t oh = p / wout, ow = p % wout;
+          for (int64_t i = 0, tap = 0; i < p_.kh; ++i) {
+            const int64_t ih = oh * p_.sh - pt + i * p_.dh;
+            for (int64_t j = 0; j < p_.kw; ++j, ++tap) {
+              const int64_t iw = ow * p_.sw - pl + j * p_.dw;
+              float* dst = apack + tap * cin_g * mr + r;
+              if (r >= rows || ih < 0 || ih >= in.h || iw < 0 || iw >= in.w) {
+                for (int64_t ci = 0; ci < cin_g; ++ci) dst[ci * mr] = 0.0f;
+              } else {
+                const float* s = x + ((n * in.h + ih) * in.w + iw) * cin + g * cin_g;
+                for (int64_t ci = 0; ci < cin_g; ++ci) dst[ci * mr] = s[ci];
+              }
+            }
+          }
+        }
+        for (int64_t blk = 0; blk < blocks_; ++blk) {
+          const int64_t co0 = g * cout_g_ + blk * static_cast<int64_t>(nr);
+          const size_t cols = static_cast<size_t>(std::min<int64_t>(nr, cout_g_ - blk * static_cast<int64_t>(nr)));
+          ConvEpilogue ep;
+          ep.bias_cols = bias_.empty() ? nullptr : bias_.data() + co0;
+          ep.act = p_.act;
+          ep.alpha = p_.alpha;
+          const float* b = packed_.data() + static_cast<size_t>((g * blocks_ + blk) * k_) * nr;
+          uk_->gemm(rows, cols, k_, apack, b, boff_nhwc_.data(), y + (n * static_cast<int64_t>(pixels) + static_cast<int64_t>(p0)) * p_.cout + co0,
+                    static_cast<size_t>(p_.cout), ep);
+        }
+      }
+    }
+  });
+}
+
+void PackedConv2d::run_dw_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
+  const int64_t taps = p_.kh * p_.kw;
+  const int64_t mult = cout_g_;  // output channels per input channel
+  const PhaseGeometry geo = phase_geometry(p_, in);
+  std::vector<int64_t> off(static_cast<size_t>(taps));
+  for (int64_t i = 0, t = 0; i < p_.kh; ++i) {
+    for (int64_t j = 0; j < p_.kw; ++j, ++t) off[t] = geo.tap_offset(i * p_.dh, j * p_.dw);
+  }
+  const double macs = static_cast<double>(in.n * p_.cout * hout * wout * taps);
+  parallel(static_cast<size_t>(in.n * p_.cout), macs, [&](size_t begin, size_t end) {
+    float* plane = thread_scratch(static_cast<size_t>(geo.plane_size()));
+    int64_t loaded = -1;  // the (n, input channel) whose padded plane is in `plane`
+    for (size_t item = begin; item < end; ++item) {
+      const int64_t n = static_cast<int64_t>(item) / p_.cout, co = static_cast<int64_t>(item) % p_.cout;
+      const int64_t src_plane = n * p_.groups + co / mult;
+      if (src_plane != loaded) {
+        pad_plane(x + src_plane * in.h * in.w, in, geo, plane);
+        loaded = src_plane;
+      }
+      const float* w = packed_.data() + co * taps;
+      const float bias = bias_.empty() ? 0.0f : bias_[co];
+      float* yplane = y + (n * p_.cout + co) * hout * wout;
+      for (int64_t oh = 0; oh < hout; ++oh) {
+        uk_->dw_row(static_cast<size_t>(wout), static_cast<size_t>(taps), plane + oh * geo.wph, off.data(), w, bias,
+                    yplane + oh * wout, p_.act, p_.alpha);
+      }
+    }
+  });
+}
+
+void PackedConv2d::run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
+  const int64_t taps = p_.kh * p_.kw;
+  const int64_t c = p_.cout;
+  const size_t pixels = static_cast<size_t>(in.n * hout * wout);
+  const double macs = static_cast<double>(pixels) * static_cast<double>(c * taps);
+  const int64_t pt = in.pads[0], pl = in.pads[1];
+  parallel(pixels, macs, [&](size_t begin, size_t end) {
+    std::vector<const float*> ptrs(static_cast<size_t>(taps));
+    for (size_t item = begin; item < end; ++item) {
+      const int64_t n = static_cast<int64_t>(item) / (hout * wout);
+      const int64_t p = static_cast<int64_t>(item) % (hout * wout);
+      const int64_t oh = p / wout, ow = p % wout;
+      for (int64_t i = 0, t = 0; i < p_.kh; ++i) {
+        const int64_t ih = oh * p_.sh - pt + i * p_.dh;
+        for (int64_t j = 0; j < p_.kw; ++j, ++t) {
+          const int64_t iw = ow * p_.sw - pl + j * p_.dw;
+          const bool inside = ih >= 0 && ih < in.h && iw >= 0 && iw < in.w;
+          ptrs[t] = inside ? x + ((n * in.h + ih) * in.w + iw) * c : nullptr;
+        }
+      }
+      uk_->dw_pixel(static_cast<size_t>(c), static_cast<size_t>(taps), ptrs.data(), packed_.data(), static_cast<size_t>(c),
+                    bias_.empty() ? nullptr : bias_.data(), y + static_cast<int64_t>(item) * c, p_.act, p_.alpha);
+    }
+  });
+}
+
+}  // namespace tf

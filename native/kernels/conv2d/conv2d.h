@@ -1,0 +1,85 @@
+// 2-D convolution over contiguous float32 tensors, NCHW (weights OIHW) or NHWC (weights
+// HWIO), with groups, strides, dilations, asymmetric pads, bias and a fused activation.
+//
+// The weights are packed once (PackedConv2d) into the layout the ISA's micro-kernel reads:
+//  - NCHW, general groups: an implicit GEMM per group, C[Cout_g][pixels] = W[Cout_g][K] *
+//    X[K][pixels] with K = Cin_g*kh*kw. Weights are packed in MR-row panels; the input is
+//    read in place through a per-k offset table from a zero-padded copy split into
+//    stride phases (so every k row is contiguous along output pixels; no im2col buffer),
+//    or straight from x for a 1x1-wide, stride-1, unpadded conv (1x1 conv = plain GEMM).
+//  - NHWC, general groups: C[pixels][Cout_g] = X[pixels][K] * W[K][Cout_g]; weights in
+//    NR-column panels; input tiles of MR pixels are packed on the fly.
+//  - depthwise (Cin_g == 1): a direct kernel (any channel multiplier for NCHW).
+// Bias and activation are applied in the micro-kernels' epilogues. Work is split over
+// output tiles on the internal thread pool. Kernels here know nothing of N-API.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/conv2d/conv_ukernel_types.h"
+
+namespace tf {
+
+enum class ConvLayout : int { kNCHW = 0, kNHWC = 1 };
+
+struct Conv2dParams {
+  ConvLayout layout = ConvLayout::kNCHW;
+  int64_t cout = 0;
+  int64_t cin_per_group = 0;
+  int64_t kh = 1, kw = 1;
+  int64_t groups = 1;
+  int64_t sh = 1, sw = 1;  // strides
+  int64_t dh = 1, dw = 1;  // dilations
+  ConvActivation act = ConvActivation::kNone;
+  float alpha = 0.01f;
+};
+
+// Output size of one spatial dim; <= 0 when the (dilated) kernel does not fit.
+inline int64_t conv_output_dim(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t k, int64_t stride,
+                               int64_t dilation) {
+  const int64_t span = in + pad_begin + pad_end - ((k - 1) * dilation + 1);
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+// Pads are [top, left, bottom, right].
+struct Conv2dInput {
+  int64_t n = 1, h = 0, w = 0;
+  int64_t pads[4] = {0, 0, 0, 0};
+};
+
+class PackedConv2d {
+ public:
+  // `weights` holds cout*cin_per_group*kh*kw floats (OIHW for NCHW, HWIO for NHWC);
+  // `bias` holds cout floats or is null. Both are copied. Params must be valid
+  // (positive sizes, groups dividing cout); the binding checks them.
+  PackedConv2d(const Conv2dParams& params, const float* weights, const float* bias);
+
+  const Conv2dParams& params() const { return p_; }
+  int64_t cin() const { return p_.cin_per_group * p_.groups; }
+
+  // x: [n, cin, h, w] (NCHW) or [n, h, w, cin] (NHWC); y: [n, cout, hout, wout] or
+  // [n, hout, wout, cout] with hout/wout from conv_output_dim (both must be >= 1).
+  // y must not overlap x. Safe to call from several threads at once.
+  void run(const float* x, const Conv2dInput& in, float* y) const;
+
+ private:
+  enum class Mode { kGemmNchw, kGemmNhwc, kDepthwiseNchw, kDepthwiseNhwc };
+
+  void run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+  void run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+  void run_dw_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+  void run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+
+  Conv2dParams p_;
+  Mode mode_;
+  const ConvUkernels* uk_;
+  int64_t cout_g_;
+  int64_t k_;       // reduction length per group
+  int64_t blocks_;  // MR-row (NCHW) or NR-column (NHWC) panels per group
+  std::vector<float> packed_;
+  std::vector<float> bias_;          // empty when there is no bias
+  std::vector<int64_t> boff_nhwc_;   // k * NR
+};
+
+}  // namespace tf

@@ -1,0 +1,47 @@
+// Signatures of the conv2d micro-kernels each ISA provides (see conv_ukernels.h for the
+// one templated implementation, instantiated per ISA in ukernels_<isa>.cc).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace tf {
+
+enum class ConvActivation : int { kNone = 0, kRelu = 1, kRelu6 = 2, kSigmoid = 3, kSilu = 4, kLeakyRelu = 5 };
+
+// What the micro-kernel does after the reduction: C = act(acc + bias).
+struct ConvEpilogue {
+  const float* bias_rows = nullptr;  // one value per row of the tile (or null)
+  const float* bias_cols = nullptr;  // one value per column (lane) of the tile (or null)
+  ConvActivation act = ConvActivation::kNone;
+  float alpha = 0.01f;  // leakyRelu slope
+};
+
+// C[r][j] = act(bias + sum_k A[k][r] * B[k][j]) for r < mr <= MR, j < nr <= NR, where
+// A is a packed panel a[k * MR + r] (rows >= mr are zero) and B row k is b + boff[k]
+// (lanes j < nr are read; the loads of a partial tile are masked). C row r is c + r * ldc.
+using ConvGemmUkernel = void (*)(size_t mr, size_t nr, size_t kc, const float* a, const float* b,
+                                 const int64_t* boff, float* c, size_t ldc, const ConvEpilogue& ep);
+
+// Depthwise, one output row of n contiguous outputs:
+// y[i] = act(bias + sum_t w[t] * x[off[t] + i]) for i < n. Only x[off[t] + i], i < n, is read.
+using ConvDwRowUkernel = void (*)(size_t n, size_t taps, const float* x, const int64_t* off, const float* w,
+                                  float bias, float* y, ConvActivation act, float alpha);
+
+// Depthwise over channels (NHWC), one output pixel:
+// y[c] = act(bias[c] + sum_t w[t * wstride + c] * x[t][c]) for c < channels; x[t] == null is padding.
+using ConvDwPixelUkernel = void (*)(size_t channels, size_t taps, const float* const* x, const float* w,
+                                    size_t wstride, const float* bias, float* y, ConvActivation act, float alpha);
+
+// y[i] = act(y[i]) for i < n.
+using ConvActivationUkernel = void (*)(float* y, size_t n, ConvActivation act, float alpha);
+
+struct ConvUkernels {
+  size_t mr = 0;  // rows of the GEMM register tile
+  size_t nr = 0;  // columns (vector lanes) of the GEMM register tile
+  ConvGemmUkernel gemm = nullptr;
+  ConvDwRowUkernel dw_row = nullptr;
+  ConvDwPixelUkernel dw_pixel = nullptr;
+  ConvActivationUkernel activation = nullptr;
+};
+
+}  // namespace tf

@@ -1,0 +1,232 @@
+// conv2d micro-kernels, written once over a vector type V (simd/vec_*.h) and its math
+// helpers M (conv2d/math_*.h), instantiated by each ISA's ukernels_<isa>.cc with that
+// ISA's register tile. Include only from ukernels_<isa>.cc.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/conv2d/conv_ukernel_types.h"
+
+namespace tf::ukernel {
+
+template <class V, class M>
+struct ConvMath {
+  using T = typename V::T;
+
+  // exp(x) to ~1 ulp over the float range (Cephes expf polynomial), clamped so that
+  // exp(-large) -> ~0 and exp(large) stays finite (sigmoid and silu only need that).
+  static T exp(T x) {
+    x = V::min(V::max(x, V::set1(-87.33654f)), V::set1(88.0f));
+    const T n = M::round(V::mul(x, V::set1(1.44269504088896341f)));
+    T r = V::fmadd(n, V::set1(-0.693359375f), x);
+    r = V::fmadd(n, V::set1(2.12194440e-4f), r);
+    T p = V::set1(1.9875691500e-4f);
+    p = V::fmadd(p, r, V::set1(1.3981999507e-3f));
+    p = V::fmadd(p, r, V::set1(8.3334519073e-3f));
+    p = V::fmadd(p, r, V::set1(4.1665795894e-2f));
+    p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
+    p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
+    p = V::fmadd(p, V::mul(r, r), V::add(r, V::set1(1.0f)));
+    return V::mul(p, M::pow2(n));
+  }
+
+  static T sigmoid(T x) {
+    const T one = V::set1(1.0f);
+    return M::div(one, V::add(one, exp(V::sub(V::zero(), x))));
+  }
+
+  static T apply(T x, ConvActivation act, T alpha) {
+    switch (act) {
+      case ConvActivation::kNone: return x;
+      case ConvActivation::kRelu: return V::max(x, V::zero());
+      case ConvActivation::kRelu6: return V::min(V::max(x, V::zero()), V::set1(6.0f));
+      case ConvActivation::kSigmoid: return sigmoid(x);
+      case ConvActivation::kSilu: return V::mul(x, sigmoid(x));
+      case ConvActivation::kLeakyRelu: return V::fmadd(alpha, V::min(x, V::zero()), V::max(x, V::zero()));
+    }
+    return x;
+  }
+};
+
+// The register-blocked GEMM tile: MR rows (broadcast from the packed A panel) by NV
+// vectors of B. See ConvGemmUkernel for the contract.
+template <class V, class M, size_t MR, size_t NV>
+void conv_gemm(size_t mr, size_t nr, size_t kc, const float* a, const float* b, const int64_t* boff, float* c,
+               size_t ldc, const ConvEpilogue& ep) {
+  using T = typename V::T;
+  constexpr size_t L = V::kLanes;
+  constexpr size_t NR = NV * L;
+  T acc[MR][NV];
+  size_t cnt[NV];  // valid lanes of each column vector
+#pragma GCC unroll 16
+  for (size_t v = 0; v < NV; ++v) cnt[v] = nr > v * L ? (nr - v * L < L ? nr - v * L : L) : 0;
+
+  T bias_col[NV];
+#pragma GCC unroll 16
+  for (size_t v = 0; v < NV; ++v) {
+    bias_col[v] = V::zero();
+    if (ep.bias_cols != nullptr && cnt[v] != 0) {
+      bias_col[v] = cnt[v] == L ? V::load(ep.bias_cols + v * L) : V::load_tail(ep.bias_cols + v * L, cnt[v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (size_t r = 0; r < MR; ++r) {
+    const T br = V::set1(ep.bias_rows != nullptr && r < mr ? ep.bias_rows[r] : 0.0f);
+#pragma GCC unroll 16
+    for (size_t v = 0; v < NV; ++v) acc[r][v] = V::add(br, bias_col[v]);
+  }
+
+  if (nr == NR) {
+    for (size_t k = 0; k < kc; ++k) {
+      const float* bk = b + boff[k];
+      T bv[NV];
+#pragma GCC unroll 16
+      for (size_t v = 0; v < NV; ++v) bv[v] = V::load(bk + v * L);
+      const float* ak = a + k * MR;
+#pragma GCC unroll 16
+      for (size_t r = 0; r < MR; ++r) {
+        const T ar = V::set1(ak[r]);
+#pragma GCC unroll 16
+        for (size_t v = 0; v < NV; ++v) acc[r][v] = V::fmadd(ar, bv[v], acc[r][v]);
+      }
+    }
+  } else {
+    for (size_t k = 0; k < kc; ++k) {
+      const float* bk = b + boff[k];
+      T bv[NV];
+#pragma GCC unroll 16
+      for (size_t v = 0; v < NV; ++v) {
+        bv[v] = cnt[v] == L ? V::load(bk + v * L) : cnt[v] != 0 ? V::load_tail(bk + v * L, cnt[v]) : V::zero();
+      }
+      const float* ak = a + k * MR;
+#pragma GCC unroll 16
+      for (size_t r = 0; r < MR; ++r) {
+        const T ar = V::set1(ak[r]);
+#pragma GCC unroll 16
+        for (size_t v = 0; v < NV; ++v) acc[r][v] = V::fmadd(ar, bv[v], acc[r][v]);
+      }
+    }
+  }
+
+  if (ep.act != ConvActivation::kNone) {
+    const T alpha = V::set1(ep.alpha);
+#pragma GCC unroll 16
+    for (size_t r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+      for (size_t v = 0; v < NV; ++v) acc[r][v] = ConvMath<V, M>::apply(acc[r][v], ep.act, alpha);
+    }
+  }
+#pragma GCC unroll 16
+  for (size_t r = 0; r < MR; ++r) {
+    if (r >= mr) break;
+    float* cr = c + r * ldc;
+#pragma GCC unroll 16
+    for (size_t v = 0; v < NV; ++v) {
+      if (cnt[v] == L) {
+        V::store(cr + v * L, acc[r][v]);
+      } else if (cnt[v] != 0) {
+        V::store_tail(cr + v * L, acc[r][v], cnt[v]);
+      }
+    }
+  }
+}
+
+// Depthwise: one output row, U vectors at a time. See ConvDwRowUkernel.
+template <class V, class M>
+void conv_dw_row(size_t n, size_t taps, const float* x, const int64_t* off, const float* w, float bias, float* y,
+                 ConvActivation act, float alpha) {
+  using T = typename V::T;
+  using CM = ConvMath<V, M>;
+  constexpr size_t L = V::kLanes;
+  constexpr size_t U = 4;
+  const T vb = V::set1(bias);
+  const T va = V::set1(alpha);
+  size_t i = 0;
+  for (; i + U * L <= n; i += U * L) {
+    T acc[U];
+#pragma GCC unroll 8
+    for (size_t u = 0; u < U; ++u) acc[u] = vb;
+    for (size_t t = 0; t < taps; ++t) {
+      const T wt = V::set1(w[t]);
+      const float* xt = x + off[t] + i;
+#pragma GCC unroll 8
+      for (size_t u = 0; u < U; ++u) acc[u] = V::fmadd(wt, V::load(xt + u * L), acc[u]);
+    }
+#pragma GCC unroll 8
+    for (size_t u = 0; u < U; ++u) V::store(y + i + u * L, CM::apply(acc[u], act, va));
+  }
+  for (; i + L <= n; i += L) {
+    T acc = vb;
+    for (size_t t = 0; t < taps; ++t) acc = V::fmadd(V::set1(w[t]), V::load(x + off[t] + i), acc);
+    V::store(y + i, CM::apply(acc, act, va));
+  }
+  if (i < n) {
+    const size_t rest = n - i;
+    T acc = vb;
+    for (size_t t = 0; t < taps; ++t) acc = V::fmadd(V::set1(w[t]), V::load_tail(x + off[t] + i, rest), acc);
+    V::store_tail(y + i, CM::apply(acc, act, va), rest);
+  }
+}
+
+// Depthwise over channels: one output pixel. See ConvDwPixelUkernel.
+template <class V, class M>
+void conv_dw_pixel(size_t channels, size_t taps, const float* const* x, const float* w, size_t wstride,
+                   const float* bias, float* y, ConvActivation act, float alpha) {
+  using T = typename V::T;
+  using CM = ConvMath<V, M>;
+  constexpr size_t L = V::kLanes;
+  constexpr size_t U = 4;
+  const T va = V::set1(alpha);
+  size_t c = 0;
+  for (; c + U * L <= channels; c += U * L) {
+    T acc[U];
+#pragma GCC unroll 8
+    for (size_t u = 0; u < U; ++u) acc[u] = bias != nullptr ? V::load(bias + c + u * L) : V::zero();
+    for (size_t t = 0; t < taps; ++t) {
+      if (x[t] == nullptr) continue;
+      const float* xt = x[t] + c;
+      const float* wt = w + t * wstride + c;
+#pragma GCC unroll 8
+      for (size_t u = 0; u < U; ++u) acc[u] = V::fmadd(V::load(wt + u * L), V::load(xt + u * L), acc[u]);
+    }
+#pragma GCC unroll 8
+    for (size_t u = 0; u < U; ++u) V::store(y + c + u * L, CM::apply(acc[u], act, va));
+  }
+  for (; c < channels; c += L) {
+    const size_t rest = channels - c < L ? channels - c : L;
+    auto ld = [&](const float* p) { return rest == L ? V::load(p) : V::load_tail(p, rest); };
+    T acc = bias != nullptr ? ld(bias + c) : V::zero();
+    for (size_t t = 0; t < taps; ++t) {
+      if (x[t] != nullptr) acc = V::fmadd(ld(w + t * wstride + c), ld(x[t] + c), acc);
+    }
+    acc = CM::apply(acc, act, va);
+    if (rest == L) {
+      V::store(y + c, acc);
+    } else {
+      V::store_tail(y + c, acc, rest);
+    }
+  }
+}
+
+template <class V, class M>
+void conv_activation(float* y, size_t n, ConvActivation act, float alpha) {
+  using CM = ConvMath<V, M>;
+  constexpr size_t L = V::kLanes;
+  const typename V::T va = V::set1(alpha);
+  size_t i = 0;
+  for (; i + L <= n; i += L) V::store(y + i, CM::apply(V::load(y + i), act, va));
+  if (i < n) V::store_tail(y + i, CM::apply(V::load_tail(y + i, n - i), act, va), n - i);
+}
+
+// Fills the conv2d part of a UkernelTable with an MR x (NV vectors) GEMM tile.
+template <class V, class M, size_t MR, size_t NV, class Table>
+void fill_conv(Table& t) {
+  t.conv.mr = MR;
+  t.conv.nr = NV * V::kLanes;
+  t.conv.gemm = &conv_gemm<V, M, MR, NV>;
+  t.conv.dw_row = &conv_dw_row<V, M>;
+  t.conv.dw_pixel = &conv_dw_pixel<V, M>;
+  t.conv.activation = &conv_activation<V, M>;
+}
+
+}  // namespace tf::ukernel
