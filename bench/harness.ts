@@ -171,6 +171,8 @@ export interface SuiteResult {
   quick: boolean;
   runtime: ReturnType<typeof runtime.info> | null;
   machine: { cpu: string; cores: number; platform: string; node: string; totalMemGiB: number; loadAverageAtStart: number[] };
+  /** Load average (1, 5, 15 min) when the suite finished. */
+  loadAverageAtEnd?: number[];
   /** Free-form facts measured by the suite (copy bandwidth, FMA peak, skipped engines). */
   facts: Record<string, string | number>;
   rows: Row[];
@@ -189,7 +191,7 @@ export function machineInfo(): SuiteResult['machine'] {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     node: process.version,
     totalMemGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    loadAverageAtStart: loadAverage(),
   };
 }
 
@@ -274,6 +276,7 @@ export function markdownReport(r: SuiteResult): string {
     `- runtime.info(): ${info}`,
     `- CPU: ${r.machine.cpu}, ${r.machine.cores} cores; ${r.machine.platform}; Node ${r.machine.node}`,
     `- load average at start (1, 5, 15 min): ${r.machine.loadAverageAtStart.join(', ')}`,
+    ...(r.loadAverageAtEnd ? [`- load average at end: ${r.loadAverageAtEnd.join(', ')}`] : []),
     ...facts,
     '',
     'Times are medians over benchmark.js samples (min: the fastest sample); throughput and every ratio come from medians measured in the same run.',
@@ -284,6 +287,10 @@ export function markdownReport(r: SuiteResult): string {
 }
 
 export const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
+
+export function loadAverage(): number[] {
+  return os.loadavg().map((x) => Math.round(x * 100) / 100);
+}
 
 /** Writes bench/results/<suite>.json and .md; returns the paths. */
 export function writeResults(r: SuiteResult, dir = RESULTS_DIR): string[] {

@@ -1,0 +1,140 @@
+// Fusion suite (issue 4 item 7): CATCONV, ADDCONV and ASFF3 (bench-workloads.md), in one
+// run: onnxruntime-node running the same graph (built in code, checked against plain JS by
+// the onnx suite), tensorfuse's unfused sequence of ops, and tensorfuse's fused block where
+// lib/index.ts exports one (concatConv, addConv). Every tensorfuse output is compared once
+// with onnxruntime's; 1 and 2 threads.
+import { Tensor } from '../lib/tensor';
+import { add } from '../lib/ops/elementwise';
+import { concat } from '../lib/ops/concat';
+import { BenchOptions, Row, SuiteResult, Timing, makeRow, measure, measureAsync, newSuiteResult, withThreads } from './harness';
+import { Conv2dCtor, Conv2dLike, makeTensorfuseConv, tensorfuseConv2d, tensorfuseExport } from './conv';
+import { FusionGraph, compareArrays, convOutputShape, fusionGraphs, ortModel } from './onnx-model';
+
+export const FUSION_THREADS = [1, 2];
+
+type OutOpt = { out?: Tensor };
+type ConcatConvFn = (inputs: Tensor[], conv: Conv2dLike, options?: OutOpt) => Tensor;
+type SoftmaxFn = (x: Tensor, axis?: number, options?: OutOpt) => Tensor;
+type WeightedSumFn = (inputs: Tensor[], weights: Tensor[], options?: OutOpt) => Tensor;
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const empty = (shape: number[]) => {
+  const t = Tensor.from(new Float32Array(size(shape)), shape);
+  t.data.fill(0);
+  return t;
+};
+
+/** A tensorfuse way to compute a graph: a name and a call writing into `out`. */
+interface Variant {
+  variant: string;
+  out: Tensor;
+  call(): void;
+}
+
+function variantsFor(g: FusionGraph, xs: Tensor[], Ctor: Conv2dCtor, notes: string[]): Variant[] {
+  const vs: Variant[] = [];
+  if (g.name === 'CATCONV' || g.name === 'ADDCONV') {
+    const p = g.params.convs[0];
+    const conv = makeTensorfuseConv(Ctor, p);
+    const y = empty(convOutputShape(p.shape));
+    const mid = empty([p.shape.n, p.shape.cin, p.shape.h, p.shape.w]);
+    const isCat = g.name === 'CATCONV';
+    vs.push({
+      variant: isCat ? 'tensorfuse concat + Conv2d.run (unfused)' : 'tensorfuse add + Conv2d.run (unfused)',
+      out: y,
+      call: isCat
+        ? () => conv.run(concat(xs, 1, { out: mid }), { out: y })
+        : () => conv.run(add(xs[0], xs[1], { out: mid }), { out: y }),
+    });
+    const fusedName = isCat ? 'concatConv' : 'addConv';
+    const fused = tensorfuseExport<ConcatConvFn>(fusedName);
+    if (fused) {
+      const y2 = empty(convOutputShape(p.shape));
+      vs.push({ variant: `tensorfuse ${fusedName} (fused)`, out: y2, call: () => fused(xs, conv, { out: y2 }) });
+    } else {
+      notes.push(`${g.name}: ${fusedName} not exported yet (fused row skipped)`);
+    }
+  } else if (g.name === 'ASFF3' && g.params.asff) {
+    const softmax = tensorfuseExport<SoftmaxFn>('softmax');
+    const weightedSum = tensorfuseExport<WeightedSumFn>('weightedSum');
+    if (!softmax || !weightedSum) {
+      notes.push('ASFF3: softmax / weightedSum not exported yet (tensorfuse rows skipped)');
+      return vs;
+    }
+    const a = g.params.asff;
+    const [n, c, h, w] = xs[0].shape;
+    const compress = a.compress.map((p) => makeTensorfuseConv(Ctor, p, 'relu'));
+    const weightsConv = makeTensorfuseConv(Ctor, a.weights);
+    const cc = a.compress[0].shape.cout;
+    const ws = compress.map(() => empty([n, cc, h, w]));
+    const cat = empty([n, cc * compress.length, h, w]);
+    const logits = empty([n, compress.length, h, w]);
+    const s = empty([n, compress.length, h, w]);
+    const y = empty([n, c, h, w]);
+    if (n !== 1) throw new Error('ASFF3 bench assumes batch 1 (weight maps are contiguous channel slices)');
+    const maps = compress.map((_, i) => Tensor.from(s.data.subarray(i * h * w, (i + 1) * h * w), [1, 1, h, w]));
+    vs.push({
+      variant: 'tensorfuse ops: 3 Conv2d(relu), concat, Conv2d, softmax, weightedSum (unfused)',
+      out: y,
+      call: () => {
+        compress.forEach((conv, i) => conv.run(xs[i], { out: ws[i] }));
+        concat(ws, 1, { out: cat });
+        weightsConv.run(cat, { out: logits });
+        softmax(logits, 1, { out: s });
+        weightedSum(xs, maps, { out: y });
+      },
+    });
+    notes.push('ASFF3: no fused tensorfuse entry point at one resolution yet (asff() includes resizing and the expand conv)');
+  }
+  return vs;
+}
+
+export async function runFusionSuite(opts: BenchOptions = {}): Promise<SuiteResult> {
+  const result = newSuiteResult('fusion', 'tensorfuse fusion blocks vs onnxruntime-node graphs (CATCONV, ADDCONV, ASFF3)', !!opts.quick);
+  const facts = result.facts;
+  const Ctor = tensorfuseConv2d();
+  if (!Ctor) {
+    facts['tensorfuse'] = 'conv2d not available yet (lib/index.ts exports no Conv2d): tensorfuse rows skipped';
+    console.log('conv2d not available yet: tensorfuse rows skipped');
+  }
+  const notes: string[] = [];
+  for (const g of fusionGraphs()) {
+    const xs = Object.values(g.inputs).map((v) => Tensor.from(v.data, v.shape));
+    const variants = Ctor ? variantsFor(g, xs, Ctor, notes) : [];
+    const unit = g.name === 'ASFF3' ? 'GFLOP/s (1x1 convs only)' : 'GFLOP/s';
+    const gf = (t: Timing) => g.flops / t.median / 1e9;
+    const firsts: Record<string, Row> = {};
+    for (const threads of FUSION_THREADS) {
+      const ort = await ortModel(g.bytes, threads, g.inputs);
+      const expected = threads === FUSION_THREADS[0] ? await ort.run() : undefined;
+      const tfRows: Row[] = [];
+      for (const v of variants) {
+        if (expected) {
+          withThreads(threads, v.call);
+          const cmp = compareArrays(v.out.data, expected, 1e-3, 1e-3);
+          facts[`${g.name} ${v.variant} vs onnxruntime`] = cmp.ok ? `match (max |Δ| ${cmp.maxAbs.toExponential(1)})` : `MISMATCH (max |Δ| ${cmp.maxAbs})`;
+        }
+        const t = withThreads(threads, () => measure(`${g.name}: ${v.variant}, ${threads} thread(s)`, v.call, opts));
+        tfRows.push(makeRow(g.name, v.variant, threads, t, gf(t), 'GFLOP/s'));
+      }
+      const to = await measureAsync(`${g.name}: onnxruntime-node graph, ${threads} thread(s)`, () => ort.run(), opts);
+      await ort.session.release();
+      const ortRow = makeRow(g.name, 'onnxruntime-node graph', threads, to, gf(to), 'GFLOP/s');
+      const unfused = tfRows.find((r) => r.variant.includes('unfused'));
+      for (const r of tfRows) {
+        r.ratios['vs ort'] = to.median / r.seconds;
+        if (unfused && r !== unfused) r.ratios['vs unfused'] = unfused.seconds / r.seconds;
+      }
+      for (const r of [...tfRows, ortRow]) {
+        const first = firsts[r.variant];
+        if (first) r.ratios['vs 1 thread'] = first.seconds / r.seconds;
+        else firsts[r.variant] = r;
+        if (unit !== 'GFLOP/s') r.notes = { note: 'GFLOP/s counts the 1x1 convs only' };
+      }
+      result.rows.push(...tfRows, ortRow);
+    }
+  }
+  notes.forEach((n, i) => (facts[`note ${i + 1}`] = n));
+  facts['ratios'] = '"vs ort" = onnxruntime median / tensorfuse median at the same thread count (> 1: tensorfuse faster)';
+  return result;
+}
