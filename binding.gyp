@@ -13,13 +13,13 @@
     {
       "target_name": "tensorfuse_kernels_scalar",
       "type": "static_library",
-      "sources": ["native/kernels/ukernels_scalar.cc"]
+      "sources": ["native/kernels/ukernels_scalar.cc", "native/kernels/pointwise_scalar.cc"]
     },
     {
       "target_name": "tensorfuse_kernels_avx2",
       "type": "static_library",
       "conditions": [["target_arch=='x64'", {
-        "sources": ["native/kernels/ukernels_avx2.cc"],
+        "sources": ["native/kernels/ukernels_avx2.cc", "native/kernels/pointwise_avx2.cc"],
         "cflags_cc": ["-mavx2", "-mfma", "-mf16c"]
       }]]
     },
@@ -27,7 +27,7 @@
       "target_name": "tensorfuse_kernels_avx512",
       "type": "static_library",
       "conditions": [["target_arch=='x64'", {
-        "sources": ["native/kernels/ukernels_avx512.cc"],
+        "sources": ["native/kernels/ukernels_avx512.cc", "native/kernels/pointwise_avx512.cc"],
         "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-mf16c"]
       }]]
     },
@@ -35,7 +35,7 @@
       "target_name": "tensorfuse_kernels_neon",
       "type": "static_library",
       "conditions": [["target_arch=='arm64'", {
-        "sources": ["native/kernels/ukernels_neon.cc"]
+        "sources": ["native/kernels/ukernels_neon.cc", "native/kernels/pointwise_neon.cc"]
       }]]
     },
     {
@@ -59,6 +59,11 @@
         "native/binding/elementwise_binding.cc",
         "native/binding/concat_binding.cc",
         "native/binding/conv2d_binding.cc",
+        "native/kernels/pointwise.cc",
+        "native/kernels/pool.cc",
+        "native/kernels/resize.cc",
+        "native/kernels/slice.cc",
+        "native/binding/fusion_ops_binding.cc",
         "native/binding/runtime_binding.cc",
         "native/binding/addon.cc"
       ]

@@ -40,6 +40,18 @@ export interface NativeAddon {
     async: false): void;
   conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
     async: true): Promise<Float32Array>;
+  // fusion-block ops (native/binding/fusion_ops_binding.cc); with async = true each returns
+  // a Promise of its out argument(s) instead of undefined.
+  unary(op: number, x: Float32Array, out: Float32Array, async: boolean): Promise<unknown> | undefined;
+  softmax(x: Float32Array, outer: number, axis: number, inner: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
+  weightedSum(inputs: Float32Array[], weights: Float32Array[], n: number, c: number, hw: number, out: Float32Array,
+    async: boolean): Promise<unknown> | undefined;
+  maxPool2d(x: Float32Array, shape: readonly number[], params: number[], out: Float32Array, async: boolean): Promise<unknown> | undefined;
+  resize(x: Float32Array, shape: readonly number[], size: number[], scales: number[], mode: number, coord: number,
+    nearest: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
+  slice(x: Float32Array, shape: readonly number[], starts: number[], steps: number[], outShape: number[], out: Float32Array,
+    async: boolean): Promise<unknown> | undefined;
+  split(x: Float32Array, outer: number, extents: number[], outs: Float32Array[], async: boolean): Promise<unknown> | undefined;
 }
 
 const ISA_NAMES = ['scalar', 'avx2', 'avx512', 'neon'];

@@ -2,3 +2,11 @@
 export { add, mul, sum, binary, broadcastShape, sizeOf, stridesOf } from './elementwise';
 export type { RefTensor, RefResult } from './elementwise';
 export { concat } from './concat';
+export { relu, sigmoid, softmax } from './activation';
+export { weightedSum } from './weighted';
+export { maxPool2d } from './pool';
+export type { RefPoolOptions } from './pool';
+export { resize, upsampleNearest } from './resize';
+export type { RefResizeOptions, RefCoordMode, RefNearestMode } from './resize';
+export { slice, split } from './slice';
+export type { RefSliceSpec } from './slice';

@@ -4,6 +4,7 @@
 #include "binding/concat_binding.h"
 #include "binding/conv2d_binding.h"
 #include "binding/elementwise_binding.h"
+#include "binding/fusion_ops_binding.h"
 #include "binding/runtime_binding.h"
 
 namespace {
@@ -13,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tf::binding::register_elementwise(env, exports);
   tf::binding::register_concat(env, exports);
   tf::binding::register_conv2d(env, exports);
+  tf::binding::register_fusion_ops(env, exports);
   return exports;
 }
 

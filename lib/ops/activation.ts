@@ -1,0 +1,101 @@
+// relu, sigmoid and softmax over any axis. `out` may be x itself (in place).
+import { native } from '../native';
+import { Tensor } from '../tensor';
+import { describeValue, formatShape, rangeError, typeError } from '../errors';
+import { checkTensor, outputFor, overlaps, sameMemory } from './checks';
+import type { OutOptions } from './elementwise';
+
+const enum UnaryOp {
+  Relu = 0,
+  Sigmoid = 1,
+}
+
+function unaryCall(op: string, x: unknown, options: OutOptions | undefined): { x: Tensor; out: Tensor } {
+  const tx = checkTensor(op, 'x', x);
+  const out = outputFor(op, options, tx.shape);
+  checkInPlace(op, out, tx);
+  return { x: tx, out };
+}
+
+/** out may be x's exact memory, never a partial overlap. */
+export function checkInPlace(op: string, out: Tensor, x: Tensor): void {
+  if (overlaps(out, x) && !sameMemory(out, x)) {
+    throw rangeError(op, `out overlaps x ${formatShape(x.shape)} without being the same memory`);
+  }
+}
+
+/** max(x, 0) element-wise (NaN stays NaN). */
+export function relu(x: Tensor, options?: OutOptions): Tensor {
+  const c = unaryCall('relu', x, options);
+  native.unary(UnaryOp.Relu, c.x.data, c.out.data, false);
+  return c.out;
+}
+
+/** 1 / (1 + exp(-x)) element-wise; sigmoid(-inf) = 0, sigmoid(inf) = 1, NaN stays NaN. */
+export function sigmoid(x: Tensor, options?: OutOptions): Tensor {
+  const c = unaryCall('sigmoid', x, options);
+  native.unary(UnaryOp.Sigmoid, c.x.data, c.out.data, false);
+  return c.out;
+}
+
+/** relu() on the libuv thread pool. */
+export async function reluAsync(x: Tensor, options?: OutOptions): Promise<Tensor> {
+  const c = unaryCall('reluAsync', x, options);
+  await native.unary(UnaryOp.Relu, c.x.data, c.out.data, true);
+  return c.out;
+}
+
+/** sigmoid() on the libuv thread pool. */
+export async function sigmoidAsync(x: Tensor, options?: OutOptions): Promise<Tensor> {
+  const c = unaryCall('sigmoidAsync', x, options);
+  await native.unary(UnaryOp.Sigmoid, c.x.data, c.out.data, true);
+  return c.out;
+}
+
+/** Resolves a possibly negative axis of a rank-`rank` tensor, with a RangeError naming the shape. */
+export function resolveAxis(op: string, axis: unknown, shape: readonly number[]): number {
+  const rank = shape.length;
+  if (typeof axis !== 'number' || !Number.isInteger(axis)) throw typeError(op, `axis must be an integer, got ${describeValue(axis)}`);
+  if (axis < -rank || axis >= rank) {
+    throw rangeError(op, `axis ${axis} is out of range for x ${formatShape(shape)} (allowed ${-rank}..${rank - 1})`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+interface SoftmaxCall {
+  x: Tensor;
+  out: Tensor;
+  outer: number;
+  len: number;
+  inner: number;
+}
+
+function softmaxCall(op: string, x: unknown, axis: unknown, options: OutOptions | undefined): SoftmaxCall {
+  const tx = checkTensor(op, 'x', x);
+  if (tx.shape.length === 0) throw rangeError(op, 'x must have rank >= 1');
+  const ax = resolveAxis(op, axis === undefined ? -1 : axis, tx.shape);
+  const out = outputFor(op, options, tx.shape);
+  checkInPlace(op, out, tx);
+  let outer = 1;
+  for (let k = 0; k < ax; k++) outer *= tx.shape[k];
+  let inner = 1;
+  for (let k = ax + 1; k < tx.shape.length; k++) inner *= tx.shape[k];
+  return { x: tx, out, outer, len: tx.shape[ax], inner };
+}
+
+/**
+ * exp(x - max) / sum(exp(x - max)) along `axis` (default -1; negative counts from the
+ * end), as ONNX Softmax-13.
+ */
+export function softmax(x: Tensor, axis = -1, options?: OutOptions): Tensor {
+  const c = softmaxCall('softmax', x, axis, options);
+  native.softmax(c.x.data, c.outer, c.len, c.inner, c.out.data, false);
+  return c.out;
+}
+
+/** softmax() on the libuv thread pool. */
+export async function softmaxAsync(x: Tensor, axis = -1, options?: OutOptions): Promise<Tensor> {
+  const c = softmaxCall('softmaxAsync', x, axis, options);
+  await native.softmax(c.x.data, c.outer, c.len, c.inner, c.out.data, true);
+  return c.out;
+}

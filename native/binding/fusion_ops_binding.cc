@@ -1,0 +1,258 @@
+// The ops the fusion blocks need: argument checks and marshalling only. Every size the
+// kernels will touch is re-derived here from the shapes and checked against the buffers,
+// so a wrong call from JS throws instead of reading or writing out of bounds.
+#include "binding/fusion_ops_binding.h"
+
+#include <cmath>
+
+#include "binding/args.h"
+#include "binding/async_work.h"
+#include "kernels/pointwise.h"
+#include "kernels/pool.h"
+#include "kernels/resize.h"
+#include "kernels/slice.h"
+
+namespace tf::binding {
+
+namespace {
+
+// Returns env.Undefined() after running work, or a Promise resolving to info[result_index].
+Napi::Value run(const Napi::CallbackInfo& info, bool async, std::function<void()> work, size_t result_index,
+                const std::vector<Napi::Value>& keep_alive) {
+  if (!async) {
+    work();
+    return info.Env().Undefined();
+  }
+  return queue_async(info.Env(), std::move(work), info[result_index], keep_alive);
+}
+
+// An output may be exactly the memory of an input (in place) when `allow_same`, never a
+// partial overlap.
+void check_out(Napi::Env env, const F32Arg& out, const F32Arg& in, const std::string& what, bool allow_same) {
+  if (overlaps(out, in) && !(allow_same && same_memory(out, in))) {
+    throw_range_error(env, "out overlaps " + what + (allow_same ? " without being the same memory" : ""));
+  }
+}
+
+std::vector<int64_t> int_list(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsArray()) throw_type_error(info.Env(), std::string(what) + " must be an array of integers");
+  auto arr = info[i].As<Napi::Array>();
+  std::vector<int64_t> v(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); ++k) {
+    const Napi::Value d = arr.Get(k);
+    const double x = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : NAN;
+    if (!(x == std::floor(x)) || std::fabs(x) > 9007199254740991.0) {
+      throw_type_error(info.Env(), std::string(what) + " must hold integers");
+    }
+    v[k] = static_cast<int64_t>(x);
+  }
+  return v;
+}
+
+std::vector<F32Arg> f32_list(const Napi::CallbackInfo& info, size_t i, const char* what,
+                             std::vector<Napi::Value>* keep_alive) {
+  if (!info[i].IsArray()) throw_type_error(info.Env(), std::string(what) + " must be an array of Float32Array");
+  auto list = info[i].As<Napi::Array>();
+  std::vector<F32Arg> out;
+  for (uint32_t k = 0; k < list.Length(); ++k) {
+    const Napi::Value v = list.Get(k);
+    out.push_back(f32_value(info.Env(), v, std::string(what) + "[" + std::to_string(k) + "]"));
+    keep_alive->push_back(v);
+  }
+  return out;
+}
+
+// Dims whose product stays far from int64 overflow (the buffers are then checked against it).
+Shape checked_dims(Napi::Env env, const Shape& dims, const char* what) {
+  double product = 1;
+  for (int64_t d : dims) {
+    if (d < 0) throw_range_error(env, std::string(what) + " must be >= 0");
+    product *= static_cast<double>(d);
+  }
+  if (product > 4.6e18) throw_range_error(env, std::string(what) + " " + shape_string(dims) + " is too large");
+  return dims;
+}
+
+void expect_count(Napi::Env env, const F32Arg& t, int64_t n, const std::string& what) {
+  if (static_cast<int64_t>(t.length) != n) {
+    throw_range_error(env, what + " has " + std::to_string(t.length) + " elements, expected " + std::to_string(n));
+  }
+}
+
+// unary(op, x, out, async): op 0 = relu, 1 = sigmoid.
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t op = int_arg(info, 0, "op");
+  if (op != 0 && op != 1) throw_range_error(env, "unknown unary op");
+  const F32Arg x = f32_arg(info, 1, "x");
+  const F32Arg out = f32_arg(info, 2, "out");
+  expect_count(env, out, static_cast<int64_t>(x.length), "out");
+  check_out(env, out, x, "x", true);
+  const auto kind = static_cast<UnaryOp>(op);
+  return run(info, info[3].ToBoolean(), [=] { unary(kind, x.data, out.data, x.length); }, 2, {info[1], info[2]});
+}
+
+// softmax(x, outer, axis, inner, out, async)
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const F32Arg x = f32_arg(info, 0, "x");
+  const Shape dims = checked_dims(
+      env, {int_arg(info, 1, "outer"), int_arg(info, 2, "axis length"), int_arg(info, 3, "inner")}, "softmax dims");
+  const F32Arg out = f32_arg(info, 4, "out");
+  expect_length(env, x, dims, "x");
+  expect_length(env, out, dims, "out");
+  check_out(env, out, x, "x", true);
+  return run(info, info[5].ToBoolean(), [=] { softmax(x.data, out.data, dims[0], dims[1], dims[2]); }, 4,
+             {info[0], info[4]});
+}
+
+// weightedSum(inputs[], weights[], n, c, hw, out, async)
+Napi::Value WeightedSum(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<Napi::Value> keep_alive{info[5]};
+  const std::vector<F32Arg> xs = f32_list(info, 0, "inputs", &keep_alive);
+  const std::vector<F32Arg> ws = f32_list(info, 1, "weights", &keep_alive);
+  const Shape dims =
+      checked_dims(env, {int_arg(info, 2, "n"), int_arg(info, 3, "c"), int_arg(info, 4, "hw")}, "weightedSum dims");
+  const F32Arg out = f32_arg(info, 5, "out");
+  if (xs.empty() || xs.size() != ws.size()) throw_range_error(env, "inputs and weights must be non-empty and of equal length");
+  const int64_t plane_total = shape_size(dims), map_total = dims[0] * dims[2];
+  expect_count(env, out, plane_total, "out");
+  std::vector<const float*> xp, wp;
+  for (size_t k = 0; k < xs.size(); ++k) {
+    const std::string ks = "[" + std::to_string(k) + "]";
+    expect_count(env, xs[k], plane_total, "inputs" + ks);
+    expect_count(env, ws[k], map_total, "weights" + ks);
+    check_out(env, out, xs[k], "inputs" + ks, true);
+    check_out(env, out, ws[k], "weights" + ks, false);
+    xp.push_back(xs[k].data);
+    wp.push_back(ws[k].data);
+  }
+  return run(info, info[6].ToBoolean(), [=] { weighted_sum(xp, wp, dims[0], dims[1], dims[2], out.data); }, 5,
+             keep_alive);
+}
+
+// maxPool2d(x, [n,c,h,w], [kh,kw,sh,sw,pt,pl,pb,pr,dh,dw,ceil], out, async)
+Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const F32Arg x = f32_arg(info, 0, "x");
+  const Shape s = shape_arg(info, 1, "x shape");
+  const std::vector<int64_t> q = int_list(info, 2, "pool params");
+  const F32Arg out = f32_arg(info, 3, "out");
+  if (s.size() != 4 || q.size() != 11) throw_range_error(env, "maxPool2d needs a rank-4 shape and 11 params");
+  expect_length(env, x, s, "x");
+  const Pool2dParams p{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10] != 0};
+  if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1 || p.dh < 1 || p.dw < 1 || p.pt < 0 || p.pl < 0 || p.pb < 0 ||
+      p.pr < 0) {
+    throw_range_error(env, "maxPool2d: kernel, strides and dilations must be >= 1 and pads >= 0");
+  }
+  const int64_t oh = pool_out_size(s[2], p.kh, p.sh, p.pt, p.pb, p.dh, p.ceil_mode);
+  const int64_t ow = pool_out_size(s[3], p.kw, p.sw, p.pl, p.pr, p.dw, p.ceil_mode);
+  if (oh < 1 || ow < 1) throw_range_error(env, "maxPool2d: the window does not fit x " + shape_string(s));
+  expect_length(env, out, checked_dims(env, {s[0], s[1], oh, ow}, "maxPool2d output"), "out");
+  check_out(env, out, x, "x", false);
+  return run(info, info[4].ToBoolean(), [=] { max_pool2d(x.data, s[0] * s[1], s[2], s[3], p, out.data, oh, ow); }, 3,
+             {info[0], info[3]});
+}
+
+// resize(x, [n,c,h,w], [oh,ow], [scaleH,scaleW], mode, coord, nearest, out, async)
+Napi::Value Resize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const F32Arg x = f32_arg(info, 0, "x");
+  const Shape s = shape_arg(info, 1, "x shape");
+  const Shape o = shape_arg(info, 2, "output size");
+  if (!info[3].IsArray() || info[3].As<Napi::Array>().Length() != 2) throw_type_error(env, "scales must be [h, w]");
+  const double sh = info[3].As<Napi::Array>().Get(0u).ToNumber().DoubleValue();
+  const double sw = info[3].As<Napi::Array>().Get(1u).ToNumber().DoubleValue();
+  const int64_t mode = int_arg(info, 4, "mode"), coord = int_arg(info, 5, "coordinate mode"),
+                nearest = int_arg(info, 6, "nearest mode");
+  const F32Arg out = f32_arg(info, 7, "out");
+  if (s.size() != 4 || o.size() != 2) throw_range_error(env, "resize needs a rank-4 shape and an [h, w] size");
+  if (!(sh > 0) || !(sw > 0) || !std::isfinite(sh) || !std::isfinite(sw)) {
+    throw_range_error(env, "resize scales must be finite and > 0");
+  }
+  if (mode < 0 || mode > 1 || coord < 0 || coord > 4 || nearest < 0 || nearest > 3) {
+    throw_range_error(env, "unknown resize mode");
+  }
+  expect_length(env, x, s, "x");
+  expect_length(env, out, checked_dims(env, {s[0], s[1], o[0], o[1]}, "resize output"), "out");
+  if ((o[0] > 0 && s[2] == 0) || (o[1] > 0 && s[3] == 0)) throw_range_error(env, "resize of an empty axis");
+  check_out(env, out, x, "x", false);
+  const ResizeAxis ay{s[2], o[0], sh}, ax{s[3], o[1], sw};
+  auto work = [=] {
+    resize2d(x.data, s[0] * s[1], ay, ax, static_cast<ResizeMode>(mode), static_cast<CoordMode>(coord),
+             static_cast<NearestMode>(nearest), out.data);
+  };
+  return run(info, info[8].ToBoolean(), work, 7, {info[0], info[7]});
+}
+
+// slice(x, xShape, starts, steps, yShape, out, async): starts already clamped.
+Napi::Value Slice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const F32Arg x = f32_arg(info, 0, "x");
+  const Shape xs = shape_arg(info, 1, "x shape");
+  const std::vector<int64_t> starts = int_list(info, 2, "starts");
+  const std::vector<int64_t> steps = int_list(info, 3, "steps");
+  const Shape ys = shape_arg(info, 4, "y shape");
+  const F32Arg out = f32_arg(info, 5, "out");
+  const size_t rank = xs.size();
+  if (starts.size() != rank || steps.size() != rank || ys.size() != rank) {
+    throw_range_error(env, "slice: starts, steps and the output shape must match the rank of x");
+  }
+  expect_length(env, x, xs, "x");
+  expect_length(env, out, ys, "out");
+  if (shape_size(ys) > 0) {
+    for (size_t k = 0; k < rank; ++k) {
+      const bool step_fits = steps[k] != 0 && ys[k] <= xs[k] && (ys[k] == 1 || (steps[k] < xs[k] && -steps[k] < xs[k]));
+      const int64_t last = step_fits ? starts[k] + (ys[k] - 1) * steps[k] : -1;
+      if (!step_fits || starts[k] < 0 || starts[k] >= xs[k] || last < 0 || last >= xs[k]) {
+        throw_range_error(env, "slice: axis " + std::to_string(k) + " reads outside x " + shape_string(xs));
+      }
+    }
+  }
+  check_out(env, out, x, "x", false);
+  return run(info, info[6].ToBoolean(), [=] { strided_copy(x.data, xs, starts, steps, out.data, ys); }, 5,
+             {info[0], info[5]});
+}
+
+// split(x, outer, extents, outs[], async) -> undefined | Promise<outs>
+Napi::Value Split(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const F32Arg x = f32_arg(info, 0, "x");
+  const int64_t outer = int_arg(info, 1, "outer");
+  const Shape extents = shape_arg(info, 2, "extents");
+  std::vector<Napi::Value> keep_alive{info[0]};
+  const std::vector<F32Arg> outs = f32_list(info, 3, "outs", &keep_alive);
+  if (outer < 0 || outs.size() != extents.size() || outs.empty()) {
+    throw_range_error(env, "split: outer must be >= 0 and outs, extents non-empty and of equal length");
+  }
+  double row_total = 0;
+  for (int64_t e : extents) row_total += static_cast<double>(e);
+  if (static_cast<double>(outer) * row_total > 4.6e18) throw_range_error(env, "split: x is too large");
+  int64_t row = 0;
+  std::vector<float*> ptrs;
+  for (size_t k = 0; k < outs.size(); ++k) {
+    const std::string ks = "outs[" + std::to_string(k) + "]";
+    expect_count(env, outs[k], outer * extents[k], ks);
+    check_out(env, outs[k], x, "x", false);
+    for (size_t j = 0; j < k; ++j) check_out(env, outs[k], outs[j], "outs[" + std::to_string(j) + "]", false);
+    row += extents[k];
+    ptrs.push_back(outs[k].data);
+  }
+  expect_count(env, x, outer * row, "x");
+  return run(info, info[4].ToBoolean(), [=] { split(x.data, outer, extents, ptrs); }, 3, keep_alive);
+}
+
+}  // namespace
+
+void register_fusion_ops(Napi::Env env, Napi::Object exports) {
+  exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+  exports.Set("weightedSum", Napi::Function::New(env, WeightedSum, "weightedSum"));
+  exports.Set("maxPool2d", Napi::Function::New(env, MaxPool2d, "maxPool2d"));
+  exports.Set("resize", Napi::Function::New(env, Resize, "resize"));
+  exports.Set("slice", Napi::Function::New(env, Slice, "slice"));
+  exports.Set("split", Napi::Function::New(env, Split, "split"));
+}
+
+}  // namespace tf::binding

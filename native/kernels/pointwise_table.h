@@ -1,0 +1,44 @@
+// The micro-kernels of the fusion-block ops (activations, softmax, weighted sum, pooling,
+// resize), one table per ISA. Kept apart from ukernels.h so the two families evolve
+// independently; chosen with the same rule (best supported ISA capped by TENSORFUSE_ISA).
+#pragma once
+#include <cstddef>
+
+#include "runtime/isa.h"
+
+namespace tf {
+
+struct PointwiseTable {
+  Isa isa;
+  // y[i] = f(x[i]) for i < n; y may alias x exactly.
+  void (*relu)(const float* x, float* y, size_t n);
+  void (*sigmoid)(const float* x, float* y, size_t n);
+  // y[i] = exp(x[i] - m); returns the sum of the y[i] (a softmax row). y may alias x.
+  float (*sub_exp_sum)(const float* x, float m, float* y, size_t n);
+  // y[i] = exp(x[i] - m[i]); s[i] += y[i] (softmax over a strided axis, one row of inner).
+  void (*sub_exp_acc)(const float* x, const float* m, float* y, float* s, size_t n);
+  // The max of x[0..n); NaN if any element is NaN; -inf for n == 0.
+  float (*reduce_max)(const float* x, size_t n);
+  // m[i] = max(m[i], x[i * stride]) with NaN propagating from either side.
+  void (*max_acc)(float* m, const float* x, size_t stride, size_t n);
+  // y[i] *= s[i] (s may be a reciprocal sum row).
+  void (*mul_inplace)(float* y, const float* s, size_t n);
+  // y[i] = sum_k x[k][i] * w[k][i] over k < count, in one pass (count >= 1).
+  void (*weighted_sum)(const float* const* x, const float* const* w, size_t count, float* y, size_t n);
+  // y[i] = a[i] + t * (b[i] - a[i]) with one t (the vertical step of bilinear resize).
+  void (*lerp)(const float* a, const float* b, float t, float* y, size_t n);
+};
+
+const PointwiseTable& pointwise_scalar();
+#if defined(__x86_64__) || defined(_M_X64)
+const PointwiseTable& pointwise_avx2();
+const PointwiseTable& pointwise_avx512();
+#endif
+#if defined(__aarch64__)
+const PointwiseTable& pointwise_neon();
+#endif
+
+// The table chosen once per process.
+const PointwiseTable& pointwise();
+
+}  // namespace tf

@@ -1,0 +1,56 @@
+#include "kernels/pool.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "kernels/pointwise.h"
+#include "kernels/pointwise_table.h"
+
+namespace tf {
+
+namespace {
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+}  // namespace
+
+int64_t pool_out_size(int64_t in, int64_t k, int64_t s, int64_t pad_begin, int64_t pad_end, int64_t d,
+                      bool ceil_mode) {
+  const int64_t span = in + pad_begin + pad_end - ((k - 1) * d + 1);
+  if (span < 0) return 0;
+  int64_t out = (ceil_mode ? ceil_div(span, s) : span / s) + 1;
+  // In ceil mode the last window must start inside the input or the left padding.
+  if (ceil_mode && (out - 1) * s >= in + pad_begin) --out;
+  return out;
+}
+
+void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool2dParams& p, float* y, int64_t oh,
+                int64_t ow) {
+  const PointwiseTable& pw = pointwise();
+  const size_t rows = static_cast<size_t>(planes * oh);
+  // For tap column kx the output columns [lo, hi) read input columns inside [0, w).
+  std::vector<int64_t> lo(p.kw), hi(p.kw);
+  for (int64_t kx = 0; kx < p.kw; ++kx) {
+    const int64_t off = kx * p.dw - p.pl;
+    lo[kx] = std::clamp<int64_t>(ceil_div(-off, p.sw), 0, ow);
+    hi[kx] = std::clamp<int64_t>(floor_div(w - 1 - off, p.sw) + 1, lo[kx], ow);
+  }
+  parallel_units(rows, static_cast<size_t>(ow * p.kh * p.kw), [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) {
+      const int64_t plane = static_cast<int64_t>(r) / oh, oy = static_cast<int64_t>(r) % oh;
+      float* out = y + static_cast<int64_t>(r) * ow;
+      std::fill(out, out + ow, -std::numeric_limits<float>::infinity());
+      for (int64_t ky = 0; ky < p.kh; ++ky) {
+        const int64_t iy = oy * p.sh - p.pt + ky * p.dh;
+        if (iy < 0 || iy >= h) continue;
+        const float* in = x + (plane * h + iy) * w;
+        for (int64_t kx = 0; kx < p.kw; ++kx) {
+          if (lo[kx] >= hi[kx]) continue;
+          const int64_t ix = lo[kx] * p.sw + kx * p.dw - p.pl;
+          pw.max_acc(out + lo[kx], in + ix, static_cast<size_t>(p.sw), static_cast<size_t>(hi[kx] - lo[kx]));
+        }
+      }
+    }
+  });
+}
+
+}  // namespace tf
