@@ -349,6 +349,16 @@ describe('the native functions check their arguments again', () => {
   rejects('setThreads: 0', () => raw.setThreads(0), RangeError);
   rejects('setThreads: not a number', () => raw.setThreads('2'), TypeError);
 
+  it('concat extents are sizes, not a shape: a huge product of extents is fine', () => {
+    // outer 0: every input is empty, whatever the extents.
+    assert.doesNotThrow(() => raw.concat([f(0), f(0), f(0)], [2 ** 40, 2 ** 40, 2 ** 40], 0, f(0), false));
+    // Four [1,64,32,32] maps along channels: extents 65536 each, product 2^64.
+    const maps = [0, 1, 2, 3].map((i) => Tensor.from(new Float32Array(65536).fill(i), [1, 64, 32, 32]));
+    const r = concat(maps, 1);
+    assert.deepStrictEqual([...r.shape], [1, 256, 32, 32]);
+    for (let i = 0; i < 4; i++) assert.ok(r.data.subarray(i * 65536, (i + 1) * 65536).every((x) => x === i));
+  });
+
   it('the valid raw calls still work (sanity check for the cases above)', () => {
     const a = Float32Array.from([1, 2, 3, 4, 5, 6]);
     const b = Float32Array.from([10, 20, 30]);

@@ -27,21 +27,26 @@ F32Arg f32_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   return f32_value(info.Env(), info[i], what);
 }
 
-Shape shape_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+std::vector<int64_t> dims_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   const Napi::Value v = info[i];
   if (!v.IsArray()) throw_type_error(info.Env(), std::string(what) + " must be an array of dims");
   auto arr = v.As<Napi::Array>();
-  Shape shape(arr.Length());
-  double product = 1;
+  std::vector<int64_t> dims(arr.Length());
   for (uint32_t k = 0; k < arr.Length(); ++k) {
     const Napi::Value d = arr.Get(k);
     const double x = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : -1;
     if (!(x >= 0) || x != std::floor(x) || x > 9007199254740991.0) {
       throw_range_error(info.Env(), std::string(what) + " must hold non-negative integer dims");
     }
-    shape[k] = static_cast<int64_t>(x);
-    product *= x;
+    dims[k] = static_cast<int64_t>(x);
   }
+  return dims;
+}
+
+Shape shape_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  Shape shape = dims_arg(info, i, what);
+  double product = 1;
+  for (int64_t d : shape) product *= static_cast<double>(d);
   if (product > 4.6e18) throw_range_error(info.Env(), std::string(what) + " " + shape_string(shape) + " is too large");
   return shape;
 }

@@ -22,6 +22,10 @@ F32Arg f32_value(Napi::Env env, napi_value value, const std::string& what);
 // info[i] must be a Float32Array; `what` names it in the error.
 F32Arg f32_arg(const Napi::CallbackInfo& info, size_t i, const char* what);
 
+// info[i] must be an array of non-negative integers, each < 2^53 (a list of sizes, not a
+// shape: no bound on their product).
+std::vector<int64_t> dims_arg(const Napi::CallbackInfo& info, size_t i, const char* what);
+
 // info[i] must be an array of non-negative integer dims (each < 2^53, product < 2^62).
 Shape shape_arg(const Napi::CallbackInfo& info, size_t i, const char* what);
 

@@ -24,7 +24,8 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsArray()) throw_type_error(env, "inputs must be an array of Float32Array");
   auto list = info[0].As<Napi::Array>();
-  const Shape extents = shape_arg(info, 1, "extents");
+  // Each input's run per outer row; a list of sizes, so their product means nothing.
+  const std::vector<int64_t> extents = dims_arg(info, 1, "extents");
   const int64_t outer = int_arg(info, 2, "outer");
   const F32Arg out = f32_arg(info, 3, "out");
   const bool async = info[4].ToBoolean();
