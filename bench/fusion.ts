@@ -2,7 +2,8 @@
 // run: onnxruntime-node running the same graph (built in code, checked against plain JS by
 // the onnx suite), tensorfuse's unfused sequence of ops, and tensorfuse's fused block where
 // lib/index.ts exports one (concatConv, addConv). Every tensorfuse output is compared once
-// with onnxruntime's; 1 and 2 threads.
+// with onnxruntime's; 1 and 2 threads. Plus DENSE6: a 6-layer dense block with a concat per
+// layer against slice views of one preallocated output (time and bytes allocated).
 import { Tensor } from '../lib/tensor';
 import { add } from '../lib/ops/elementwise';
 import { concat } from '../lib/ops/concat';
@@ -89,6 +90,78 @@ function variantsFor(g: FusionGraph, xs: Tensor[], Ctor: Conv2dCtor, notes: stri
   return vs;
 }
 
+// ---- dense block: concat per layer vs writing into slices of one preallocated output ----
+
+export const DENSE = { shape: [1, 64, 56, 56], growth: 32, layers: 6 };
+
+function denseRows(Ctor: Conv2dCtor, opts: BenchOptions, facts: SuiteResult['facts']): Row[] {
+  const [n, c0, h, w] = DENSE.shape;
+  if (n !== 1) throw new Error('dense bench assumes batch 1 (channel slices are contiguous)');
+  const hw = h * w;
+  const x = Tensor.from(new Float32Array(size(DENSE.shape)), DENSE.shape);
+  for (let i = 0; i < x.size; i++) x.data[i] = Math.sin(i * 0.37);
+  const convs: Conv2dLike[] = [];
+  let flops = 0;
+  for (let l = 0; l < DENSE.layers; l++) {
+    const cin = c0 + l * DENSE.growth;
+    const wt = new Float32Array(DENSE.growth * cin * 9);
+    for (let i = 0; i < wt.length; i++) wt[i] = Math.cos(i * 0.11 + l) / Math.sqrt(cin * 9);
+    convs.push(new Ctor(Tensor.from(wt, [DENSE.growth, cin, 3, 3]), { pads: [1, 1, 1, 1], activation: 'relu' }));
+    flops += 2 * DENSE.growth * hw * cin * 9;
+  }
+  const cTotal = c0 + DENSE.layers * DENSE.growth;
+  const view = (t: Tensor, from: number, to: number) => Tensor.from(t.data.subarray(from * hw, to * hw), [1, to - from, h, w]);
+
+  // Without views: every layer concatenates all earlier features into a new tensor, the
+  // conv allocates its output, and a last concat builds the block's output.
+  let allocated = 0;
+  const counted = (t: Tensor) => {
+    allocated += t.data.byteLength;
+    return t;
+  };
+  const withConcat = (): Tensor => {
+    const features: Tensor[] = [x];
+    for (const conv of convs) {
+      const cat = features.length === 1 ? x : counted(concat(features, 1));
+      features.push(counted(conv.run(cat)));
+    }
+    return counted(concat(features, 1));
+  };
+  // With views: one output; x copied into its first channels, each layer reads the channels
+  // so far and writes its own slice. Nothing else is allocated.
+  const out = Tensor.from(new Float32Array(cTotal * hw), [1, cTotal, h, w]);
+  const withViews = (): Tensor => {
+    out.data.set(x.data);
+    convs.forEach((conv, l) => {
+      const c = c0 + l * DENSE.growth;
+      conv.run(view(out, 0, c), { out: view(out, c, c + DENSE.growth) });
+    });
+    return out;
+  };
+
+  allocated = 0;
+  const ref = withConcat();
+  const bytesConcat = allocated;
+  withViews();
+  const cmp = compareArrays(out.data, ref.data, 1e-4, 1e-4);
+  facts['DENSE6 views vs concat'] = cmp.ok ? `match (max |Δ| ${cmp.maxAbs.toExponential(1)})` : `MISMATCH (max |Δ| ${cmp.maxAbs})`;
+  facts['DENSE6'] = `6-layer dense block: x [1,64,56,56], growth 32, conv 3x3 pad 1 + relu per layer, output [1,${cTotal},56,56] ` +
+    `(${(cTotal * hw * 4 / 2 ** 20).toFixed(2)} MiB); views: channel ranges of one preallocated output`;
+
+  const rows: Row[] = [];
+  for (const threads of FUSION_THREADS) {
+    const tc = withThreads(threads, () => measure(`DENSE6: concat per layer, ${threads} thread(s)`, withConcat, opts));
+    const tv = withThreads(threads, () => measure(`DENSE6: slice views, ${threads} thread(s)`, withViews, opts));
+    const rc = makeRow('DENSE6', 'concat per layer, outputs allocated by tensorfuse', threads, tc, flops / tc.median / 1e9, 'GFLOP/s');
+    const rv = makeRow('DENSE6', 'slice views of one preallocated output', threads, tv, flops / tv.median / 1e9, 'GFLOP/s');
+    rc.notes = { 'bytes allocated per block': `${(bytesConcat / 2 ** 20).toFixed(2)} MiB (concat inputs, conv outputs, final concat)` };
+    rv.notes = { 'bytes allocated per block': '0 (output preallocated once)' };
+    rv.ratios['vs concat'] = tc.median / tv.median;
+    rows.push(rc, rv);
+  }
+  return rows;
+}
+
 export async function runFusionSuite(opts: BenchOptions = {}): Promise<SuiteResult> {
   const result = newSuiteResult('fusion', 'tensorfuse fusion blocks vs onnxruntime-node graphs (CATCONV, ADDCONV, ASFF3)', !!opts.quick);
   const facts = result.facts;
@@ -132,6 +205,14 @@ export async function runFusionSuite(opts: BenchOptions = {}): Promise<SuiteResu
         if (unit !== 'GFLOP/s') r.notes = { note: 'GFLOP/s counts the 1x1 convs only' };
       }
       result.rows.push(...tfRows, ortRow);
+    }
+  }
+  if (Ctor) {
+    try {
+      result.rows.push(...denseRows(Ctor, opts, facts));
+    } catch (err) {
+      facts['DENSE6'] = `failed: ${err instanceof Error ? err.message : String(err)}`;
+      console.log(`DENSE6 failed: ${facts['DENSE6']}`);
     }
   }
   notes.forEach((n, i) => (facts[`note ${i + 1}`] = n));
