@@ -1,0 +1,255 @@
+// conv2d against lib/reference over random attributes: strides 1–3, dilations 1–3,
+// asymmetric / 'same' / 'valid' pads, dense, grouped and depthwise (with channel
+// multiplier) convs, kernels 1x1..7x7 and non-square, odd spatial sizes, channel counts
+// at SIMD widths ±1, batch 1–3, both layouts, every activation, with and without bias,
+// given or fresh outputs at unaligned offsets, sync and async, 1 and 2 threads.
+// run-all.js runs this file once per ISA the CPU supports (TENSORFUSE_ISA).
+import * as assert from 'assert';
+import * as fc from 'fast-check';
+import { Conv2d, Conv2dActivation, Conv2dOptions, Tensor, conv2d, conv2dAsync } from '../../lib';
+import { conv2dRef } from '../../lib/reference/conv2d';
+import { rng, viewAt } from '../helpers';
+import { checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, withThreads } from './generators';
+
+/** Channel counts around the register tiles (MR 4/6/8 rows, NR 4/16/48 lanes). */
+const CHANNELS = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49];
+const ACTIVATIONS: Conv2dActivation[] = ['none', 'relu', 'relu6', 'sigmoid', 'silu', 'leakyRelu'];
+/** Reference multiply-adds per case are kept under this (the JS oracle is the slow part). */
+const MAX_MACS = 250_000;
+
+interface Case {
+  layout: 'NCHW' | 'NHWC';
+  batch: number;
+  cin: number;
+  cout: number;
+  groups: number;
+  kh: number;
+  kw: number;
+  strides: [number, number];
+  dilations: [number, number];
+  pads: [number, number, number, number] | 'same' | 'valid';
+  h: number;
+  w: number;
+  activation: Conv2dActivation;
+  alpha: number;
+  bias: boolean;
+  givenOut: boolean;
+  offsets: [number, number];
+  seed: number;
+}
+
+function uniform(n: number, seed: number, offset = 0): Float32Array {
+  const r = rng(seed);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = r() * 2 - 1;
+  return offset === 0 ? a : viewAt(a, offset);
+}
+
+const channelArb = fc.constantFrom(...CHANNELS);
+
+/** [cin, cout, groups]: dense, grouped, depthwise, depthwise with a channel multiplier. */
+const groupingArb: fc.Arbitrary<[number, number, number]> = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(channelArb, channelArb).map(([ci, co]): [number, number, number] => [ci, co, 1]) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }))
+      .map(([g, ci, co]): [number, number, number] => [g * ci, g * co, g]),
+  },
+  { weight: 2, arbitrary: channelArb.map((c): [number, number, number] => [c, c, c]) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(channelArb, fc.integer({ min: 2, max: 3 })).map(([c, m]): [number, number, number] => [c, c * m, c]),
+  },
+);
+
+const padsArb = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(fc.nat(3), fc.nat(3), fc.nat(3), fc.nat(3)) },
+  { weight: 1, arbitrary: fc.constantFrom<'same' | 'valid'>('same', 'valid') },
+);
+
+function outDim(inSize: number, p0: number, p1: number, k: number, s: number, d: number): number {
+  const span = inSize + p0 + p1 - ((k - 1) * d + 1);
+  return span < 0 ? 0 : Math.floor(span / s) + 1;
+}
+
+function macs(c: Case): number {
+  const p = c.pads === 'valid' ? [0, 0, 0, 0] : c.pads === 'same' ? [c.kh * c.dilations[0], c.kw * c.dilations[1], 0, 0] : c.pads;
+  const ho = c.pads === 'same' ? Math.ceil(c.h / c.strides[0]) : outDim(c.h, p[0], p[2], c.kh, c.strides[0], c.dilations[0]);
+  const wo = c.pads === 'same' ? Math.ceil(c.w / c.strides[1]) : outDim(c.w, p[1], p[3], c.kw, c.strides[1], c.dilations[1]);
+  return c.batch * c.cout * ho * wo * (c.cin / c.groups) * c.kh * c.kw;
+}
+
+/** Makes the input just large enough for the dilated kernel, then shrinks it to the budget. */
+function fit(c: Case, extraH: number, extraW: number): Case {
+  const [pt, pl, pb, pr] = c.pads === 'same' ? [0, 0, 0, 0] : c.pads === 'valid' ? [0, 0, 0, 0] : c.pads;
+  const needH = c.pads === 'same' ? 1 : Math.max(1, (c.kh - 1) * c.dilations[0] + 1 - pt - pb);
+  const needW = c.pads === 'same' ? 1 : Math.max(1, (c.kw - 1) * c.dilations[1] + 1 - pl - pr);
+  const out = { ...c, h: needH + extraH, w: needW + extraW };
+  while (macs(out) > MAX_MACS) {
+    if (out.h > needH || out.w > needW) {
+      if (out.h - needH >= out.w - needW) out.h = needH + Math.floor((out.h - needH) / 2);
+      else out.w = needW + Math.floor((out.w - needW) / 2);
+    } else if (out.batch > 1) out.batch--;
+    else if (out.kh > 1 && out.kh >= out.kw && c.pads !== 'valid' && c.pads !== 'same') out.kh--;
+    else if (out.kw > 1 && c.pads !== 'valid' && c.pads !== 'same') out.kw--;
+    else if (out.groups === 1 && out.cin > 1) out.cin = Math.ceil(out.cin / 2);
+    else if (out.groups === 1 && out.cout > 1) out.cout = Math.ceil(out.cout / 2);
+    else break;
+  }
+  return out;
+}
+
+const caseArb: fc.Arbitrary<Case> = fc
+  .record({
+    layout: fc.constantFrom<'NCHW' | 'NHWC'>('NCHW', 'NHWC'),
+    batch: fc.integer({ min: 1, max: 3 }),
+    grouping: groupingArb,
+    kh: fc.integer({ min: 1, max: 7 }),
+    kw: fc.integer({ min: 1, max: 7 }),
+    strides: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+    dilations: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+    pads: padsArb,
+    extraH: fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constantFrom(15, 16, 17, 31, 47, 49)),
+    extraW: fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constantFrom(15, 16, 17, 31, 47, 49)),
+    activation: fc.constantFrom(...ACTIVATIONS),
+    alpha: fc.constantFrom(0.01, 0.2, -0.3),
+    bias: fc.boolean(),
+    givenOut: fc.boolean(),
+    offsets: fc.tuple(fc.nat(3), fc.nat(3)),
+    seed: fc.integer(),
+  })
+  .map((r) => {
+    const [cin, cout, groups] = r.grouping;
+    const c: Case = {
+      layout: r.layout, batch: r.batch, cin, cout, groups, kh: r.kh, kw: r.kw, strides: r.strides, dilations: r.dilations,
+      pads: r.pads, h: 0, w: 0, activation: r.activation, alpha: r.alpha, bias: r.bias, givenOut: r.givenOut,
+      offsets: r.offsets, seed: r.seed,
+    };
+    return fit(c, r.extraH, r.extraW);
+  });
+
+interface Prepared {
+  x: Tensor;
+  weight: Tensor;
+  options: Conv2dOptions;
+  expected: Tensor;
+  out?: Tensor;
+  tol: number;
+}
+
+function prepare(c: Case): Prepared {
+  const nchw = c.layout === 'NCHW';
+  const xShape = nchw ? [c.batch, c.cin, c.h, c.w] : [c.batch, c.h, c.w, c.cin];
+  const cinG = c.cin / c.groups;
+  const wShape = nchw ? [c.cout, cinG, c.kh, c.kw] : [c.kh, c.kw, cinG, c.cout];
+  const x = Tensor.from(uniform(sizeOf(xShape), c.seed, c.offsets[0]), xShape);
+  const weight = Tensor.from(uniform(sizeOf(wShape), c.seed + 1), wShape);
+  const options: Conv2dOptions = {
+    layout: c.layout, groups: c.groups, strides: c.strides, dilations: c.dilations, pads: c.pads,
+    activation: c.activation, alpha: c.alpha,
+  };
+  if (c.bias) options.bias = uniform(c.cout, c.seed + 2);
+  const expected = conv2dRef(x, weight, options);
+  const out = c.givenOut ? placedOutput(expected.shape, c.offsets[1]) : undefined;
+  // float32 accumulation of K products of values in [-1, 1] vs the float64 oracle.
+  const k = cinG * c.kh * c.kw;
+  return { x, weight, options, expected, out, tol: 2e-6 + 1.5e-7 * k };
+}
+
+function describeCase(c: Case): string {
+  return `${c.layout} x[${c.batch},${c.cin},${c.h},${c.w}] cout ${c.cout} groups ${c.groups} k ${c.kh}x${c.kw} ` +
+    `s [${c.strides}] d [${c.dilations}] pads ${JSON.stringify(c.pads)} ${c.activation}${c.bias ? ' +bias' : ''}`;
+}
+
+function verify(c: Case, p: Prepared, result: Tensor, label: string): void {
+  const what = `${label} ${describeCase(c)}`;
+  assert.deepStrictEqual([...result.shape], [...p.expected.shape], `${what}: shape`);
+  for (let i = 0; i < p.expected.size; i++) {
+    const e = p.expected.data[i];
+    const a = result.data[i];
+    if (!(Math.abs(a - e) <= p.tol * (1 + Math.abs(e)))) {
+      assert.fail(`${what}: element ${i} is ${a}, expected ${e} (tolerance ${p.tol})`);
+    }
+  }
+  if (p.out !== undefined) {
+    assert.strictEqual(result, p.out, `${what}: must return out`);
+    expectSlackUntouched(result, what);
+  }
+  if (p.x.data.byteOffset > 0) expectSlackUntouched(p.x, `${what}: x`);
+}
+
+function runSync(c: Case): void {
+  const p = prepare(c);
+  const result = c.seed % 2 === 0
+    ? conv2d(p.x, p.weight, { ...p.options, out: p.out })
+    : new Conv2d(p.weight, p.options).run(p.x, { out: p.out });
+  verify(c, p, result, 'sync');
+}
+
+async function runAsync(c: Case): Promise<void> {
+  const p = prepare(c);
+  const result = c.seed % 2 === 0
+    ? await conv2dAsync(p.x, p.weight, { ...p.options, out: p.out })
+    : await new Conv2d(p.weight, p.options).runAsync(p.x, { out: p.out });
+  verify(c, p, result, 'async');
+}
+
+describe(`conv2d properties vs lib/reference (TENSORFUSE_ISA=${process.env.TENSORFUSE_ISA ?? 'unset'})`, function () {
+  this.timeout(60000);
+
+  it('runs the kernels of the requested ISA', () => {
+    checkIsaSelection();
+  });
+
+  it('sync, 1 thread', async () => {
+    await withThreads(1, () => fc.assert(fc.property(caseArb, runSync), { numRuns: runs(400) }));
+  });
+
+  it('sync, 2 threads', async () => {
+    await withThreads(2, () => fc.assert(fc.property(caseArb, runSync), { numRuns: runs(250) }));
+  });
+
+  it('async (Conv2d.runAsync and conv2dAsync), 2 threads', async () => {
+    await withThreads(2, () => fc.assert(fc.asyncProperty(caseArb, runAsync), { numRuns: runs(150) }));
+  });
+
+  it('every spatial width 1..50 around the register tile (3x3 pad 1, dense and depthwise, both layouts)', () => {
+    for (let w = 1; w <= 50; w++) {
+      for (const layout of ['NCHW', 'NHWC'] as const) {
+        const base: Case = {
+          layout, batch: 1, cin: 9, cout: 10, groups: 1, kh: 3, kw: 3, strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1],
+          h: 3, w, activation: 'none', alpha: 0.01, bias: true, givenOut: w % 2 === 0, offsets: [w % 4, (w + 1) % 4], seed: w,
+        };
+        runSync(base);
+        runSync({ ...base, cin: 17, cout: 17, groups: 17, strides: [1, 2] });
+      }
+    }
+  });
+
+  describe('bench-like shapes (several tiles, the pool splits the work)', () => {
+    const shapes: Case[] = [
+      { layout: 'NCHW', batch: 1, cin: 32, cout: 40, groups: 1, kh: 3, kw: 3, strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], h: 20, w: 22,
+        activation: 'relu', alpha: 0.01, bias: true, givenOut: true, offsets: [1, 2], seed: 11 },
+      { layout: 'NCHW', batch: 2, cin: 64, cout: 24, groups: 1, kh: 1, kw: 1, strides: [1, 1], dilations: [1, 1], pads: 'valid', h: 19, w: 21,
+        activation: 'silu', alpha: 0.01, bias: true, givenOut: false, offsets: [0, 0], seed: 12 },
+      { layout: 'NCHW', batch: 1, cin: 24, cout: 72, groups: 1, kh: 3, kw: 3, strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1], h: 28, w: 28,
+        activation: 'none', alpha: 0.01, bias: true, givenOut: true, offsets: [3, 1], seed: 13 },
+      { layout: 'NCHW', batch: 2, cin: 64, cout: 64, groups: 64, kh: 3, kw: 3, strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], h: 30, w: 30,
+        activation: 'relu6', alpha: 0.01, bias: true, givenOut: true, offsets: [2, 2], seed: 14 },
+      { layout: 'NHWC', batch: 1, cin: 32, cout: 40, groups: 1, kh: 3, kw: 3, strides: [1, 1], dilations: [1, 1], pads: 'same', h: 20, w: 22,
+        activation: 'leakyRelu', alpha: 0.1, bias: true, givenOut: true, offsets: [1, 3], seed: 15 },
+      { layout: 'NHWC', batch: 2, cin: 64, cout: 64, groups: 64, kh: 3, kw: 3, strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], h: 30, w: 30,
+        activation: 'sigmoid', alpha: 0.01, bias: true, givenOut: false, offsets: [0, 0], seed: 16 },
+    ];
+    for (const threads of [1, 2]) {
+      for (const c of shapes) {
+        it(`${describeCase(c)}, ${threads} thread(s), sync and async`, async () => {
+          await withThreads(threads, async () => {
+            runSync(c);
+            await runAsync({ ...c, seed: c.seed + 1 });
+          });
+        });
+      }
+    }
+  });
+});
