@@ -69,6 +69,10 @@ step('build', 'cmake', ['--build', buildDir, '--parallel', jobs]);
 
 const exe = path.join(buildDir, process.platform === 'win32' ? 'Release/tensorfuse_native_tests.exe' : 'tensorfuse_native_tests');
 const isas = spawnSync(exe, ['--isas'], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean);
+if (isas.length === 0) {
+  console.error(`${exe} --isas printed nothing: the test executable did not build or does not run`);
+  process.exit(1);
+}
 const best = isas[isas.length - 1];
 const env = { TENSORFUSE_ISA: best };
 step(`tests (dispatch isa ${best})`, exe, filters, env);
