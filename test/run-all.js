@@ -31,4 +31,11 @@ if (fs.existsSync(path.join(dist, 'isa'))) {
     ok = run(`ISA suites under TENSORFUSE_ISA=${isa}`, [path.join(dist, 'isa', '*.test.js')], { TENSORFUSE_ISA: isa }) && ok;
   }
 }
+// Last: the C++ kernel tests (build-native/ through CMake, every ISA); skipped without cmake.
+// TENSORFUSE_SKIP_NATIVE_TESTS=1 leaves them out (npm run test:native runs them alone).
+if (!process.env.TENSORFUSE_SKIP_NATIVE_TESTS) {
+  console.log('\n=== C++ kernel tests (test/native-tests.js) ===');
+  const r = spawnSync(process.execPath, [path.join(root, 'test', 'native-tests.js'), '--if-cmake'], { stdio: 'inherit', cwd: root });
+  ok = r.status === 0 && ok;
+}
 process.exit(ok ? 0 : 1);
