@@ -28,8 +28,8 @@ export function intTuple(op: string, name: string, value: unknown, n: number, mi
 }
 
 function outLength(inLen: number, k: number, s: number, p0: number, p1: number, d: number, ceil: boolean): number {
+  // As ONNX: a negative span still gives one window in ceil mode when it is short of s.
   const span = inLen + p0 + p1 - ((k - 1) * d + 1);
-  if (span < 0) return 0;
   let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
   if (ceil && (out - 1) * s >= inLen + p0) out--;
   return out;

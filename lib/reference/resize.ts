@@ -1,7 +1,7 @@
 // Reference Resize over the two spatial axes of NCHW (ONNX Resize-19, nearest and linear),
 // written after the ONNX reference implementation: each output coordinate maps to an input
-// coordinate x; the two input positions nearest x (on an edge-padded axis) are combined with
-// per-mode coefficients, one axis at a time (H over W-interpolated rows).
+// coordinate x; the two input positions bracketing x (on an edge-padded axis) are combined
+// with per-mode coefficients, one axis at a time (H over W-interpolated rows).
 import type { RefResult, RefTensor } from './elementwise';
 
 export type RefCoordMode = 'half_pixel' | 'asymmetric' | 'align_corners' | 'pytorch_half_pixel' | 'half_pixel_symmetric';
@@ -52,12 +52,13 @@ function interpolate1d(line: number[], i: number, scale: number, outLen: number,
   const xi = Math.floor(x);
   const ratio = Number.isInteger(x) ? 1 : x - xi;
   const c = coefficients(ratio, o.mode, o.nearestMode);
-  // The two positions of the edge-padded line nearest x (ties to the lower index).
-  const padded = [line[0], ...line, line[n - 1]];
-  const px = x + 1;
-  const order = padded.map((_, k) => k).sort((a, b) => Math.abs(px - a) - Math.abs(px - b) || a - b);
-  const [a, b] = order.slice(0, 2).sort((p, q) => p - q);
-  return c[0] * padded[a] + c[1] * padded[b];
+  // The two positions bracketing x (x - 1 and x when x is integral), read with edge padding.
+  const [a, b] = Number.isInteger(x) ? [x - 1, x] : [xi, xi + 1];
+  const at = (k: number): number => line[Math.min(Math.max(k, 0), n - 1)];
+  // A zero coefficient drops its term (so 0 * Infinity never makes a NaN out of nothing).
+  if (c[1] === 0) return c[0] * at(a);
+  if (c[0] === 0) return c[1] * at(b);
+  return c[0] * at(a) + c[1] * at(b);
 }
 
 export function resize(x: RefTensor, options: RefResizeOptions): RefResult {

@@ -15,9 +15,9 @@ int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
 int64_t pool_out_size(int64_t in, int64_t k, int64_t s, int64_t pad_begin, int64_t pad_end, int64_t d,
                       bool ceil_mode) {
+  // As ONNX: a negative span still gives one window in ceil mode when it is short of s.
   const int64_t span = in + pad_begin + pad_end - ((k - 1) * d + 1);
-  if (span < 0) return 0;
-  int64_t out = (ceil_mode ? ceil_div(span, s) : span / s) + 1;
+  int64_t out = (ceil_mode ? ceil_div(span, s) : floor_div(span, s)) + 1;
   // In ceil mode the last window must start inside the input or the left padding.
   if (ceil_mode && (out - 1) * s >= in + pad_begin) --out;
   return out;
