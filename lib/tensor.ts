@@ -103,6 +103,34 @@ export class Tensor {
     return new Tensor(this.data, s);
   }
 
+  /**
+   * Channels [start, end) of an NCHW tensor (channel axis 1, rank >= 2) as a view on the
+   * same memory: writing through the view writes this tensor. When N = 1 (or the range is
+   * every channel) the view is contiguous, an ordinary Tensor that every op takes as input
+   * and as `out` — a dense block can write each layer straight into its slice of one
+   * preallocated output. A partial channel range of a batch (N > 1) would be strided, which
+   * the ops do not take yet: that case is a RangeError.
+   */
+  sliceChannels(start: number, end: number): Tensor {
+    const op = 'sliceChannels';
+    if (this.shape.length < 2) throw rangeError(op, `needs a tensor with a channel axis (rank >= 2), got ${formatShape(this.shape)}`);
+    for (const [name, v] of [['start', start], ['end', end]] as const) {
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw typeError(op, `${name} must be an integer, got ${describeValue(v)}`);
+    }
+    const [n, c] = this.shape;
+    if (start < 0 || end < start || end > c) {
+      throw rangeError(op, `channel range [${start}, ${end}) is not within the ${c} channels of ${formatShape(this.shape)}`);
+    }
+    if (n > 1 && !(start === 0 && end === c)) {
+      throw rangeError(op, `channels [${start}, ${end}) of a batch ${formatShape(this.shape)} (N > 1) would be a strided view, which is not supported yet; use slice() for a copy`);
+    }
+    if (start === 0 && end === c) return new Tensor(this.data, this.shape);
+    const per = sizeOf(this.shape.slice(2));
+    const shape = this.shape.slice();
+    shape[1] = end - start;
+    return new Tensor(this.data.subarray(start * per, end * per), Object.freeze(shape));
+  }
+
   toString(): string {
     return `Tensor${formatShape(this.shape)}`;
   }

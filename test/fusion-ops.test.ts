@@ -201,3 +201,31 @@ describe('fusion-block ops: bad input', () => {
     expectThrows(() => native.split(f(10), 2, [2, 3], [shared.subarray(0, 4), shared.subarray(2, 8)], false), RangeError, ['overlaps']);
   });
 });
+
+describe('Tensor.sliceChannels', () => {
+  it('is a zero-copy view of a channel range that ops read and write (N = 1)', () => {
+    const x = seq([1, 4, 2, 2]);
+    const v = x.sliceChannels(1, 3);
+    assert.deepStrictEqual(v.shape, [1, 2, 2, 2]);
+    assert.strictEqual(v.data.buffer, x.data.buffer);
+    assert.deepStrictEqual(Array.from(v.data), [4, 5, 6, 7, 8, 9, 10, 11]);
+    // A dense-block style write: each part lands straight in its slice of one output.
+    const out = Tensor.zeros([1, 4, 2, 2]);
+    tf.relu(t([-1, 1, -2, 2], [1, 1, 2, 2]), { out: out.sliceChannels(0, 1) });
+    tf.add(seq([1, 3, 2, 2]), seq([1, 3, 2, 2]), { out: out.sliceChannels(1, 4) });
+    assert.deepStrictEqual(Array.from(out.data), [0, 1, 0, 2, ...Array.from({ length: 12 }, (_, i) => 2 * i)]);
+    assert.deepStrictEqual(Array.from(tf.maxPool2d(x.sliceChannels(3, 4), { kernel: [2, 2] }).data), [15]);
+    assert.deepStrictEqual(x.sliceChannels(2, 2).shape, [1, 0, 2, 2]);
+    assert.deepStrictEqual(seq([3, 2, 2]).sliceChannels(0, 2).shape, [3, 2, 2]); // whole range of a batch
+  });
+
+  it('rejects bad ranges, rank < 2 and (for now) strided batch views', () => {
+    const x = seq([2, 4, 2, 2]);
+    expectThrows(() => x.sliceChannels(1, 5), RangeError, ['[1, 5)', '[2,4,2,2]']);
+    expectThrows(() => x.sliceChannels(3, 2), RangeError, ['[3, 2)']);
+    expectThrows(() => x.sliceChannels(0.5, 2), TypeError, ['start']);
+    expectThrows(() => seq([4]).sliceChannels(0, 1), RangeError, ['rank >= 2']);
+    expectThrows(() => x.sliceChannels(1, 3), RangeError, ['strided', '[2,4,2,2]']);
+    assert.strictEqual(x.sliceChannels(0, 4).data.length, x.size);
+  });
+});
