@@ -14,3 +14,5 @@ export { resize, resizeAsync, upsampleNearest, upsampleNearestAsync } from './op
 export type { ResizeOptions, CoordinateTransformationMode, NearestMode, UpsampleScale } from './ops/resize';
 export { slice, sliceAsync, split, splitAsync } from './ops/slice';
 export type { SliceSpec } from './ops/slice';
+export { loadOnnx, loadOnnxSync, Model, UnsupportedModelError } from './onnx';
+export type { LoadOptions, RunOptions, TensorInfo, ModelPlan } from './onnx';

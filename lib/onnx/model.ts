@@ -1,0 +1,168 @@
+// loadOnnx() and Model: the public face of the ONNX runtime.
+import { Tensor } from '../tensor';
+import { DType, Graph } from './ir';
+import { LoadedGraph, parseModel, readModelBytes } from './load';
+import { CompileOptions, CompiledPlan, PlanReport } from './compile';
+import { PASSES, MEMORY_PASSES, PassName } from './plan';
+
+export interface LoadOptions extends CompileOptions {
+  /**
+   * Concrete shapes for inputs with symbolic dims, used to plan at load. Inputs whose
+   * shapes are all static are planned at load anyway; others are planned on first run.
+   */
+  inputShapes?: Record<string, readonly number[]>;
+}
+
+export interface TensorInfo {
+  name: string;
+  /** Dims as declared in the file; symbolic dims are strings ('N', 'batch', '?'). */
+  shape: (number | string)[];
+  dtype: 'float32';
+}
+
+export interface RunOptions {
+  /** Names of the values to return (graph outputs by default; any intermediate value name is allowed). */
+  outputs?: readonly string[];
+}
+
+export interface ModelPlan extends PlanReport {
+  inputShapes: Record<string, number[]>;
+  outputShapes: Record<string, number[]>;
+  /** Bytes of constant weights held by the model (fp32, before packing). */
+  weightBytes: number;
+}
+
+const MAX_CACHED_PLANS = 8;
+
+export class Model {
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly opset: number;
+  readonly producerName: string;
+  private readonly graph: Graph;
+  private readonly dtypes: Map<string, DType>;
+  private readonly options: CompileOptions;
+  private readonly plans = new Map<string, CompiledPlan>();
+  private lastPlan: CompiledPlan | undefined;
+
+  /** @internal use loadOnnx() */
+  constructor(loaded: LoadedGraph, options: LoadOptions) {
+    this.graph = loaded.graph;
+    this.dtypes = loaded.dtypes;
+    this.options = { optimize: options.optimize, passes: options.passes };
+    this.opset = loaded.graph.opset;
+    this.producerName = loaded.producerName;
+    this.inputs = loaded.graph.inputs.map((i) => ({ name: i.name, shape: i.shape ? i.shape.slice() : ['?'], dtype: 'float32' as const }));
+    this.outputs = loaded.graph.outputs.map((o) => ({ name: o.name, shape: o.shape ? o.shape.slice() : [], dtype: 'float32' as const }));
+    const shapes = this.staticShapes(options.inputShapes);
+    if (shapes) this.planFor(shapes, this.outputs.map((o) => o.name));
+  }
+
+  private staticShapes(given?: Record<string, readonly number[]>): Map<string, number[]> | undefined {
+    const m = new Map<string, number[]>();
+    for (const i of this.graph.inputs) {
+      const g = given?.[i.name];
+      if (g) m.set(i.name, g.slice());
+      else if (i.shape && i.shape.every((d) => typeof d === 'number')) m.set(i.name, i.shape as number[]);
+      else return undefined;
+    }
+    return m;
+  }
+
+  private planFor(shapes: Map<string, number[]>, outputs: readonly string[]): CompiledPlan {
+    const key = `${[...shapes].map(([k, v]) => `${k}:${v.join('x')}`).join(';')}|${outputs.join(';')}`;
+    let p = this.plans.get(key);
+    if (!p) {
+      p = new CompiledPlan(this.graph, this.dtypes, shapes, outputs.slice(), this.options);
+      if (this.plans.size >= MAX_CACHED_PLANS) this.plans.delete(this.plans.keys().next().value as string);
+      this.plans.set(key, p);
+    }
+    this.lastPlan = p;
+    return p;
+  }
+
+  private prepare(op: string, feeds: Record<string, Tensor>, options?: RunOptions): { plan: CompiledPlan; map: Map<string, Tensor>; names: readonly string[] } {
+    if (feeds === null || typeof feeds !== 'object') throw new TypeError(`${op}: feeds must be an object { inputName: Tensor }`);
+    const map = new Map<string, Tensor>();
+    const shapes = new Map<string, number[]>();
+    for (const i of this.inputs) {
+      const t = feeds[i.name];
+      if (!(t instanceof Tensor)) {
+        throw new TypeError(`${op}: missing input '${i.name}' (a Tensor of shape [${i.shape.join(',')}]); model inputs: ${this.inputs.map((x) => x.name).join(', ')}`);
+      }
+      if (t.shape.length !== i.shape.length || i.shape.some((d, k) => typeof d === 'number' && d !== t.shape[k])) {
+        throw new RangeError(`${op}: input '${i.name}' has shape [${t.shape.join(',')}] but the model declares [${i.shape.join(',')}]`);
+      }
+      map.set(i.name, t);
+      shapes.set(i.name, t.shape.slice());
+    }
+    for (const k of Object.keys(feeds)) {
+      if (!map.has(k)) throw new RangeError(`${op}: '${k}' is not an input of the model (inputs: ${this.inputs.map((x) => x.name).join(', ')})`);
+    }
+    const names = options?.outputs ?? this.outputs.map((o) => o.name);
+    if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== 'string')) {
+      throw new TypeError(`${op}: options.outputs must be a non-empty array of value names`);
+    }
+    return { plan: this.planFor(shapes, names), map, names };
+  }
+
+  /** Runs the model on the calling thread; returns the requested outputs (new tensors). */
+  run(feeds: Record<string, Tensor>, options?: RunOptions): Record<string, Tensor> {
+    const p = this.prepare('Model.run', feeds, options);
+    return p.plan.run(p.map, p.names);
+  }
+
+  /** run() with each native kernel on the libuv pool; the main thread stays free between ops. */
+  async runAsync(feeds: Record<string, Tensor>, options?: RunOptions): Promise<Record<string, Tensor>> {
+    const p = this.prepare('Model.runAsync', feeds, options);
+    return p.plan.runAsync(p.map, p.names);
+  }
+
+  /** run() timing every step; adds milliseconds per op type into `profile`. */
+  profile(feeds: Record<string, Tensor>, profile: Map<string, number>, options?: RunOptions): Record<string, Tensor> {
+    const p = this.prepare('Model.profile', feeds, options);
+    return p.plan.run(p.map, p.names, profile);
+  }
+
+  /**
+   * The plan for `inputShapes` (default: the declared static shapes, or the last shapes
+   * run): steps, fusions, buffer bytes.
+   */
+  plan(inputShapes?: Record<string, readonly number[]>): ModelPlan {
+    let p = this.lastPlan;
+    if (inputShapes || !p) {
+      const shapes = this.staticShapes(inputShapes);
+      if (!shapes) throw new RangeError('Model.plan: the model has symbolic input dims; pass inputShapes');
+      p = this.planFor(shapes, this.outputs.map((o) => o.name));
+    }
+    let weightBytes = 0;
+    for (const c of this.graph.consts.values()) weightBytes += c.f32 ? c.f32.byteLength : 0;
+    return {
+      ...p.report,
+      inputShapes: Object.fromEntries(p.inputShapes),
+      outputShapes: Object.fromEntries(p.outputShapes),
+      weightBytes,
+    };
+  }
+
+  /** The planner's passes (name, description), for CLIs and docs. */
+  static passes(): { name: PassName; description: string }[] {
+    return [...PASSES.map((p) => ({ name: p.name, description: p.description })), ...MEMORY_PASSES];
+  }
+}
+
+/**
+ * Parses an ONNX model (file path or bytes), checks that every node can run, folds the
+ * constant sub-graphs and plans it. Throws UnsupportedModelError listing every unsupported
+ * node, opset or data type.
+ */
+export async function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, options: LoadOptions = {}): Promise<Model> {
+  return loadOnnxSync(pathOrBytes, options);
+}
+
+/** loadOnnx() without the Promise. */
+export function loadOnnxSync(pathOrBytes: string | Uint8Array | ArrayBuffer, options: LoadOptions = {}): Model {
+  if (options === null || typeof options !== 'object') throw new TypeError('loadOnnx: options must be an object');
+  const bytes = readModelBytes(pathOrBytes);
+  return new Model(parseModel(bytes), options);
+}

@@ -1,0 +1,323 @@
+// Load-time planning: graph rewrites that make the model cheaper without changing what it
+// computes. Each pass is independent, can be switched off (loadOnnx(x, { passes: { name:
+// false } }) or all at once with { optimize: false }), and reports how many rewrites it made.
+//
+//   eliminateIdentity   Dropout / Identity (inference) become nothing
+//   channelAffine       Mul / Add by a per-channel constant become one affine op
+//   mergeAffine         affine → affine (BatchNorm → Scale → Bias in Caffe2 exports) merge
+//   foldAffineIntoConv  BatchNormalization (as affine) after a conv is folded into its weights
+//   fuseActivation      Relu / LeakyRelu / Clip(0,6) / Sigmoid run in the conv's epilogue
+//                       (or the affine's loop)
+//
+// BatchNormalization itself is always lowered to an affine op (scale, shift per channel)
+// before the passes run; with the passes off it executes as that affine.
+//
+// Fusions of the issue that wait on other parts of tensorfuse (see the note in the report):
+// the residual Add into a conv epilogue needs a skip input in Conv2d; Concat→Conv and
+// Add→Conv into concatConv/addConv need lib/fusion. Concat without the copy is done by the
+// memory planner instead (producers write straight into their channel slice).
+import { allocateFloat32 } from '../memory';
+import { ConstTensor, Graph, Node, attrFloat, attrInt, sizeOf } from './ir';
+import { constFloats } from './shapes';
+
+export interface PlanContext {
+  graph: Graph;
+  shapes: Map<string, number[]>;
+  /** Values that must stay visible (graph outputs and outputs the caller asked for). */
+  keep: Set<string>;
+}
+
+export interface Pass {
+  name: PassName;
+  description: string;
+  run(ctx: PlanContext): number;
+}
+
+export type PassName = 'eliminateIdentity' | 'channelAffine' | 'mergeAffine' | 'foldAffineIntoConv' | 'fuseActivation' | 'concatInPlace' | 'inPlace';
+
+let fresh = 0;
+function freshName(base: string): string {
+  return `${base}::tf${fresh++}`;
+}
+
+function constOf(g: Graph, name: string): ConstTensor | undefined {
+  return name === '' ? undefined : g.consts.get(name);
+}
+
+/** Replaces every use of `from` by `to` in nodes' inputs. */
+function rename(g: Graph, from: string, to: string): void {
+  for (const n of g.nodes) n.inputs = n.inputs.map((v) => (v === from ? to : v));
+}
+
+/** Consumers of every value (node objects), built once per pass and kept up to date. */
+class Uses {
+  private readonly m = new Map<string, Node[]>();
+  constructor(nodes: readonly Node[], private readonly keep: Set<string>) {
+    for (const n of nodes) for (const v of n.inputs) if (v !== '') this.add(v, n);
+  }
+  add(v: string, n: Node): void {
+    let l = this.m.get(v);
+    if (!l) this.m.set(v, (l = []));
+    l.push(n);
+  }
+  replace(v: string, from: Node, to: Node): void {
+    const l = this.m.get(v);
+    if (l) this.m.set(v, l.map((x) => (x === from ? to : x)));
+  }
+  /** The single consumer of `v`, or undefined if it has none, several, or must stay visible. */
+  sole(v: string): Node | undefined {
+    if (this.keep.has(v)) return undefined;
+    const l = this.m.get(v) ?? [];
+    return l.length === 1 ? l[0] : undefined;
+  }
+}
+
+/**
+ * One forward sweep: for each node p, `tryFuse(p, consumer)` may absorb p's sole consumer
+ * into p (returns true); the consumer is then dropped and p is tried again (chains fuse).
+ */
+function sweep(ctx: PlanContext, tryFuse: (p: Node, c: Node, uses: Uses) => boolean): number {
+  const g = ctx.graph;
+  const uses = new Uses(g.nodes, ctx.keep);
+  const dead = new Set<Node>();
+  let count = 0;
+  for (const p of g.nodes) {
+    if (dead.has(p)) continue;
+    for (;;) {
+      const c = p.outputs.length === 1 ? uses.sole(p.outputs[0]) : undefined;
+      if (!c || dead.has(c) || !tryFuse(p, c, uses)) break;
+      dead.add(c);
+      count++;
+    }
+  }
+  g.nodes = g.nodes.filter((n) => !dead.has(n));
+  return count;
+}
+
+function mergeFused(into: Node, from: Node): void {
+  into.fused = [...(into.fused ?? [into.name]), ...(from.fused ?? [from.name])];
+}
+
+/**
+ * BatchNormalization → TfAffine(scale = gamma / sqrt(var + eps), shift = beta - mean * scale).
+ * Always applied (it is how BatchNormalization executes). Returns the number lowered.
+ */
+export function lowerBatchNorm(g: Graph): number {
+  let count = 0;
+  for (const n of g.nodes) {
+    if (n.op !== 'BatchNormalization') continue;
+    const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => constFloats(constOf(g, n.inputs[i])));
+    if (!gamma || !beta || !mean || !variance) {
+      throw new Error(`node ${n.name} (BatchNormalization): scale, B, mean and var must be constants`);
+    }
+    const eps = attrFloat(n, 'epsilon', 1e-5);
+    const c = gamma.length;
+    const scale = new Float32Array(c), shift = new Float32Array(c);
+    for (let i = 0; i < c; i++) {
+      const s = gamma[i] / Math.sqrt(variance[i] + eps);
+      scale[i] = s;
+      shift[i] = beta[i] - mean[i] * s;
+    }
+    const sName = freshName(`${n.name}/scale`), tName = freshName(`${n.name}/shift`);
+    g.consts.set(sName, { dtype: 'float32', dims: [c], f32: scale });
+    g.consts.set(tName, { dtype: 'float32', dims: [c], f32: shift });
+    n.op = 'TfAffine';
+    n.inputs = [n.inputs[0], sName, tName];
+    n.outputs = [n.outputs[0]];
+    n.attrs = { activation: 'none' };
+    n.fused = n.fused ?? [n.name];
+    count++;
+  }
+  return count;
+}
+
+const eliminateIdentity: Pass = {
+  name: 'eliminateIdentity',
+  description: 'Dropout and Identity are no-ops at inference',
+  run(ctx) {
+    const g = ctx.graph;
+    let count = 0;
+    g.nodes = g.nodes.filter((n) => {
+      if (n.op !== 'Dropout' && n.op !== 'Identity') return true;
+      const out = n.outputs[0];
+      if (ctx.keep.has(out)) return true;
+      rename(g, out, n.inputs[0]);
+      count++;
+      return false;
+    });
+    return count;
+  },
+};
+
+/** A constant that, broadcast against x (rank 4, NCHW), varies only along the channel axis. */
+function perChannel(c: ConstTensor, xShape: readonly number[]): Float32Array | undefined {
+  if (xShape.length < 2 || c.dims.length > xShape.length) return undefined;
+  const rank = xShape.length;
+  const pad = rank - c.dims.length;
+  const channels = xShape[1];
+  for (let i = 0; i < c.dims.length; i++) {
+    const axis = i + pad;
+    if (axis === 1) {
+      if (c.dims[i] !== 1 && c.dims[i] !== channels) return undefined;
+    } else if (c.dims[i] !== 1) return undefined;
+  }
+  const v = constFloats(c);
+  if (!v) return undefined;
+  if (v.length === channels) return Float32Array.from(v);
+  if (v.length === 1) return new Float32Array(channels).fill(v[0]);
+  return undefined;
+}
+
+const channelAffine: Pass = {
+  name: 'channelAffine',
+  description: 'Mul/Add by a per-channel constant become an affine op (foldable into a conv)',
+  run(ctx) {
+    const g = ctx.graph;
+    let count = 0;
+    for (const n of g.nodes) {
+      if ((n.op !== 'Mul' && n.op !== 'Add') || n.inputs.length !== 2) continue;
+      const ci = constOf(g, n.inputs[1]) ? 1 : constOf(g, n.inputs[0]) ? 0 : -1;
+      if (ci < 0) continue;
+      const x = n.inputs[1 - ci];
+      const xs = ctx.shapes.get(x);
+      const outShape = ctx.shapes.get(n.outputs[0]);
+      if (!xs || !outShape || xs.length !== outShape.length || xs.some((d, i) => d !== outShape[i])) continue;
+      const v = perChannel(constOf(g, n.inputs[ci])!, xs);
+      if (!v) continue;
+      const name = freshName(`${n.name}/${n.op === 'Mul' ? 'scale' : 'shift'}`);
+      g.consts.set(name, { dtype: 'float32', dims: [v.length], f32: v });
+      n.inputs = n.op === 'Mul' ? [x, name, ''] : [x, '', name];
+      n.fused = [n.name];
+      n.op = 'TfAffine';
+      n.attrs = { activation: 'none' };
+      count++;
+    }
+    return count;
+  },
+};
+
+function affineParts(g: Graph, n: Node, c: number): [Float32Array, Float32Array] {
+  const s = constOf(g, n.inputs[1])?.f32 ?? new Float32Array(c).fill(1);
+  const t = constOf(g, n.inputs[2])?.f32 ?? new Float32Array(c);
+  return [s, t];
+}
+
+const mergeAffine: Pass = {
+  name: 'mergeAffine',
+  description: 'consecutive per-channel affines (BatchNorm → Mul → Add) become one',
+  run(ctx) {
+    const g = ctx.graph;
+    return sweep(ctx, (a, b) => {
+      if (a.op !== 'TfAffine' || a.attrs.activation !== 'none' || b.op !== 'TfAffine' || b.inputs[0] !== a.outputs[0]) return false;
+      const c = ctx.shapes.get(a.outputs[0])![1];
+      const [s1, t1] = affineParts(g, a, c);
+      const [s2, t2] = affineParts(g, b, c);
+      const s = new Float32Array(c), t = new Float32Array(c);
+      for (let k = 0; k < c; k++) { s[k] = s1[k] * s2[k]; t[k] = t1[k] * s2[k] + t2[k]; }
+      const sName = freshName(`${b.name}/scale`), tName = freshName(`${b.name}/shift`);
+      g.consts.set(sName, { dtype: 'float32', dims: [c], f32: s });
+      g.consts.set(tName, { dtype: 'float32', dims: [c], f32: t });
+      // a absorbs b (a keeps its position; its input is already defined there)
+      a.inputs = [a.inputs[0], sName, tName];
+      a.outputs = [b.outputs[0]];
+      a.attrs = { ...b.attrs };
+      mergeFused(a, b);
+      return true;
+    });
+  },
+};
+
+const foldAffineIntoConv: Pass = {
+  name: 'foldAffineIntoConv',
+  description: 'BatchNormalization (and per-channel Mul/Add) after a conv folded into its weights and bias',
+  run(ctx) {
+    const g = ctx.graph;
+    return sweep(ctx, (conv, aff) => {
+      if (conv.op !== 'Conv' || (conv.attrs.activation ?? 'none') !== 'none') return false;
+      if (aff.op !== 'TfAffine' || aff.inputs[0] !== conv.outputs[0]) return false;
+      const w = constOf(g, conv.inputs[1]);
+      if (!w?.f32) return false;
+      const b = conv.inputs[2] ? constOf(g, conv.inputs[2])?.f32 : undefined;
+      if (conv.inputs[2] && !b) return false;
+      const cout = w.dims[0];
+      const [s, t] = affineParts(g, aff, cout);
+      const per = w.f32.length / cout;
+      const src = w.f32;
+      const nw = allocateFloat32(src.length);
+      for (let o = 0; o < cout; o++) { const so = s[o]; for (let k = o * per, e = k + per; k < e; k++) nw[k] = src[k] * so; }
+      const nb = new Float32Array(cout);
+      for (let o = 0; o < cout; o++) nb[o] = (b ? b[o] : 0) * s[o] + t[o];
+      const wName = freshName(`${conv.inputs[1]}/folded`), bName = freshName(`${conv.name}/bias_folded`);
+      g.consts.set(wName, { dtype: 'float32', dims: w.dims.slice(), f32: nw });
+      g.consts.set(bName, { dtype: 'float32', dims: [cout], f32: nb });
+      conv.inputs = [conv.inputs[0], wName, bName];
+      conv.outputs = [aff.outputs[0]];
+      conv.attrs = { ...conv.attrs, activation: aff.attrs.activation, alpha: aff.attrs.alpha ?? 0.01, min: aff.attrs.min ?? 0, max: aff.attrs.max ?? 0 };
+      mergeFused(conv, aff);
+      return true;
+    });
+  },
+};
+
+/** The activation a Relu/LeakyRelu/Clip/Sigmoid node applies, or undefined. */
+export function activationOf(g: Graph, n: Node): { kind: string; alpha?: number; min?: number; max?: number } | undefined {
+  switch (n.op) {
+    case 'Relu': return { kind: 'relu' };
+    case 'Sigmoid': return { kind: 'sigmoid' };
+    case 'LeakyRelu': return { kind: 'leakyRelu', alpha: attrFloat(n, 'alpha', 0.01) };
+    case 'Clip': {
+      let min: number | undefined, max: number | undefined;
+      if (g.opset < 11) {
+        min = attrFloat(n, 'min', -3.4028234663852886e38);
+        max = attrFloat(n, 'max', 3.4028234663852886e38);
+      } else {
+        if (n.inputs[1]) { const c = constFloats(constOf(g, n.inputs[1])); if (!c) return undefined; min = c[0]; }
+        if (n.inputs[2]) { const c = constFloats(constOf(g, n.inputs[2])); if (!c) return undefined; max = c[0]; }
+      }
+      if (min === 0 && max === 6) return { kind: 'relu6' };
+      if (min === 0 && (max === undefined || max >= 3.4e38)) return { kind: 'relu' };
+      return { kind: 'clip', min: min ?? -Infinity, max: max ?? Infinity };
+    }
+  }
+  return undefined;
+}
+
+const CONV_ACTIVATIONS = new Set(['relu', 'relu6', 'sigmoid', 'leakyRelu']);
+
+const fuseActivation: Pass = {
+  name: 'fuseActivation',
+  description: 'Relu / LeakyRelu / Clip(0,6) / Sigmoid after a conv (or affine) run in its epilogue',
+  run(ctx) {
+    const g = ctx.graph;
+    return sweep(ctx, (p, a) => {
+      if ((p.op !== 'Conv' && p.op !== 'TfAffine') || (p.attrs.activation ?? 'none') !== 'none') return false;
+      const act = activationOf(g, a);
+      if (!act || a.inputs[0] !== p.outputs[0]) return false;
+      if (p.op === 'Conv' && !CONV_ACTIVATIONS.has(act.kind)) return false;
+      p.attrs = { ...p.attrs, activation: act.kind, alpha: act.alpha ?? 0.01, min: act.min ?? 0, max: act.max ?? 0 };
+      p.outputs = [a.outputs[0]];
+      mergeFused(p, a);
+      return true;
+    });
+  },
+};
+
+/** The rewrite passes, in the order they run. */
+export const PASSES: readonly Pass[] = [eliminateIdentity, channelAffine, mergeAffine, foldAffineIntoConv, fuseActivation];
+
+/** Memory-planner switches (not graph rewrites, but switchable the same way). */
+export const MEMORY_PASSES: readonly { name: PassName; description: string }[] = [
+  { name: 'concatInPlace', description: 'producers of a batch-1 Concat write straight into their channel slice (no copy)' },
+  { name: 'inPlace', description: 'element-wise ops (activations, affine, add) overwrite an input that dies there' },
+];
+
+export function runPasses(ctx: PlanContext, enabled: (name: PassName) => boolean): Record<string, number> {
+  const stats: Record<string, number> = {};
+  for (const p of PASSES) {
+    if (!enabled(p.name)) continue;
+    stats[p.name] = p.run(ctx);
+  }
+  return stats;
+}
+
+export { sizeOf, attrInt };
