@@ -146,6 +146,9 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
       p.pr < 0) {
     throw_range_error(env, "maxPool2d: kernel, strides and dilations must be >= 1 and pads >= 0");
   }
+  for (size_t k = 0; k < 10; ++k) {
+    if (q[k] > (int64_t{1} << 31)) throw_range_error(env, "maxPool2d: pool params must be < 2^31");
+  }
   const int64_t oh = pool_out_size(s[2], p.kh, p.sh, p.pt, p.pb, p.dh, p.ceil_mode);
   const int64_t ow = pool_out_size(s[3], p.kw, p.sw, p.pl, p.pr, p.dw, p.ceil_mode);
   if (oh < 1 || ow < 1) throw_range_error(env, "maxPool2d: the window does not fit x " + shape_string(s));

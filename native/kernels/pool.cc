@@ -27,13 +27,6 @@ void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
                 int64_t ow) {
   const PointwiseTable& pw = pointwise();
   const size_t rows = static_cast<size_t>(planes * oh);
-  // For tap column kx the output columns [lo, hi) read input columns inside [0, w).
-  std::vector<int64_t> lo(p.kw), hi(p.kw);
-  for (int64_t kx = 0; kx < p.kw; ++kx) {
-    const int64_t off = kx * p.dw - p.pl;
-    lo[kx] = std::clamp<int64_t>(ceil_div(-off, p.sw), 0, ow);
-    hi[kx] = std::clamp<int64_t>(floor_div(w - 1 - off, p.sw) + 1, lo[kx], ow);
-  }
   parallel_units(rows, static_cast<size_t>(ow * p.kh * p.kw), [&](size_t r0, size_t r1) {
     for (size_t r = r0; r < r1; ++r) {
       const int64_t plane = static_cast<int64_t>(r) / oh, oy = static_cast<int64_t>(r) % oh;
@@ -44,9 +37,12 @@ void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
         if (iy < 0 || iy >= h) continue;
         const float* in = x + (plane * h + iy) * w;
         for (int64_t kx = 0; kx < p.kw; ++kx) {
-          if (lo[kx] >= hi[kx]) continue;
-          const int64_t ix = lo[kx] * p.sw + kx * p.dw - p.pl;
-          pw.max_acc(out + lo[kx], in + ix, static_cast<size_t>(p.sw), static_cast<size_t>(hi[kx] - lo[kx]));
+          // Tap column kx: output columns [lo, hi) read input columns inside [0, w).
+          const int64_t off = kx * p.dw - p.pl;
+          const int64_t lo = std::clamp<int64_t>(ceil_div(-off, p.sw), 0, ow);
+          const int64_t hi = std::clamp<int64_t>(floor_div(w - 1 - off, p.sw) + 1, lo, ow);
+          if (lo >= hi) continue;
+          pw.max_acc(out + lo, in + lo * p.sw + off, static_cast<size_t>(p.sw), static_cast<size_t>(hi - lo));
         }
       }
     }

@@ -31,7 +31,11 @@ double resize_source_coord(int64_t i, const ResizeAxis& a, CoordMode mode) {
 }
 
 namespace {
-int64_t clamp_index(double v, int64_t n) { return static_cast<int64_t>(std::clamp(v, 0.0, static_cast<double>(n - 1))); }
+// NaN (from extreme scales) maps to 0: an index is always inside [0, n).
+int64_t clamp_index(double v, int64_t n) {
+  if (!(v > 0)) return 0;
+  return v >= static_cast<double>(n - 1) ? n - 1 : static_cast<int64_t>(v);
+}
 }  // namespace
 
 void resize_nearest_map(const ResizeAxis& a, CoordMode mode, NearestMode nearest, std::vector<int64_t>* idx) {
