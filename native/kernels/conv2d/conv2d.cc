@@ -15,6 +15,9 @@ namespace {
 
 // Below this many multiply-adds a conv runs on the calling thread alone.
 constexpr double kParallelMinMacs = 2e5;
+// Reduction block of the NCHW GEMM, and the partial sums one task keeps (floats).
+constexpr size_t kKc = 640;
+constexpr size_t kTileFloats = 4096;
 
 size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
@@ -60,10 +63,14 @@ void pad_plane(const float* src, const Conv2dInput& in, const PhaseGeometry& g, 
           std::memcpy(row + begin, srow + (begin - pl), sizeof(float) * (end - begin));
           std::memset(row + end, 0, sizeof(float) * (g.wph - end));
         } else {
-          for (int64_t v = 0; v < g.wph; ++v) {
-            const int64_t iw = v * g.sw + b - pl;
-            row[v] = iw >= 0 && iw < in.w ? srow[iw] : 0.0f;
-          }
+          // Columns v with 0 <= v * sw + b - pl < w are copied (every sw-th input), the rest zero.
+          const int64_t first = pl > b ? (pl - b + g.sw - 1) / g.sw : 0;
+          const int64_t begin = std::min<int64_t>(first, g.wph);
+          const int64_t end = std::max<int64_t>(begin, std::min<int64_t>(g.wph, (in.w + pl - b + g.sw - 1) / g.sw));
+          std::fill(row, row + begin, 0.0f);
+          const float* s = srow + (begin * g.sw + b - pl);
+          for (int64_t v = begin; v < end; ++v, s += g.sw) row[v] = *s;
+          std::fill(row + end, row + g.wph, 0.0f);
         }
       }
     }
@@ -77,22 +84,52 @@ float* thread_scratch(size_t floats) {
   return buf.data();
 }
 
-// A scratch block from the recycling allocator (large per-call buffers pay the first-touch
-// cost of fresh pages only once).
-class ScratchBlock {
+// The padded input copy of the NCHW GEMM: filled and read by the pool while its caller
+// waits, so it belongs to the calling thread (the JS thread or a libuv worker), grows to the
+// largest conv that thread has run and is kept, so its pages are touched only once (a fresh
+// block costs ~11 us per 4 KiB page on first write). Blocks over kKeepFloats are returned
+// to the allocator after the call.
+constexpr size_t kKeepFloats = size_t{16} << 20;  // 64 MiB
+
+class CallerScratch {
  public:
-  explicit ScratchBlock(size_t floats) : bytes_(floats * sizeof(float)) {
-    data_ = static_cast<float*>(buffer_alloc(bytes_));
+  explicit CallerScratch(size_t floats) {
+    Kept& k = kept();
+    if (floats <= kKeepFloats) {
+      if (k.floats < floats) {
+        buffer_free(k.data, k.floats * sizeof(float));
+        k.data = nullptr;
+        k.floats = 0;
+        k.data = static_cast<float*>(buffer_alloc(floats * sizeof(float)));
+        if (k.data == nullptr) throw std::bad_alloc();
+        k.floats = floats;
+      }
+      data_ = k.data;
+      return;
+    }
+    owned_ = floats;
+    data_ = static_cast<float*>(buffer_alloc(floats * sizeof(float)));
     if (data_ == nullptr) throw std::bad_alloc();
   }
-  ~ScratchBlock() { buffer_free(data_, bytes_); }
-  ScratchBlock(const ScratchBlock&) = delete;
-  ScratchBlock& operator=(const ScratchBlock&) = delete;
+  ~CallerScratch() {
+    if (owned_ != 0) buffer_free(data_, owned_ * sizeof(float));
+  }
+  CallerScratch(const CallerScratch&) = delete;
+  CallerScratch& operator=(const CallerScratch&) = delete;
   float* data() const { return data_; }
 
  private:
-  size_t bytes_;
-  float* data_;
+  struct Kept {
+    float* data = nullptr;
+    size_t floats = 0;
+    ~Kept() { buffer_free(data, floats * sizeof(float)); }
+  };
+  static Kept& kept() {
+    static thread_local Kept k;
+    return k;
+  }
+  float* data_ = nullptr;
+  size_t owned_ = 0;
 };
 
 void parallel(size_t items, double macs, const ThreadPool::RangeFn& fn) {
@@ -184,13 +221,13 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
 
   PhaseGeometry geo{1, 1, in.h, in.w};
   const float* src = x;  // planes of x or of the padded copy, plane_size() apart
-  std::unique_ptr<ScratchBlock> copy;
+  std::unique_ptr<CallerScratch> copy;
   if (!in_place) {
     geo = phase_geometry(p_, in);
     const size_t planes = static_cast<size_t>(in.n * cin);
     // Slack: the junk columns of the last row of a tile may read a little past the end.
     const size_t slack = static_cast<size_t>(geo.wph + (p_.kw - 1) * p_.dw + 64);
-    copy = std::make_unique<ScratchBlock>(planes * geo.plane_size() + slack);
+    copy = std::make_unique<CallerScratch>(planes * geo.plane_size() + slack);
     float* dst = copy->data();
     std::memset(dst + planes * geo.plane_size(), 0, slack * sizeof(float));
     parallel(planes, static_cast<double>(planes * geo.plane_size()) * 4, [&](size_t b, size_t e) {
@@ -213,60 +250,71 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
     }
   }
 
+  // Cache blocking: the reduction runs in blocks of <= kKc rows, so a block of B (kc x NR)
+  // stays in L1 while the tile's MR-row panels of A stream past it from L2; the partial
+  // sums of up to kTileFloats outputs per task wait in a small C buffer (or in y itself
+  // when the tile stores straight to y).
+  const size_t kblocks = ceil_div(static_cast<size_t>(k_), kKc);
+  const size_t kc = ceil_div(static_cast<size_t>(k_), kblocks);
   const size_t items0 = static_cast<size_t>(in.n * groups) * tiles;
-  const int threads = ThreadPool::instance().threads();
-  size_t msplit = 1;
-  if (items0 < static_cast<size_t>(threads) * 4) {
-    msplit = std::min<size_t>(blocks_, ceil_div(static_cast<size_t>(threads) * 4, items0));
+  const size_t threads = static_cast<size_t>(ThreadPool::instance().threads());
+  size_t per_chunk = std::max<size_t>(1, std::min<size_t>(blocks_, kTileFloats / (mr * nr)));
+  if (items0 * ceil_div(blocks_, per_chunk) < threads * 4) {
+    // Few tiles (small images, many output channels): split the rows too.
+    const size_t want = std::min<size_t>(blocks_, ceil_div(threads * 4, items0));
+    per_chunk = std::min(per_chunk, ceil_div(blocks_, want));
   }
-  const size_t mchunk = ceil_div(blocks_, msplit);
-  msplit = ceil_div(blocks_, mchunk);
+  const size_t mchunks = ceil_div(blocks_, per_chunk);
   const double macs = static_cast<double>(in.n * p_.cout * hw_out) * static_cast<double>(k_);
 
-  parallel(items0 * msplit, macs, [&](size_t begin, size_t end) {
-    alignas(64) float tile[16 * 64];
-    std::vector<float> big_tile;
-    float* tmp = tile;
-    if (mr * nr > sizeof(tile) / sizeof(float)) {
-      big_tile.resize(mr * nr);
-      tmp = big_tile.data();
-    }
+  parallel(items0 * mchunks, macs, [&](size_t begin, size_t end) {
+    alignas(64) float tmp[kTileFloats];
     for (size_t item = begin; item < end; ++item) {
-      const size_t ms = item % msplit;
-      const size_t t = (item / msplit) % tiles;
-      const size_t ng = item / msplit / tiles;
+      const size_t ms = item % mchunks;
+      const size_t t = (item / mchunks) % tiles;
+      const size_t ng = item / mchunks / tiles;
       const int64_t n = static_cast<int64_t>(ng) / groups, g = static_cast<int64_t>(ng) % groups;
       const size_t q0 = t * nr;
       const size_t cols = std::min(nr, nq - q0);
       const float* b = src + (n * cin + g * cin_g) * geo.plane_size() + q0;
-      const size_t blk_end = std::min<size_t>(blocks_, (ms + 1) * mchunk);
-      for (size_t blk = ms * mchunk; blk < blk_end; ++blk) {
-        const int64_t co0 = g * cout_g_ + static_cast<int64_t>(blk * mr);
-        const size_t rows = std::min<size_t>(mr, cout_g_ - blk * mr);
-        const float* a = packed_.data() + ((g * blocks_ + static_cast<int64_t>(blk)) * k_) * mr;
+      const size_t blk0 = ms * per_chunk;
+      const size_t blk1 = std::min<size_t>(blocks_, blk0 + per_chunk);
+      float* ygroup = y + (n * p_.cout + g * cout_g_) * hw_out;
+      for (size_t kb = 0; kb < kblocks; ++kb) {
+        const size_t k0 = kb * kc;
+        const size_t kn = std::min(kc, static_cast<size_t>(k_) - k0);
         ConvEpilogue ep;
-        ep.bias_rows = bias_.empty() ? nullptr : bias_.data() + co0;
-        ep.act = p_.act;
-        ep.alpha = p_.alpha;
-        float* ybase = y + (n * p_.cout + co0) * hw_out;
-        if (direct) {
-          uk_->gemm(rows, cols, k_, a, b, boff.data(), ybase + q0, hw_out, ep);
-          continue;
+        ep.accumulate = kb > 0;
+        if (kb + 1 == kblocks) {
+          ep.act = p_.act;
+          ep.alpha = p_.alpha;
         }
-        uk_->gemm(rows, cols, k_, a, b, boff.data(), tmp, nr, ep);
-        // Scatter the valid columns: lanes [l, l + len) are output row oh, columns ow..
-        for (size_t l = 0; l < cols;) {
-          const size_t q = q0 + l;
-          const size_t oh = q / wq, ow = q % wq;
-          const size_t len = std::min(cols - l, static_cast<size_t>(wq) - ow);
-          if (ow < static_cast<size_t>(wout)) {
-            const size_t valid = std::min(len, static_cast<size_t>(wout) - ow);
-            for (size_t r = 0; r < rows; ++r) {
-              std::memcpy(ybase + r * hw_out + oh * wout + ow, tmp + r * nr + l, valid * sizeof(float));
-            }
+        for (size_t blk = blk0; blk < blk1; ++blk) {
+          const size_t rows = std::min<size_t>(mr, cout_g_ - blk * mr);
+          const float* a = packed_.data() + ((g * blocks_ + static_cast<int64_t>(blk)) * k_ + static_cast<int64_t>(k0)) * mr;
+          ep.bias_rows = bias_.empty() || kb > 0 ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
+          if (direct) {
+            uk_->gemm(rows, cols, kn, a, b, boff.data() + k0, ygroup + blk * mr * hw_out + q0, hw_out, ep);
+          } else {
+            uk_->gemm(rows, cols, kn, a, b, boff.data() + k0, tmp + (blk - blk0) * mr * nr, nr, ep);
           }
-          l += len;
         }
+      }
+      if (direct) continue;
+      // Scatter the valid columns: lanes [l, l + len) are output row oh, columns ow..
+      const size_t rows = std::min<size_t>(blk1 * mr, cout_g_) - blk0 * mr;
+      float* yrows = ygroup + blk0 * mr * hw_out;
+      for (size_t l = 0; l < cols;) {
+        const size_t q = q0 + l;
+        const size_t oh = q / wq, ow = q % wq;
+        const size_t len = std::min(cols - l, static_cast<size_t>(wq) - ow);
+        if (ow < static_cast<size_t>(wout)) {
+          const size_t valid = std::min(len, static_cast<size_t>(wout) - ow);
+          for (size_t r = 0; r < rows; ++r) {
+            std::memcpy(yrows + r * hw_out + oh * wout + ow, tmp + r * nr + l, valid * sizeof(float));
+          }
+        }
+        l += len;
       }
     }
   });

@@ -14,9 +14,12 @@ struct ConvEpilogue {
   const float* bias_cols = nullptr;  // one value per column (lane) of the tile (or null)
   ConvActivation act = ConvActivation::kNone;
   float alpha = 0.01f;  // leakyRelu slope
+  // Adds to the partial sums already in C (a later block of the reduction) instead of
+  // starting from the bias; the biases are then ignored.
+  bool accumulate = false;
 };
 
-// C[r][j] = act(bias + sum_k A[k][r] * B[k][j]) for r < mr <= MR, j < nr <= NR, where
+// C[r][j] = act(bias (or C[r][j] when ep.accumulate) + sum_k A[k][r] * B[k][j]) for r < mr <= MR, j < nr <= NR, where
 // A is a packed panel a[k * MR + r] (rows >= mr are zero) and B row k is b + boff[k]
 // (lanes j < nr are read; the loads of a partial tile are masked). C row r is c + r * ldc.
 using ConvGemmUkernel = void (*)(size_t mr, size_t nr, size_t kc, const float* a, const float* b,

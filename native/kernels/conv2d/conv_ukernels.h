@@ -75,6 +75,17 @@ void conv_gemm(size_t mr, size_t nr, size_t kc, const float* a, const float* b, 
 #pragma GCC unroll 16
     for (size_t v = 0; v < NV; ++v) acc[r][v] = V::add(br, bias_col[v]);
   }
+  if (ep.accumulate) {
+#pragma GCC unroll 16
+    for (size_t r = 0; r < MR; ++r) {
+      if (r >= mr) break;
+      const float* cr = c + r * ldc;
+#pragma GCC unroll 16
+      for (size_t v = 0; v < NV; ++v) {
+        acc[r][v] = cnt[v] == L ? V::load(cr + v * L) : cnt[v] != 0 ? V::load_tail(cr + v * L, cnt[v]) : V::zero();
+      }
+    }
+  }
 
   if (nr == NR) {
     for (size_t k = 0; k < kc; ++k) {
