@@ -55,6 +55,18 @@ if (!have('cmake')) {
   process.exit(1);
 }
 
+// Sanitizer settings unless the caller chose their own. allocator_may_return_null: the
+// allocator tests ask for absurd sizes and expect nullptr, not a sanitizer abort.
+const sanitizerEnv = {
+  ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1:halt_on_error=1:strict_string_checks=1:' +
+    'detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:allocator_may_return_null=1',
+  UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+  TSAN_OPTIONS: 'halt_on_error=1:second_deadlock_stack=1:allocator_may_return_null=1',
+};
+for (const [k, v] of Object.entries(sanitizerEnv)) {
+  if (process.env[k] === undefined) process.env[k] = v;
+}
+
 const configure = [
   '-S', root, '-B', buildDir,
   '-DTENSORFUSE_NATIVE_TESTS_ONLY=ON',
