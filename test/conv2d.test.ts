@@ -241,6 +241,16 @@ describe('conv2d API', () => {
     for (const y of results) close(y, expected, 1e-5, 'concurrent runAsync');
   });
 
+  it('dispose() frees the packed weights: runs in flight finish, later runs throw', async () => {
+    const conv = new Conv2d(w, options);
+    const pending = conv.runAsync(x);
+    conv.dispose();
+    close(await pending, expected, 1e-5, 'run in flight at dispose');
+    assert.throws(() => conv.run(x), (e: unknown) => e instanceof TypeError && /disposed/.test((e as Error).message));
+    await assert.rejects(conv.runAsync(x), TypeError);
+    conv.dispose();  // twice is harmless
+  });
+
   it('large convs give the same result on 1 and 2 threads, sync and async', async () => {
     const xi = uniform([1, 32, 30, 28], 13);
     const wi = uniform([40, 32, 3, 3], 14);

@@ -73,6 +73,14 @@ export class Conv2d {
     return this.runAsyncAs('Conv2d.runAsync', x, options);
   }
 
+  /**
+   * Frees the packed weights now rather than when the garbage collector finds this object
+   * (runs already in flight finish first). Later calls to run() throw a TypeError.
+   */
+  dispose(): void {
+    native.conv2dDispose(this.handle);
+  }
+
   /** @internal */
   async runAsyncAs(op: string, x: unknown, options: OutOptions | undefined): Promise<Tensor> {
     const c = this.prepare(op, x, options);
@@ -92,12 +100,23 @@ function split(op: string, options: Conv2dOptions | undefined): OutOptions | und
 export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor {
   const out = split('conv2d', options);
   checkTensor('conv2d', 'x', x);
-  return new Conv2d(weight, options, 'conv2d').runAs('conv2d', x, out);
+  // Disposed right away: the next one-shot conv of the same size reuses the packed block.
+  const conv = new Conv2d(weight, options, 'conv2d');
+  try {
+    return conv.runAs('conv2d', x, out);
+  } finally {
+    conv.dispose();
+  }
 }
 
 /** conv2d() off the main thread (the weights are packed on the calling thread). */
 export async function conv2dAsync(x: Tensor, weight: Tensor, options?: Conv2dOptions): Promise<Tensor> {
   const out = split('conv2dAsync', options);
   checkTensor('conv2dAsync', 'x', x);
-  return new Conv2d(weight, options, 'conv2dAsync').runAsyncAs('conv2dAsync', x, out);
+  const conv = new Conv2d(weight, options, 'conv2dAsync');
+  try {
+    return await conv.runAsyncAs('conv2dAsync', x, out);
+  } finally {
+    conv.dispose();
+  }
 }

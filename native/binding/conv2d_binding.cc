@@ -1,5 +1,5 @@
-// conv2d: a packed-weights handle (an External holding a PackedConv2d) and run(). Checks
-// and marshalling only; kernels/conv2d/ does the work. Every length is checked against
+// conv2d: a packed-weights handle (an External holding a PackedConv2d), run() and
+// dispose(). Checks and marshalling only; kernels/conv2d/ does the work. Every length is checked against
 // the shapes again here, so no call from JS can make a kernel read or write out of bounds.
 #include "binding/conv2d_binding.h"
 
@@ -23,6 +23,19 @@ constexpr napi_type_tag kConvTag = {0x7f3c1e0a5b2d4c68ULL, 0x91a4d0e2b6c8f153ULL
 constexpr int64_t kMaxAttr = int64_t{1} << 31;
 // Padded input copies above this many floats are rejected rather than attempted.
 constexpr double kMaxPaddedFloats = 68719476736.0;  // 2^36
+
+// What the External holds. Runs share ownership of the packed weights, so dispose() (or
+// the GC) while an async run is in flight frees them only when that run is done.
+struct ConvHandle {
+  std::shared_ptr<const PackedConv2d> conv;
+};
+
+ConvHandle* handle_arg(const Napi::CallbackInfo& info) {
+  if (!info[0].IsExternal() || !info[0].As<Napi::External<ConvHandle>>().CheckTypeTag(&kConvTag)) {
+    throw_type_error(info.Env(), "conv2d handle must come from conv2dCreate");
+  }
+  return info[0].As<Napi::External<ConvHandle>>().Data();
+}
 
 int64_t param(Napi::Env env, const Napi::Array& a, uint32_t i, const char* what, int64_t lo, int64_t hi) {
   const Napi::Value v = a.Get(i);
@@ -79,8 +92,8 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
     }
     bias = b.data;
   }
-  auto* conv = new PackedConv2d(p, weight.data, bias);
-  auto handle = Napi::External<PackedConv2d>::New(env, conv, [](Napi::Env, PackedConv2d* c) { delete c; });
+  auto* holder = new ConvHandle{std::make_shared<const PackedConv2d>(p, weight.data, bias)};
+  auto handle = Napi::External<ConvHandle>::New(env, holder, [](Napi::Env, ConvHandle* h) { delete h; });
   handle.TypeTag(&kConvTag);
   return handle;
 }
@@ -88,10 +101,8 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
 // conv2dRun(handle, x, xShape, pads[4], out, async) -> undefined | Promise<out>
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsExternal() || !info[0].As<Napi::External<PackedConv2d>>().CheckTypeTag(&kConvTag)) {
-    throw_type_error(env, "conv2d handle must come from conv2dCreate");
-  }
-  const PackedConv2d* conv = info[0].As<Napi::External<PackedConv2d>>().Data();
+  std::shared_ptr<const PackedConv2d> conv = handle_arg(info)->conv;
+  if (!conv) throw_type_error(env, "conv2d handle was disposed");
   const Conv2dParams& p = conv->params();
   const F32Arg x = f32_arg(info, 1, "x");
   const Shape xs = shape_arg(info, 2, "x shape");
@@ -140,11 +151,19 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   return queue_async(env, work, info[4], {info[0], info[1], info[4]});
 }
 
+// conv2dDispose(handle): frees the packed weights now (after any run in flight) instead of
+// at garbage collection, so a one-shot conv's block is recycled by the next one.
+Napi::Value Dispose(const Napi::CallbackInfo& info) {
+  handle_arg(info)->conv.reset();
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_conv2d(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dCreate", Napi::Function::New(env, Create, "conv2dCreate"));
   exports.Set("conv2dRun", Napi::Function::New(env, Run, "conv2dRun"));
+  exports.Set("conv2dDispose", Napi::Function::New(env, Dispose, "conv2dDispose"));
 }
 
 }  // namespace tf::binding

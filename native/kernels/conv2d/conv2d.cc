@@ -142,6 +142,18 @@ void parallel(size_t items, double macs, const ThreadPool::RangeFn& fn) {
 
 }  // namespace
 
+ConvBuffer::~ConvBuffer() { buffer_free(data_, size_ * sizeof(float)); }
+
+float* ConvBuffer::reset(size_t n) {
+  buffer_free(data_, size_ * sizeof(float));
+  data_ = nullptr;
+  size_ = 0;
+  data_ = static_cast<float*>(buffer_alloc(n * sizeof(float)));
+  if (data_ == nullptr) throw std::bad_alloc();
+  size_ = n;
+  return data_;
+}
+
 PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, const float* bias)
     : p_(params), uk_(&ukernels().conv) {
   const size_t mr = uk_->mr, nr = uk_->nr;
@@ -155,21 +167,21 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
   if (p_.layout == ConvLayout::kNCHW) {
     if (p_.cin_per_group == 1) {
       mode_ = Mode::kDepthwiseNchw;
-      packed_.assign(weights, weights + total);  // [cout][taps]
+      std::memcpy(packed_.reset(total), weights, total * sizeof(float));  // [cout][taps]
       return;
     }
     // OIHW: row co of group g is w[co * K + k]; pack MR-row panels [g][block][k][MR].
     mode_ = Mode::kGemmNchw;
     blocks_ = static_cast<int64_t>(ceil_div(cout_g_, mr));
-    packed_.assign(static_cast<size_t>(groups * blocks_ * k_) * mr, 0.0f);
+    float* out = packed_.reset(static_cast<size_t>(groups * blocks_ * k_) * mr);
     for (int64_t g = 0; g < groups; ++g) {
       for (int64_t blk = 0; blk < blocks_; ++blk) {
-        float* panel = packed_.data() + static_cast<size_t>((g * blocks_ + blk) * k_) * mr;
-        for (size_t r = 0; r < mr; ++r) {
-          const int64_t co = blk * static_cast<int64_t>(mr) + static_cast<int64_t>(r);
-          if (co >= cout_g_) break;
-          const float* wrow = weights + (g * cout_g_ + co) * k_;
-          for (int64_t k = 0; k < k_; ++k) panel[k * mr + r] = wrow[k];
+        const int64_t co0 = g * cout_g_ + blk * static_cast<int64_t>(mr);
+        const size_t rows = static_cast<size_t>(std::min<int64_t>(mr, cout_g_ - blk * static_cast<int64_t>(mr)));
+        const float* w0 = weights + co0 * k_;
+        // Sequential writes; rows past the group's last channel are zero.
+        for (int64_t k = 0; k < k_; ++k) {
+          for (size_t r = 0; r < mr; ++r) *out++ = r < rows ? w0[static_cast<int64_t>(r) * k_ + k] : 0.0f;
         }
       }
     }
@@ -178,20 +190,22 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
 
   if (p_.cin_per_group == 1 && cout_g_ == 1) {
     mode_ = Mode::kDepthwiseNhwc;
-    packed_.assign(weights, weights + total);  // [taps][cout]
+    std::memcpy(packed_.reset(total), weights, total * sizeof(float));  // [taps][cout]
     return;
   }
   // HWIO: w[k * cout + co] with k = (i * kw + j) * cin_g + ci; pack NR-column panels
   // [g][block][k][NR].
   mode_ = Mode::kGemmNhwc;
   blocks_ = static_cast<int64_t>(ceil_div(cout_g_, nr));
-  packed_.assign(static_cast<size_t>(groups * blocks_ * k_) * nr, 0.0f);
+  float* out = packed_.reset(static_cast<size_t>(groups * blocks_ * k_) * nr);
   for (int64_t g = 0; g < groups; ++g) {
     for (int64_t blk = 0; blk < blocks_; ++blk) {
-      float* panel = packed_.data() + static_cast<size_t>((g * blocks_ + blk) * k_) * nr;
       const int64_t co0 = g * cout_g_ + blk * static_cast<int64_t>(nr);
       const size_t cols = static_cast<size_t>(std::min<int64_t>(nr, cout_g_ - blk * static_cast<int64_t>(nr)));
-      for (int64_t k = 0; k < k_; ++k) std::memcpy(panel + k * nr, weights + k * p_.cout + co0, cols * sizeof(float));
+      for (int64_t k = 0; k < k_; ++k, out += nr) {
+        std::memcpy(out, weights + k * p_.cout + co0, cols * sizeof(float));
+        std::fill(out + cols, out + nr, 0.0f);
+      }
     }
   }
   boff_nhwc_.resize(static_cast<size_t>(k_));

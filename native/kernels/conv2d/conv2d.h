@@ -48,6 +48,24 @@ struct Conv2dInput {
   int64_t pads[4] = {0, 0, 0, 0};
 };
 
+// Float storage from the recycling allocator (64-byte aligned; a block freed by one
+// short-lived conv is reused by the next of the same size, without fresh page faults).
+class ConvBuffer {
+ public:
+  ConvBuffer() = default;
+  ~ConvBuffer();
+  ConvBuffer(const ConvBuffer&) = delete;
+  ConvBuffer& operator=(const ConvBuffer&) = delete;
+  // Reallocates to n floats; the contents are unspecified.
+  float* reset(size_t n);
+  float* data() { return data_; }
+  const float* data() const { return data_; }
+
+ private:
+  float* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 class PackedConv2d {
  public:
   // `weights` holds cout*cin_per_group*kh*kw floats (OIHW for NCHW, HWIO for NHWC);
@@ -77,7 +95,7 @@ class PackedConv2d {
   int64_t cout_g_;
   int64_t k_;       // reduction length per group
   int64_t blocks_;  // MR-row (NCHW) or NR-column (NHWC) panels per group
-  std::vector<float> packed_;
+  ConvBuffer packed_;
   std::vector<float> bias_;          // empty when there is no bias
   std::vector<int64_t> boff_nhwc_;   // k * NR
 };
