@@ -40,6 +40,8 @@ export interface NativeAddon {
     async: false): void;
   conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
     async: true): Promise<Float32Array>;
+  /** Frees the packed weights (after any run in flight); later runs throw. */
+  conv2dDispose(handle: Conv2dHandle): void;
   // fusion-block ops (native/binding/fusion_ops_binding.cc); with async = true each returns
   // a Promise of its out argument(s) instead of undefined.
   unary(op: number, x: Float32Array, out: Float32Array, async: boolean): Promise<unknown> | undefined;
