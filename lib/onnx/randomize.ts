@@ -28,6 +28,14 @@ export interface RandomizeOptions {
    * of large random logits is nearly one-hot, the logits compare better.
    */
   exposeLogits?: boolean;
+  /**
+   * Weights with more elements stay ConstantOfShape (constant). The fully-connected layers of
+   * VGG/AlexNet/ZFNet hold 40-100M weights each; randomising them costs seconds of protobuf
+   * and onnxruntime load time, while their conv trunks are what differs between runtimes.
+   */
+  maxElements?: number;
+  /** Also expose the first input of the first node of this op type as a graph output. */
+  exposeInputOf?: string;
 }
 
 export interface RandomizedModel {
@@ -36,6 +44,8 @@ export interface RandomizedModel {
   replaced: string[];
   /** The extra output added by exposeLogits (or undefined). */
   logits?: string;
+  /** The extra output added by exposeInputOf (or undefined). */
+  exposed?: string;
 }
 
 type Role = 'convW' | 'fcW' | 'bias' | 'bnScale' | 'bnShift' | 'bnMean' | 'bnVar' | 'mul' | 'add' | 'other';
@@ -78,9 +88,13 @@ export function randomizeWeights(bytes: Uint8Array, options: RandomizeOptions = 
     return [roleOf(n.opType ?? '', slot), n];
   };
   const r = rng(options.seed ?? 1);
+  let spare = NaN;
   const normal = () => {
+    if (!Number.isNaN(spare)) { const v = spare; spare = NaN; return v; }
     const u = Math.max(r(), 1e-12), v = r();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    const rad = Math.sqrt(-2 * Math.log(u));
+    spare = rad * Math.sin(2 * Math.PI * v);
+    return rad * Math.cos(2 * Math.PI * v);
   };
   const replaced: string[] = [];
   const keptNodes: onnx.INodeProto[] = [];
@@ -88,7 +102,7 @@ export function randomizeWeights(bytes: Uint8Array, options: RandomizeOptions = 
     const value = (n.attribute ?? []).find((a) => a.name === 'value')?.t;
     const isFloat = !value || value.dataType === onnx.TensorProto.DataType.FLOAT;
     const dims = n.opType === 'ConstantOfShape' ? shapeOf.get(n.input?.[0] ?? '') : undefined;
-    if (n.opType !== 'ConstantOfShape' || !isFloat || !dims) {
+    if (n.opType !== 'ConstantOfShape' || !isFloat || !dims || dims.reduce((a, b) => a * b, 1) > (options.maxElements ?? Infinity)) {
       keptNodes.push(n);
       continue;
     }
@@ -116,14 +130,21 @@ export function randomizeWeights(bytes: Uint8Array, options: RandomizeOptions = 
     replaced.push(out);
   }
   g.node = keptNodes as onnx.NodeProto[];
+  const outs = new Set((g.output ?? []).map((o) => o.name));
+  const expose = (name: string) => {
+    if (outs.has(name)) return;
+    outs.add(name);
+    g.output!.push({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } } as onnx.ValueInfoProto);
+  };
+  let exposed: string | undefined;
+  if (options.exposeInputOf) {
+    const n = keptNodes.find((x) => x.opType === options.exposeInputOf);
+    if (n) expose((exposed = n.input![0]));
+  }
   let logits: string | undefined;
   if (options.exposeLogits) {
-    const outs = new Set((g.output ?? []).map((o) => o.name));
     const sm = keptNodes.find((n) => n.opType === 'Softmax' && outs.has(n.output?.[0] ?? ''));
-    if (sm) {
-      logits = sm.input![0];
-      g.output!.push({ name: logits, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } } as onnx.ValueInfoProto);
-    }
+    if (sm) expose((logits = sm.input![0]));
   }
-  return { bytes: onnx.ModelProto.encode(model).finish(), replaced, logits };
+  return { bytes: onnx.ModelProto.encode(model).finish(), replaced, logits, exposed };
 }
