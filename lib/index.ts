@@ -16,3 +16,12 @@ export { slice, sliceAsync, split, splitAsync } from './ops/slice';
 export type { SliceSpec } from './ops/slice';
 export { loadOnnx, loadOnnxSync, Model, UnsupportedModelError } from './onnx';
 export type { LoadOptions, RunOptions, TensorInfo, ModelPlan } from './onnx';
+export {
+  addAsConcatWeight, splitConcatWeight, concatConv, concatConvAsync, addConv, addConvAsync, fpnMerge, fpnMergeAsync,
+  asff, asffAsync, asffFuse, asffFuseAsync, createAsffParams, denseBlock, denseBlockAsync,
+  residual, residualAsync, convResidual, convResidualAsync, fusionScratchStats,
+} from './fusion';
+export type {
+  FpnMergeOptions, AsffLevel, AsffOptions, AsffParams, AsffWeights, AsffWeightSet, AsffFuseConvs, ConvWeights,
+  DenseLayer, DenseBlockResult, ConvResidualOptions, ResidualActivation,
+} from './fusion';

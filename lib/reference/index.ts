@@ -10,3 +10,8 @@ export { resize, upsampleNearest } from './resize';
 export type { RefResizeOptions, RefCoordMode, RefNearestMode } from './resize';
 export { slice, split } from './slice';
 export type { RefSliceSpec } from './slice';
+export { conv2dRef } from './conv2d';
+export {
+  concatConvRef, addConvRef, residualRef, convResidualRef, fpnMergeRef, asffFuseRef, asffRef, denseBlockRef,
+} from './fusion';
+export type { RefConv, RefConvWeights, RefAsffWeights } from './fusion';
