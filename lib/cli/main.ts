@@ -5,6 +5,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
 import { runtime } from '../runtime';
 import { WORKLOADS, timeCall } from './workloads';
+import { registerRun } from './run';
 
 function formatTime(seconds: number): string {
   if (seconds < 1e-6) return `${(seconds * 1e9).toFixed(0)} ns`;
@@ -53,5 +54,6 @@ export function main(argv: string[]): void {
   program.command('info').description('print the runtime facts as JSON').action(() => {
     console.log(JSON.stringify(runtime.info(), null, 2));
   });
+  registerRun(program);
   program.parse(argv);
 }

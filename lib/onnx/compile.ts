@@ -151,7 +151,6 @@ export class CompiledPlan {
       last.set(o, Infinity);
       slot(o);
     }
-    for (const [name, c] of graph.consts) if (this.slotOf.has(name) && c.f32) this.constSlots.push([this.slotOf.get(name)!, constTensor(c)]);
 
     // ---- storages ----
     const storageOf = new Map<string, Storage>();
@@ -321,15 +320,6 @@ export class CompiledPlan {
       const s = storageOf.get(i.name)!;
       for (const v of s.values) if (v !== i.name) this.inputViews.push([this.slotOf.get(v)!, this.slotOf.get(i.name)!, shapeOf(v)]);
     }
-    for (const [name] of graph.consts) {
-      const s = storageOf.get(name);
-      if (!s) continue;
-      for (const v of s.values) {
-        if (v === name) continue;
-        const c = this.constSlots.find(([sl]) => sl === this.slotOf.get(name));
-        if (c) this.constSlots.push([this.slotOf.get(v)!, Tensor.fromUnchecked(c[1].data, shapeOf(v))]);
-      }
-    }
     this.nSlots = this.slotOf.size;
 
     // ---- steps ----
@@ -340,6 +330,16 @@ export class CompiledPlan {
       if (splitViews.has(idx)) return;
       this.steps.push(builder.build(n, placedConcat.get(idx), inPlaceOf.has(idx)));
     });
+    // Constants that steps read as tensors (weights packed into a Conv2d are not kept: the
+    // plan holds no fp32 copy of them), and views of them.
+    for (const [name, c] of graph.consts) {
+      const s = storageOf.get(name);
+      if (!s || !c.f32) continue;
+      for (const v of s.values) {
+        const sl = this.slotOf.get(v)!;
+        if (builder.read.has(sl)) this.constSlots.push([sl, v === name ? constTensor(c) : Tensor.fromUnchecked(c.f32, shapeOf(v))]);
+      }
+    }
 
     const ops: Record<string, number> = {};
     const fallbackOps: Record<string, number> = {};
@@ -452,10 +452,15 @@ function convActivation(kind: string | undefined): Conv2dActivation {
 
 /** Builds the step (kernel call) for one node. */
 class StepBuilder {
+  /** Slots some step reads or writes at run time. */
+  readonly read = new Set<number>();
+
   constructor(private readonly g: Graph, private readonly shapes: Map<string, number[]>, private readonly slotOf: Map<string, number>) {}
 
   private s(v: string): number {
-    return this.slotOf.get(v)!;
+    const sl = this.slotOf.get(v)!;
+    this.read.add(sl);
+    return sl;
   }
 
   private shape(v: string): number[] {
@@ -491,6 +496,20 @@ class StepBuilder {
         const sc = this.c(n.inputs[1])?.f32 ?? null, sh = this.c(n.inputs[2])?.f32 ?? null;
         const act: fb.ActivationSpec = { kind: (n.attrs.activation as fb.Activation) ?? 'none', alpha: n.attrs.alpha as number, min: n.attrs.min as number, max: n.attrs.max as number };
         if (act.kind !== 'none') info.detail = `${info.detail ? info.detail + ', ' : ''}+${act.kind}`;
+        const xs = this.shape(n.inputs[0]);
+        if (xs.length >= 2 && (act.kind === 'none' || act.kind === 'relu')) {
+          // native broadcasting mul / add (+ relu), each an in-place SIMD pass over the output
+          const cshape = [1, xs[1], ...xs.slice(2).map(() => 1)];
+          const sT = sc ? Tensor.from(sc, cshape) : undefined, tT = sh ? Tensor.from(sh, cshape) : undefined;
+          return step((s) => {
+            const out = s[y];
+            let src = s[x];
+            if (sT) { mul(src, sT, { out }); src = out; }
+            if (tT) { add(src, tT, { out }); src = out; }
+            if (act.kind === 'relu') relu(src, { out });
+            else if (src !== out) out.data.set(src.data);
+          });
+        }
         return fallback((s) => fb.channelAffine(s[x], sc, sh, act, s[y]));
       }
       case 'Relu': return step((s) => { relu(s[x], { out: s[y] }); });

@@ -1,0 +1,152 @@
+// End-to-end model latency: ResNet-50, DenseNet-121, Inception v1 and SqueezeNet (the
+// onnx-light graphs with seeded random weights), batch 1, 224x224, tensorfuse vs
+// onnxruntime-node at 1 and 2 threads, in one run. Each (engine, model, threads) runs in its
+// own child process so its peak RSS (process.resourceUsage().maxRSS) is its own.
+//
+//   node dist/bench/models.js [--quick] [--models resnet50,densenet121] [--repeat k]
+//
+// Writes bench/results/models.json and .md.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Row, loadAverage, newSuiteResult, textTable, writeResults } from './harness';
+
+export const BENCH_MODELS = ['resnet50', 'densenet121', 'inception_v1', 'squeezenet'];
+
+interface ChildResult {
+  engine: string;
+  model: string;
+  threads: number;
+  loadSeconds: number;
+  median: number;
+  min: number;
+  runs: number;
+  maxRssBytes: number;
+}
+
+function modelDir(): string {
+  return path.resolve(__dirname, '..', '..', 'test', 'data', 'onnx-light');
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Child: load one model in one engine, time `repeat` runs after 2 warm-ups, print JSON. */
+async function child(engine: string, file: string, model: string, threads: number, repeat: number): Promise<void> {
+  const shape = [1, 3, 224, 224];
+  const x = new Float32Array(3 * 224 * 224);
+  for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37);
+  const t0 = process.hrtime.bigint();
+  let runOnce: () => Promise<unknown>;
+  if (engine === 'tensorfuse') {
+    const tf = await import('../lib');
+    tf.runtime.setThreads(threads);
+    const m = await tf.loadOnnx(file);
+    const feeds = { [m.inputs[0].name]: tf.Tensor.from(x, shape) };
+    runOnce = async () => m.run(feeds);
+  } else {
+    const ort = await import('onnxruntime-node');
+    const s = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3 });
+    const feeds = { [s.inputNames[0]]: new ort.Tensor('float32', x, shape) };
+    runOnce = () => s.run(feeds);
+  }
+  const loadSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  await runOnce();
+  await runOnce();
+  const times: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const a = process.hrtime.bigint();
+    await runOnce();
+    times.push(Number(process.hrtime.bigint() - a) / 1e9);
+  }
+  const r: ChildResult = {
+    engine, model, threads, loadSeconds, median: median(times), min: Math.min(...times), runs: repeat,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+function runChild(engine: string, file: string, model: string, threads: number, repeat: number): ChildResult {
+  const r = spawnSync(process.execPath, [__filename, '--child', engine, file, model, String(threads), String(repeat)], {
+    encoding: 'utf8', env: { ...process.env, TENSORFUSE_THREADS: String(threads) }, maxBuffer: 1 << 20,
+  });
+  if (r.status !== 0) throw new Error(`${engine} ${model} x${threads} failed:\n${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as ChildResult;
+}
+
+export interface ModelsSuiteOptions {
+  quick?: boolean;
+  models?: string[];
+  repeat?: number;
+  onProgress?: (m: string) => void;
+}
+
+export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<ReturnType<typeof newSuiteResult>> {
+  const { randomizeWeights } = await import('../lib/onnx/randomize');
+  const result = newSuiteResult('models', 'End-to-end CNN latency, batch 1, 224x224 (random weights)', o.quick ?? false);
+  const repeat = o.repeat ?? (o.quick ? 5 : 20);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-models-'));
+  try {
+    for (const model of o.models ?? BENCH_MODELS) {
+      const bytes = randomizeWeights(fs.readFileSync(path.join(modelDir(), `light_${model}.onnx`)), { seed: 1 }).bytes;
+      const file = path.join(tmp, `${model}.onnx`);
+      fs.writeFileSync(file, bytes);
+      for (const threads of [1, 2]) {
+        const res: Record<string, ChildResult> = {};
+        for (const engine of ['tensorfuse', 'onnxruntime-node']) {
+          o.onProgress?.(`${model} ${engine} x${threads}`);
+          res[engine] = runChild(engine, file, model, threads, repeat);
+        }
+        for (const engine of ['tensorfuse', 'onnxruntime-node']) {
+          const c = res[engine];
+          const row: Row = {
+            workload: model, variant: engine, threads, seconds: c.median, minSeconds: c.min, samples: c.runs, rmePercent: 0,
+            throughput: null, unit: null, ratios: {},
+            notes: { 'peak RSS MiB': Math.round(c.maxRssBytes / 2 ** 20), 'load s': Math.round(c.loadSeconds * 100) / 100 },
+          };
+          if (engine === 'tensorfuse') {
+            row.ratios['vs onnxruntime'] = res['onnxruntime-node'].median / c.median;
+            row.ratios['RSS vs onnxruntime'] = res['onnxruntime-node'].maxRssBytes / c.maxRssBytes;
+          }
+          result.rows.push(row);
+        }
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  result.facts['runs per measurement'] = repeat;
+  result.facts['method'] = 'one child process per (engine, model, threads); median of the timed runs after 2 warm-ups; peak RSS = maxRSS of that process (includes load)';
+  result.loadAverageAtEnd = loadAverage();
+  return result;
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--child') {
+    await child(argv[1], argv[2], argv[3], Number(argv[4]), Number(argv[5]));
+    return;
+  }
+  const quick = argv.includes('--quick');
+  const mi = argv.indexOf('--models');
+  const ri = argv.indexOf('--repeat');
+  const r = await runModelsSuite({
+    quick,
+    models: mi >= 0 ? argv[mi + 1].split(',') : undefined,
+    repeat: ri >= 0 ? Number(argv[ri + 1]) : undefined,
+    onProgress: (m) => process.stderr.write(`  ${m}\n`),
+  });
+  console.log(textTable(r.rows));
+  for (const p of writeResults(r)) console.log(`wrote ${p}`);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
