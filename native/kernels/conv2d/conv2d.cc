@@ -1,6 +1,8 @@
 #include "kernels/conv2d/conv2d.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -41,13 +43,14 @@ PhaseGeometry phase_geometry(const Conv2dParams& p, const Conv2dInput& in) {
   return {p.sh, p.sw, static_cast<int64_t>(ceil_div(hp, p.sh)), static_cast<int64_t>(ceil_div(wp, p.sw))};
 }
 
-// Writes the padded, phase-split copy of one h x w plane to dst (plane_size() floats).
-void pad_plane(const float* src, const Conv2dInput& in, const PhaseGeometry& g, float* dst) {
+// Writes rows [u0, u1) of every phase of the padded, phase-split copy of one h x w plane
+// to dst (which holds the whole copy, plane_size() floats).
+void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, int64_t u0, int64_t u1, float* dst) {
   const int64_t pt = in.pads[0], pl = in.pads[1];
   for (int64_t a = 0; a < g.sh; ++a) {
     for (int64_t b = 0; b < g.sw; ++b) {
       float* phase = dst + (a * g.sw + b) * g.phase_size();
-      for (int64_t u = 0; u < g.hph; ++u) {
+      for (int64_t u = u0; u < u1; ++u) {
         float* row = phase + u * g.wph;
         const int64_t ih = u * g.sh + a - pt;
         if (ih < 0 || ih >= in.h) {
@@ -75,6 +78,10 @@ void pad_plane(const float* src, const Conv2dInput& in, const PhaseGeometry& g, 
       }
     }
   }
+}
+
+void pad_plane(const float* src, const Conv2dInput& in, const PhaseGeometry& g, float* dst) {
+  pad_rows(src, in, g, 0, g.hph, dst);
 }
 
 // Scratch that lives as long as its thread and only grows.
@@ -132,12 +139,17 @@ class CallerScratch {
   size_t owned_ = 0;
 };
 
+// Runs fn over [0, items) on the pool in at most 4 chunks per thread whose sizes differ by
+// at most one item (the pool's own chunking can leave the last chunk much shorter, and
+// with two threads that imbalance is the whole tail of the call).
 void parallel(size_t items, double macs, const ThreadPool::RangeFn& fn) {
-  if (macs < kParallelMinMacs) {
+  ThreadPool& pool = ThreadPool::instance();
+  const size_t chunks = std::min(items, static_cast<size_t>(pool.threads()) * 4);
+  if (macs < kParallelMinMacs || chunks <= 1) {
     fn(0, items);
     return;
   }
-  ThreadPool::instance().parallel_for(items, 1, fn);
+  pool.parallel_for(chunks, 1, [&](size_t b, size_t e) { fn(b * items / chunks, e * items / chunks); });
 }
 
 }  // namespace
@@ -236,19 +248,46 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
   PhaseGeometry geo{1, 1, in.h, in.w};
   const float* src = x;  // planes of x or of the padded copy, plane_size() apart
   std::unique_ptr<CallerScratch> copy;
+  std::unique_ptr<std::atomic<uint8_t>[]> row_state;  // per (plane, phase row): 0 to do, 1 being copied, 2 ready
   if (!in_place) {
     geo = phase_geometry(p_, in);
     const size_t planes = static_cast<size_t>(in.n * cin);
     // Slack: the junk columns of the last row of a tile may read a little past the end.
     const size_t slack = static_cast<size_t>(geo.wph + (p_.kw - 1) * p_.dw + 64);
     copy = std::make_unique<CallerScratch>(planes * geo.plane_size() + slack);
-    float* dst = copy->data();
-    std::memset(dst + planes * geo.plane_size(), 0, slack * sizeof(float));
-    parallel(planes, static_cast<double>(planes * geo.plane_size()) * 4, [&](size_t b, size_t e) {
-      for (size_t pl = b; pl < e; ++pl) pad_plane(x + pl * in.h * in.w, in, geo, dst + pl * geo.plane_size());
-    });
-    src = dst;
+    std::memset(copy->data() + planes * geo.plane_size(), 0, slack * sizeof(float));
+    const size_t states = planes * static_cast<size_t>(geo.hph);
+    row_state.reset(new std::atomic<uint8_t>[states]);
+    for (size_t i = 0; i < states; ++i) row_state[i].store(0, std::memory_order_relaxed);
+    src = copy->data();
   }
+  // The padded copy is made inside the one parallel region (a second region would cost a
+  // worker wake-up and a join per call), row by row, by the first task that needs each
+  // row: a thread mostly reads rows it wrote itself (from its own cache). A task claims and
+  // copies the free rows its tile needs, then waits for rows other tasks hold: those are
+  // being copied by running threads, so the wait is short and cannot deadlock.
+  const int64_t row_reach = ((p_.kh - 1) * p_.dh) / p_.sh;  // phase rows below a tile's last output row
+  auto ensure_rows = [&](size_t plane0, size_t planes, int64_t u0, int64_t u1) {
+    if (!row_state) return;
+    u1 = std::min(u1, geo.hph);
+    float* dst = copy->data();
+    for (size_t pl = plane0; pl < plane0 + planes; ++pl) {
+      std::atomic<uint8_t>* st = row_state.get() + pl * static_cast<size_t>(geo.hph);
+      for (int64_t u = u0; u < u1; ++u) {
+        uint8_t expected = 0;
+        if (st[u].load(std::memory_order_acquire) == 0 && st[u].compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+          pad_rows(x + pl * in.h * in.w, in, geo, u, u + 1, dst + pl * geo.plane_size());
+          st[u].store(2, std::memory_order_release);
+        }
+      }
+    }
+    for (size_t pl = plane0; pl < plane0 + planes; ++pl) {
+      std::atomic<uint8_t>* st = row_state.get() + pl * static_cast<size_t>(geo.hph);
+      for (int64_t u = u0; u < u1; ++u) {
+        while (st[u].load(std::memory_order_acquire) != 2) std::this_thread::yield();
+      }
+    }
+  };
   // Pixels q = oh * wph + ow, ow < wph: the columns ow >= wout are junk, computed and dropped.
   const int64_t wq = in_place ? wout : geo.wph;
   const bool direct = wq == wout;  // no junk: tiles store straight into y
@@ -279,6 +318,7 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
     per_chunk = std::min(per_chunk, ceil_div(blocks_, want));
   }
   const size_t mchunks = ceil_div(blocks_, per_chunk);
+  per_chunk = ceil_div(blocks_, mchunks);  // even chunks: 32 blocks as 8+8+8+8, not 10+10+10+2
   const double macs = static_cast<double>(in.n * p_.cout * hw_out) * static_cast<double>(k_);
 
   parallel(items0 * mchunks, macs, [&](size_t begin, size_t end) {
@@ -290,6 +330,10 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
       const int64_t n = static_cast<int64_t>(ng) / groups, g = static_cast<int64_t>(ng) % groups;
       const size_t q0 = t * nr;
       const size_t cols = std::min(nr, nq - q0);
+      if (ms == 0 || item == begin) {
+        const int64_t oh_first = static_cast<int64_t>(q0 / wq), oh_last = static_cast<int64_t>((q0 + cols - 1) / wq);
+        ensure_rows(static_cast<size_t>(n * cin + g * cin_g), static_cast<size_t>(cin_g), oh_first, oh_last + row_reach + 2);
+      }
       const float* b = src + (n * cin + g * cin_g) * geo.plane_size() + q0;
       const size_t blk0 = ms * per_chunk;
       const size_t blk1 = std::min<size_t>(blocks_, blk0 + per_chunk);
