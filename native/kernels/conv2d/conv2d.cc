@@ -248,7 +248,9 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
   PhaseGeometry geo{1, 1, in.h, in.w};
   const float* src = x;  // planes of x or of the padded copy, plane_size() apart
   std::unique_ptr<CallerScratch> copy;
-  std::unique_ptr<std::atomic<uint8_t>[]> row_state;  // per (plane, phase row): 0 to do, 1 being copied, 2 ready
+  // Per (image, phase row, channel): 0 to do, 1 being copied, 2 ready. Row-major, so the
+  // flags of the rows one thread works on share no cache line with another thread's.
+  std::unique_ptr<std::atomic<uint8_t>[]> row_state;
   if (!in_place) {
     geo = phase_geometry(p_, in);
     const size_t planes = static_cast<size_t>(in.n * cin);
@@ -267,24 +269,25 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
   // copies the free rows its tile needs, then waits for rows other tasks hold: those are
   // being copied by running threads, so the wait is short and cannot deadlock.
   const int64_t row_reach = ((p_.kh - 1) * p_.dh) / p_.sh;  // phase rows below a tile's last output row
-  auto ensure_rows = [&](size_t plane0, size_t planes, int64_t u0, int64_t u1) {
+  auto ensure_rows = [&](int64_t n, int64_t c0, int64_t channels, int64_t u0, int64_t u1) {
     if (!row_state) return;
     u1 = std::min(u1, geo.hph);
     float* dst = copy->data();
-    for (size_t pl = plane0; pl < plane0 + planes; ++pl) {
-      std::atomic<uint8_t>* st = row_state.get() + pl * static_cast<size_t>(geo.hph);
-      for (int64_t u = u0; u < u1; ++u) {
+    for (int64_t u = u0; u < u1; ++u) {
+      std::atomic<uint8_t>* st = row_state.get() + (n * geo.hph + u) * cin;
+      for (int64_t c = c0; c < c0 + channels; ++c) {
         uint8_t expected = 0;
-        if (st[u].load(std::memory_order_acquire) == 0 && st[u].compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
-          pad_rows(x + pl * in.h * in.w, in, geo, u, u + 1, dst + pl * geo.plane_size());
-          st[u].store(2, std::memory_order_release);
+        if (st[c].load(std::memory_order_acquire) == 0 && st[c].compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+          const int64_t plane = n * cin + c;
+          pad_rows(x + plane * in.h * in.w, in, geo, u, u + 1, dst + plane * geo.plane_size());
+          st[c].store(2, std::memory_order_release);
         }
       }
     }
-    for (size_t pl = plane0; pl < plane0 + planes; ++pl) {
-      std::atomic<uint8_t>* st = row_state.get() + pl * static_cast<size_t>(geo.hph);
-      for (int64_t u = u0; u < u1; ++u) {
-        while (st[u].load(std::memory_order_acquire) != 2) std::this_thread::yield();
+    for (int64_t u = u0; u < u1; ++u) {
+      std::atomic<uint8_t>* st = row_state.get() + (n * geo.hph + u) * cin;
+      for (int64_t c = c0; c < c0 + channels; ++c) {
+        while (st[c].load(std::memory_order_acquire) != 2) std::this_thread::yield();
       }
     }
   };
@@ -332,7 +335,7 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
       const size_t cols = std::min(nr, nq - q0);
       if (ms == 0 || item == begin) {
         const int64_t oh_first = static_cast<int64_t>(q0 / wq), oh_last = static_cast<int64_t>((q0 + cols - 1) / wq);
-        ensure_rows(static_cast<size_t>(n * cin + g * cin_g), static_cast<size_t>(cin_g), oh_first, oh_last + row_reach + 2);
+        ensure_rows(n, g * cin_g, cin_g, oh_first, oh_last + row_reach + 2);
       }
       const float* b = src + (n * cin + g * cin_g) * geo.plane_size() + q0;
       const size_t blk0 = ms * per_chunk;
