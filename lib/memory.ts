@@ -5,7 +5,13 @@ import { native } from './native';
 /** Below this many bytes a JS-heap Float32Array is cheaper than an external buffer. */
 const NATIVE_ALLOC_MIN_BYTES = 64 * 1024;
 
+/**
+ * Above this many bytes Node 20 cannot wrap external memory (buffer.constants.MAX_LENGTH,
+ * 4 GiB); such outputs are JS-heap arrays (V8 throws a RangeError if it cannot make one).
+ */
+const NATIVE_ALLOC_MAX_BYTES = 2 ** 32;
+
 export function allocateFloat32(elements: number): Float32Array {
-  if (elements * 4 < NATIVE_ALLOC_MIN_BYTES) return new Float32Array(elements);
+  if (elements * 4 < NATIVE_ALLOC_MIN_BYTES || elements * 4 > NATIVE_ALLOC_MAX_BYTES) return new Float32Array(elements);
   return native.allocate(elements);
 }

@@ -1,5 +1,6 @@
 // Loads the compiled addon and describes its functions. Everything that calls into C++
 // goes through this one object; the signatures mirror native/binding/*.cc.
+import * as fs from 'fs';
 import * as path from 'path';
 
 export interface NativeInfo {
@@ -71,9 +72,17 @@ function checkEnvironment(): void {
 
 function load(): NativeAddon {
   checkEnvironment();
-  // dist/lib/native.js -> <package root>/build/Release
+  // dist/lib/native.js -> <package root>/build/Release. TENSORFUSE_ADDON=/path/to/tensorfuse.node
+  // loads another build of the same addon instead (the ASan build in scripts/sanitize-js.sh).
   const root = path.resolve(__dirname, '..', '..');
-  const file = path.join(root, 'build', 'Release', 'tensorfuse.node');
+  const override = process.env.TENSORFUSE_ADDON;
+  let file = path.join(root, 'build', 'Release', 'tensorfuse.node');
+  if (override !== undefined && override !== '') {
+    file = path.resolve(override);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      throw new Error(`tensorfuse: TENSORFUSE_ADDON=${override} is not a file (resolved to ${file})`);
+    }
+  }
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     return require(file) as NativeAddon;

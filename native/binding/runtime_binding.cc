@@ -10,6 +10,9 @@ namespace tf::binding {
 
 namespace {
 
+// node::Buffer::kMaxLength on Node 20 (buffer.constants.MAX_LENGTH), the bound on external buffers.
+constexpr size_t kMaxExternalBytes = size_t{1} << 32;
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -33,6 +36,14 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
   const int64_t n = int_arg(info, 0, "elements");
   if (n < 0 || n > (int64_t{1} << 40)) throw_range_error(env, "cannot allocate " + std::to_string(n) + " elements");
   const size_t bytes = static_cast<size_t>(n) * sizeof(float);
+  // External ArrayBuffers go through node::Buffer::New, which rejects more than 2^32 bytes on
+  // Node 20 by running the finalizer itself; node-addon-api then frees the finalizer data a
+  // second time (a double free that aborts the process). Refuse them here: lib/memory.ts
+  // takes JS-heap memory for outputs that large.
+  if (bytes > kMaxExternalBytes) {
+    throw_range_error(env, "cannot allocate " + std::to_string(n) + " elements as an external buffer (max " +
+                               std::to_string(kMaxExternalBytes / sizeof(float)) + ")");
+  }
   void* p = buffer_alloc(bytes);
   if (p == nullptr) throw_range_error(env, "out of memory allocating " + std::to_string(bytes) + " bytes");
   Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
