@@ -139,6 +139,25 @@ class CallerScratch {
   size_t owned_ = 0;
 };
 
+// One work item of a GEMM conv: image n, group g, columns [col0, col0 + cols) of the
+// output (one tile of <= nr), chunk ms of the row blocks. Items are numbered chunk-fastest,
+// so consecutive items share their input tile; `fresh` says this task has not prepared it.
+struct TileItem {
+  TileItem(size_t item, size_t begin, size_t chunks, size_t tiles, int64_t groups, size_t nr, size_t total)
+      : ms(item % chunks), fresh(ms == 0 || item == begin) {
+    const size_t t = (item / chunks) % tiles;
+    const int64_t ng = static_cast<int64_t>(item / chunks / tiles);
+    n = ng / groups;
+    g = ng % groups;
+    col0 = t * nr;
+    cols = std::min(nr, total - col0);
+  }
+  size_t ms;
+  bool fresh;
+  int64_t n, g;
+  size_t col0, cols;
+};
+
 // Runs fn over [0, items) on the pool in at most 4 chunks per thread whose sizes differ by
 // at most one item (the pool's own chunking can leave the last chunk much shorter, and
 // with two threads that imbalance is the whole tail of the call).
@@ -205,18 +224,18 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
     std::memcpy(packed_.reset(total), weights, total * sizeof(float));  // [taps][cout]
     return;
   }
-  // HWIO: w[k * cout + co] with k = (i * kw + j) * cin_g + ci; pack NR-column panels
-  // [g][block][k][NR].
+  // HWIO: w[k * cout + co] with k = (i * kw + j) * cin_g + ci; pack MR-row panels
+  // [g][block][k][MR] as for NCHW (output channels are the rows here too).
   mode_ = Mode::kGemmNhwc;
-  blocks_ = static_cast<int64_t>(ceil_div(cout_g_, nr));
-  float* out = packed_.reset(static_cast<size_t>(groups * blocks_ * k_) * nr);
+  blocks_ = static_cast<int64_t>(ceil_div(cout_g_, mr));
+  float* out = packed_.reset(static_cast<size_t>(groups * blocks_ * k_) * mr);
   for (int64_t g = 0; g < groups; ++g) {
     for (int64_t blk = 0; blk < blocks_; ++blk) {
-      const int64_t co0 = g * cout_g_ + blk * static_cast<int64_t>(nr);
-      const size_t cols = static_cast<size_t>(std::min<int64_t>(nr, cout_g_ - blk * static_cast<int64_t>(nr)));
-      for (int64_t k = 0; k < k_; ++k, out += nr) {
-        std::memcpy(out, weights + k * p_.cout + co0, cols * sizeof(float));
-        std::fill(out + cols, out + nr, 0.0f);
+      const int64_t co0 = g * cout_g_ + blk * static_cast<int64_t>(mr);
+      const size_t rows = static_cast<size_t>(std::min<int64_t>(mr, cout_g_ - blk * static_cast<int64_t>(mr)));
+      for (int64_t k = 0; k < k_; ++k, out += mr) {
+        std::memcpy(out, weights + k * p_.cout + co0, rows * sizeof(float));
+        std::fill(out + rows, out + mr, 0.0f);
       }
     }
   }
@@ -233,6 +252,44 @@ void PackedConv2d::run(const float* x, const Conv2dInput& in, float* y) const {
     case Mode::kGemmNhwc: run_gemm_nhwc(x, in, hout, wout, y); break;
     case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
     case Mode::kDepthwiseNhwc: run_dw_nhwc(x, in, hout, wout, y); break;
+  }
+}
+
+void PackedConv2d::row_chunks(size_t items, size_t* per_chunk, size_t* chunks) const {
+  const size_t mr = uk_->mr, nr = uk_->nr, blocks = static_cast<size_t>(blocks_);
+  const size_t threads = static_cast<size_t>(ThreadPool::instance().threads());
+  size_t per = std::max<size_t>(1, std::min<size_t>(blocks, kTileFloats / (mr * nr)));
+  if (items * ceil_div(blocks, per) < threads * 4) {
+    // Few tiles (small images, many output channels): split the rows too.
+    const size_t want = std::min<size_t>(blocks, ceil_div(threads * 4, items));
+    per = std::min(per, ceil_div(blocks, want));
+  }
+  *chunks = ceil_div(blocks, per);
+  *per_chunk = ceil_div(blocks, *chunks);  // even chunks: 32 blocks as 8+8+8+8, not 10+10+10+2
+}
+
+// Cache blocking: the reduction runs in blocks of <= kKc rows, so a block of B (kc x NR)
+// stays in L1 while the MR-row panels of A stream past it from L2; partial sums wait in C.
+void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff,
+                             float* c, size_t ldc) const {
+  const size_t mr = uk_->mr;
+  const size_t kblocks = ceil_div(static_cast<size_t>(k_), kKc);
+  const size_t kc = ceil_div(static_cast<size_t>(k_), kblocks);
+  for (size_t kb = 0; kb < kblocks; ++kb) {
+    const size_t k0 = kb * kc;
+    const size_t kn = std::min(kc, static_cast<size_t>(k_) - k0);
+    ConvEpilogue ep;
+    ep.accumulate = kb > 0;
+    if (kb + 1 == kblocks) {
+      ep.act = p_.act;
+      ep.alpha = p_.alpha;
+    }
+    for (size_t blk = blk0; blk < blk1; ++blk) {
+      const size_t rows = std::min<size_t>(mr, cout_g_ - blk * mr);
+      const float* a = packed_.data() + ((g * blocks_ + static_cast<int64_t>(blk)) * k_ + static_cast<int64_t>(k0)) * mr;
+      ep.bias_rows = bias_.empty() || kb > 0 ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
+      uk_->gemm(rows, cols, kn, a, b, boff + k0, c + (blk - blk0) * mr * ldc, ldc, ep);
+    }
   }
 }
 
@@ -306,34 +363,18 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
     }
   }
 
-  // Cache blocking: the reduction runs in blocks of <= kKc rows, so a block of B (kc x NR)
-  // stays in L1 while the tile's MR-row panels of A stream past it from L2; the partial
-  // sums of up to kTileFloats outputs per task wait in a small C buffer (or in y itself
-  // when the tile stores straight to y).
-  const size_t kblocks = ceil_div(static_cast<size_t>(k_), kKc);
-  const size_t kc = ceil_div(static_cast<size_t>(k_), kblocks);
   const size_t items0 = static_cast<size_t>(in.n * groups) * tiles;
-  const size_t threads = static_cast<size_t>(ThreadPool::instance().threads());
-  size_t per_chunk = std::max<size_t>(1, std::min<size_t>(blocks_, kTileFloats / (mr * nr)));
-  if (items0 * ceil_div(blocks_, per_chunk) < threads * 4) {
-    // Few tiles (small images, many output channels): split the rows too.
-    const size_t want = std::min<size_t>(blocks_, ceil_div(threads * 4, items0));
-    per_chunk = std::min(per_chunk, ceil_div(blocks_, want));
-  }
-  const size_t mchunks = ceil_div(blocks_, per_chunk);
-  per_chunk = ceil_div(blocks_, mchunks);  // even chunks: 32 blocks as 8+8+8+8, not 10+10+10+2
+  size_t per_chunk = 0, mchunks = 0;
+  row_chunks(items0, &per_chunk, &mchunks);
   const double macs = static_cast<double>(in.n * p_.cout * hw_out) * static_cast<double>(k_);
 
   parallel(items0 * mchunks, macs, [&](size_t begin, size_t end) {
     alignas(64) float tmp[kTileFloats];
     for (size_t item = begin; item < end; ++item) {
-      const size_t ms = item % mchunks;
-      const size_t t = (item / mchunks) % tiles;
-      const size_t ng = item / mchunks / tiles;
-      const int64_t n = static_cast<int64_t>(ng) / groups, g = static_cast<int64_t>(ng) % groups;
-      const size_t q0 = t * nr;
-      const size_t cols = std::min(nr, nq - q0);
-      if (ms == 0 || item == begin) {
+      const TileItem it(item, begin, mchunks, tiles, groups, nr, nq);
+      const size_t ms = it.ms, q0 = it.col0, cols = it.cols;
+      const int64_t n = it.n, g = it.g;
+      if (it.fresh) {
         const int64_t oh_first = static_cast<int64_t>(q0 / wq), oh_last = static_cast<int64_t>((q0 + cols - 1) / wq);
         ensure_rows(n, g * cin_g, cin_g, oh_first, oh_last + row_reach + 2);
       }
@@ -341,27 +382,11 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
       const size_t blk0 = ms * per_chunk;
       const size_t blk1 = std::min<size_t>(blocks_, blk0 + per_chunk);
       float* ygroup = y + (n * p_.cout + g * cout_g_) * hw_out;
-      for (size_t kb = 0; kb < kblocks; ++kb) {
-        const size_t k0 = kb * kc;
-        const size_t kn = std::min(kc, static_cast<size_t>(k_) - k0);
-        ConvEpilogue ep;
-        ep.accumulate = kb > 0;
-        if (kb + 1 == kblocks) {
-          ep.act = p_.act;
-          ep.alpha = p_.alpha;
-        }
-        for (size_t blk = blk0; blk < blk1; ++blk) {
-          const size_t rows = std::min<size_t>(mr, cout_g_ - blk * mr);
-          const float* a = packed_.data() + ((g * blocks_ + static_cast<int64_t>(blk)) * k_ + static_cast<int64_t>(k0)) * mr;
-          ep.bias_rows = bias_.empty() || kb > 0 ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
-          if (direct) {
-            uk_->gemm(rows, cols, kn, a, b, boff.data() + k0, ygroup + blk * mr * hw_out + q0, hw_out, ep);
-          } else {
-            uk_->gemm(rows, cols, kn, a, b, boff.data() + k0, tmp + (blk - blk0) * mr * nr, nr, ep);
-          }
-        }
+      if (direct) {
+        tile_rows(g, blk0, blk1, cols, b, boff.data(), ygroup + blk0 * mr * hw_out + q0, hw_out);
+        continue;
       }
-      if (direct) continue;
+      tile_rows(g, blk0, blk1, cols, b, boff.data(), tmp, nr);
       // Scatter the valid columns: lanes [l, l + len) are output row oh, columns ow..
       const size_t rows = std::min<size_t>(blk1 * mr, cout_g_) - blk0 * mr;
       float* yrows = ygroup + blk0 * mr * hw_out;
@@ -382,49 +407,66 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
 }
 
 void PackedConv2d::run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
+  // Output channels are the rows (broadcast from the packed weights) and pixels the lanes,
+  // as for NCHW: every lane of the register tile is used whatever Cout is. The B tile
+  // (K x NR pixels) is packed per tile from x (each pixel's channels are contiguous) and
+  // reused by every row block; the C tile is stored transposed, pixel by pixel.
   const size_t mr = uk_->mr, nr = uk_->nr;
   const int64_t cin = this->cin(), cin_g = p_.cin_per_group, groups = p_.groups;
   const size_t pixels = static_cast<size_t>(hout * wout);
-  const size_t tiles = ceil_div(pixels, mr);
+  const size_t tiles = ceil_div(pixels, nr);
+  const size_t items0 = static_cast<size_t>(in.n * groups) * tiles;
+  size_t per_chunk = 0, mchunks = 0;
+  row_chunks(items0, &per_chunk, &mchunks);
   const double macs = static_cast<double>(in.n * p_.cout) * static_cast<double>(pixels * k_);
   const int64_t pt = in.pads[0], pl = in.pads[1];
 
-  parallel(static_cast<size_t>(in.n) * tiles, macs, [&](size_t begin, size_t end) {
-    float* apack = thread_scratch(static_cast<size_t>(k_) * mr);
+  parallel(items0 * mchunks, macs, [&](size_t begin, size_t end) {
+    float* bpack = thread_scratch(static_cast<size_t>(k_) * nr);
+    const std::vector<float> zero_pixel(static_cast<size_t>(cin_g), 0.0f);
+    const float* zeros = zero_pixel.data();
+    std::vector<const float*> src(nr);
+    alignas(64) float tmp[kTileFloats];
     for (size_t item = begin; item < end; ++item) {
-      const int64_t n = static_cast<int64_t>(item / tiles);
-      const size_t p0 = (item % tiles) * mr;
-      const size_t rows = std::min(mr, pixels - p0);
-      for (int64_t g = 0; g < groups; ++g) {
-        // A[k][r] for the tile's pixels r, k = (i * kw + j) * cin_g + ci; zeros for padding.
-        for (size_t r = 0; r < mr; ++r) {
-          const int64_t p = static_cast<int64_t>(p0 + r);
-          const int64_t oh = p / wout, ow = p % wout;
-          for (int64_t i = 0, tap = 0; i < p_.kh; ++i) {
-            const int64_t ih = oh * p_.sh - pt + i * p_.dh;
-            for (int64_t j = 0; j < p_.kw; ++j, ++tap) {
-              const int64_t iw = ow * p_.sw - pl + j * p_.dw;
-              float* dst = apack + tap * cin_g * mr + r;
-              if (r >= rows || ih < 0 || ih >= in.h || iw < 0 || iw >= in.w) {
-                for (int64_t ci = 0; ci < cin_g; ++ci) dst[ci * mr] = 0.0f;
-              } else {
-                const float* s = x + ((n * in.h + ih) * in.w + iw) * cin + g * cin_g;
-                for (int64_t ci = 0; ci < cin_g; ++ci) dst[ci * mr] = s[ci];
+      const TileItem it(item, begin, mchunks, tiles, groups, nr, pixels);
+      const size_t ms = it.ms, p0 = it.col0, cols = it.cols;
+      const int64_t n = it.n, g = it.g;
+      if (it.fresh) {
+        // B[k][l] for the tile's pixels l, k = (i * kw + j) * cin_g + ci: per tap, one pointer
+        // per pixel (to zeros for padding), then rows of B written contiguously.
+        for (int64_t i = 0, tap = 0; i < p_.kh; ++i) {
+          for (int64_t j = 0; j < p_.kw; ++j, ++tap) {
+            for (size_t l = 0; l < cols; ++l) {
+              const int64_t p = static_cast<int64_t>(p0 + l);
+              const int64_t ih = (p / wout) * p_.sh - pt + i * p_.dh;
+              const int64_t iw = (p % wout) * p_.sw - pl + j * p_.dw;
+              const bool inside = ih >= 0 && ih < in.h && iw >= 0 && iw < in.w;
+              src[l] = inside ? x + ((n * in.h + ih) * in.w + iw) * cin + g * cin_g : zeros;
+            }
+            // 8 channels of a pixel (one read) go to 8 rows of B: 8 short write streams.
+            float* dst = bpack + static_cast<size_t>(tap * cin_g) * nr;
+            int64_t ci = 0;
+            for (; ci + 8 <= cin_g; ci += 8, dst += 8 * nr) {
+              for (size_t l = 0; l < cols; ++l) {
+                const float* s8 = src[l] + ci;
+                for (size_t c = 0; c < 8; ++c) dst[c * nr + l] = s8[c];
               }
+            }
+            for (; ci < cin_g; ++ci, dst += nr) {
+              for (size_t l = 0; l < cols; ++l) dst[l] = src[l][ci];
             }
           }
         }
-        for (int64_t blk = 0; blk < blocks_; ++blk) {
-          const int64_t co0 = g * cout_g_ + blk * static_cast<int64_t>(nr);
-          const size_t cols = static_cast<size_t>(std::min<int64_t>(nr, cout_g_ - blk * static_cast<int64_t>(nr)));
-          ConvEpilogue ep;
-          ep.bias_cols = bias_.empty() ? nullptr : bias_.data() + co0;
-          ep.act = p_.act;
-          ep.alpha = p_.alpha;
-          const float* b = packed_.data() + static_cast<size_t>((g * blocks_ + blk) * k_) * nr;
-          uk_->gemm(rows, cols, k_, apack, b, boff_nhwc_.data(), y + (n * static_cast<int64_t>(pixels) + static_cast<int64_t>(p0)) * p_.cout + co0,
-                    static_cast<size_t>(p_.cout), ep);
-        }
+      }
+      const size_t blk0 = ms * per_chunk;
+      const size_t blk1 = std::min<size_t>(blocks_, blk0 + per_chunk);
+      tile_rows(g, blk0, blk1, cols, bpack, boff_nhwc_.data(), tmp, nr);
+      const size_t rows = std::min<size_t>(blk1 * mr, cout_g_) - blk0 * mr;
+      float* ybase = y + (n * static_cast<int64_t>(pixels) + static_cast<int64_t>(p0)) * p_.cout + g * cout_g_ +
+                     static_cast<int64_t>(blk0 * mr);
+      for (size_t l = 0; l < cols; ++l) {
+        float* yp = ybase + static_cast<int64_t>(l) * p_.cout;
+        for (size_t r = 0; r < rows; ++r) yp[r] = tmp[r * nr + l];
       }
     }
   });

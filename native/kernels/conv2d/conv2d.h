@@ -7,8 +7,9 @@
 //    read in place through a per-k offset table from a zero-padded copy split into
 //    stride phases (so every k row is contiguous along output pixels; no im2col buffer),
 //    or straight from x for a 1x1-wide, stride-1, unpadded conv (1x1 conv = plain GEMM).
-//  - NHWC, general groups: C[pixels][Cout_g] = X[pixels][K] * W[K][Cout_g]; weights in
-//    NR-column panels; input tiles of MR pixels are packed on the fly.
+//  - NHWC, general groups: the same GEMM (output channels as rows, pixels as lanes) with
+//    weights packed from HWIO; input tiles of NR pixels are packed on the fly and the
+//    output tile is stored transposed.
 //  - depthwise (Cin_g == 1): a direct kernel (any channel multiplier for NCHW).
 // Bias and activation are applied in the micro-kernels' epilogues. Work is split over
 // output tiles on the internal thread pool. Kernels here know nothing of N-API.
@@ -84,6 +85,12 @@ class PackedConv2d {
  private:
   enum class Mode { kGemmNchw, kGemmNhwc, kDepthwiseNchw, kDepthwiseNhwc };
 
+  // Splits the MR-row blocks of a group into chunks (*chunks of <= *per_chunk blocks).
+  void row_chunks(size_t items, size_t* per_chunk, size_t* chunks) const;
+  // Row blocks [blk0, blk1) of group g times one tile of B (cols <= NR columns), through
+  // the reduction in cache-sized blocks, into C (block b at c + (b - blk0) * MR * ldc).
+  void tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff, float* c,
+                 size_t ldc) const;
   void run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_dw_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
@@ -94,10 +101,10 @@ class PackedConv2d {
   const ConvUkernels* uk_;
   int64_t cout_g_;
   int64_t k_;       // reduction length per group
-  int64_t blocks_;  // MR-row (NCHW) or NR-column (NHWC) panels per group
+  int64_t blocks_;  // MR-row panels of packed weights per group
   ConvBuffer packed_;
   std::vector<float> bias_;          // empty when there is no bias
-  std::vector<int64_t> boff_nhwc_;   // k * NR
+  std::vector<int64_t> boff_nhwc_;   // k * NR: the rows of a packed NHWC input tile
 };
 
 }  // namespace tf
