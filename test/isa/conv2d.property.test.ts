@@ -128,6 +128,27 @@ const caseArb: fc.Arbitrary<Case> = fc
     return fit(c, r.extraH, r.extraW);
   });
 
+/** Dense 3x3 stride-1 NCHW convs with Cin, Cout >= 8: the Winograd F(2x2, 3x3) path. */
+const winogradArb: fc.Arbitrary<Case> = fc
+  .record({
+    batch: fc.integer({ min: 1, max: 3 }),
+    cin: fc.constantFrom(...CHANNELS.filter((c) => c >= 8)),
+    cout: fc.constantFrom(...CHANNELS.filter((c) => c >= 8)),
+    pads: padsArb,
+    extraH: fc.integer({ min: 0, max: 20 }),
+    extraW: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constantFrom(45, 46, 47, 48, 49, 95, 96, 97)),
+    activation: fc.constantFrom(...ACTIVATIONS),
+    bias: fc.boolean(),
+    givenOut: fc.boolean(),
+    offsets: fc.tuple(fc.nat(3), fc.nat(3)),
+    seed: fc.integer(),
+  })
+  .map((r) => fit({
+    layout: 'NCHW', batch: r.batch, cin: r.cin, cout: r.cout, groups: 1, kh: 3, kw: 3, strides: [1, 1], dilations: [1, 1],
+    pads: r.pads, h: 0, w: 0, activation: r.activation, alpha: 0.2, bias: r.bias, givenOut: r.givenOut, offsets: r.offsets,
+    seed: r.seed,
+  }, r.extraH, r.extraW));
+
 interface Prepared {
   x: Tensor;
   weight: Tensor;
@@ -211,6 +232,11 @@ describe(`conv2d properties vs lib/reference (TENSORFUSE_ISA=${process.env.TENSO
 
   it('async (Conv2d.runAsync and conv2dAsync), 2 threads', async () => {
     await withThreads(2, () => fc.assert(fc.asyncProperty(caseArb, runAsync), { numRuns: runs(150) }));
+  });
+
+  it('dense 3x3 stride 1 (Winograd F(2x2, 3x3) path), 1 and 2 threads', async () => {
+    await withThreads(1, () => fc.assert(fc.property(winogradArb, runSync), { numRuns: runs(100) }));
+    await withThreads(2, () => fc.assert(fc.asyncProperty(winogradArb, runAsync), { numRuns: runs(60) }));
   });
 
   it('every spatial width 1..50 around the register tile (3x3 pad 1, dense and depthwise, both layouts)', () => {

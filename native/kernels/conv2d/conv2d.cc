@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -45,13 +46,17 @@ PhaseGeometry phase_geometry(const Conv2dParams& p, const Conv2dInput& in) {
 
 // Writes rows [u0, u1) of every phase of the padded, phase-split copy of one h x w plane
 // to dst (which holds the whole copy, plane_size() floats).
-void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, int64_t u0, int64_t u1, float* dst) {
+// With phase_stride / u_base, dst may instead hold a band of rows: phase p's row u at
+// dst + p * phase_stride + (u - u_base) * wph.
+void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, int64_t u0, int64_t u1, float* dst,
+              int64_t phase_stride = -1, int64_t u_base = 0) {
   const int64_t pt = in.pads[0], pl = in.pads[1];
+  if (phase_stride < 0) phase_stride = g.phase_size();
   for (int64_t a = 0; a < g.sh; ++a) {
     for (int64_t b = 0; b < g.sw; ++b) {
-      float* phase = dst + (a * g.sw + b) * g.phase_size();
+      float* phase = dst + (a * g.sw + b) * phase_stride;
       for (int64_t u = u0; u < u1; ++u) {
-        float* row = phase + u * g.wph;
+        float* row = phase + (u - u_base) * g.wph;
         const int64_t ih = u * g.sh + a - pt;
         if (ih < 0 || ih >= in.h) {
           std::memset(row, 0, sizeof(float) * g.wph);
@@ -72,7 +77,11 @@ void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, i
           const int64_t end = std::max<int64_t>(begin, std::min<int64_t>(g.wph, (in.w + pl - b + g.sw - 1) / g.sw));
           std::fill(row, row + begin, 0.0f);
           const float* s = srow + (begin * g.sw + b - pl);
-          for (int64_t v = begin; v < end; ++v, s += g.sw) row[v] = *s;
+          if (g.sw == 2) {
+            for (int64_t v = 0; v < end - begin; ++v) row[begin + v] = s[2 * v];  // vectorises (stride 2)
+          } else {
+            for (int64_t v = begin; v < end; ++v, s += g.sw) row[v] = *s;
+          }
           std::fill(row + end, row + g.wph, 0.0f);
         }
       }
@@ -201,6 +210,10 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
       std::memcpy(packed_.reset(total), weights, total * sizeof(float));  // [cout][taps]
       return;
     }
+    if (winograd_eligible(p_)) {
+      pack_winograd(weights);
+      return;
+    }
     // OIHW: row co of group g is w[co * K + k]; pack MR-row panels [g][block][k][MR].
     mode_ = Mode::kGemmNchw;
     blocks_ = static_cast<int64_t>(ceil_div(cout_g_, mr));
@@ -243,12 +256,141 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
   for (int64_t k = 0; k < k_; ++k) boff_nhwc_[k] = k * static_cast<int64_t>(nr);
 }
 
+// Winograd F(2x2, 3x3) for dense 3x3 stride-1 convs wide enough to pay for the
+// transforms: 16 GEMMs of K = Cin instead of one of K = 9 Cin (2.25x fewer multiplies).
+// TENSORFUSE_CONV_WINOGRAD=0 turns it off (A/B checks against the direct GEMM).
+bool PackedConv2d::winograd_eligible(const Conv2dParams& p) {
+  static const bool enabled = [] {
+    const char* e = std::getenv("TENSORFUSE_CONV_WINOGRAD");
+    return e == nullptr || std::strcmp(e, "0") != 0;
+  }();
+  return enabled && p.layout == ConvLayout::kNCHW && p.groups == 1 && p.kh == 3 && p.kw == 3 && p.sh == 1 &&
+         p.sw == 1 && p.dh == 1 && p.dw == 1 && p.cin_per_group >= 8 && p.cout >= 8;
+}
+
+// U = G g G^T per (co, ci), packed as MR-row panels [xi][block][ci][MR] for xi < 16: the
+// GEMM layout with the 16 products as "groups" and K = Cin.
+void PackedConv2d::pack_winograd(const float* weights) {
+  mode_ = Mode::kWinogradNchw;
+  const size_t mr = uk_->mr;
+  const int64_t cin = p_.cin_per_group;
+  k_ = cin;
+  blocks_ = static_cast<int64_t>(ceil_div(p_.cout, mr));
+  const size_t panel = static_cast<size_t>(blocks_ * cin) * mr;
+  float* out = packed_.reset(16 * panel);
+  std::fill(out, out + 16 * panel, 0.0f);
+  for (int64_t co = 0; co < p_.cout; ++co) {
+    const size_t blk = static_cast<size_t>(co) / mr, r = static_cast<size_t>(co) % mr;
+    for (int64_t ci = 0; ci < cin; ++ci) {
+      const float* g = weights + (co * cin + ci) * 9;
+      float gg[4][3];  // G g
+      for (int c = 0; c < 3; ++c) {
+        gg[0][c] = g[c];
+        gg[1][c] = 0.5f * (g[c] + g[3 + c] + g[6 + c]);
+        gg[2][c] = 0.5f * (g[c] - g[3 + c] + g[6 + c]);
+        gg[3][c] = g[6 + c];
+      }
+      for (int i = 0; i < 4; ++i) {  // (G g) G^T
+        const float u[4] = {gg[i][0], 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]), 0.5f * (gg[i][0] - gg[i][1] + gg[i][2]),
+                            gg[i][2]};
+        for (int j = 0; j < 4; ++j) {
+          out[(4 * i + j) * panel + (blk * static_cast<size_t>(cin) + static_cast<size_t>(ci)) * mr + r] = u[j];
+        }
+      }
+    }
+  }
+}
+
+void PackedConv2d::run_winograd_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
+  const size_t nr = uk_->nr;
+  const int64_t cin = p_.cin_per_group, cout = p_.cout;
+  const int64_t th_count = (hout + 1) / 2, tw_count = (wout + 1) / 2;
+  // Input tile (th, tw) is padded rows 2th..2th+3, columns 2tw..2tw+3: with the padded
+  // input split into 2x2 phases, element (r, c) is phase (r % 2, c % 2) at [th + r/2][tw + c/2],
+  // contiguous along tw. A band of R tile rows is flattened to Q = R * wph lanes (q = row
+  // * wph + tw; tw = wph - 1 is junk), transformed, multiplied and transformed back.
+  const PhaseGeometry geo{2, 2, th_count + 1, tw_count + 1};
+  const int64_t wph = geo.wph;
+  // Rows per band: V and M (16 x (Cin + Cout) x Q floats) within ~1 MiB, and as few
+  // partly used NR-lane tiles as possible.
+  const int64_t max_rows = std::max<int64_t>(1, std::min<int64_t>(th_count, (256 << 10) / (16 * (cin + cout) * wph)));
+  int64_t rows = 1;
+  double best = 0;
+  for (int64_t r = 1; r <= max_rows; ++r) {
+    const double q = static_cast<double>(r * wph);
+    const double eff = q / static_cast<double>(ceil_div(static_cast<size_t>(r * wph), nr) * nr);
+    if (eff > best + 1e-9) {
+      best = eff;
+      rows = r;
+    }
+  }
+  const size_t q_len = static_cast<size_t>(rows * wph);
+  const int64_t bands = (th_count + rows - 1) / rows;
+  const int64_t band_phase = (rows + 1) * wph;  // floats per phase of a band's padded rows
+  const size_t band_floats = static_cast<size_t>(cin * 4 * band_phase) + static_cast<size_t>(wph) + 64;
+  const size_t v_floats = 16 * static_cast<size_t>(cin) * q_len, m_floats = 16 * static_cast<size_t>(cout) * q_len;
+  std::vector<int64_t> boff(static_cast<size_t>(cin));
+  for (int64_t ci = 0; ci < cin; ++ci) boff[ci] = ci * static_cast<int64_t>(q_len);
+  const size_t tiles = ceil_div(q_len, nr);
+  const double macs = static_cast<double>(in.n * cout * hout * wout) * static_cast<double>(cin) * 9;
+
+  parallel(static_cast<size_t>(in.n * bands), macs, [&](size_t begin, size_t end) {
+    float* band = thread_scratch(band_floats + v_floats + m_floats + 4 * q_len);
+    float* v = band + band_floats;
+    float* m = v + v_floats;
+    float* out4 = m + m_floats;
+    std::fill(band + band_floats - wph - 64, band + band_floats, 0.0f);
+    const float* d[16];
+    float* vrow[16];
+    for (size_t item = begin; item < end; ++item) {
+      const int64_t n = static_cast<int64_t>(item) / bands, th0 = (static_cast<int64_t>(item) % bands) * rows;
+      for (int64_t ci = 0; ci < cin; ++ci) {
+        float* b = band + ci * 4 * band_phase;
+        pad_rows(x + (n * cin + ci) * in.h * in.w, in, geo, th0, th0 + rows + 1, b, band_phase, th0);
+        for (int k = 0; k < 16; ++k) {
+          const int r = k / 4, c = k % 4;
+          d[k] = b + ((r % 2) * 2 + (c % 2)) * band_phase + (r / 2) * wph + c / 2;
+          vrow[k] = v + (static_cast<size_t>(k) * cin + ci) * q_len;
+        }
+        uk_->winograd_input(q_len, d, vrow);
+      }
+      for (int64_t xi = 0; xi < 16; ++xi) {
+        for (size_t t = 0; t < tiles; ++t) {
+          const size_t q0 = t * nr;
+          tile_rows(xi, 0, blocks_, std::min(nr, q_len - q0), v + static_cast<size_t>(xi * cin) * q_len + q0, boff.data(),
+                    m + static_cast<size_t>(xi * cout) * q_len + q0, q_len, false);
+        }
+      }
+      for (int64_t co = 0; co < cout; ++co) {
+        uk_->winograd_output(q_len, m + co * q_len, static_cast<size_t>(cout) * q_len, bias_.empty() ? 0.0f : bias_[co], out4,
+                             p_.act, p_.alpha);
+        float* yplane = y + (n * cout + co) * hout * wout;
+        for (int64_t r = 0; r < rows && th0 + r < th_count; ++r) {
+          for (int64_t i = 0; i < 2; ++i) {
+            const int64_t oh = 2 * (th0 + r) + i;
+            if (oh >= hout) break;
+            float* yrow = yplane + oh * wout;
+            const float* o0 = out4 + (2 * i) * q_len + r * wph;
+            const float* o1 = out4 + (2 * i + 1) * q_len + r * wph;
+            for (int64_t tw = 0; tw < wout / 2; ++tw) {
+              yrow[2 * tw] = o0[tw];
+              yrow[2 * tw + 1] = o1[tw];
+            }
+            if (wout % 2) yrow[wout - 1] = o0[wout / 2];
+          }
+        }
+      }
+    }
+  });
+}
+
 void PackedConv2d::run(const float* x, const Conv2dInput& in, float* y) const {
   const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
   const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
   if (in.n == 0 || p_.cout == 0 || hout <= 0 || wout <= 0) return;
   switch (mode_) {
     case Mode::kGemmNchw: run_gemm_nchw(x, in, hout, wout, y); break;
+    case Mode::kWinogradNchw: run_winograd_nchw(x, in, hout, wout, y); break;
     case Mode::kGemmNhwc: run_gemm_nhwc(x, in, hout, wout, y); break;
     case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
     case Mode::kDepthwiseNhwc: run_dw_nhwc(x, in, hout, wout, y); break;
@@ -271,7 +413,7 @@ void PackedConv2d::row_chunks(size_t items, size_t* per_chunk, size_t* chunks) c
 // Cache blocking: the reduction runs in blocks of <= kKc rows, so a block of B (kc x NR)
 // stays in L1 while the MR-row panels of A stream past it from L2; partial sums wait in C.
 void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff,
-                             float* c, size_t ldc) const {
+                             float* c, size_t ldc, bool epilogue) const {
   const size_t mr = uk_->mr;
   const size_t kblocks = ceil_div(static_cast<size_t>(k_), kKc);
   const size_t kc = ceil_div(static_cast<size_t>(k_), kblocks);
@@ -280,14 +422,14 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
     const size_t kn = std::min(kc, static_cast<size_t>(k_) - k0);
     ConvEpilogue ep;
     ep.accumulate = kb > 0;
-    if (kb + 1 == kblocks) {
+    if (kb + 1 == kblocks && epilogue) {
       ep.act = p_.act;
       ep.alpha = p_.alpha;
     }
     for (size_t blk = blk0; blk < blk1; ++blk) {
       const size_t rows = std::min<size_t>(mr, cout_g_ - blk * mr);
       const float* a = packed_.data() + ((g * blocks_ + static_cast<int64_t>(blk)) * k_ + static_cast<int64_t>(k0)) * mr;
-      ep.bias_rows = bias_.empty() || kb > 0 ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
+      ep.bias_rows = bias_.empty() || kb > 0 || !epilogue ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
       uk_->gemm(rows, cols, kn, a, b, boff + k0, c + (blk - blk0) * mr * ldc, ldc, ep);
     }
   }

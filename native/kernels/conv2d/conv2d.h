@@ -11,6 +11,8 @@
 //    weights packed from HWIO; input tiles of NR pixels are packed on the fly and the
 //    output tile is stored transposed.
 //  - depthwise (Cin_g == 1): a direct kernel (any channel multiplier for NCHW).
+//  - NCHW dense 3x3 stride 1 (Cin, Cout >= 8): Winograd F(2x2, 3x3), the 16 products as
+//    GEMMs on the same micro-kernel, transforms vectorised across tiles, band by band.
 // Bias and activation are applied in the micro-kernels' epilogues. Work is split over
 // output tiles on the internal thread pool. Kernels here know nothing of N-API.
 #pragma once
@@ -83,14 +85,19 @@ class PackedConv2d {
   void run(const float* x, const Conv2dInput& in, float* y) const;
 
  private:
-  enum class Mode { kGemmNchw, kGemmNhwc, kDepthwiseNchw, kDepthwiseNhwc };
+  enum class Mode { kGemmNchw, kGemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw };
+
+  static bool winograd_eligible(const Conv2dParams& p);
+  void pack_winograd(const float* weights);
+  void run_winograd_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
 
   // Splits the MR-row blocks of a group into chunks (*chunks of <= *per_chunk blocks).
   void row_chunks(size_t items, size_t* per_chunk, size_t* chunks) const;
   // Row blocks [blk0, blk1) of group g times one tile of B (cols <= NR columns), through
   // the reduction in cache-sized blocks, into C (block b at c + (b - blk0) * MR * ldc).
+  // Without the epilogue (bias, activation), C gets the plain sums.
   void tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff, float* c,
-                 size_t ldc) const;
+                 size_t ldc, bool epilogue = true) const;
   void run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_dw_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;

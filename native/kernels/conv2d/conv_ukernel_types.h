@@ -35,6 +35,15 @@ using ConvDwRowUkernel = void (*)(size_t n, size_t taps, const float* x, const i
 using ConvDwPixelUkernel = void (*)(size_t channels, size_t taps, const float* const* x, const float* w,
                                     size_t wstride, const float* bias, float* y, ConvActivation act, float alpha);
 
+// Winograd F(2x2, 3x3) input transform over n lanes: d[4 * r + c] is row r, column c of
+// the 4x4 input tiles (one tile per lane); v[16] receives B^T d B, row-major.
+using ConvWinogradInputUkernel = void (*)(size_t n, const float* const* d, float* const* v);
+
+// Winograd F(2x2, 3x3) output transform over n lanes: m + k * m_stride is product k of
+// the 4x4 tiles; y + (2 * i + j) * n receives act(bias + (A^T m A)[i][j]).
+using ConvWinogradOutputUkernel = void (*)(size_t n, const float* m, size_t m_stride, float bias, float* y,
+                                           ConvActivation act, float alpha);
+
 // y[i] = act(y[i]) for i < n.
 using ConvActivationUkernel = void (*)(float* y, size_t n, ConvActivation act, float alpha);
 
@@ -45,6 +54,8 @@ struct ConvUkernels {
   ConvDwRowUkernel dw_row = nullptr;
   ConvDwPixelUkernel dw_pixel = nullptr;
   ConvActivationUkernel activation = nullptr;
+  ConvWinogradInputUkernel winograd_input = nullptr;
+  ConvWinogradOutputUkernel winograd_output = nullptr;
 };
 
 }  // namespace tf

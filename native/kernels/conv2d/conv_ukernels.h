@@ -107,7 +107,12 @@ void conv_gemm(size_t mr, size_t nr, size_t kc, const float* a, const float* b, 
       T bv[NV];
 #pragma GCC unroll 16
       for (size_t v = 0; v < NV; ++v) {
-        bv[v] = cnt[v] == L ? V::load(bk + v * L) : cnt[v] != 0 ? V::load_tail(bk + v * L, cnt[v]) : V::zero();
+        if constexpr (L > 1) {
+          // Masked loads need no branch: a full mask loads all, an empty one nothing.
+          bv[v] = V::load_tail(bk + v * L, cnt[v]);
+        } else {
+          bv[v] = cnt[v] != 0 ? V::load(bk + v * L) : V::zero();
+        }
       }
       const float* ak = a + k * MR;
 #pragma GCC unroll 16
@@ -229,6 +234,72 @@ void conv_activation(float* y, size_t n, ConvActivation act, float alpha) {
   if (i < n) V::store_tail(y + i, CM::apply(V::load_tail(y + i, n - i), act, va), n - i);
 }
 
+// Winograd F(2x2, 3x3) transforms, vectorised across tiles. See ConvWinogradInputUkernel.
+template <class V>
+void conv_winograd_input(size_t n, const float* const* d, float* const* v) {
+  using T = typename V::T;
+  constexpr size_t L = V::kLanes;
+  for (size_t i = 0; i < n; i += L) {
+    const size_t rest = n - i < L ? n - i : L;
+    auto ld = [&](const float* p) { return rest == L ? V::load(p + i) : V::load_tail(p + i, rest); };
+    T t[4][4];  // B^T d: rows combined
+#pragma GCC unroll 4
+    for (size_t c = 0; c < 4; ++c) {
+      const T d0 = ld(d[c]), d1 = ld(d[4 + c]), d2 = ld(d[8 + c]), d3 = ld(d[12 + c]);
+      t[0][c] = V::sub(d0, d2);
+      t[1][c] = V::add(d1, d2);
+      t[2][c] = V::sub(d2, d1);
+      t[3][c] = V::sub(d1, d3);
+    }
+#pragma GCC unroll 4
+    for (size_t r = 0; r < 4; ++r) {  // (B^T d) B: columns combined
+      const T o[4] = {V::sub(t[r][0], t[r][2]), V::add(t[r][1], t[r][2]), V::sub(t[r][2], t[r][1]),
+                      V::sub(t[r][1], t[r][3])};
+#pragma GCC unroll 4
+      for (size_t c = 0; c < 4; ++c) {
+        if (rest == L) {
+          V::store(v[4 * r + c] + i, o[c]);
+        } else {
+          V::store_tail(v[4 * r + c] + i, o[c], rest);
+        }
+      }
+    }
+  }
+}
+
+template <class V, class M>
+void conv_winograd_output(size_t n, const float* m, size_t m_stride, float bias, float* y, ConvActivation act,
+                          float alpha) {
+  using T = typename V::T;
+  using CM = ConvMath<V, M>;
+  constexpr size_t L = V::kLanes;
+  const T vb = V::set1(bias);
+  const T va = V::set1(alpha);
+  for (size_t i = 0; i < n; i += L) {
+    const size_t rest = n - i < L ? n - i : L;
+    auto ld = [&](size_t k) { return rest == L ? V::load(m + k * m_stride + i) : V::load_tail(m + k * m_stride + i, rest); };
+    T s[2][4];  // A^T m: rows combined
+#pragma GCC unroll 4
+    for (size_t c = 0; c < 4; ++c) {
+      const T m0 = ld(c), m1 = ld(4 + c), m2 = ld(8 + c), m3 = ld(12 + c);
+      s[0][c] = V::add(V::add(m0, m1), m2);
+      s[1][c] = V::sub(V::sub(m1, m2), m3);
+    }
+#pragma GCC unroll 2
+    for (size_t r = 0; r < 2; ++r) {  // (A^T m) A: columns combined
+      const T o0 = CM::apply(V::add(vb, V::add(V::add(s[r][0], s[r][1]), s[r][2])), act, va);
+      const T o1 = CM::apply(V::add(vb, V::sub(V::sub(s[r][1], s[r][2]), s[r][3])), act, va);
+      if (rest == L) {
+        V::store(y + (2 * r) * n + i, o0);
+        V::store(y + (2 * r + 1) * n + i, o1);
+      } else {
+        V::store_tail(y + (2 * r) * n + i, o0, rest);
+        V::store_tail(y + (2 * r + 1) * n + i, o1, rest);
+      }
+    }
+  }
+}
+
 // Fills the conv2d part of a UkernelTable with an MR x (NV vectors) GEMM tile.
 template <class V, class M, size_t MR, size_t NV, class Table>
 void fill_conv(Table& t) {
@@ -238,6 +309,8 @@ void fill_conv(Table& t) {
   t.conv.dw_row = &conv_dw_row<V, M>;
   t.conv.dw_pixel = &conv_dw_pixel<V, M>;
   t.conv.activation = &conv_activation<V, M>;
+  t.conv.winograd_input = &conv_winograd_input<V>;
+  t.conv.winograd_output = &conv_winograd_output<V, M>;
 }
 
 }  // namespace tf::ukernel
