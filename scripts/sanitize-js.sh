@@ -24,7 +24,7 @@ libasan=$(gcc -print-file-name=libasan.so)
 libubsan=$(gcc -print-file-name=libubsan.so)
 [[ -f "$libasan" ]] || { echo "sanitize-js: libasan not found ($libasan)"; exit 1; }
 if [[ $# -gt 0 ]]; then suites=("$@"); else
-  suites=(dist/test/hardening-fuzz.test.js dist/test/hardening-limits.test.js dist/test/concurrency.test.js
+  suites=(dist/test/fuzz.test.js dist/test/hardening-limits.test.js dist/test/concurrency.test.js
           dist/test/ops-errors.test.js dist/test/async.test.js dist/test/fusion-ops.test.js dist/test/fusion.test.js)
 fi
 echo "sanitize-js: $addon with $libasan; suites: ${suites[*]}"
