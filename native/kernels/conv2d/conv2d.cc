@@ -52,8 +52,15 @@ void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, i
               int64_t phase_stride = -1, int64_t u_base = 0) {
   const int64_t pt = in.pads[0], pl = in.pads[1];
   if (phase_stride < 0) phase_stride = g.phase_size();
-  for (int64_t a = 0; a < g.sh; ++a) {
-    for (int64_t b = 0; b < g.sw; ++b) {
+  for (int64_t b = 0; b < g.sw; ++b) {
+    // Columns v with 0 <= v * sw + b - pl < w are copied (every sw-th input), the rest are
+    // zero: the same for every row, so worked out once.
+    const int64_t first = pl > b ? (pl - b + g.sw - 1) / g.sw : 0;
+    const int64_t begin = std::min<int64_t>(first, g.wph);
+    const int64_t end = std::max<int64_t>(begin, std::min<int64_t>(g.wph, (in.w + pl - b + g.sw - 1) / g.sw));
+    const int64_t len = end - begin;
+    const int64_t s0 = begin * g.sw + b - pl;
+    for (int64_t a = 0; a < g.sh; ++a) {
       float* phase = dst + (a * g.sw + b) * phase_stride;
       for (int64_t u = u0; u < u1; ++u) {
         float* row = phase + (u - u_base) * g.wph;
@@ -62,28 +69,16 @@ void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, i
           std::memset(row, 0, sizeof(float) * g.wph);
           continue;
         }
-        const float* srow = src + ih * in.w;
+        const float* s = src + ih * in.w + s0;
+        for (int64_t v = 0; v < begin; ++v) row[v] = 0.0f;
         if (g.sw == 1) {
-          // Columns v map to iw = v - pl: zeros, a copied run, zeros.
-          const int64_t begin = std::min<int64_t>(pl, g.wph);
-          const int64_t end = std::min<int64_t>(pl + in.w, g.wph);
-          std::memset(row, 0, sizeof(float) * begin);
-          std::memcpy(row + begin, srow + (begin - pl), sizeof(float) * (end - begin));
-          std::memset(row + end, 0, sizeof(float) * (g.wph - end));
+          std::memcpy(row + begin, s, sizeof(float) * len);
+        } else if (g.sw == 2) {
+          for (int64_t v = 0; v < len; ++v) row[begin + v] = s[2 * v];  // vectorises (stride 2)
         } else {
-          // Columns v with 0 <= v * sw + b - pl < w are copied (every sw-th input), the rest zero.
-          const int64_t first = pl > b ? (pl - b + g.sw - 1) / g.sw : 0;
-          const int64_t begin = std::min<int64_t>(first, g.wph);
-          const int64_t end = std::max<int64_t>(begin, std::min<int64_t>(g.wph, (in.w + pl - b + g.sw - 1) / g.sw));
-          std::fill(row, row + begin, 0.0f);
-          const float* s = srow + (begin * g.sw + b - pl);
-          if (g.sw == 2) {
-            for (int64_t v = 0; v < end - begin; ++v) row[begin + v] = s[2 * v];  // vectorises (stride 2)
-          } else {
-            for (int64_t v = begin; v < end; ++v, s += g.sw) row[v] = *s;
-          }
-          std::fill(row + end, row + g.wph, 0.0f);
+          for (int64_t v = 0; v < len; ++v) row[begin + v] = s[v * g.sw];
         }
+        for (int64_t v = end; v < g.wph; ++v) row[v] = 0.0f;
       }
     }
   }
