@@ -29,8 +29,22 @@ class KernelWorker : public Napi::AsyncWorker {
     }
   }
 
-  void OnOK() override { deferred_.Resolve(result_.Value()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  // Settling fails (and node-addon-api throws) when the JS environment is being torn down
+  // with this op in flight: a worker_thread terminated or exiting. Nothing can observe the
+  // promise then; letting the exception escape this libuv callback would std::terminate the
+  // whole process, so it is dropped.
+  void OnOK() override {
+    try {
+      deferred_.Resolve(result_.Value());
+    } catch (const Napi::Error&) {
+    }
+  }
+  void OnError(const Napi::Error& e) override {
+    try {
+      deferred_.Reject(e.Value());
+    } catch (const Napi::Error&) {
+    }
+  }
 
  private:
   Napi::Promise::Deferred deferred_;
