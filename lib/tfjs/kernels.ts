@@ -20,16 +20,19 @@ interface Args {
 }
 
 /** Counts of fast-path runs and cpu fallbacks per kernel (for tests and the bench). */
-export const kernelStats: Record<string, { fast: number; fallback: number }> = {};
+export const kernelStats: Record<string, { fast: number; fallback: number; reasons: Record<string, number> }> = {};
 
-function count(name: string, fast: boolean): void {
-  const s = kernelStats[name] ?? (kernelStats[name] = { fast: 0, fallback: 0 });
+function count(name: string, fast: boolean, reason = ''): void {
+  const s = kernelStats[name] ?? (kernelStats[name] = { fast: 0, fallback: 0, reasons: {} });
   if (fast) s.fast++;
-  else s.fallback++;
+  else {
+    s.fallback++;
+    s.reasons[reason] = (s.reasons[reason] ?? 0) + 1;
+  }
 }
 
-function fallback(name: string, args: Args): TensorInfo | TensorInfo[] {
-  count(name, false);
+function fallback(name: string, args: Args, reason: string): TensorInfo | TensorInfo[] {
+  count(name, false, reason);
   const k = getKernel(name, 'cpu');
   if (!k) throw new Error(`tensorfuse: no cpu kernel '${name}' to fall back to (is @tensorflow/tfjs-backend-cpu loaded?)`);
   return k.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo | TensorInfo[];
@@ -48,6 +51,11 @@ function wrap(backend: TensorfuseBackend, t: TensorInfo): Tensor | null {
   return v ? Tensor.from(v, t.shape) : null;
 }
 
+/** An output tensor on a (possibly reused, so stale) backend buffer: the kernel writes every element. */
+function alloc(backend: TensorfuseBackend, shape: readonly number[]): Tensor {
+  return Tensor.from(backend.allocF32(util.sizeFromShape(shape as number[])), shape);
+}
+
 function output(backend: TensorfuseBackend, t: Tensor): TensorInfo {
   return backend.makeTensorInfo(t.shape as number[], 'float32', t.data);
 }
@@ -62,46 +70,48 @@ function alongLastDim(shape: readonly number[], n: number): boolean {
 
 // ---- element-wise ----
 
-function binary(name: string, op: (a: Tensor, b: Tensor) => Tensor): KernelFunc {
+function binary(name: string, op: (a: Tensor, b: Tensor, o: { out: Tensor }) => Tensor): KernelFunc {
   return ((args: Args) => {
     const { a, b } = args.inputs as Record<string, TensorInfo>;
     const ta = wrap(args.backend, a);
     const tb = ta && wrap(args.backend, b);
-    if (!ta || !tb) return fallback(name, args);
+    if (!ta || !tb) return fallback(name, args, 'dtype not float32 or empty');
     count(name, true);
-    return output(args.backend, op(ta, tb));
+    const shape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    return output(args.backend, op(ta, tb, { out: alloc(args.backend, shape) }));
   }) as unknown as KernelFunc;
 }
 
 function addN(args: Args): TensorInfo | TensorInfo[] {
   const inputs = args.inputs as TensorInfo[];
-  if (inputs.length < 2) return fallback('AddN', args);
+  if (inputs.length < 2) return fallback('AddN', args, 'fewer than 2 inputs');
   const ts: Tensor[] = [];
   for (const t of inputs) {
     const w = wrap(args.backend, t);
-    if (!w || !util.arraysEqual(t.shape, inputs[0].shape)) return fallback('AddN', args);
+    if (!w || !util.arraysEqual(t.shape, inputs[0].shape)) return fallback('AddN', args, 'dtype/shape');
     ts.push(w);
   }
   count('AddN', true);
-  const out = add(ts[0], ts[1]);
+  const out = add(ts[0], ts[1], { out: alloc(args.backend, ts[0].shape) });
   for (let i = 2; i < ts.length; i++) add(out, ts[i], { out });
   return output(args.backend, out);
 }
 
 function concatKernel(args: Args): TensorInfo | TensorInfo[] {
   const inputs = args.inputs as TensorInfo[];
-  if (inputs.length < 2) return fallback('Concat', args);
+  if (inputs.length < 2) return fallback('Concat', args, 'fewer than 2 inputs');
   const rank = inputs[0].shape.length;
   const ts: Tensor[] = [];
   for (const t of inputs) {
     const w = wrap(args.backend, t);
-    if (!w || t.shape.length !== rank) return fallback('Concat', args);
+    if (!w || t.shape.length !== rank) return fallback('Concat', args, 'dtype, empty or rank');
     ts.push(w);
   }
   const axis = util.parseAxisParam(args.attrs!.axis as number | number[], inputs[0].shape)[0];
   backend_util.assertParamsConsistent(inputs.map((t) => t.shape), axis);
   count('Concat', true);
-  return output(args.backend, concat(ts, axis));
+  const outShape = backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
+  return output(args.backend, concat(ts, axis, { out: alloc(args.backend, outShape) }));
 }
 
 // ---- activations ----
@@ -110,20 +120,88 @@ function unary(name: string, op: (x: Tensor, out: Tensor) => void): KernelFunc {
   return ((args: Args) => {
     const { x } = args.inputs as Record<string, TensorInfo>;
     const tx = wrap(args.backend, x);
-    if (!tx) return fallback(name, args);
+    if (!tx) return fallback(name, args, 'dtype not float32 or empty');
     count(name, true);
-    const out = Tensor.empty(tx.shape);
+    const out = alloc(args.backend, tx.shape);
     op(tx, out);
     return output(args.backend, out);
   }) as unknown as KernelFunc;
 }
 
-function relu6Into(x: Tensor, out: Tensor): void {
+function clipInto(x: Tensor, out: Tensor, lo: number, hi: number): void {
   const a = x.data, o = out.data;
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
-    o[i] = v < 0 ? 0 : v > 6 ? 6 : v;  // NaN stays NaN (both tests false)
+    o[i] = v < lo ? lo : v > hi ? hi : v;  // NaN stays NaN (both tests false)
   }
+}
+
+function clipByValue(args: Args): TensorInfo | TensorInfo[] {
+  const { x } = args.inputs as Record<string, TensorInfo>;
+  const tx = wrap(args.backend, x);
+  if (!tx) return fallback('ClipByValue', args, 'dtype not float32 or empty');
+  count('ClipByValue', true);
+  const out = alloc(args.backend, tx.shape);
+  clipInto(tx, out, args.attrs!.clipValueMin as number, args.attrs!.clipValueMax as number);
+  return output(args.backend, out);
+}
+
+// ---- batch norm (inference): x * a + b per channel, a = scale / sqrt(var + eps), b = offset - mean * a ----
+
+function batchNorm(args: Args): TensorInfo | TensorInfo[] {
+  const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined>;
+  const be = args.backend;
+  const tx = wrap(be, x!);
+  const c = x!.shape[x!.shape.length - 1];
+  const params = [mean, variance, offset, scale].map((t) => (t ? f32(be, t) : null));
+  const [m, v, off, sc] = params;
+  const fits = (p: Float32Array | null, optional: boolean) => (p ? p.length === 1 || p.length === c : optional);
+  if (!tx || x!.shape.length === 0 || !fits(m, false) || !fits(v, false) || !fits(off, !offset) || !fits(sc, !scale)) {
+    return fallback('FusedBatchNorm', args, 'dtype, empty or parameter sizes');
+  }
+  count('FusedBatchNorm', true);
+  const eps = (args.attrs!.varianceEpsilon as number | undefined) ?? 0.001;
+  const a = new Float32Array(c), b = new Float32Array(c);
+  const at = (p: Float32Array | null, i: number, dflt: number) => (p ? p[p.length === 1 ? 0 : i] : dflt);
+  for (let i = 0; i < c; i++) {
+    a[i] = at(sc, i, 1) / Math.sqrt(at(v, i, 0) + eps);
+    b[i] = at(off, i, 0) - at(m, i, 0) * a[i];
+  }
+  const out = mul(tx, Tensor.from(a, [c]), { out: alloc(be, tx.shape) });
+  add(out, Tensor.from(b, [c]), { out });
+  return output(be, out);
+}
+
+// ---- PadV2: a fill, then one TypedArray.set per contiguous row ----
+
+function padV2(args: Args): TensorInfo | TensorInfo[] {
+  const { x } = args.inputs as Record<string, TensorInfo>;
+  const xv = f32(args.backend, x);
+  const paddings = args.attrs!.paddings as Array<[number, number]>;
+  const value = args.attrs!.constantValue as number;
+  if (!xv || x.shape.length === 0 || paddings.some(([p0, p1]) => p0 < 0 || p1 < 0)) {
+    return fallback('PadV2', args, 'dtype, empty, rank 0 or negative pads');
+  }
+  count('PadV2', true);
+  const rank = x.shape.length;
+  const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+  const out = alloc(args.backend, outShape);
+  const o = out.data;
+  o.fill(value);  // the buffer may be a reused one
+  const inner = x.shape[rank - 1];
+  const outStrides = util.computeStrides(outShape);
+  const rows = xv.length / inner;
+  const idx = new Array<number>(rank - 1).fill(0);
+  for (let r = 0; r < rows; r++) {
+    let off = paddings[rank - 1][0];
+    for (let d = 0; d < rank - 1; d++) off += (idx[d] + paddings[d][0]) * outStrides[d];
+    o.set(xv.subarray(r * inner, (r + 1) * inner), off);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++idx[d] < x.shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return output(args.backend, out);
 }
 
 function softmaxKernel(args: Args): TensorInfo | TensorInfo[] {
@@ -131,9 +209,9 @@ function softmaxKernel(args: Args): TensorInfo | TensorInfo[] {
   const rank = logits.shape.length;
   const dim = args.attrs!.dim as number;
   const tx = wrap(args.backend, logits);
-  if (!tx || rank === 0 || (dim !== -1 && dim !== rank - 1)) return fallback('Softmax', args);
+  if (!tx || rank === 0 || (dim !== -1 && dim !== rank - 1)) return fallback('Softmax', args, 'dtype, empty or axis');
   count('Softmax', true);
-  return output(args.backend, softmax(tx, rank - 1));
+  return output(args.backend, softmax(tx, rank - 1, { out: alloc(args.backend, tx.shape) }));
 }
 
 // ---- convolutions ----
@@ -152,7 +230,7 @@ function convKernel(name: string, depthwise: boolean): KernelFunc {
     const activation = (attrs.activation ?? 'linear') as TfActivation;
     const xv = f32(backend, x);
     const wv = f32(backend, filter);
-    if (!xv || !wv || attrs.dataFormat === 'NCHW' || x!.shape.length !== 4) return fallback(name, args);
+    if (!xv || !wv || attrs.dataFormat === 'NCHW' || x!.shape.length !== 4) return fallback(name, args, 'dtype, empty or NCHW');
     const dilations = (attrs.dilations ?? [1, 1]) as number | [number, number];
     const info = backend_util.computeConv2DInfo(
       x!.shape as [number, number, number, number], filter!.shape as [number, number, number, number],
@@ -164,7 +242,7 @@ function convKernel(name: string, depthwise: boolean): KernelFunc {
     const outH = Math.floor((info.inHeight + p.top + p.bottom - info.effectiveFilterHeight) / info.strideHeight) + 1;
     const outW = Math.floor((info.inWidth + p.left + p.right - info.effectiveFilterWidth) / info.strideWidth) + 1;
     if (pads.some((v) => v < 0) || outH !== info.outHeight || outW !== info.outWidth || outH < 1 || outW < 1) {
-      return fallback(name, args);
+      return fallback(name, args, 'rounding mode / geometry');
     }
     const cout = info.outChannels;
 
@@ -172,10 +250,10 @@ function convKernel(name: string, depthwise: boolean): KernelFunc {
     let biasValues: Float32Array | undefined;
     if (bias) {
       const bv = f32(backend, bias);
-      if (!bv) return fallback(name, args);
+      if (!bv) return fallback(name, args, 'bias dtype');
       if (bv.length === 1) biasValues = new Float32Array(cout).fill(bv[0]);
       else if (alongLastDim(bias.shape, cout)) biasValues = bv;
-      else return fallback(name, args);
+      else return fallback(name, args, 'bias shape');
     }
     // Activation: in the kernel's epilogue, or (elu, prelu) one pass over the output.
     let kernelAct = IN_KERNEL[activation];
@@ -185,13 +263,13 @@ function convKernel(name: string, depthwise: boolean): KernelFunc {
       post = eluInPlace;
     } else if (activation === 'prelu') {
       const av = f32(backend, preluActivationWeights);
-      if (!av) return fallback(name, args);
+      if (!av) return fallback(name, args, 'prelu weights dtype');
       if (av.length === 1) post = (o) => preluScalar(o, av[0]);
       else if (alongLastDim(preluActivationWeights!.shape, cout)) post = (o) => preluChannels(o, av, cout);
-      else return fallback(name, args);
+      else return fallback(name, args, 'prelu weights shape');
       kernelAct = 'none';
     }
-    if (kernelAct === undefined) return fallback(name, args);
+    if (kernelAct === undefined) return fallback(name, args, 'activation');
     const alpha = activation === 'leakyrelu' ? (attrs.leakyreluAlpha as number | undefined) ?? 0.2 : 0.01;
 
     count(name, true);
@@ -206,7 +284,8 @@ function convKernel(name: string, depthwise: boolean): KernelFunc {
         dilations: [info.dilationHeight, info.dilationWidth], pads, activation: kernelAct, alpha, bias: biasValues,
       });
     });
-    const out = conv.run(Tensor.from(xv, x!.shape));
+    const xt = Tensor.from(xv, x!.shape);
+    const out = conv.run(xt, { out: alloc(backend, conv.outputShape(xt.shape)) });
     if (post) post(out.data);
     return output(backend, out);
   }) as unknown as KernelFunc;
@@ -242,14 +321,16 @@ function poolKernel(name: string, type: 'max' | 'avg'): KernelFunc {
     const { x } = args.inputs as Record<string, TensorInfo>;
     const xv = f32(args.backend, x);
     const attrs = args.attrs!;
-    if (!xv || x.shape.length !== 4) return fallback(name, args);
+    if (!xv || x.shape.length !== 4) return fallback(name, args, 'dtype, empty or rank');
     const info = backend_util.computePool2DInfo(
       x.shape as [number, number, number, number], attrs.filterSize as [number, number] | number,
       attrs.strides as [number, number] | number, 1, attrs.pad as 'same' | 'valid' | number,
       attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined);
-    if (util.sizeFromShape(info.outShape) === 0) return fallback(name, args);
+    // 1x1 windows with an unchanged shape are an identity in TF.js (whatever the padding says): the cpu kernel's.
+    const identity = info.filterHeight === 1 && info.filterWidth === 1 && util.arraysEqual(info.inShape, info.outShape);
+    if (identity || util.sizeFromShape(info.outShape) === 0) return fallback(name, args, '1x1 identity or empty output');
     count(name, true);
-    const out = Tensor.empty(info.outShape);
+    const out = alloc(args.backend, info.outShape);
     pool2dNHWC(xv, out.data, info, type);
     return output(args.backend, out);
   }) as unknown as KernelFunc;
@@ -294,8 +375,8 @@ function pool2dNHWC(x: Float32Array, o: Float32Array, info: backend_util.Conv2DI
 
 /** Kernels tensorfuse implements (the rest are tfjs-backend-cpu's, registered under 'tensorfuse' too). */
 export const TENSORFUSE_KERNELS: ReadonlyArray<Pick<KernelConfig, 'kernelName' | 'kernelFunc'>> = [
-  { kernelName: 'Add', kernelFunc: binary('Add', (a, b) => add(a, b)) },
-  { kernelName: 'Multiply', kernelFunc: binary('Multiply', (a, b) => mul(a, b)) },
+  { kernelName: 'Add', kernelFunc: binary('Add', add) },
+  { kernelName: 'Multiply', kernelFunc: binary('Multiply', mul) },
   { kernelName: 'AddN', kernelFunc: addN as unknown as KernelFunc },
   { kernelName: 'Concat', kernelFunc: concatKernel as unknown as KernelFunc },
   { kernelName: 'Conv2D', kernelFunc: convKernel('Conv2D', false) },
@@ -305,7 +386,10 @@ export const TENSORFUSE_KERNELS: ReadonlyArray<Pick<KernelConfig, 'kernelName' |
   { kernelName: 'MaxPool', kernelFunc: poolKernel('MaxPool', 'max') },
   { kernelName: 'AvgPool', kernelFunc: poolKernel('AvgPool', 'avg') },
   { kernelName: 'Relu', kernelFunc: unary('Relu', (x, out) => relu(x, { out })) },
-  { kernelName: 'Relu6', kernelFunc: unary('Relu6', relu6Into) },
+  { kernelName: 'Relu6', kernelFunc: unary('Relu6', (x, out) => clipInto(x, out, 0, 6)) },
+  { kernelName: 'ClipByValue', kernelFunc: clipByValue as unknown as KernelFunc },
+  { kernelName: 'FusedBatchNorm', kernelFunc: batchNorm as unknown as KernelFunc },
+  { kernelName: 'PadV2', kernelFunc: padV2 as unknown as KernelFunc },
   { kernelName: 'Sigmoid', kernelFunc: unary('Sigmoid', (x, out) => sigmoid(x, { out })) },
   { kernelName: 'Softmax', kernelFunc: softmaxKernel as unknown as KernelFunc },
 ];
