@@ -270,6 +270,7 @@ function convKernel(name: string, depthwise: boolean): KernelFunc {
       kernelAct = 'none';
     }
     if (kernelAct === undefined) return fallback(name, args, 'activation');
+    // Without leakyreluAlpha the cpu kernels multiply by undefined (NaN); tf.leakyRelu's default 0.2 here.
     const alpha = activation === 'leakyrelu' ? (attrs.leakyreluAlpha as number | undefined) ?? 0.2 : 0.01;
 
     count(name, true);
