@@ -10,8 +10,8 @@ import * as path from 'path';
 import * as tf from '../lib/index';
 import { Tensor } from '../lib/tensor';
 import { runtime } from '../lib/runtime';
-import { BenchOptions, Row, SuiteResult, Timing, convFlops, makeRow, measure, measureAsync, newSuiteResult, randomFill, withThreads } from './harness';
-import { CONV_WORKLOADS, ConvModelShape, ConvParams, compareArrays, convModel, convOutputShape, convWeightShape, ortModel, randomConvParams } from './onnx-model';
+import { BenchOptions, Row, SuiteResult, Timing, convFlops, formatSeconds, makeRow, measure, measureAsync, newSuiteResult, randomFill, withThreads } from './harness';
+import { CONV_WORKLOADS, ConvModelShape, ConvParams, compareArrays, convModel, convOutputShape, convWeightShape, ortModel, randomConvParams, warmUpOrt } from './onnx-model';
 
 export const CONV_THREADS = [1, 2];
 
@@ -245,6 +245,10 @@ async function convRows(name: string, shape: ConvModelShape, Ctor: Conv2dCtor | 
         measure(`${name}: tensorfuse Conv2d.run(x, { out }), ${threads} thread(s)`, () => conv.run(xt, { out }), opts));
       tfRow = makeRow(name, 'tensorfuse Conv2d.run (out reused)', threads, t, gf(t), 'GFLOP/s');
     }
+    opts.onProgress?.(`${name}: onnxruntime-node warm-up, ${threads} thread(s)`);
+    const w = await warmUpOrt(ort, opts.quick);
+    facts[`${name} onnxruntime warm-up, ${threads} thread(s)`] = `${w.calls} calls in ${w.seconds.toFixed(1)} s, ` +
+      `first batch ${formatSeconds(w.first)}/call, last ${formatSeconds(w.last)}/call`;
     const to = await measureAsync(`${name}: onnxruntime-node, ${threads} thread(s)`, () => ort.run(), opts);
     const tp = await measureAsync(`${name}: onnxruntime-node, preallocated output, ${threads} thread(s)`, () => ort.runInto(), opts);
     await ort.session.release();

@@ -9,7 +9,7 @@ import { add } from '../lib/ops/elementwise';
 import { concat } from '../lib/ops/concat';
 import { BenchOptions, Row, SuiteResult, Timing, makeRow, measure, measureAsync, newSuiteResult, withThreads } from './harness';
 import { Conv2dCtor, Conv2dLike, makeTensorfuseConv, tensorfuseConv2d, tensorfuseExport } from './conv';
-import { FusionGraph, compareArrays, convOutputShape, fusionGraphs, ortModel } from './onnx-model';
+import { FusionGraph, compareArrays, convOutputShape, fusionGraphs, ortModel, warmUpOrt } from './onnx-model';
 
 export const FUSION_THREADS = [1, 2];
 
@@ -207,6 +207,8 @@ export async function runFusionSuite(opts: BenchOptions = {}): Promise<SuiteResu
         const t = withThreads(threads, () => measure(`${g.name}: ${v.variant}, ${threads} thread(s)`, v.call, opts));
         tfRows.push(makeRow(g.name, v.variant, threads, t, gf(t), 'GFLOP/s'));
       }
+      opts.onProgress?.(`${g.name}: onnxruntime-node warm-up, ${threads} thread(s)`);
+      await warmUpOrt(ort, opts.quick);
       const to = await measureAsync(`${g.name}: onnxruntime-node graph, ${threads} thread(s)`, () => ort.run(), opts);
       await ort.session.release();
       const ortRow = makeRow(g.name, 'onnxruntime-node graph', threads, to, gf(to), 'GFLOP/s');

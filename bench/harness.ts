@@ -28,6 +28,8 @@ export interface Timing {
   rme: number;
   /** Total calls made while sampling. */
   calls: number;
+  /** The warm-up before sampling. */
+  warmUp?: WarmUp;
 }
 
 /** Time budget per measurement, in seconds. */
@@ -54,19 +56,105 @@ function benchOptions(quick: boolean | undefined): Benchmark.Options {
   return { maxTime: maxTime(quick), minSamples: quick ? 5 : 10, initCount: 1 };
 }
 
+/**
+ * Warm-up until steady: batches of calls until a batch's median is within 10 % of the best
+ * batch median seen, twice in a row (and at least `minSeconds`), or `maxSeconds` passed.
+ * onnxruntime-node needs this: a new session runs 3-15× slower for its first hundreds of
+ * calls (DW3: ≈500 calls, 5 s). Every engine gets the same warm-up.
+ */
+export interface WarmUp {
+  calls: number;
+  seconds: number;
+  /** Median of the first and of the last warm-up batch, seconds per call. */
+  first: number;
+  last: number;
+}
+
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+/** Tracks warm-up batches and says when the timings have settled. */
+class Steadiness {
+  private readonly start = now();
+  private readonly minSeconds: number;
+  private readonly maxSeconds: number;
+  private calls = 0;
+  private best = Infinity;
+  private steady = 0;
+  private first = NaN;
+  private last = NaN;
+
+  constructor(quick: boolean | undefined, private readonly minCalls = 0, maxSeconds?: number) {
+    [this.minSeconds, this.maxSeconds] = quick ? [0.1, 3] : [0.3, 10];
+    if (maxSeconds !== undefined) this.maxSeconds = maxSeconds;
+  }
+
+  /** Whether a batch that began at `batchStart` with `times` so far wants another call. */
+  static more(times: readonly number[], batchStart: number): boolean {
+    return times.length < 5 || (now() - batchStart < 0.05 && times.length < 1000);
+  }
+
+  add(times: readonly number[]): void {
+    this.calls += times.length;
+    this.last = median(times);
+    if (Number.isNaN(this.first)) this.first = this.last;
+    this.steady = this.last <= this.best * 1.1 ? this.steady + 1 : 0;
+    this.best = Math.min(this.best, this.last);
+  }
+
+  done(): boolean {
+    const elapsed = now() - this.start;
+    return elapsed >= this.maxSeconds || (this.steady >= 2 && elapsed >= this.minSeconds && this.calls >= this.minCalls);
+  }
+
+  result(): WarmUp {
+    return { calls: this.calls, seconds: now() - this.start, first: this.first, last: this.last };
+  }
+}
+
+export async function warmUpAsync(fn: () => unknown, quick: boolean | undefined, minCalls = 0, maxSeconds?: number): Promise<WarmUp> {
+  const st = new Steadiness(quick, minCalls, maxSeconds);
+  while (!st.done()) {
+    const times: number[] = [];
+    const batchStart = now();
+    while (Steadiness.more(times, batchStart)) {
+      const t0 = now();
+      await fn();
+      times.push(now() - t0);
+    }
+    st.add(times);
+  }
+  return st.result();
+}
+
+/** warmUpAsync for synchronous functions (no awaits between calls). */
+export function warmUp(fn: () => unknown, quick: boolean | undefined): WarmUp {
+  const st = new Steadiness(quick);
+  while (!st.done()) {
+    const times: number[] = [];
+    const batchStart = now();
+    while (Steadiness.more(times, batchStart)) {
+      const t0 = now();
+      fn();
+      times.push(now() - t0);
+    }
+    st.add(times);
+  }
+  return st.result();
+}
+
 /** Times a synchronous function. */
 export function measure(name: string, fn: () => unknown, opts: BenchOptions = {}): Timing {
   opts.onProgress?.(name);
-  fn(); // warm-up outside the timer (first-call costs, JIT)
+  const w = warmUp(fn, opts.quick); // outside the timer: first-call costs, JIT, engines' own warm-up
   const bench = new Benchmark(name, fn as () => void, { ...benchOptions(opts.quick), async: false });
   bench.run();
-  return timingOf(bench);
+  return { ...timingOf(bench), warmUp: w };
 }
 
 /** Times a function returning a promise (benchmark.js deferred mode); one call at a time. */
 export async function measureAsync(name: string, fn: () => Promise<unknown>, opts: BenchOptions = {}): Promise<Timing> {
   opts.onProgress?.(name);
-  await fn();
+  const w = await warmUpAsync(fn, opts.quick);
   return new Promise<Timing>((resolve, reject) => {
     const bench = new Benchmark(name, {
       ...benchOptions(opts.quick),
@@ -81,7 +169,7 @@ export async function measureAsync(name: string, fn: () => Promise<unknown>, opt
     } as Benchmark.Options);
     bench.on('complete', () => {
       try {
-        resolve(timingOf(bench));
+        resolve({ ...timingOf(bench), warmUp: w });
       } catch (err) {
         reject(err);
       }
@@ -147,6 +235,8 @@ export interface Row {
   minSeconds: number;
   samples: number;
   rmePercent: number;
+  /** Calls and seconds of warm-up before sampling, and the first warm-up batch's median. */
+  warmUp?: { calls: number; seconds: number; firstSeconds: number };
   throughput: number | null;
   unit: 'GB/s' | 'GFLOP/s' | null;
   /** Same-run ratios, e.g. { 'vs copy': 0.95 }; > 1 means faster / more than the baseline. */
@@ -159,6 +249,7 @@ export function makeRow(workload: string, variant: string, threads: number | nul
   throughput: number | null, unit: Row['unit']): Row {
   return {
     workload, variant, threads, seconds: t.median, minSeconds: t.min, samples: t.samples, rmePercent: t.rme,
+    warmUp: t.warmUp && { calls: t.warmUp.calls, seconds: t.warmUp.seconds, firstSeconds: t.warmUp.first },
     throughput, unit, ratios: {},
   };
 }
