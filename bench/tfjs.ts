@@ -1,0 +1,220 @@
+// TF.js backends side by side: 'tensorfuse' (tensorfuse/tfjs) vs tfjs-backend-wasm vs
+// tfjs-backend-cpu, one thread each (tensorfuse also at 2 threads), on the conv workloads of
+// shared/bench-workloads.md in NHWC (tf.fused.conv2d / depthwiseConv2d with bias) and the
+// nsfwjs models end to end (model.predict on a fixed image, output read back).
+//
+//   npx tsc -p . && node dist/bench/tfjs.js            # writes bench/results/tfjs.md
+//   node dist/bench/tfjs.js --quick --no-write         # shorter, print only
+//
+// Times are medians of per-call wall times after a warm-up (the first call packs weights,
+// compiles wasm, ...). The cpu backend is timed on fewer calls: it is 20-60x slower.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { runtime } from '../lib/runtime';
+import { registerTensorfuseBackend } from '../lib/tfjs';
+import { NSFW_MODELS, fixedImage, loadNsfwModel } from '../test/tfjs/nsfw-models';
+
+interface ConvWorkload {
+  name: string;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  k: number;
+  stride: number;
+  depthwise?: boolean;
+}
+
+const CONVS: ConvWorkload[] = [
+  { name: 'CONV3', h: 56, w: 56, cin: 64, cout: 64, k: 3, stride: 1 },
+  { name: 'CONV1', h: 56, w: 56, cin: 256, cout: 64, k: 1, stride: 1 },
+  { name: 'CONV3S2', h: 56, w: 56, cin: 128, cout: 256, k: 3, stride: 2 },
+  { name: 'DW3', h: 56, w: 56, cin: 256, cout: 256, k: 3, stride: 1, depthwise: true },
+];
+
+interface Variant {
+  label: string;
+  backend: 'tensorfuse' | 'wasm' | 'cpu';
+  threads: number;
+}
+
+const VARIANTS: Variant[] = [
+  { label: 'tensorfuse', backend: 'tensorfuse', threads: 1 },
+  { label: 'tensorfuse', backend: 'tensorfuse', threads: 2 },
+  { label: 'wasm', backend: 'wasm', threads: 1 },
+  { label: 'cpu', backend: 'cpu', threads: 1 },
+];
+
+interface Row {
+  workload: string;
+  variant: Variant;
+  medianMs: number;
+  minMs: number;
+  calls: number;
+  gflops?: number;
+  check?: string;
+}
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Warm-up, then per-call times until the budget or the call cap is reached. */
+function time(fn: () => void, slow: boolean): { median: number; min: number; calls: number } {
+  fn();
+  if (!slow) fn();
+  const budget = (slow ? 2 : quick ? 1 : 3) * 1000;
+  const maxCalls = slow ? (quick ? 1 : 3) : quick ? 15 : 50;
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < maxCalls && (times.length < 3 || performance.now() - start < budget)) {
+    if (slow && times.length >= 1 && performance.now() - start > budget) break;
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  return { median: median(times), min: Math.min(...times), calls: times.length };
+}
+
+function seeded(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    a[i] = s / 2 ** 32 - 0.5;
+  }
+  return a;
+}
+
+async function use(v: Variant): Promise<void> {
+  if (v.backend === 'tensorfuse') runtime.setThreads(v.threads);
+  if (!(await tf.setBackend(v.backend))) throw new Error(`setBackend(${v.backend}) failed`);
+}
+
+function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-3));
+  return m;
+}
+
+async function convRows(facts: string[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const c of CONVS) {
+    const x = seeded(c.h * c.w * c.cin, 1);
+    const wShape: [number, number, number, number] = c.depthwise ? [c.k, c.k, c.cin, 1] : [c.k, c.k, c.cin, c.cout];
+    const w = seeded(wShape.reduce((p, q) => p * q), 2);
+    const b = seeded(c.cout, 3);
+    const oh = Math.ceil(c.h / c.stride), ow = Math.ceil(c.w / c.stride);
+    const flops = 2 * c.cout * oh * ow * (c.depthwise ? 1 : c.cin) * c.k * c.k;
+    const outputs: Record<string, Float32Array> = {};
+    for (const v of VARIANTS) {
+      await use(v);
+      const xt = tf.tensor4d(x, [1, c.h, c.w, c.cin]);
+      const wt = tf.tensor4d(w, wShape);
+      const bt = tf.tensor1d(b);
+      const run = () => {
+        const y = c.depthwise
+          ? tf.fused.depthwiseConv2d({ x: xt, filter: wt, strides: c.stride, pad: 'same', bias: bt })
+          : tf.fused.conv2d({ x: xt, filter: wt, strides: c.stride, pad: 'same', bias: bt });
+        y.dataSync();
+        return y;
+      };
+      const y = run();
+      outputs[v.backend] = y.dataSync() as Float32Array;
+      y.dispose();
+      const t = time(() => run().dispose(), v.backend === 'cpu');
+      rows.push({ workload: c.name, variant: v, medianMs: t.median, minMs: t.min, calls: t.calls, gflops: flops / (t.median * 1e6) });
+      tf.dispose([xt, wt, bt]);
+    }
+    facts.push(`${c.name}: tensorfuse vs cpu max relative difference ${maxRel(outputs.tensorfuse, outputs.cpu).toExponential(1)}, wasm vs cpu ${maxRel(outputs.wasm, outputs.cpu).toExponential(1)}`);
+  }
+  return rows;
+}
+
+async function modelRows(facts: string[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const m of NSFW_MODELS) {
+    const probs: Record<string, Float32Array> = {};
+    for (const v of VARIANTS) {
+      await use(v);
+      const model = await loadNsfwModel(m.name);
+      const x = tf.tensor4d(fixedImage(m.size), [1, m.size, m.size, 3]);
+      const run = () => {
+        const y = model.predict(x);
+        const d = y.dataSync() as Float32Array;
+        y.dispose();
+        return d;
+      };
+      probs[v.backend] = run();
+      const t = time(run, v.backend === 'cpu');
+      rows.push({ workload: m.label, variant: v, medianMs: t.median, minMs: t.min, calls: t.calls });
+      x.dispose();
+      model.dispose();
+    }
+    facts.push(`${m.name}: probabilities, max relative difference to cpu: tensorfuse ${maxRel(probs.tensorfuse, probs.cpu).toExponential(1)}, wasm ${maxRel(probs.wasm, probs.cpu).toExponential(1)}`);
+  }
+  return rows;
+}
+
+function table(rows: Row[]): string {
+  const head = ['workload', 'backend', 'threads', 'median', 'min', 'calls', 'GFLOP/s', 'vs wasm', 'vs cpu'];
+  const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
+  for (const r of rows) {
+    const wasm = rows.find((q) => q.workload === r.workload && q.variant.backend === 'wasm');
+    const cpu = rows.find((q) => q.workload === r.workload && q.variant.backend === 'cpu');
+    const ratio = (q: Row | undefined) => (q && q !== r ? `${(q.medianMs / r.medianMs).toFixed(2)}×` : '');
+    lines.push(`| ${[
+      r.workload, r.variant.label, r.variant.threads, `${r.medianMs.toFixed(2)} ms`, `${r.minMs.toFixed(2)} ms`, r.calls,
+      r.gflops !== undefined ? r.gflops.toFixed(1) : '', ratio(wasm), ratio(cpu),
+    ].join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const load0 = os.loadavg().map((l) => l.toFixed(2)).join(', ');
+  registerTensorfuseBackend();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as { setThreadsCount?: (n: number) => void };
+  wasm.setThreadsCount?.(1);
+  tf.env().set('PROD', true);  // no cpu-backend notice, no debug checks on any backend
+  const facts: string[] = [];
+  const rows = [...(await convRows(facts)), ...(await modelRows(facts))];
+  const info = runtime.info();
+  const report = [
+    '# TF.js backends: tensorfuse vs tfjs-backend-wasm vs tfjs-backend-cpu',
+    '',
+    `- command: \`node dist/bench/tfjs.js${quick ? ' --quick' : ''}\``,
+    `- date: ${new Date().toISOString()}`,
+    `- tensorfuse: isa ${info.isa}; tfjs-core ${tf.version_core}; wasm: ${wasm.setThreadsCount ? 'setThreadsCount(1)' : 'default threads'}; cpu: pure JS, 1 thread`,
+    `- CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores; Node ${process.version}`,
+    `- load average at start: ${load0}; at end: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`,
+    '- convs: NHWC, tf.fused.conv2d / tf.fused.depthwiseConv2d with bias, pad "same", output read back (dataSync); GFLOP/s = 2·Cout·Hout·Wout·(Cin/groups)·k² / median',
+    '- models: nsfwjs (weights shipped in its npm package), input [1, size, size, 3] = fixedImage(size), predict + dataSync',
+    '- "vs wasm" / "vs cpu": that backend\'s median / this row\'s median (> 1: this row faster)',
+    ...facts.map((f) => `- ${f}`),
+    '',
+    table(rows),
+    '',
+  ].join('\n');
+  console.log(report);
+  if (!args.has('--no-write')) {
+    const out = path.resolve(__dirname, '..', '..', 'bench', 'results', 'tfjs.md');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, report);
+    console.log(`wrote ${out}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
