@@ -55,6 +55,7 @@
         "native/kernels/binary.cc",
         "native/kernels/concat.cc",
         "native/kernels/conv2d/conv2d.cc",
+        "native/kernels/conv2d/conv_sources.cc",
         "native/binding/args.cc",
         "native/binding/async_work.cc",
         "native/binding/elementwise_binding.cc",

@@ -41,6 +41,16 @@ export interface NativeAddon {
     async: false): void;
   conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
     async: true): Promise<Float32Array>;
+  /**
+   * NCHW conv over the channel concat (mode 0) or the sum (mode 1) of `sources` (shapes: 4 dims
+   * per source, flat), without materialising it; with `skip`, out = act(conv + skip) (the
+   * conv's own activation must be 'none'; skip is out itself or disjoint from it).
+   */
+  conv2dRunSources(handle: Conv2dHandle, sources: Float32Array[], sourceShapes: readonly number[], mode: number,
+    pads: readonly number[], out: Float32Array, skip: Float32Array | null, act: number, alpha: number, async: false): void;
+  conv2dRunSources(handle: Conv2dHandle, sources: Float32Array[], sourceShapes: readonly number[], mode: number,
+    pads: readonly number[], out: Float32Array, skip: Float32Array | null, act: number, alpha: number,
+    async: true): Promise<Float32Array>;
   /** Frees the packed weights (after any run in flight); later runs throw. */
   conv2dDispose(handle: Conv2dHandle): void;
   // fusion-block ops (native/binding/fusion_ops_binding.cc); with async = true each returns

@@ -3,17 +3,23 @@
 // validates every argument and then calls only these, so a native fused kernel can replace
 // the body of a function here without touching any block.
 //
-// HONEST STATUS: these bodies MATERIALISE the intermediate tensors until the native
-// multi-source conv and the conv add-epilogue land:
-//   - concatConvInto copies the inputs into a (reused) scratch concat, then runs the conv;
-//   - addConvInto sums the inputs into a (reused) scratch tensor, then runs the conv;
-//   - convAddActInto runs the conv into `out`, adds `skip` in place, then the activation.
-// What the native versions should do instead:
-//   - concatConvInto: the conv's GEMM reduction (K = Cin*kh*kw) runs over the inputs in turn,
-//     packing each input's channels straight from its own buffer: no concat is written.
-//   - addConvInto: the sum is done while packing the conv's input tiles (or, for Winograd,
-//     in the input transform, which is linear): no summed tensor is written.
-//   - convAddActInto: out = act(conv(x) + bias + skip) in the GEMM epilogue.
+// STATUS: for NCHW convs (every block's precondition) the conv bodies are native and fused,
+// through Conv2d.runSources (native/kernels/conv2d/conv_sources.h):
+//   - concatConvInto: no concat is written. Convs that make a padded (stride-phase) copy of
+//     their input anyway (k x k, strided, padded, Winograd, depthwise) gather each input
+//     plane from its own tensor while copying; the in-place 1x1 (1-column, stride 1, no pad)
+//     GEMM runs its reduction over the inputs in turn (one B base per input, accumulating).
+//   - addConvInto: no sum is written. The padded copy sums the inputs row by row (a 1x1
+//     conv takes the copy path for this; for Winograd the sum is in the copy its input
+//     transform reads: transform(a + b) = transform(a) + transform(b)).
+//   - convAddActInto, when the conv's own activation is 'none': out = act(conv(x) + bias +
+//     skip) in the epilogue (tiles stored into out start from skip + bias; junk-column tiles,
+//     Winograd's output transform and depthwise rows add skip as they store, then activate).
+//     A conv with its own activation keeps three passes (conv, add, act) — the activation
+//     must come before the add, so the epilogue cannot absorb it.
+// What still materialises: NHWC convs (conv.runsSources false; the blocks reject them
+// before this anyway) take the old path below — scratch concat / sum, then the conv — and
+// asffFuseInto runs its softmax and weighted sum as separate passes.
 //
 // Preconditions (checked by the blocks before calling; the native versions may rely on them):
 //   * every tensor is NCHW and contiguous (a Tensor or a sliceChannels view with N = 1);
@@ -32,6 +38,7 @@ import { split, splitAsync } from '../ops/slice';
 import { weightedSum, weightedSumAsync } from '../ops/weighted';
 import { Step, runSteps, runStepsAsync } from './common';
 import type { Conv2dActivation } from '../ops/conv2d';
+import { SourceMode } from '../ops/conv2d';
 import { allocateFloat32 } from '../memory';
 
 // ---- scratch buffers, reused across calls ----
@@ -115,8 +122,12 @@ function concatShape(inputs: readonly Tensor[]): number[] {
 
 // ---- concat -> conv ----
 
-/** out = conv(concat(inputs, axis 1)). Materialises the concat until the native multi-source conv lands. */
+/** out = conv(concat(inputs, axis 1)), natively without the concat (NCHW). */
 export function concatConvInto(conv: Conv2d, inputs: readonly Tensor[], out: Tensor): Tensor {
+  if (conv.runsSources) {
+    conv.runSources(inputs, SourceMode.Concat, out, null, false);
+    return out;
+  }
   if (inputs.length === 1) return conv.runAs('concatConv', inputs[0], { out });
   const cat = takeScratch(concatShape(inputs));
   try {
@@ -129,6 +140,10 @@ export function concatConvInto(conv: Conv2d, inputs: readonly Tensor[], out: Ten
 
 /** Async twin of concatConvInto (the scratch stays checked out until the conv settles). */
 export async function concatConvIntoAsync(conv: Conv2d, inputs: readonly Tensor[], out: Tensor): Promise<Tensor> {
+  if (conv.runsSources) {
+    await conv.runSources(inputs, SourceMode.Concat, out, null, true);
+    return out;
+  }
   if (inputs.length === 1) return conv.runAsyncAs('concatConvAsync', inputs[0], { out });
   const cat = takeScratch(concatShape(inputs));
   try {
@@ -141,8 +156,12 @@ export async function concatConvIntoAsync(conv: Conv2d, inputs: readonly Tensor[
 
 // ---- add -> conv ----
 
-/** out = conv(inputs[0] + inputs[1] + ...). Materialises the sum until the native sum-while-packing lands. */
+/** out = conv(inputs[0] + inputs[1] + ...), natively without the sum (NCHW). */
 export function addConvInto(conv: Conv2d, inputs: readonly Tensor[], out: Tensor): Tensor {
+  if (conv.runsSources) {
+    conv.runSources(inputs, SourceMode.Sum, out, null, false);
+    return out;
+  }
   if (inputs.length === 1) return conv.runAs('addConv', inputs[0], { out });
   const sum = takeScratch(inputs[0].shape);
   try {
@@ -156,6 +175,10 @@ export function addConvInto(conv: Conv2d, inputs: readonly Tensor[], out: Tensor
 
 /** Async twin of addConvInto. */
 export async function addConvIntoAsync(conv: Conv2d, inputs: readonly Tensor[], out: Tensor): Promise<Tensor> {
+  if (conv.runsSources) {
+    await conv.runSources(inputs, SourceMode.Sum, out, null, true);
+    return out;
+  }
   if (inputs.length === 1) return conv.runAsyncAs('addConvAsync', inputs[0], { out });
   const sum = takeScratch(inputs[0].shape);
   try {
@@ -185,11 +208,20 @@ function activateInPlace(t: Tensor, activation: ResidualActivation, alpha: numbe
   }
 }
 
+/** The residual add can be the conv's epilogue: NCHW and no activation of the conv's own before the add. */
+function epilogueFusable(conv: Conv2d): boolean {
+  return conv.runsSources && conv.activation === 'none';
+}
+
 /**
- * out = act(conv(x) + skip) (conv's own bias and activation apply first, as Conv2d.run). Runs
- * conv, add, activation as three passes until the conv add-epilogue lands.
+ * out = act(conv(x) + skip) (conv's own bias and activation apply first, as Conv2d.run): in
+ * the conv's epilogue when epilogueFusable, else conv, add, activation as three passes.
  */
 export function convAddActInto(conv: Conv2d, x: Tensor, skip: Tensor, activation: ResidualActivation, alpha: number, out: Tensor): Tensor {
+  if (epilogueFusable(conv)) {
+    conv.runSources([x], SourceMode.Concat, out, { skip, activation, alpha }, false);
+    return out;
+  }
   conv.runAs('convResidual', x, { out });
   add(out, skip, { out });
   activateInPlace(out, activation, alpha);
@@ -198,6 +230,10 @@ export function convAddActInto(conv: Conv2d, x: Tensor, skip: Tensor, activation
 
 /** Async twin of convAddActInto. */
 export async function convAddActIntoAsync(conv: Conv2d, x: Tensor, skip: Tensor, activation: ResidualActivation, alpha: number, out: Tensor): Promise<Tensor> {
+  if (epilogueFusable(conv)) {
+    await conv.runSources([x], SourceMode.Concat, out, { skip, activation, alpha }, true);
+    return out;
+  }
   await conv.runAsyncAs('convResidualAsync', x, { out });
   await addAsync(out, skip, { out });
   if (activation === 'relu') await reluAsync(out, { out });

@@ -10,6 +10,7 @@ import {
 } from './conv2d-options';
 
 export type { Conv2dActivation, Conv2dLayout, Conv2dOptions, Conv2dWeightOptions } from './conv2d-options';
+import type { Conv2dActivation } from './conv2d-options';
 
 interface Conv2dCall {
   x: Tensor;
@@ -81,12 +82,53 @@ export class Conv2d {
     native.conv2dDispose(this.handle);
   }
 
+  /** @internal True when runSources can run this conv (NCHW). */
+  get runsSources(): boolean {
+    return this.spec.layout === 'NCHW';
+  }
+
+  /**
+   * @internal The conv over the concat (mode Concat) or the sum (mode Sum) of NCHW `sources`
+   * sharing N, H, W, computed without materialising it; with `skip`, out = act(conv + skip) in
+   * the conv's epilogue (the conv's own activation must be 'none'). The callers (the fusion
+   * blocks) have validated shapes and overlaps; the binding checks every length again.
+   */
+  runSources(sources: readonly Tensor[], mode: SourceMode, out: Tensor, skip: ConvSkip | null, async: false): void;
+  runSources(sources: readonly Tensor[], mode: SourceMode, out: Tensor, skip: ConvSkip | null, async: true): Promise<Float32Array>;
+  runSources(sources: readonly Tensor[], mode: SourceMode, out: Tensor, skip: ConvSkip | null, async: boolean): void | Promise<Float32Array> {
+    const [n, , h, w] = sources[0].shape;
+    const c = mode === SourceMode.Sum ? sources[0].shape[1] : sources.reduce((s, t) => s + t.shape[1], 0);
+    const pads = conv2dGeometry('Conv2d.runSources', this.spec, Tensor.fromUnchecked(new Float32Array(0), [n, c, h, w])).pads;
+    const shapes = sources.flatMap((t) => t.shape);
+    const data = sources.map((t) => t.data);
+    const act = skip === null ? 0 : ACTIVATION_CODES[skip.activation];
+    const alpha = skip === null ? 0 : skip.alpha;
+    const skipData = skip === null ? null : skip.skip.data;
+    if (async) return native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, true);
+    native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, false);
+  }
+
+  /** @internal The conv's own activation. */
+  get activation(): Conv2dActivation {
+    return this.spec.activation;
+  }
+
   /** @internal */
   async runAsyncAs(op: string, x: unknown, options: OutOptions | undefined): Promise<Tensor> {
     const c = this.prepare(op, x, options);
     await native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, true);
     return c.out;
   }
+}
+
+/** @internal What runSources' input is made of: 0 the channel concat of the sources, 1 their sum. */
+export const enum SourceMode { Concat = 0, Sum = 1 }
+
+/** @internal The residual epilogue of runSources: out = act(conv(x) + skip). */
+export interface ConvSkip {
+  skip: Tensor;
+  activation: Conv2dActivation;
+  alpha: number;
 }
 
 function split(op: string, options: Conv2dOptions | undefined): OutOptions | undefined {

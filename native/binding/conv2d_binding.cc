@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -98,20 +99,12 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   return handle;
 }
 
-// conv2dRun(handle, x, xShape, pads[4], out, async) -> undefined | Promise<out>
-Napi::Value Run(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::shared_ptr<const PackedConv2d> conv = handle_arg(info)->conv;
-  if (!conv) throw_type_error(env, "conv2d handle was disposed");
-  const Conv2dParams& p = conv->params();
-  const F32Arg x = f32_arg(info, 1, "x");
-  const Shape xs = shape_arg(info, 2, "x shape");
-  const Shape pads = shape_arg(info, 3, "pads");
-  const F32Arg out = f32_arg(info, 4, "out");
-  const bool async = info[5].ToBoolean();
-  if (xs.size() != 4) throw_range_error(env, "x must have rank 4, got shape " + shape_string(xs));
+// The input geometry of a run over x of shape xs (rank 4, in the conv's layout) with pads:
+// checks the channels, the pads, that the kernel fits and the size of the padded copy, and
+// gives the output shape.
+Conv2dInput check_geometry(Napi::Env env, const PackedConv2d& conv, const Shape& xs, const Shape& pads, Shape* ys) {
+  const Conv2dParams& p = conv.params();
   if (pads.size() != 4) throw_range_error(env, "pads must hold 4 values [top, left, bottom, right]");
-  expect_length(env, x, xs, "x");
   const bool nchw = p.layout == ConvLayout::kNCHW;
   Conv2dInput in;
   in.n = xs[0];
@@ -122,9 +115,9 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     if (pads[k] > kMaxAttr) throw_range_error(env, "pads " + shape_string(pads) + " are too large");
     in.pads[k] = pads[k];
   }
-  if (cin != conv->cin()) {
+  if (cin != conv.cin()) {
     throw_range_error(env, "x " + shape_string(xs) + " has " + std::to_string(cin) + " channels but the weights expect " +
-                               std::to_string(conv->cin()));
+                               std::to_string(conv.cin()));
   }
   const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p.kh, p.sh, p.dh);
   const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p.kw, p.sw, p.dw);
@@ -135,20 +128,116 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   const double padded = static_cast<double>(in.n) * static_cast<double>(cin) *
                         static_cast<double>(in.h + in.pads[0] + in.pads[2]) * static_cast<double>(in.w + in.pads[1] + in.pads[3]);
   if (padded > kMaxPaddedFloats) throw_range_error(env, "x " + shape_string(xs) + " with pads " + shape_string(pads) + " is too large");
-  const Shape ys = nchw ? Shape{in.n, p.cout, hout, wout} : Shape{in.n, hout, wout, p.cout};
+  *ys = nchw ? Shape{in.n, p.cout, hout, wout} : Shape{in.n, hout, wout, p.cout};
+  return in;
+}
+
+// Runs the conv now (a failure is a RangeError) or on the libuv pool (a Promise of result).
+Napi::Value run_or_queue(Napi::Env env, bool async, const std::function<void()>& work, Napi::Value result,
+                         const std::vector<Napi::Value>& keep_alive) {
+  if (async) return queue_async(env, work, result, keep_alive);
+  try {
+    work();
+  } catch (const std::exception& e) {
+    throw_range_error(env, std::string("conv2d failed: ") + e.what());
+  }
+  return env.Undefined();
+}
+
+// conv2dRun(handle, x, xShape, pads[4], out, async) -> undefined | Promise<out>
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<const PackedConv2d> conv = handle_arg(info)->conv;
+  if (!conv) throw_type_error(env, "conv2d handle was disposed");
+  const F32Arg x = f32_arg(info, 1, "x");
+  const Shape xs = shape_arg(info, 2, "x shape");
+  const Shape pads = shape_arg(info, 3, "pads");
+  const F32Arg out = f32_arg(info, 4, "out");
+  const bool async = info[5].ToBoolean();
+  if (xs.size() != 4) throw_range_error(env, "x must have rank 4, got shape " + shape_string(xs));
+  expect_length(env, x, xs, "x");
+  Shape ys;
+  const Conv2dInput in = check_geometry(env, *conv, xs, pads, &ys);
   expect_length(env, out, ys, "out");
   if (overlaps(x, out)) throw_range_error(env, "out overlaps x");
 
   auto work = [conv, xd = x.data, in, yd = out.data] { conv->run(xd, in, yd); };
-  if (!async) {
-    try {
-      work();
-    } catch (const std::exception& e) {
-      throw_range_error(env, std::string("conv2d failed: ") + e.what());
-    }
-    return env.Undefined();
+  return run_or_queue(env, async, work, info[4], {info[0], info[1], info[4]});
+}
+
+// conv2dRunSources(handle, sources[], sourceShapes (4 dims per source, flat), mode (0 concat,
+// 1 sum), pads[4], out, skip | null, act, alpha, async) -> undefined | Promise<out>
+// NCHW only. The conv's input is the channel concat (mode 0) or the sum (mode 1) of the
+// sources, which share N, H, W; with skip, out = act(conv + skip) (the conv's own activation
+// must be 'none'; skip has out's shape and is either out itself or disjoint from it).
+Napi::Value RunSources(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<const PackedConv2d> conv = handle_arg(info)->conv;
+  if (!conv) throw_type_error(env, "conv2d handle was disposed");
+  const Conv2dParams& p = conv->params();
+  if (p.layout != ConvLayout::kNCHW) throw_range_error(env, "conv2dRunSources needs an NCHW conv");
+  if (!info[1].IsArray()) throw_type_error(env, "sources must be an array of Float32Array");
+  auto list = info[1].As<Napi::Array>();
+  const std::vector<int64_t> dims = dims_arg(info, 2, "source shapes");
+  const int64_t mode = int_arg(info, 3, "mode");
+  const Shape pads = shape_arg(info, 4, "pads");
+  const F32Arg out = f32_arg(info, 5, "out");
+  const bool async = info[9].ToBoolean();
+  const uint32_t count = list.Length();
+  if (count == 0 || dims.size() != 4 * static_cast<size_t>(count)) {
+    throw_range_error(env, "sources must be non-empty with 4 shape dims each");
   }
-  return queue_async(env, work, info[4], {info[0], info[1], info[4]});
+  if (mode != 0 && mode != 1) throw_range_error(env, "mode must be 0 (concat) or 1 (sum)");
+  ConvSources xs;
+  xs.kind = mode == 0 ? ConvSources::Kind::kConcat : ConvSources::Kind::kSum;
+  std::vector<Napi::Value> keep_alive{info[0], info[5]};
+  std::vector<F32Arg> args;
+  Shape total{dims[0], 0, dims[2], dims[3]};
+  for (uint32_t i = 0; i < count; ++i) {
+    const std::string name = "sources[" + std::to_string(i) + "]";
+    const Shape s(dims.begin() + 4 * i, dims.begin() + 4 * i + 4);
+    double product = 1;
+    for (int64_t d : s) product *= static_cast<double>(d);
+    if (product > 4.6e18) throw_range_error(env, name + " shape " + shape_string(s) + " is too large");
+    if (s[0] != total[0] || s[2] != total[2] || s[3] != total[3]) {
+      throw_range_error(env, name + " " + shape_string(s) + " does not share N, H, W with sources[0]");
+    }
+    if (mode == 1 && s[1] != conv->cin()) {
+      throw_range_error(env, name + " " + shape_string(s) + " must have the conv's " + std::to_string(conv->cin()) + " channels");
+    }
+    if (s[1] < 1) throw_range_error(env, name + " " + shape_string(s) + " has no channels");
+    const Napi::Value v = list.Get(i);
+    const F32Arg a = f32_value(env, v, name);
+    expect_length(env, a, s, name.c_str());
+    if (overlaps(a, out)) throw_range_error(env, "out overlaps " + name);
+    xs.data.push_back(a.data);
+    xs.channels.push_back(s[1]);
+    total[1] = mode == 1 ? s[1] : total[1] + s[1];
+    keep_alive.push_back(v);
+  }
+  Shape ys;
+  const Conv2dInput in = check_geometry(env, *conv, total, pads, &ys);
+  expect_length(env, out, ys, "out");
+  if (!info[6].IsNull() && !info[6].IsUndefined()) {
+    const F32Arg skip = f32_arg(info, 6, "skip");
+    expect_length(env, skip, ys, "skip");
+    if (overlaps(skip, out) && !same_memory(skip, out)) throw_range_error(env, "skip partially overlaps out");
+    if (p.act != ConvActivation::kNone) {
+      throw_range_error(env, "a residual epilogue needs the conv's own activation to be 'none'");
+    }
+    xs.skip = skip.data;
+    const double act = info[7].IsNumber() ? info[7].As<Napi::Number>().DoubleValue() : NAN;
+    if (!(act == std::floor(act)) || act < 0 || act > 5) throw_range_error(env, "act must be an integer in [0, 5]");
+    xs.act = static_cast<ConvActivation>(static_cast<int>(act));
+    if (!info[8].IsNumber() || !std::isfinite(info[8].As<Napi::Number>().DoubleValue())) {
+      throw_range_error(env, "alpha must be a finite number");
+    }
+    xs.alpha = info[8].As<Napi::Number>().FloatValue();
+    keep_alive.push_back(info[6]);
+  }
+
+  auto work = [conv, xs = std::move(xs), in, yd = out.data] { conv->run(xs, in, yd); };
+  return run_or_queue(env, async, work, info[5], keep_alive);
 }
 
 // conv2dDispose(handle): frees the packed weights now (after any run in flight) instead of
@@ -163,6 +252,7 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
 void register_conv2d(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dCreate", Napi::Function::New(env, Create, "conv2dCreate"));
   exports.Set("conv2dRun", Napi::Function::New(env, Run, "conv2dRun"));
+  exports.Set("conv2dRunSources", Napi::Function::New(env, RunSources, "conv2dRunSources"));
   exports.Set("conv2dDispose", Napi::Function::New(env, Dispose, "conv2dDispose"));
 }
 

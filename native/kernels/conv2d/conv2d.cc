@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 
+#include "kernels/conv2d/conv_sources.h"
 #include "kernels/ukernels.h"
 #include "runtime/allocator.h"
 #include "runtime/thread_pool.h"
@@ -24,68 +25,10 @@ constexpr size_t kTileFloats = 4096;
 
 size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
-// Geometry of the zero-padded input split into stride phases: phase (a, b) of a plane
-// holds padded[u * sh + a][v * sw + b] at [u][v], u < hph, v < wph. With it, input row
-// (oh * sh + i * dh) and column (ow * sw + j * dw) of the padded plane are at phase
-// ((i*dh) % sh, (j*dw) % sw), [oh + i*dh/sh][ow + j*dw/sw]: contiguous along ow.
-struct PhaseGeometry {
-  int64_t sh, sw, hph, wph;
-  int64_t phase_size() const { return hph * wph; }
-  int64_t plane_size() const { return sh * sw * hph * wph; }
-  // Offset of tap (i, j) from the output pixel (0, 0) within one input plane.
-  int64_t tap_offset(int64_t ii, int64_t jj) const {
-    return ((ii % sh) * sw + (jj % sw)) * phase_size() + (ii / sh) * wph + jj / sw;
-  }
-};
-
 PhaseGeometry phase_geometry(const Conv2dParams& p, const Conv2dInput& in) {
   const int64_t hp = in.h + in.pads[0] + in.pads[2];
   const int64_t wp = in.w + in.pads[1] + in.pads[3];
   return {p.sh, p.sw, static_cast<int64_t>(ceil_div(hp, p.sh)), static_cast<int64_t>(ceil_div(wp, p.sw))};
-}
-
-// Writes rows [u0, u1) of every phase of the padded, phase-split copy of one h x w plane
-// to dst (which holds the whole copy, plane_size() floats).
-// With phase_stride / u_base, dst may instead hold a band of rows: phase p's row u at
-// dst + p * phase_stride + (u - u_base) * wph.
-void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, int64_t u0, int64_t u1, float* dst,
-              int64_t phase_stride = -1, int64_t u_base = 0) {
-  const int64_t pt = in.pads[0], pl = in.pads[1];
-  if (phase_stride < 0) phase_stride = g.phase_size();
-  for (int64_t b = 0; b < g.sw; ++b) {
-    // Columns v with 0 <= v * sw + b - pl < w are copied (every sw-th input), the rest are
-    // zero: the same for every row, so worked out once.
-    const int64_t first = pl > b ? (pl - b + g.sw - 1) / g.sw : 0;
-    const int64_t begin = std::min<int64_t>(first, g.wph);
-    const int64_t end = std::max<int64_t>(begin, std::min<int64_t>(g.wph, (in.w + pl - b + g.sw - 1) / g.sw));
-    const int64_t len = end - begin;
-    const int64_t s0 = begin * g.sw + b - pl;
-    for (int64_t a = 0; a < g.sh; ++a) {
-      float* phase = dst + (a * g.sw + b) * phase_stride;
-      for (int64_t u = u0; u < u1; ++u) {
-        float* row = phase + (u - u_base) * g.wph;
-        const int64_t ih = u * g.sh + a - pt;
-        if (ih < 0 || ih >= in.h) {
-          std::memset(row, 0, sizeof(float) * g.wph);
-          continue;
-        }
-        const float* s = src + ih * in.w + s0;
-        for (int64_t v = 0; v < begin; ++v) row[v] = 0.0f;
-        if (g.sw == 1) {
-          std::memcpy(row + begin, s, sizeof(float) * len);
-        } else if (g.sw == 2) {
-          for (int64_t v = 0; v < len; ++v) row[begin + v] = s[2 * v];  // vectorises (stride 2)
-        } else {
-          for (int64_t v = 0; v < len; ++v) row[begin + v] = s[v * g.sw];
-        }
-        for (int64_t v = end; v < g.wph; ++v) row[v] = 0.0f;
-      }
-    }
-  }
-}
-
-void pad_plane(const float* src, const Conv2dInput& in, const PhaseGeometry& g, float* dst) {
-  pad_rows(src, in, g, 0, g.hph, dst);
 }
 
 // Scratch that lives as long as its thread and only grows.
@@ -296,7 +239,7 @@ void PackedConv2d::pack_winograd(const float* weights) {
   }
 }
 
-void PackedConv2d::run_winograd_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
+void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
   const size_t nr = uk_->nr;
   const int64_t cin = p_.cin_per_group, cout = p_.cout;
   const int64_t th_count = (hout + 1) / 2, tw_count = (wout + 1) / 2;
@@ -341,7 +284,8 @@ void PackedConv2d::run_winograd_nchw(const float* x, const Conv2dInput& in, int6
       const int64_t n = static_cast<int64_t>(item) / bands, th0 = (static_cast<int64_t>(item) % bands) * rows;
       for (int64_t ci = 0; ci < cin; ++ci) {
         float* b = band + ci * 4 * band_phase;
-        pad_rows(x + (n * cin + ci) * in.h * in.w, in, geo, th0, th0 + rows + 1, b, band_phase, th0);
+        // A sum of sources is summed in this copy: the input transform is linear.
+        gather_rows(xs, n, ci, in, geo, th0, th0 + rows + 1, b, band_phase, th0);
         for (int k = 0; k < 16; ++k) {
           const int r = k / 4, c = k % 4;
           d[k] = b + ((r % 2) * 2 + (c % 2)) * band_phase + (r / 2) * wph + c / 2;
@@ -357,9 +301,11 @@ void PackedConv2d::run_winograd_nchw(const float* x, const Conv2dInput& in, int6
         }
       }
       for (int64_t co = 0; co < cout; ++co) {
+        // Residual: the skip is added while scattering, then the activation (row by row).
         uk_->winograd_output(q_len, m + co * q_len, static_cast<size_t>(cout) * q_len, bias_.empty() ? 0.0f : bias_[co], out4,
-                             p_.act, p_.alpha);
+                             xs.skip != nullptr ? ConvActivation::kNone : p_.act, p_.alpha);
         float* yplane = y + (n * cout + co) * hout * wout;
+        const float* splane = xs.skip != nullptr ? xs.skip + (n * cout + co) * hout * wout : nullptr;
         for (int64_t r = 0; r < rows && th0 + r < th_count; ++r) {
           for (int64_t i = 0; i < 2; ++i) {
             const int64_t oh = 2 * (th0 + r) + i;
@@ -367,6 +313,16 @@ void PackedConv2d::run_winograd_nchw(const float* x, const Conv2dInput& in, int6
             float* yrow = yplane + oh * wout;
             const float* o0 = out4 + (2 * i) * q_len + r * wph;
             const float* o1 = out4 + (2 * i + 1) * q_len + r * wph;
+            if (splane != nullptr) {
+              const float* srow = splane + oh * wout;
+              for (int64_t tw = 0; tw < wout / 2; ++tw) {
+                yrow[2 * tw] = o0[tw] + srow[2 * tw];
+                yrow[2 * tw + 1] = o1[tw] + srow[2 * tw + 1];
+              }
+              if (wout % 2) yrow[wout - 1] = o0[wout / 2] + srow[wout - 1];
+              if (xs.act != ConvActivation::kNone) uk_->activation(yrow, static_cast<size_t>(wout), xs.act, xs.alpha);
+              continue;
+            }
             for (int64_t tw = 0; tw < wout / 2; ++tw) {
               yrow[2 * tw] = o0[tw];
               yrow[2 * tw + 1] = o1[tw];
@@ -380,15 +336,30 @@ void PackedConv2d::run_winograd_nchw(const float* x, const Conv2dInput& in, int6
 }
 
 void PackedConv2d::run(const float* x, const Conv2dInput& in, float* y) const {
+  if (p_.layout == ConvLayout::kNCHW) {
+    run(ConvSources::single(x, cin()), in, y);
+    return;
+  }
+  const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
+  const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
+  if (in.n == 0 || p_.cout == 0 || hout <= 0 || wout <= 0) return;
+  if (mode_ == Mode::kGemmNhwc) {
+    run_gemm_nhwc(x, in, hout, wout, y);
+  } else {
+    run_dw_nhwc(x, in, hout, wout, y);
+  }
+}
+
+void PackedConv2d::run(const ConvSources& x, const Conv2dInput& in, float* y) const {
   const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
   const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
   if (in.n == 0 || p_.cout == 0 || hout <= 0 || wout <= 0) return;
   switch (mode_) {
     case Mode::kGemmNchw: run_gemm_nchw(x, in, hout, wout, y); break;
     case Mode::kWinogradNchw: run_winograd_nchw(x, in, hout, wout, y); break;
-    case Mode::kGemmNhwc: run_gemm_nhwc(x, in, hout, wout, y); break;
     case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
-    case Mode::kDepthwiseNhwc: run_dw_nhwc(x, in, hout, wout, y); break;
+    case Mode::kGemmNhwc:
+    case Mode::kDepthwiseNhwc: break;  // NHWC takes one tensor: run(const float*, ...)
   }
 }
 
@@ -408,7 +379,8 @@ void PackedConv2d::row_chunks(size_t items, size_t* per_chunk, size_t* chunks) c
 // Cache blocking: the reduction runs in blocks of <= kKc rows, so a block of B (kc x NR)
 // stays in L1 while the MR-row panels of A stream past it from L2; partial sums wait in C.
 void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff,
-                             float* c, size_t ldc, bool epilogue) const {
+                             float* c, size_t ldc, bool epilogue, const GemmSegments* seg, bool preloaded,
+                             const ConvActivation* act, float alpha) const {
   const size_t mr = uk_->mr;
   const size_t kblocks = ceil_div(static_cast<size_t>(k_), kKc);
   const size_t kc = ceil_div(static_cast<size_t>(k_), kblocks);
@@ -416,31 +388,37 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
     const size_t k0 = kb * kc;
     const size_t kn = std::min(kc, static_cast<size_t>(k_) - k0);
     ConvEpilogue ep;
-    ep.accumulate = kb > 0;
+    ep.accumulate = kb > 0 || preloaded;
     if (kb + 1 == kblocks && epilogue) {
-      ep.act = p_.act;
-      ep.alpha = p_.alpha;
+      ep.act = act != nullptr ? *act : p_.act;
+      ep.alpha = act != nullptr ? alpha : p_.alpha;
     }
     for (size_t blk = blk0; blk < blk1; ++blk) {
       const size_t rows = std::min<size_t>(mr, cout_g_ - blk * mr);
       const float* a = packed_.data() + ((g * blocks_ + static_cast<int64_t>(blk)) * k_ + static_cast<int64_t>(k0)) * mr;
-      ep.bias_rows = bias_.empty() || kb > 0 || !epilogue ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
+      ep.bias_rows = bias_.empty() || ep.accumulate || !epilogue ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
+      if (seg != nullptr) {
+        gemm_segments(uk_->gemm, mr, rows, cols, k0, kn, a, *seg, boff, c + (blk - blk0) * mr * ldc, ldc, ep);
+        continue;
+      }
       uk_->gemm(rows, cols, kn, a, b, boff + k0, c + (blk - blk0) * mr * ldc, ldc, ep);
     }
   }
 }
 
-void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
+void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
   const size_t mr = uk_->mr, nr = uk_->nr;
   const int64_t cin = this->cin(), cin_g = p_.cin_per_group, groups = p_.groups;
   const int64_t hw_out = hout * wout;
   const bool padded = in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3];
   // A conv whose kernel is one column wide, unpadded, stride 1, reads x in place: its
   // output pixels are contiguous runs of x (a 1x1 conv is a plain GEMM over x).
-  const bool in_place = !padded && p_.sh == 1 && p_.sw == 1 && p_.kw == 1;
+  // A concat of sources is read in place too (the reduction runs over the sources in turn);
+  // a sum of several goes through the copy, which sums them row by row (never all at once).
+  const bool in_place = !padded && p_.sh == 1 && p_.sw == 1 && p_.kw == 1 && xs.gathered();
 
   PhaseGeometry geo{1, 1, in.h, in.w};
-  const float* src = x;  // planes of x or of the padded copy, plane_size() apart
+  const float* src = xs.data[0];  // planes of x or of the padded copy, plane_size() apart
   std::unique_ptr<CallerScratch> copy;
   // Per (image, phase row, channel): 0 to do, 1 being copied, 2 ready. Row-major, so the
   // flags of the rows one thread works on share no cache line with another thread's.
@@ -473,7 +451,7 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
         uint8_t expected = 0;
         if (st[c].load(std::memory_order_acquire) == 0 && st[c].compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
           const int64_t plane = n * cin + c;
-          pad_rows(x + plane * in.h * in.w, in, geo, u, u + 1, dst + plane * geo.plane_size());
+          gather_rows(xs, n, c, in, geo, u, u + 1, dst + plane * geo.plane_size());
           st[c].store(2, std::memory_order_release);
         }
       }
@@ -500,6 +478,14 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
     }
   }
 
+  // In place over several sources (a concat): per group, the reduction's pieces by source.
+  std::unique_ptr<ConcatSegments> segs;
+  if (in_place && xs.data.size() > 1) segs = std::make_unique<ConcatSegments>(xs, groups, cin_g, p_.kh, geo.plane_size(), boff);
+  // Residual: tiles stored straight into y start from skip + bias and accumulate; tiles
+  // with junk columns add the skip while scattering. Either way the activation is xs.act.
+  const bool residual = xs.skip != nullptr;
+  const ConvActivation none = ConvActivation::kNone;
+
   const size_t items0 = static_cast<size_t>(in.n * groups) * tiles;
   size_t per_chunk = 0, mchunks = 0;
   row_chunks(items0, &per_chunk, &mchunks);
@@ -507,6 +493,8 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
 
   parallel(items0 * mchunks, macs, [&](size_t begin, size_t end) {
     alignas(64) float tmp[kTileFloats];
+    std::vector<const float*> seg_b(segs ? segs->max_pieces : 0);
+    GemmSegments seg;
     for (size_t item = begin; item < end; ++item) {
       const TileItem it(item, begin, mchunks, tiles, groups, nr, nq);
       const size_t ms = it.ms, q0 = it.col0, cols = it.cols;
@@ -516,16 +504,29 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
         ensure_rows(n, g * cin_g, cin_g, oh_first, oh_last + row_reach + 2);
       }
       const float* b = src + (n * cin + g * cin_g) * geo.plane_size() + q0;
+      const int64_t* bo = boff.data();
+      const GemmSegments* sp = nullptr;
+      if (segs) {
+        segs->bases(xs, g, n, geo.plane_size(), q0, seg_b.data());
+        seg = GemmSegments{segs->k0[g].data(), seg_b.data(), segs->source[g].size()};
+        sp = &seg;
+        bo = segs->boff.data() + g * k_;
+      }
       const size_t blk0 = ms * per_chunk;
       const size_t blk1 = std::min<size_t>(blocks_, blk0 + per_chunk);
       float* ygroup = y + (n * p_.cout + g * cout_g_) * hw_out;
+      const size_t rows = std::min<size_t>(blk1 * mr, cout_g_) - blk0 * mr;
       if (direct) {
-        tile_rows(g, blk0, blk1, cols, b, boff.data(), ygroup + blk0 * mr * hw_out + q0, hw_out);
+        float* c = ygroup + blk0 * mr * hw_out + q0;
+        if (residual) {
+          preload_tile(c, xs.skip + (c - y), bias_.empty() ? nullptr : bias_.data() + g * cout_g_ + blk0 * mr, rows, cols,
+                       static_cast<size_t>(hw_out));
+        }
+        tile_rows(g, blk0, blk1, cols, b, bo, c, hw_out, true, sp, residual, residual ? &xs.act : nullptr, xs.alpha);
         continue;
       }
-      tile_rows(g, blk0, blk1, cols, b, boff.data(), tmp, nr);
+      tile_rows(g, blk0, blk1, cols, b, bo, tmp, nr, true, sp, false, residual ? &none : nullptr);
       // Scatter the valid columns: lanes [l, l + len) are output row oh, columns ow..
-      const size_t rows = std::min<size_t>(blk1 * mr, cout_g_) - blk0 * mr;
       float* yrows = ygroup + blk0 * mr * hw_out;
       for (size_t l = 0; l < cols;) {
         const size_t q = q0 + l;
@@ -534,7 +535,12 @@ void PackedConv2d::run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t 
         if (ow < static_cast<size_t>(wout)) {
           const size_t valid = std::min(len, static_cast<size_t>(wout) - ow);
           for (size_t r = 0; r < rows; ++r) {
-            std::memcpy(yrows + r * hw_out + oh * wout + ow, tmp + r * nr + l, valid * sizeof(float));
+            float* yr = yrows + r * hw_out + oh * wout + ow;
+            if (residual) {
+              add_activate(yr, tmp + r * nr + l, xs.skip + (yr - y), valid, uk_->activation, xs.act, xs.alpha);
+            } else {
+              std::memcpy(yr, tmp + r * nr + l, valid * sizeof(float));
+            }
           }
         }
         l += len;
@@ -609,7 +615,7 @@ void PackedConv2d::run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t 
   });
 }
 
-void PackedConv2d::run_dw_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
+void PackedConv2d::run_dw_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
   const int64_t taps = p_.kh * p_.kw;
   const int64_t mult = cout_g_;  // output channels per input channel
   const PhaseGeometry geo = phase_geometry(p_, in);
@@ -619,19 +625,29 @@ void PackedConv2d::run_dw_nchw(const float* x, const Conv2dInput& in, int64_t ho
   }
   const double macs = static_cast<double>(in.n * p_.cout * hout * wout * taps);
   parallel(static_cast<size_t>(in.n * p_.cout), macs, [&](size_t begin, size_t end) {
-    float* plane = thread_scratch(static_cast<size_t>(geo.plane_size()));
+    // With a skip (residual), each row goes to `row` first: skip may be y itself.
+    float* plane = thread_scratch(static_cast<size_t>(geo.plane_size() + wout));
+    float* row = plane + geo.plane_size();
     int64_t loaded = -1;  // the (n, input channel) whose padded plane is in `plane`
     for (size_t item = begin; item < end; ++item) {
       const int64_t n = static_cast<int64_t>(item) / p_.cout, co = static_cast<int64_t>(item) % p_.cout;
       const int64_t src_plane = n * p_.groups + co / mult;
       if (src_plane != loaded) {
-        pad_plane(x + src_plane * in.h * in.w, in, geo, plane);
+        gather_rows(xs, n, co / mult, in, geo, 0, geo.hph, plane);
         loaded = src_plane;
       }
       const float* w = packed_.data() + co * taps;
       const float bias = bias_.empty() ? 0.0f : bias_[co];
       float* yplane = y + (n * p_.cout + co) * hout * wout;
+      const float* splane = xs.skip != nullptr ? xs.skip + (n * p_.cout + co) * hout * wout : nullptr;
       for (int64_t oh = 0; oh < hout; ++oh) {
+        if (splane != nullptr) {
+          uk_->dw_row(static_cast<size_t>(wout), static_cast<size_t>(taps), plane + oh * geo.wph, off.data(), w, bias, row,
+                      ConvActivation::kNone, 0.0f);
+          add_activate(yplane + oh * wout, row, splane + oh * wout, static_cast<size_t>(wout), uk_->activation, xs.act,
+                       xs.alpha);
+          continue;
+        }
         uk_->dw_row(static_cast<size_t>(wout), static_cast<size_t>(taps), plane + oh * geo.wph, off.data(), w, bias,
                     yplane + oh * wout, p_.act, p_.alpha);
       }

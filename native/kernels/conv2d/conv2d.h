@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/conv2d/conv_sources.h"
 #include "kernels/conv2d/conv_ukernel_types.h"
 
 namespace tf {
@@ -83,24 +84,32 @@ class PackedConv2d {
   // [n, hout, wout, cout] with hout/wout from conv_output_dim (both must be >= 1).
   // y must not overlap x. Safe to call from several threads at once.
   void run(const float* x, const Conv2dInput& in, float* y) const;
+  // The same over an NCHW input given as sources (a concat or a sum, see conv_sources.h),
+  // with an optional residual epilogue. The sources' lengths and the epilogue's validity
+  // (skip needs the conv's own activation to be kNone; NCHW only) are the caller's checks.
+  void run(const ConvSources& xs, const Conv2dInput& in, float* y) const;
 
  private:
   enum class Mode { kGemmNchw, kGemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw };
 
   static bool winograd_eligible(const Conv2dParams& p);
   void pack_winograd(const float* weights);
-  void run_winograd_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+  void run_winograd_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
 
   // Splits the MR-row blocks of a group into chunks (*chunks of <= *per_chunk blocks).
   void row_chunks(size_t items, size_t* per_chunk, size_t* chunks) const;
   // Row blocks [blk0, blk1) of group g times one tile of B (cols <= NR columns), through
   // the reduction in cache-sized blocks, into C (block b at c + (b - blk0) * MR * ldc).
   // Without the epilogue (bias, activation), C gets the plain sums.
+  // With `seg`, B comes from several bases (GemmSegments); with `preloaded`, C already holds
+  // the start values (skip + bias: accumulate from the first block); `act` (when set)
+  // replaces the conv's activation.
   void tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff, float* c,
-                 size_t ldc, bool epilogue = true) const;
-  void run_gemm_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+                 size_t ldc, bool epilogue = true, const GemmSegments* seg = nullptr, bool preloaded = false,
+                 const ConvActivation* act = nullptr, float alpha = 0.0f) const;
+  void run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
-  void run_dw_nchw(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+  void run_dw_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
 
   Conv2dParams p_;

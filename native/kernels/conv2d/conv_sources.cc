@@ -1,0 +1,139 @@
+#include "kernels/conv2d/conv_sources.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/conv2d/conv2d.h"
+
+namespace tf {
+
+size_t ConvSources::source_of(int64_t c, int64_t* local) const {
+  size_t i = 0;
+  while (i + 1 < data.size() && c >= channels[i]) c -= channels[i++];
+  *local = c;
+  return i;
+}
+
+void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, int64_t u0, int64_t u1, float* dst,
+              int64_t phase_stride, int64_t u_base, bool add) {
+  const int64_t pt = in.pads[0], pl = in.pads[1];
+  if (phase_stride < 0) phase_stride = g.phase_size();
+  for (int64_t b = 0; b < g.sw; ++b) {
+    // Columns v with 0 <= v * sw + b - pl < w are copied (every sw-th input), the rest are
+    // zero: the same for every row, so worked out once.
+    const int64_t first = pl > b ? (pl - b + g.sw - 1) / g.sw : 0;
+    const int64_t begin = std::min<int64_t>(first, g.wph);
+    const int64_t end = std::max<int64_t>(begin, std::min<int64_t>(g.wph, (in.w + pl - b + g.sw - 1) / g.sw));
+    const int64_t len = end - begin;
+    const int64_t s0 = begin * g.sw + b - pl;
+    for (int64_t a = 0; a < g.sh; ++a) {
+      float* phase = dst + (a * g.sw + b) * phase_stride;
+      for (int64_t u = u0; u < u1; ++u) {
+        float* row = phase + (u - u_base) * g.wph;
+        const int64_t ih = u * g.sh + a - pt;
+        if (ih < 0 || ih >= in.h) {
+          if (!add) std::memset(row, 0, sizeof(float) * g.wph);
+          continue;
+        }
+        const float* s = src + ih * in.w + s0;
+        if (add) {
+          float* r = row + begin;
+          if (g.sw == 1) {
+            for (int64_t v = 0; v < len; ++v) r[v] += s[v];
+          } else if (g.sw == 2) {
+            for (int64_t v = 0; v < len; ++v) r[v] += s[2 * v];
+          } else {
+            for (int64_t v = 0; v < len; ++v) r[v] += s[v * g.sw];
+          }
+          continue;
+        }
+        for (int64_t v = 0; v < begin; ++v) row[v] = 0.0f;
+        if (g.sw == 1) {
+          std::memcpy(row + begin, s, sizeof(float) * len);
+        } else if (g.sw == 2) {
+          for (int64_t v = 0; v < len; ++v) row[begin + v] = s[2 * v];  // vectorises (stride 2)
+        } else {
+          for (int64_t v = 0; v < len; ++v) row[begin + v] = s[v * g.sw];
+        }
+        for (int64_t v = end; v < g.wph; ++v) row[v] = 0.0f;
+      }
+    }
+  }
+}
+
+void gather_rows(const ConvSources& s, int64_t n, int64_t c, const Conv2dInput& in, const PhaseGeometry& g, int64_t u0,
+                 int64_t u1, float* dst, int64_t phase_stride, int64_t u_base) {
+  const int64_t hw = in.h * in.w;
+  if (s.kind == ConvSources::Kind::kConcat) {
+    int64_t local = 0;
+    const size_t i = s.source_of(c, &local);
+    pad_rows(s.plane(i, n, local, hw), in, g, u0, u1, dst, phase_stride, u_base);
+    return;
+  }
+  // The sum is made while copying: each row is still in L1 when the next source is added.
+  for (size_t i = 0; i < s.data.size(); ++i) {
+    pad_rows(s.plane(i, n, c, hw), in, g, u0, u1, dst, phase_stride, u_base, i > 0);
+  }
+}
+
+ConcatSegments::ConcatSegments(const ConvSources& s, int64_t groups, int64_t cin_g, int64_t taps, int64_t plane,
+                               const std::vector<int64_t>& boff_single)
+    : k0(static_cast<size_t>(groups)), source(static_cast<size_t>(groups)), first(static_cast<size_t>(groups)) {
+  const int64_t k = cin_g * taps;
+  boff.resize(static_cast<size_t>(groups * k));
+  for (int64_t g = 0; g < groups; ++g) {
+    int64_t ci = 0;
+    while (ci < cin_g) {
+      int64_t local = 0;
+      const size_t i = s.source_of(g * cin_g + ci, &local);
+      const int64_t len = std::min(cin_g - ci, s.channels[i] - local);  // >= 1: source i holds channel ci
+      k0[g].push_back(ci * taps);
+      source[g].push_back(i);
+      first[g].push_back(local);
+      for (int64_t kk = ci * taps; kk < (ci + len) * taps; ++kk) boff[g * k + kk] = boff_single[kk] - ci * plane;
+      ci += len;
+    }
+    k0[g].push_back(k);
+    max_pieces = std::max(max_pieces, source[g].size());
+  }
+}
+
+void ConcatSegments::bases(const ConvSources& s, int64_t g, int64_t n, int64_t hw, size_t q0, const float** out) const {
+  for (size_t p = 0; p < source[g].size(); ++p) out[p] = s.plane(source[g][p], n, first[g][p], hw) + q0;
+}
+
+void gemm_segments(ConvGemmUkernel gemm, size_t mr, size_t rows, size_t cols, size_t k0, size_t kn, const float* a,
+                   const GemmSegments& seg, const int64_t* boff, float* c, size_t ldc, const ConvEpilogue& ep) {
+  const size_t k1 = k0 + kn;
+  bool first = true;
+  for (size_t p = 0; p < seg.count; ++p) {
+    const size_t lo = std::max(k0, static_cast<size_t>(seg.k0[p]));
+    const size_t hi = std::min(k1, static_cast<size_t>(seg.k0[p + 1]));
+    if (lo >= hi) continue;
+    ConvEpilogue e = ep;
+    if (!first) {
+      e.accumulate = true;
+      e.bias_rows = nullptr;
+    }
+    if (hi < k1) e.act = ConvActivation::kNone;  // more pieces of this block follow
+    gemm(rows, cols, hi - lo, a + (lo - k0) * mr, seg.b[p], boff + lo, c, ldc, e);
+    first = false;
+  }
+}
+
+void preload_tile(float* c, const float* skip, const float* bias, size_t rows, size_t cols, size_t ldc) {
+  for (size_t r = 0; r < rows; ++r) {
+    float* cr = c + r * ldc;
+    const float* sr = skip + r * ldc;
+    const float b = bias != nullptr ? bias[r] : 0.0f;
+    for (size_t j = 0; j < cols; ++j) cr[j] = sr[j] + b;
+  }
+}
+
+void add_activate(float* y, const float* t, const float* skip, size_t n, ConvActivationUkernel activation,
+                  ConvActivation act, float alpha) {
+  for (size_t i = 0; i < n; ++i) y[i] = t[i] + skip[i];
+  if (act != ConvActivation::kNone) activation(y, n, act, alpha);
+}
+
+}  // namespace tf

@@ -1,0 +1,113 @@
+// Where an NCHW conv's input planes come from, and the residual epilogue: the machinery
+// that lets concat->conv, add->conv and conv+skip->act run as one conv without writing the
+// concatenated / summed tensor or a separate add pass (PackedConv2d::run(ConvSources...)).
+//
+//  - concat: the conv input is the channel concatenation of several NCHW tensors
+//    [n, channels[i], h, w]; input plane (n, c) is plane (n, c - first_i) of source i.
+//  - sum: every source is [n, cin, h, w]; input plane (n, c) is the sum of their planes.
+// The padded, stride-phase-split copy the conv makes anyway (pad_rows) gathers / sums the
+// planes while copying (gather_rows), so the concat or the sum costs nothing beyond that
+// copy. The in-place 1-column-kernel GEMM (no copy) runs its K reduction over the concat's
+// sources in turn (GemmSegments: per source a B base and its own offsets, accumulating).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/conv2d/conv_ukernel_types.h"
+
+namespace tf {
+
+struct Conv2dInput;
+
+struct ConvSources {
+  enum class Kind : int { kConcat = 0, kSum = 1 };
+  Kind kind = Kind::kConcat;
+  std::vector<const float*> data;  // source i: [n, channels[i], h, w], contiguous
+  std::vector<int64_t> channels;   // sum: every entry is the conv's cin
+  // Residual epilogue: when skip is set, y = act(conv(x) + bias + skip) with `act`/`alpha`
+  // below (the conv's own activation must be kNone: the caller checks). skip has y's shape
+  // and may be y itself (then the conv accumulates into it).
+  const float* skip = nullptr;
+  ConvActivation act = ConvActivation::kNone;
+  float alpha = 0.01f;
+
+  static ConvSources single(const float* x, int64_t cin) {
+    ConvSources s;
+    s.data.push_back(x);
+    s.channels.push_back(cin);
+    return s;
+  }
+  // True when plane (n, c) of the conv input is one contiguous plane of one source.
+  bool gathered() const { return kind == Kind::kConcat || data.size() == 1; }
+  // For concat: the source holding input channel c and that channel's index in it.
+  size_t source_of(int64_t c, int64_t* local) const;
+  // Input plane (n, c) of source i (for concat, c is the channel within the source).
+  const float* plane(size_t i, int64_t n, int64_t c, int64_t hw) const { return data[i] + (n * channels[i] + c) * hw; }
+};
+
+// Geometry of the zero-padded input split into stride phases: phase (a, b) of a plane
+// holds padded[u * sh + a][v * sw + b] at [u][v], u < hph, v < wph. With it, input row
+// (oh * sh + i * dh) and column (ow * sw + j * dw) of the padded plane are at phase
+// ((i*dh) % sh, (j*dw) % sw), [oh + i*dh/sh][ow + j*dw/sw]: contiguous along ow.
+struct PhaseGeometry {
+  int64_t sh, sw, hph, wph;
+  int64_t phase_size() const { return hph * wph; }
+  int64_t plane_size() const { return sh * sw * hph * wph; }
+  // Offset of tap (i, j) from the output pixel (0, 0) within one input plane.
+  int64_t tap_offset(int64_t ii, int64_t jj) const {
+    return ((ii % sh) * sw + (jj % sw)) * phase_size() + (ii / sh) * wph + jj / sw;
+  }
+};
+
+// Writes rows [u0, u1) of every phase of the padded, phase-split copy of one h x w plane
+// to dst (which holds the whole copy, plane_size() floats). With `add`, the plane's values
+// are added to what dst holds (its padding is left alone: already zero).
+// With phase_stride / u_base, dst may instead hold a band of rows: phase p's row u at
+// dst + p * phase_stride + (u - u_base) * wph.
+void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, int64_t u0, int64_t u1, float* dst,
+              int64_t phase_stride = -1, int64_t u_base = 0, bool add = false);
+
+// pad_rows for plane (n, c) of the conv input described by s: the right source's plane
+// (concat) or the sum of every source's plane (sum: the first copied, the rest added).
+void gather_rows(const ConvSources& s, int64_t n, int64_t c, const Conv2dInput& in, const PhaseGeometry& g, int64_t u0,
+                 int64_t u1, float* dst, int64_t phase_stride = -1, int64_t u_base = 0);
+
+// The in-place GEMM's reduction split by source: piece s covers k in [k0[s], k0[s + 1])
+// and reads B row k at b[s] + boff[k] (boff relative to the piece's first channel).
+struct GemmSegments {
+  const int64_t* k0 = nullptr;  // count + 1 entries
+  const float* const* b = nullptr;
+  size_t count = 0;
+};
+
+// Per group, the pieces of the concat that its channels [g * cin_g, (g + 1) * cin_g) span,
+// for a kernel with `taps` rows per channel (k = ci * taps + tap): k0 / source / first
+// source channel per piece, and the offsets relative to each piece's first plane.
+struct ConcatSegments {
+  std::vector<std::vector<int64_t>> k0;      // [g]: count + 1 entries
+  std::vector<std::vector<size_t>> source;   // [g][piece]
+  std::vector<std::vector<int64_t>> first;   // [g][piece]: channel within the source
+  std::vector<int64_t> boff;                 // [g * k + k]
+  size_t max_pieces = 0;
+  // boff: the single-tensor offsets (k = ci * taps + tap, ci * plane + tap offset).
+  ConcatSegments(const ConvSources& s, int64_t groups, int64_t cin_g, int64_t taps, int64_t plane,
+                 const std::vector<int64_t>& boff_single);
+  // B bases of group g's pieces for image n, output column q0.
+  void bases(const ConvSources& s, int64_t g, int64_t n, int64_t hw, size_t q0, const float** out) const;
+};
+
+// C = the gemm over the k range [k0, k0 + kn) in pieces: bias on the first piece, the
+// activation on the last, accumulating in between. a is the panel at k0, boff absolute.
+void gemm_segments(ConvGemmUkernel gemm, size_t mr, size_t rows, size_t cols, size_t k0, size_t kn, const float* a,
+                   const GemmSegments& seg, const int64_t* boff, float* c, size_t ldc, const ConvEpilogue& ep);
+
+// C rows (ldc apart) = skip rows (the same offsets from skip) + bias[r] (bias may be null):
+// the start values of a residual tile that the GEMM then accumulates into.
+void preload_tile(float* c, const float* skip, const float* bias, size_t rows, size_t cols, size_t ldc);
+
+// y[i] = act(t[i] + skip[i]) for i < n (skip may be y).
+void add_activate(float* y, const float* t, const float* skip, size_t n, ConvActivationUkernel activation,
+                  ConvActivation act, float alpha);
+
+}  // namespace tf
