@@ -116,14 +116,14 @@ function concatKernel(args: Args): TensorInfo | TensorInfo[] {
 
 // ---- activations ----
 
-function unary(name: string, op: (x: Tensor, out: Tensor) => void): KernelFunc {
+function unary(name: string, op: (x: Tensor, out: Tensor, backend: TensorfuseBackend) => void): KernelFunc {
   return ((args: Args) => {
     const { x } = args.inputs as Record<string, TensorInfo>;
     const tx = wrap(args.backend, x);
     if (!tx) return fallback(name, args, 'dtype not float32 or empty');
     count(name, true);
     const out = alloc(args.backend, tx.shape);
-    op(tx, out);
+    op(tx, out, args.backend);
     return output(args.backend, out);
   }) as unknown as KernelFunc;
 }
@@ -136,13 +136,25 @@ function clipInto(x: Tensor, out: Tensor, lo: number, hi: number): void {
   }
 }
 
+/**
+ * relu6 on the native conv epilogue: a 1x1 depthwise conv with weight 1 over [1, 1, n/C, C]
+ * (C the last dim) is exact (x * 1 + 0) and ~15x faster than a JS loop here.
+ */
+function relu6Native(backend: TensorfuseBackend, x: Tensor, out: Tensor): void {
+  const c = x.shape.length ? x.shape[x.shape.length - 1] : 1;
+  const view = [1, 1, x.size / c, c];
+  backend.identityRelu6(c).run(x.reshape(view), { out: out.reshape(view) });
+}
+
 function clipByValue(args: Args): TensorInfo | TensorInfo[] {
   const { x } = args.inputs as Record<string, TensorInfo>;
   const tx = wrap(args.backend, x);
   if (!tx) return fallback('ClipByValue', args, 'dtype not float32 or empty');
   count('ClipByValue', true);
   const out = alloc(args.backend, tx.shape);
-  clipInto(tx, out, args.attrs!.clipValueMin as number, args.attrs!.clipValueMax as number);
+  const lo = args.attrs!.clipValueMin as number, hi = args.attrs!.clipValueMax as number;
+  if (lo === 0 && hi === 6) relu6Native(args.backend, tx, out);  // MobileNet's relu6 through keras layers
+  else clipInto(tx, out, lo, hi);
   return output(args.backend, out);
 }
 
@@ -387,7 +399,7 @@ export const TENSORFUSE_KERNELS: ReadonlyArray<Pick<KernelConfig, 'kernelName' |
   { kernelName: 'MaxPool', kernelFunc: poolKernel('MaxPool', 'max') },
   { kernelName: 'AvgPool', kernelFunc: poolKernel('AvgPool', 'avg') },
   { kernelName: 'Relu', kernelFunc: unary('Relu', (x, out) => relu(x, { out })) },
-  { kernelName: 'Relu6', kernelFunc: unary('Relu6', (x, out) => clipInto(x, out, 0, 6)) },
+  { kernelName: 'Relu6', kernelFunc: unary('Relu6', (x, out, be) => relu6Native(be, x, out)) },
   { kernelName: 'ClipByValue', kernelFunc: clipByValue as unknown as KernelFunc },
   { kernelName: 'FusedBatchNorm', kernelFunc: batchNorm as unknown as KernelFunc },
   { kernelName: 'PadV2', kernelFunc: padV2 as unknown as KernelFunc },
