@@ -7,7 +7,7 @@
 #   scripts/sanitize-js.sh dist/test/x.test.js ...   # other compiled suites
 # detect_leaks=0: V8 and node leak on purpose at exit, which would drown LeakSanitizer; the
 # leak run for tensorfuse itself is scripts/leak-check.js --valgrind (see README).
-# Needs gcc's libasan and cmake. Takes ~3-5 min (build) + ~1 min (tests) on 2 cores: it is
+# Needs gcc's libasan and cmake. Takes ~3-5 min (build) + ~3 min (tests) on 2 cores: it is
 # NOT part of `npm test` or CI (over the time budget); run it by hand after native changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +28,9 @@ if [[ $# -gt 0 ]]; then suites=("$@"); else
           dist/test/ops-errors.test.js dist/test/async.test.js dist/test/fusion-ops.test.js dist/test/fusion.test.js)
 fi
 echo "sanitize-js: $addon with $libasan; suites: ${suites[*]}"
-# FUZZ_RUNS keeps the fuzz suite's share modest under ASan's ~3x slowdown.
-TENSORFUSE_ADDON="$PWD/$addon" FUZZ_RUNS="${FUZZ_RUNS:-400}" \
+# FUZZ_RUNS/FUZZ_MS keep the fuzz suite's share modest under ASan (a 'lying' tensor can make an op
+# allocate a multi-GiB output, whose shadow ASan poisons: a single such call can take many seconds).
+TENSORFUSE_ADDON="$PWD/$addon" FUZZ_RUNS="${FUZZ_RUNS:-400}" FUZZ_MS="${FUZZ_MS:-1500}" \
 LD_PRELOAD="$libasan:$libubsan" \
 ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:allocator_may_return_null=1:detect_odr_violation=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
