@@ -25,7 +25,7 @@ const ifCmake = flags.includes('--if-cmake');
 const buildDir = path.join(root, sanitize ? 'build-asan' : tsan ? 'build-tsan' : 'build-native');
 // Tests whose result depends on the process-wide dispatch table (TENSORFUSE_ISA); the
 // per-ISA micro-kernel tests already cover every ISA in one run.
-const perIsaFilters = ['binary', 'ukernels_supported_isas'];
+const perIsaFilters = ['binary', 'ukernels_supported_isas', 'conv_sources'];
 
 function have(cmd) {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;

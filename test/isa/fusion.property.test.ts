@@ -5,8 +5,8 @@
 // sync and async, 1 and 2 pool threads. run-all.js runs this file once per ISA.
 import * as assert from 'assert';
 import * as fc from 'fast-check';
-import { Conv2d, Conv2dActivation, Conv2dWeightOptions, Tensor, addConv, addConvAsync, asff, asffAsync, concatConv, concatConvAsync, createAsffParams, fpnMerge, fpnMergeAsync } from '../../lib';
-import { addConvRef, asffRef, concatConvRef, fpnMergeRef } from '../../lib/reference';
+import { Conv2d, Conv2dActivation, Conv2dWeightOptions, Tensor, addConv, addConvAsync, asff, asffAsync, concatConv, concatConvAsync, convResidual, convResidualAsync, createAsffParams, fpnMerge, fpnMergeAsync } from '../../lib';
+import { addConvRef, asffRef, concatConvRef, convResidualRef, fpnMergeRef } from '../../lib/reference';
 import { asffChainK, asffTestWeights, expectNear, tolFor, uniformTensor, weightTensor } from '../fusion-util';
 import { checkIsaSelection, expectSlackUntouched, placedOutput, runs, withThreads } from './generators';
 
@@ -87,6 +87,56 @@ describe(`fusion block properties vs lib/reference (TENSORFUSE_ISA=${process.env
 
   it('addConv == conv(sum(inputs))', async function () {
     await fc.assert(fc.asyncProperty(convCaseArb(true), (c) => checkConvCase(c, true)), { numRuns: runs(100) });
+  });
+
+  // The native fused paths the generic cases above reach rarely: Winograd (3x3 s1, Cin and
+  // Cout >= 8, larger images), depthwise (groups = Cin) and the residual epilogue.
+  it('concatConv / addConv on the Winograd and depthwise paths', async function () {
+    const arb = fc.record({
+      n: fc.integer({ min: 1, max: 2 }), chans: fc.array(chArb, { minLength: 1, maxLength: 4 }), cout: fc.constantFrom(8, 9, 16, 17),
+      depthwise: fc.boolean(), add: fc.boolean(), stride: fc.integer({ min: 1, max: 2 }),
+      h: fc.integer({ min: 1, max: 20 }), w: fc.integer({ min: 1, max: 20 }), act: actArb, async: fc.boolean(),
+      threads: fc.integer({ min: 1, max: 2 }), seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await fc.assert(fc.asyncProperty(arb, async (c) => {
+      const chans = c.add ? new Array<number>(c.chans.length).fill(Math.max(8, c.chans[0])) : c.chans.length === 1 ? [Math.max(8, c.chans[0])] : c.chans;
+      const xs = chans.map((ch, i) => uniformTensor([c.n, ch, c.h, c.w], c.seed + i));
+      const cin = c.add ? chans[0] : chans.reduce((s, v) => s + v, 0);
+      const groups = c.depthwise ? cin : 1;
+      const cout = c.depthwise ? cin : c.cout;
+      const w = weightTensor(cout, cin / groups, 3, 3, c.seed + 10);
+      const o: Conv2dWeightOptions = { strides: c.depthwise ? [c.stride, c.stride] : [1, 1], pads: [1, 1, 1, 1], groups, activation: c.act, alpha: 0.1, bias: uniformTensor([cout], c.seed + 11) };
+      const conv = new Conv2d(w, o);
+      const expected = c.add ? addConvRef(xs, { weight: w, options: o }) : concatConvRef(xs, { weight: w, options: o });
+      const run = c.add ? (c.async ? addConvAsync : addConv) : (c.async ? concatConvAsync : concatConv);
+      const y = await withThreads(c.threads, () => run(xs, conv));
+      expectNear(y, expected, tolFor((cin / groups) * 9 * (c.add ? chans.length : 1)), `${JSON.stringify(c)}`);
+    }), { numRuns: runs(80) });
+  });
+
+  it('convResidual == act(conv(x) + skip) (the epilogue on every conv path)', async function () {
+    const arb = fc.record({
+      n: fc.integer({ min: 1, max: 2 }), cin: chArb, cout: chArb, k: fc.constantFrom(1, 3), stride: fc.integer({ min: 1, max: 2 }),
+      pad: fc.boolean(), depthwise: fc.boolean(), h: fc.integer({ min: 1, max: 12 }), w: fc.integer({ min: 1, max: 12 }),
+      convAct: fc.constantFrom<Conv2dActivation>('none', 'none', 'relu'),
+      act: fc.constantFrom<Conv2dActivation>('none', 'relu', 'relu6', 'sigmoid', 'silu', 'leakyRelu'), bias: fc.boolean(),
+      async: fc.boolean(), threads: fc.integer({ min: 1, max: 2 }), seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await fc.assert(fc.asyncProperty(arb, async (c) => {
+      const p = c.pad ? (c.k - 1) / 2 : 0;
+      if (c.h + 2 * p < c.k || c.w + 2 * p < c.k) return;
+      const groups = c.depthwise ? c.cin : 1;
+      const cout = c.depthwise ? c.cin : c.cout;
+      const x = uniformTensor([c.n, c.cin, c.h, c.w], c.seed);
+      const w = weightTensor(cout, c.cin / groups, c.k, c.k, c.seed + 1);
+      const o: Conv2dWeightOptions = { strides: [c.stride, c.stride], pads: [p, p, p, p], groups, activation: c.convAct };
+      if (c.bias) o.bias = uniformTensor([cout], c.seed + 2);
+      const conv = new Conv2d(w, o);
+      const skip = uniformTensor(conv.outputShape(x.shape), c.seed + 3);
+      const expected = convResidualRef(x, { weight: w, options: o }, skip, c.act, 0.2);
+      const y = await withThreads(c.threads, () => (c.async ? convResidualAsync : convResidual)(x, conv, skip, { activation: c.act, alpha: 0.2 }));
+      expectNear(y, expected, tolFor((c.cin / groups) * c.k * c.k), `convResidual ${JSON.stringify(c)}`);
+    }), { numRuns: runs(120) });
   });
 
   it('fpnMerge == smooth(up2(reduce(top)) + lateral(l))', async function () {
