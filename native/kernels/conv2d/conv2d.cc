@@ -382,14 +382,11 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
                              float* c, size_t ldc, bool epilogue, const GemmSegments* seg, bool preloaded,
                              const ConvActivation* act, float alpha) const {
   const size_t mr = uk_->mr;
-  const size_t kblocks = ceil_div(static_cast<size_t>(k_), kKc);
-  const size_t kc = ceil_div(static_cast<size_t>(k_), kblocks);
-  for (size_t kb = 0; kb < kblocks; ++kb) {
-    const size_t k0 = kb * kc;
-    const size_t kn = std::min(kc, static_cast<size_t>(k_) - k0);
+  // One block [k0, k0 + kn) of the reduction, B rows at bb + boff[k], for every row block.
+  auto block = [&](size_t k0, size_t kn, const float* bb, bool first, bool last) {
     ConvEpilogue ep;
-    ep.accumulate = kb > 0 || preloaded;
-    if (kb + 1 == kblocks && epilogue) {
+    ep.accumulate = !first || preloaded;
+    if (last && epilogue) {
       ep.act = act != nullptr ? *act : p_.act;
       ep.alpha = act != nullptr ? alpha : p_.alpha;
     }
@@ -397,12 +394,18 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
       const size_t rows = std::min<size_t>(mr, cout_g_ - blk * mr);
       const float* a = packed_.data() + ((g * blocks_ + static_cast<int64_t>(blk)) * k_ + static_cast<int64_t>(k0)) * mr;
       ep.bias_rows = bias_.empty() || ep.accumulate || !epilogue ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
-      if (seg != nullptr) {
-        gemm_segments(uk_->gemm, mr, rows, cols, k0, kn, a, *seg, boff, c + (blk - blk0) * mr * ldc, ldc, ep);
-        continue;
-      }
-      uk_->gemm(rows, cols, kn, a, b, boff + k0, c + (blk - blk0) * mr * ldc, ldc, ep);
+      uk_->gemm(rows, cols, kn, a, bb, boff + k0, c + (blk - blk0) * mr * ldc, ldc, ep);
     }
+  };
+  if (seg != nullptr) {
+    for_each_piece(*seg, kKc, block);  // blocks that each read one source
+    return;
+  }
+  const size_t kblocks = ceil_div(static_cast<size_t>(k_), kKc);
+  const size_t kc = ceil_div(static_cast<size_t>(k_), kblocks);
+  for (size_t kb = 0; kb < kblocks; ++kb) {
+    const size_t k0 = kb * kc;
+    block(k0, std::min(kc, static_cast<size_t>(k_) - k0), b, kb == 0, kb + 1 == kblocks);
   }
 }
 

@@ -102,25 +102,6 @@ void ConcatSegments::bases(const ConvSources& s, int64_t g, int64_t n, int64_t h
   for (size_t p = 0; p < source[g].size(); ++p) out[p] = s.plane(source[g][p], n, first[g][p], hw) + q0;
 }
 
-void gemm_segments(ConvGemmUkernel gemm, size_t mr, size_t rows, size_t cols, size_t k0, size_t kn, const float* a,
-                   const GemmSegments& seg, const int64_t* boff, float* c, size_t ldc, const ConvEpilogue& ep) {
-  const size_t k1 = k0 + kn;
-  bool first = true;
-  for (size_t p = 0; p < seg.count; ++p) {
-    const size_t lo = std::max(k0, static_cast<size_t>(seg.k0[p]));
-    const size_t hi = std::min(k1, static_cast<size_t>(seg.k0[p + 1]));
-    if (lo >= hi) continue;
-    ConvEpilogue e = ep;
-    if (!first) {
-      e.accumulate = true;
-      e.bias_rows = nullptr;
-    }
-    if (hi < k1) e.act = ConvActivation::kNone;  // more pieces of this block follow
-    gemm(rows, cols, hi - lo, a + (lo - k0) * mr, seg.b[p], boff + lo, c, ldc, e);
-    first = false;
-  }
-}
-
 void preload_tile(float* c, const float* skip, const float* bias, size_t rows, size_t cols, size_t ldc) {
   for (size_t r = 0; r < rows; ++r) {
     float* cr = c + r * ldc;

@@ -11,6 +11,7 @@
 // sources in turn (GemmSegments: per source a B base and its own offsets, accumulating).
 #pragma once
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -97,10 +98,19 @@ struct ConcatSegments {
   void bases(const ConvSources& s, int64_t g, int64_t n, int64_t hw, size_t q0, const float** out) const;
 };
 
-// C = the gemm over the k range [k0, k0 + kn) in pieces: bias on the first piece, the
-// activation on the last, accumulating in between. a is the panel at k0, boff absolute.
-void gemm_segments(ConvGemmUkernel gemm, size_t mr, size_t rows, size_t cols, size_t k0, size_t kn, const float* a,
-                   const GemmSegments& seg, const int64_t* boff, float* c, size_t ldc, const ConvEpilogue& ep);
+// Calls f(k0, kn, b, first, last) for the blocks of the reduction: each piece of seg split
+// into even blocks of <= max_k. Blocks never straddle a source, so the GEMM runs them as it
+// runs its cache blocks (all row blocks of one before the next: B stays in cache).
+template <class F>
+void for_each_piece(const GemmSegments& seg, size_t max_k, F&& f) {
+  for (size_t p = 0; p < seg.count; ++p) {
+    const size_t s0 = static_cast<size_t>(seg.k0[p]), len = static_cast<size_t>(seg.k0[p + 1]) - s0;
+    const size_t blocks = (len + max_k - 1) / max_k, kc = (len + blocks - 1) / blocks;
+    for (size_t i = 0; i < blocks; ++i) {
+      f(s0 + i * kc, std::min(kc, len - i * kc), seg.b[p], p == 0 && i == 0, p + 1 == seg.count && i + 1 == blocks);
+    }
+  }
+}
 
 // C rows (ldc apart) = skip rows (the same offsets from skip) + bias[r] (bias may be null):
 // the start values of a residual tile that the GEMM then accumulates into.
