@@ -41,7 +41,10 @@ struct ConvMath {
       case ConvActivation::kRelu: return V::max(x, V::zero());
       case ConvActivation::kRelu6: return V::min(V::max(x, V::zero()), V::set1(6.0f));
       case ConvActivation::kSigmoid: return sigmoid(x);
-      case ConvActivation::kSilu: return V::mul(x, sigmoid(x));
+      // x * sigmoid(x) with x floored at -88: below that sigmoid(x) is clamped to ~6e-39 and
+      // a huge |x| would scale it back up (silu(-1e37) must be ~0, not -0.06). The NaN operand
+      // goes second so max() propagates it.
+      case ConvActivation::kSilu: return V::mul(V::max(V::set1(-88.0f), x), sigmoid(x));
       case ConvActivation::kLeakyRelu: return V::fmadd(alpha, V::min(x, V::zero()), V::max(x, V::zero()));
     }
     return x;
