@@ -285,6 +285,7 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
       for (int64_t ci = 0; ci < cin; ++ci) {
         float* b = band + ci * 4 * band_phase;
         // A sum of sources is summed in this copy: the input transform is linear.
+        if (ci + 2 < cin) prefetch_rows(xs, n, ci + 2, in, 2 * th0 - in.pads[0], 2 * (th0 + rows + 1) - in.pads[0]);
         gather_rows(xs, n, ci, in, geo, th0, th0 + rows + 1, b, band_phase, th0);
         for (int k = 0; k < 16; ++k) {
           const int r = k / 4, c = k % 4;

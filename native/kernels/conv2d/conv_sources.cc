@@ -37,13 +37,15 @@ void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, i
         }
         const float* s = src + ih * in.w + s0;
         if (add) {
-          float* r = row + begin;
+          // A source never overlaps the copy: restrict lets the strided adds vectorise.
+          float* __restrict r = row + begin;
+          const float* __restrict sa = s;
           if (g.sw == 1) {
-            for (int64_t v = 0; v < len; ++v) r[v] += s[v];
+            for (int64_t v = 0; v < len; ++v) r[v] += sa[v];
           } else if (g.sw == 2) {
-            for (int64_t v = 0; v < len; ++v) r[v] += s[2 * v];
+            for (int64_t v = 0; v < len; ++v) r[v] += sa[2 * v];
           } else {
-            for (int64_t v = 0; v < len; ++v) r[v] += s[v * g.sw];
+            for (int64_t v = 0; v < len; ++v) r[v] += sa[v * g.sw];
           }
           continue;
         }
@@ -74,6 +76,25 @@ void gather_rows(const ConvSources& s, int64_t n, int64_t c, const Conv2dInput& 
   for (size_t i = 0; i < s.data.size(); ++i) {
     pad_rows(s.plane(i, n, c, hw), in, g, u0, u1, dst, phase_stride, u_base, i > 0);
   }
+}
+
+void prefetch_rows(const ConvSources& s, int64_t n, int64_t c, const Conv2dInput& in, int64_t ih0, int64_t ih1) {
+  ih0 = std::max<int64_t>(ih0, 0);
+  ih1 = std::min(ih1, in.h);
+  if (ih0 >= ih1) return;
+  const int64_t hw = in.h * in.w;
+  auto one = [&](const float* plane) {
+    const char* p = reinterpret_cast<const char*>(plane + ih0 * in.w);
+    const char* e = reinterpret_cast<const char*>(plane + ih1 * in.w);
+    for (; p < e; p += 64) __builtin_prefetch(p, 0, 3);
+  };
+  if (s.kind == ConvSources::Kind::kConcat) {
+    int64_t local = 0;
+    const size_t i = s.source_of(c, &local);
+    one(s.plane(i, n, local, hw));
+    return;
+  }
+  for (size_t i = 0; i < s.data.size(); ++i) one(s.plane(i, n, c, hw));
 }
 
 ConcatSegments::ConcatSegments(const ConvSources& s, int64_t groups, int64_t cin_g, int64_t taps, int64_t plane,

@@ -74,6 +74,10 @@ void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, i
 void gather_rows(const ConvSources& s, int64_t n, int64_t c, const Conv2dInput& in, const PhaseGeometry& g, int64_t u0,
                  int64_t u1, float* dst, int64_t phase_stride = -1, int64_t u_base = 0);
 
+// Prefetches input rows [ih0, ih1) (clamped) of plane (n, c) of every source that makes it:
+// a band copy reads short runs of many planes, which the hardware prefetcher misses.
+void prefetch_rows(const ConvSources& s, int64_t n, int64_t c, const Conv2dInput& in, int64_t ih0, int64_t ih1);
+
 // The in-place GEMM's reduction split by source: piece s covers k in [k0[s], k0[s + 1])
 // and reads B row k at b[s] + boff[k] (boff relative to the piece's first channel).
 struct GemmSegments {
