@@ -6,11 +6,11 @@
 // shows what output memory costs: a fresh tensorfuse-allocated output per call, a reused
 // `out`, a new Float32Array as `out`, and `new Float32Array(n)` + first fill.
 import { Tensor } from '../lib/tensor';
-import { add } from '../lib/ops/elementwise';
+import { add, addAsync } from '../lib/ops/elementwise';
 import { concat } from '../lib/ops/concat';
 import { runtime } from '../lib/runtime';
 import {
-  BenchOptions, Row, SuiteResult, Timing, concatGBs, copyGBs, elementwiseGBs, formatBytes, formatSeconds, makeRow, measure,
+  BenchOptions, Row, SuiteResult, Timing, concatGBs, copyGBs, elementwiseGBs, formatBytes, formatSeconds, makeRow, measure, measureAsync,
   newSuiteResult, randomFill, withThreads,
 } from './harness';
 
@@ -218,6 +218,31 @@ function outputMemoryRows(opts: BenchOptions): Row[] {
   return rows;
 }
 
+/**
+ * Fresh outputs when the event loop turns between calls (a server's pattern): the GC's
+ * finalizers for tensorfuse's external buffers run on the event loop, so here the
+ * allocator's cache hands the previous output's block back instead of new pages. In a
+ * synchronous loop (the row above) nothing is freed until the loop ends.
+ */
+async function recycledOutputRow(opts: BenchOptions): Promise<Row> {
+  const shape = [1, 256, 128, 128];
+  const n = size(shape);
+  const name = 'ADD-L memory';
+  const a = randomTensor(shape, 1);
+  const b = randomTensor(shape, 2);
+  const before = runtime.allocatorStats();
+  let sink = 0;
+  const t = await measureAsync(`${name}: addAsync, fresh output per call`, async () => {
+    sink += (await addAsync(a, b)).data[0];
+  }, opts);
+  const after = runtime.allocatorStats();
+  const row = makeRow(name, 'addAsync, fresh output per call (event loop turns)', runtime.info().threads, t,
+    elementwiseGBs(n, t.median), 'GB/s');
+  row.notes = { allocator: `${after.allocated - before.allocated} new, ${after.reused - before.reused} recycled` };
+  if (sink === 12345.678) console.log(sink);
+  return row;
+}
+
 export interface ElementwiseSuiteOptions extends BenchOptions {
   /** Subset of workload names (default: all). */
   workloads?: string[];
@@ -226,7 +251,7 @@ export interface ElementwiseSuiteOptions extends BenchOptions {
 }
 
 /** Runs the element-wise suite; returns the suite result (rows + facts), writes nothing. */
-export function runElementwiseSuite(opts: ElementwiseSuiteOptions = {}): SuiteResult {
+export async function runElementwiseSuite(opts: ElementwiseSuiteOptions = {}): Promise<SuiteResult> {
   const result = newSuiteResult('elementwise', 'tensorfuse element-wise suite (ADD-S, ADD-L, ADD-T, CAT-L, CAT-B)', !!opts.quick);
   const threadsBefore = runtime.info().threads;
   try {
@@ -234,7 +259,10 @@ export function runElementwiseSuite(opts: ElementwiseSuiteOptions = {}): SuiteRe
       if (opts.workloads && !opts.workloads.includes(w.name)) continue;
       result.rows.push(...(w.kind === 'add' ? addRows(w, opts, result.facts) : concatRows(w, opts, result.facts)));
     }
-    if (!opts.skipMemory) result.rows.push(...outputMemoryRows(opts));
+    if (!opts.skipMemory) {
+      result.rows.push(...outputMemoryRows(opts));
+      result.rows.push(await recycledOutputRow(opts));
+    }
   } finally {
     runtime.setThreads(threadsBefore);
   }
