@@ -249,9 +249,19 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
   // * wph + tw; tw = wph - 1 is junk), transformed, multiplied and transformed back.
   const PhaseGeometry geo{2, 2, th_count + 1, tw_count + 1};
   const int64_t wph = geo.wph;
-  // Rows per band: V and M (16 x (Cin + Cout) x Q floats) within ~1 MiB, and as few
-  // partly used NR-lane tiles as possible.
-  const int64_t max_rows = std::max<int64_t>(1, std::min<int64_t>(th_count, (256 << 10) / (16 * (cin + cout) * wph)));
+  // Rows per band: V and M (16 x (Cin + Cout) x Q floats) within ~1 MiB (L2), and as few
+  // partly used NR-lane tiles as possible. With many channels that budget allows one tile
+  // row, too few lanes to fill two NR tiles (27 of 48 for a 52x52 map, and every band
+  // re-streams all 16 weight matrices): then V and M may grow to 8 MiB (the GEMM reads V
+  // one NR-lane tile at a time, so L3 serves it), keeping two bands per thread.
+  const int64_t l2_rows = (256 << 10) / (16 * (cin + cout) * wph);
+  int64_t max_rows = std::max<int64_t>(1, std::min<int64_t>(th_count, l2_rows));
+  if (max_rows * wph < static_cast<int64_t>(2 * nr)) {
+    const int64_t threads = ThreadPool::instance().threads();
+    const int64_t balanced_rows = std::max<int64_t>(1, (th_count * in.n) / (2 * threads));
+    const int64_t l3_rows = (int64_t{2} << 20) / (16 * (cin + cout) * wph);
+    max_rows = std::max<int64_t>(max_rows, std::min<int64_t>({th_count, balanced_rows, l3_rows}));
+  }
   int64_t rows = 1;
   double best = 0;
   for (int64_t r = 1; r <= max_rows; ++r) {
