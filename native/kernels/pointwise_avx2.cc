@@ -1,28 +1,12 @@
 // The AVX2+FMA pointwise table. Built with this ISA's compile flags only (see binding.gyp).
 #if defined(__x86_64__) || defined(_M_X64)
 #include "kernels/pointwise_ukernels.h"
-#include "kernels/simd/vec_avx2.h"
+#include "kernels/simd/vec_ext_avx2.h"
 
 namespace tf {
 
-namespace {
-struct X : avx2::Vec {
-  using M = __m256;
-  static M lt(T a, T b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
-  static M isnan(T a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
-  static T select(M m, T a, T b) { return _mm256_blendv_ps(b, a, m); }
-  static T div(T a, T b) { return _mm256_div_ps(a, b); }
-  static T round(T a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-  static T floor(T a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-  static T pow2i(T n) {
-    const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
-  }
-};
-}  // namespace
-
 const PointwiseTable& pointwise_avx2() {
-  static const PointwiseTable table = pointwise_ukernel::make_table<X>(Isa::kAvx2);
+  static const PointwiseTable table = pointwise_ukernel::make_table<avx2::VecExt>(Isa::kAvx2);
   return table;
 }
 

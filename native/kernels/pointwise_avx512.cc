@@ -1,28 +1,12 @@
 // The AVX-512 pointwise table. Built with this ISA's compile flags only (see binding.gyp).
 #if defined(__x86_64__) || defined(_M_X64)
 #include "kernels/pointwise_ukernels.h"
-#include "kernels/simd/vec_avx512.h"
+#include "kernels/simd/vec_ext_avx512.h"
 
 namespace tf {
 
-namespace {
-struct X : avx512::Vec {
-  using M = __mmask16;
-  static M lt(T a, T b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
-  static M isnan(T a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
-  static T select(M m, T a, T b) { return _mm512_mask_blend_ps(m, b, a); }
-  static T div(T a, T b) { return _mm512_div_ps(a, b); }
-  static T round(T a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-  static T floor(T a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-  static T pow2i(T n) {
-    const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
-  }
-};
-}  // namespace
-
 const PointwiseTable& pointwise_avx512() {
-  static const PointwiseTable table = pointwise_ukernel::make_table<X>(Isa::kAvx512);
+  static const PointwiseTable table = pointwise_ukernel::make_table<avx512::VecExt>(Isa::kAvx512);
   return table;
 }
 

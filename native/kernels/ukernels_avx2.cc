@@ -1,9 +1,8 @@
 // The avx2 micro-kernel table. Built with this ISA's compile flags only (see binding.gyp).
 #if defined(__x86_64__) || defined(_M_X64)
 #include "kernels/conv2d/conv_ukernels.h"
-#include "kernels/conv2d/math_avx2.h"
 #include "kernels/elementwise_ukernels.h"
-#include "kernels/simd/vec_avx2.h"
+#include "kernels/simd/vec_ext_avx2.h"
 #include "kernels/ukernels.h"
 
 namespace tf {
@@ -13,7 +12,7 @@ UkernelTable make_table() {
   UkernelTable t{};
   t.isa = Isa::kAvx2;
   ukernel::fill_elementwise<avx2::Vec>(t);
-  ukernel::fill_conv<avx2::Vec, avx2::Math, 6, 2>(t);  // 6 x 2 vectors
+  ukernel::fill_conv<avx2::Vec, avx2::VecExt, 6, 2>(t);  // 6 x 2 vectors
   return t;
 }
 }  // namespace

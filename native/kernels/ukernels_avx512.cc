@@ -1,9 +1,8 @@
 // The avx512 micro-kernel table. Built with this ISA's compile flags only (see binding.gyp).
 #if defined(__x86_64__) || defined(_M_X64)
 #include "kernels/conv2d/conv_ukernels.h"
-#include "kernels/conv2d/math_avx512.h"
 #include "kernels/elementwise_ukernels.h"
-#include "kernels/simd/vec_avx512.h"
+#include "kernels/simd/vec_ext_avx512.h"
 #include "kernels/ukernels.h"
 
 namespace tf {
@@ -13,7 +12,7 @@ UkernelTable make_table() {
   UkernelTable t{};
   t.isa = Isa::kAvx512;
   ukernel::fill_elementwise<avx512::Vec>(t);
-  ukernel::fill_conv<avx512::Vec, avx512::Math, 8, 3>(t);  // 8 x 3 vectors
+  ukernel::fill_conv<avx512::Vec, avx512::VecExt, 8, 3>(t);  // 8 x 3 vectors
   return t;
 }
 }  // namespace

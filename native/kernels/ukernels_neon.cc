@@ -1,9 +1,8 @@
 // The neon micro-kernel table. Built with this ISA's compile flags only (see binding.gyp).
 #if defined(__aarch64__)
 #include "kernels/conv2d/conv_ukernels.h"
-#include "kernels/conv2d/math_neon.h"
 #include "kernels/elementwise_ukernels.h"
-#include "kernels/simd/vec_neon.h"
+#include "kernels/simd/vec_ext_neon.h"
 #include "kernels/ukernels.h"
 
 namespace tf {
@@ -13,7 +12,7 @@ UkernelTable make_table() {
   UkernelTable t{};
   t.isa = Isa::kNeon;
   ukernel::fill_elementwise<neon::Vec>(t);
-  ukernel::fill_conv<neon::Vec, neon::Math, 8, 3>(t);  // 8 x 3 vectors
+  ukernel::fill_conv<neon::Vec, neon::VecExt, 8, 3>(t);  // 8 x 3 vectors
   return t;
 }
 }  // namespace

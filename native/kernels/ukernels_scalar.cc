@@ -1,9 +1,8 @@
 // The scalar micro-kernel table. Built with this ISA's compile flags only (see binding.gyp).
 
 #include "kernels/conv2d/conv_ukernels.h"
-#include "kernels/conv2d/math_scalar.h"
 #include "kernels/elementwise_ukernels.h"
-#include "kernels/simd/vec_scalar.h"
+#include "kernels/simd/vec_ext_scalar.h"
 #include "kernels/ukernels.h"
 
 namespace tf {
@@ -13,7 +12,7 @@ UkernelTable make_table() {
   UkernelTable t{};
   t.isa = Isa::kScalar;
   ukernel::fill_elementwise<scalar::Vec>(t);
-  ukernel::fill_conv<scalar::Vec, scalar::Math, 4, 4>(t);  // 4 x 4 vectors
+  ukernel::fill_conv<scalar::Vec, scalar::VecExt, 4, 4>(t);  // 4 x 4 vectors
   return t;
 }
 }  // namespace

@@ -1,50 +1,29 @@
-// conv2d micro-kernels, written once over a vector type V (simd/vec_*.h) and its math
-// helpers M (conv2d/math_*.h), instantiated by each ISA's ukernels_<isa>.cc with that
+// conv2d micro-kernels, written once over a vector type V (simd/vec_*.h) and its extension
+// M (simd/vec_ext_*.h), instantiated by each ISA's ukernels_<isa>.cc with that
 // ISA's register tile. Include only from ukernels_<isa>.cc.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
 #include "kernels/conv2d/conv_ukernel_types.h"
+#include "kernels/simd/vec_math.h"
 
 namespace tf::ukernel {
 
+// The epilogue activations. M is V extended with the ops vector math needs
+// (simd/vec_ext_<isa>.h); sigmoid is the shared one of simd/vec_math.h.
 template <class V, class M>
 struct ConvMath {
   using T = typename V::T;
-
-  // exp(x) to ~1 ulp over the float range (Cephes expf polynomial), clamped so that
-  // exp(-large) -> ~0 and exp(large) stays finite (sigmoid and silu only need that).
-  static T exp(T x) {
-    x = V::min(V::max(x, V::set1(-87.33654f)), V::set1(88.0f));
-    const T n = M::round(V::mul(x, V::set1(1.44269504088896341f)));
-    T r = V::fmadd(n, V::set1(-0.693359375f), x);
-    r = V::fmadd(n, V::set1(2.12194440e-4f), r);
-    T p = V::set1(1.9875691500e-4f);
-    p = V::fmadd(p, r, V::set1(1.3981999507e-3f));
-    p = V::fmadd(p, r, V::set1(8.3334519073e-3f));
-    p = V::fmadd(p, r, V::set1(4.1665795894e-2f));
-    p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
-    p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
-    p = V::fmadd(p, V::mul(r, r), V::add(r, V::set1(1.0f)));
-    return V::mul(p, M::pow2(n));
-  }
-
-  static T sigmoid(T x) {
-    const T one = V::set1(1.0f);
-    return M::div(one, V::add(one, exp(V::sub(V::zero(), x))));
-  }
 
   static T apply(T x, ConvActivation act, T alpha) {
     switch (act) {
       case ConvActivation::kNone: return x;
       case ConvActivation::kRelu: return V::max(x, V::zero());
       case ConvActivation::kRelu6: return V::min(V::max(x, V::zero()), V::set1(6.0f));
-      case ConvActivation::kSigmoid: return sigmoid(x);
-      // x * sigmoid(x) with x floored at -88: below that sigmoid(x) is clamped to ~6e-39 and
-      // a huge |x| would scale it back up (silu(-1e37) must be ~0, not -0.06). The NaN operand
-      // goes second so max() propagates it.
-      case ConvActivation::kSilu: return V::mul(V::max(V::set1(-88.0f), x), sigmoid(x));
+      case ConvActivation::kSigmoid: return vecmath::sigmoid<M>(x);
+      // sigmoid(x) reaches exactly 0 below -103.97, so silu(-1e37) is -0, not x * tiny.
+      case ConvActivation::kSilu: return V::mul(x, vecmath::sigmoid<M>(x));
       case ConvActivation::kLeakyRelu: return V::fmadd(alpha, V::min(x, V::zero()), V::max(x, V::zero()));
     }
     return x;

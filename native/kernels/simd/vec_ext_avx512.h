@@ -1,0 +1,22 @@
+// vec_avx512.h's Vec plus the operations vector math needs beyond it (compare masks,
+// select, div, rounding, 2^n). Only included by sources compiled with this ISA's flags.
+#pragma once
+#include "kernels/simd/vec_avx512.h"
+
+namespace tf::avx512 {
+
+struct VecExt : Vec {
+  using M = __mmask16;
+  static M lt(T a, T b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  static M isnan(T a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
+  static T select(M m, T a, T b) { return _mm512_mask_blend_ps(m, b, a); }
+  static T div(T a, T b) { return _mm512_div_ps(a, b); }
+  static T round(T a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static T floor(T a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+  static T pow2i(T n) {
+    const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+  }
+};
+
+}  // namespace tf::avx512

@@ -1,0 +1,22 @@
+// vec_neon.h's Vec plus the operations vector math needs beyond it (compare masks,
+// select, div, rounding, 2^n). Only included by sources compiled with this ISA's flags.
+#pragma once
+#include "kernels/simd/vec_neon.h"
+
+namespace tf::neon {
+
+struct VecExt : Vec {
+  using M = uint32x4_t;
+  static M lt(T a, T b) { return vcltq_f32(a, b); }
+  static M isnan(T a) { return vmvnq_u32(vceqq_f32(a, a)); }
+  static T select(M m, T a, T b) { return vbslq_f32(m, a, b); }
+  static T div(T a, T b) { return vdivq_f32(a, b); }
+  static T round(T a) { return vrndnq_f32(a); }
+  static T floor(T a) { return vrndmq_f32(a); }
+  static T pow2i(T n) {
+    const int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
+    return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
+  }
+};
+
+}  // namespace tf::neon

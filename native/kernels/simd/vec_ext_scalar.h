@@ -1,0 +1,27 @@
+// vec_scalar.h's Vec plus the operations vector math needs beyond it (compare masks,
+// select, div, rounding, 2^n). Only included by sources compiled with this ISA's flags.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include "kernels/simd/vec_scalar.h"
+
+namespace tf::scalar {
+
+struct VecExt : Vec {
+  using M = bool;
+  static M lt(T a, T b) { return a < b; }
+  static M isnan(T a) { return a != a; }
+  static T select(M m, T a, T b) { return m ? a : b; }
+  static T div(T a, T b) { return a / b; }
+  static T round(T a) { return std::nearbyint(a); }
+  static T floor(T a) { return std::floor(a); }
+  static T pow2i(T n) {  // n integral in [-126, 127]
+    const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+    float r;
+    std::memcpy(&r, &bits, sizeof r);
+    return r;
+  }
+};
+
+}  // namespace tf::scalar
