@@ -110,7 +110,11 @@ struct TileItem {
 // with two threads that imbalance is the whole tail of the call).
 void parallel(size_t items, double macs, const ThreadPool::RangeFn& fn) {
   ThreadPool& pool = ThreadPool::instance();
-  const size_t chunks = std::min(items, static_cast<size_t>(pool.threads()) * 4);
+  // Few items (Winograd bands, a small image's tiles): one even share per thread, since
+  // uneven chunks would leave the last thread a whole item behind (10 bands in 8 chunks
+  // run as 6 + 4). Many items: 4 chunks per thread for dynamic balance.
+  const size_t threads = static_cast<size_t>(pool.threads());
+  const size_t chunks = items < threads * 8 ? std::min(items, threads) : threads * 4;
   if (macs < kParallelMinMacs || chunks <= 1) {
     fn(0, items);
     return;
