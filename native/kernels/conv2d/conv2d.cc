@@ -138,9 +138,8 @@ float* ConvBuffer::reset(size_t n) {
 
 PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, const float* bias)
     : p_(params), uk_(&ukernels().conv) {
-  const size_t mr = uk_->mr, nr = uk_->nr;
-  const int64_t groups = p_.groups;
-  cout_g_ = p_.cout / groups;
+  const size_t nr = uk_->nr;
+  cout_g_ = p_.cout / p_.groups;
   const int64_t taps = p_.kh * p_.kw;
   k_ = p_.cin_per_group * taps;
   if (bias != nullptr) bias_.assign(bias, bias + p_.cout);
@@ -156,21 +155,9 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
       pack_winograd(weights);
       return;
     }
-    // OIHW: row co of group g is w[co * K + k]; pack MR-row panels [g][block][k][MR].
+    // OIHW: element (co, k) is w[co * K + k].
     mode_ = Mode::kGemmNchw;
-    blocks_ = static_cast<int64_t>(ceil_div(cout_g_, mr));
-    float* out = packed_.reset(static_cast<size_t>(groups * blocks_ * k_) * mr);
-    for (int64_t g = 0; g < groups; ++g) {
-      for (int64_t blk = 0; blk < blocks_; ++blk) {
-        const int64_t co0 = g * cout_g_ + blk * static_cast<int64_t>(mr);
-        const size_t rows = static_cast<size_t>(std::min<int64_t>(mr, cout_g_ - blk * static_cast<int64_t>(mr)));
-        const float* w0 = weights + co0 * k_;
-        // Sequential writes; rows past the group's last channel are zero.
-        for (int64_t k = 0; k < k_; ++k) {
-          for (size_t r = 0; r < mr; ++r) *out++ = r < rows ? w0[static_cast<int64_t>(r) * k_ + k] : 0.0f;
-        }
-      }
-    }
+    pack_panels(weights, k_, 1);
     return;
   }
 
@@ -179,21 +166,10 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
     std::memcpy(packed_.reset(total), weights, total * sizeof(float));  // [taps][cout]
     return;
   }
-  // HWIO: w[k * cout + co] with k = (i * kw + j) * cin_g + ci; pack MR-row panels
-  // [g][block][k][MR] as for NCHW (output channels are the rows here too).
+  // HWIO: element (co, k) is w[k * cout + co], k = (i * kw + j) * cin_g + ci; the same
+  // MR-row panels as NCHW (output channels are the rows here too).
   mode_ = Mode::kGemmNhwc;
-  blocks_ = static_cast<int64_t>(ceil_div(cout_g_, mr));
-  float* out = packed_.reset(static_cast<size_t>(groups * blocks_ * k_) * mr);
-  for (int64_t g = 0; g < groups; ++g) {
-    for (int64_t blk = 0; blk < blocks_; ++blk) {
-      const int64_t co0 = g * cout_g_ + blk * static_cast<int64_t>(mr);
-      const size_t rows = static_cast<size_t>(std::min<int64_t>(mr, cout_g_ - blk * static_cast<int64_t>(mr)));
-      for (int64_t k = 0; k < k_; ++k, out += mr) {
-        std::memcpy(out, weights + k * p_.cout + co0, rows * sizeof(float));
-        std::fill(out + rows, out + mr, 0.0f);
-      }
-    }
-  }
+  pack_panels(weights, 1, p_.cout);
   boff_nhwc_.resize(static_cast<size_t>(k_));
   for (int64_t k = 0; k < k_; ++k) boff_nhwc_[k] = k * static_cast<int64_t>(nr);
 }
@@ -212,6 +188,25 @@ bool PackedConv2d::winograd_eligible(const Conv2dParams& p) {
 
 // U = G g G^T per (co, ci), packed as MR-row panels [xi][block][ci][MR] for xi < 16: the
 // GEMM layout with the 16 products as "groups" and K = Cin.
+// MR-row panels [g][block][k][MR] of the GEMM's A operand from weights where element
+// (output channel co, reduction index k) sits at weights[co * co_stride + k * k_stride].
+// Writes are sequential; rows past a group's last channel are zero.
+void PackedConv2d::pack_panels(const float* weights, int64_t co_stride, int64_t k_stride) {
+  const size_t mr = uk_->mr;
+  blocks_ = static_cast<int64_t>(ceil_div(cout_g_, mr));
+  float* out = packed_.reset(static_cast<size_t>(p_.groups * blocks_ * k_) * mr);
+  for (int64_t g = 0; g < p_.groups; ++g) {
+    for (int64_t blk = 0; blk < blocks_; ++blk) {
+      const int64_t co0 = g * cout_g_ + blk * static_cast<int64_t>(mr);
+      const size_t rows = static_cast<size_t>(std::min<int64_t>(mr, cout_g_ - blk * static_cast<int64_t>(mr)));
+      for (int64_t k = 0; k < k_; ++k) {
+        const float* wk = weights + co0 * co_stride + k * k_stride;
+        for (size_t r = 0; r < mr; ++r) *out++ = r < rows ? wk[static_cast<int64_t>(r) * co_stride] : 0.0f;
+      }
+    }
+  }
+}
+
 void PackedConv2d::pack_winograd(const float* weights) {
   mode_ = Mode::kWinogradNchw;
   const size_t mr = uk_->mr;

@@ -93,6 +93,7 @@ class PackedConv2d {
   enum class Mode { kGemmNchw, kGemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw };
 
   static bool winograd_eligible(const Conv2dParams& p);
+  void pack_panels(const float* weights, int64_t co_stride, int64_t k_stride);
   void pack_winograd(const float* weights);
   void run_winograd_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
 
