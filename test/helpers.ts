@@ -2,18 +2,10 @@
 // values), bit-exact comparison, and views at awkward offsets.
 import * as assert from 'assert';
 import { Tensor, runtime } from '../lib';
+import { rng } from '../lib/random';
 
-/** mulberry32: a tiny deterministic PRNG returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (lib/random.ts): floats in [0, 1) from a seed. */
+export { rng };
 
 /** Values that exercise IEEE corner cases: signed zeros, infinities, NaN, subnormals, extremes. */
 export const SPECIAL_VALUES: readonly number[] = [

@@ -8,18 +8,8 @@
 // per-channel Mul U(0.8, 1.2), per-channel Add U(-0.1, 0.1).
 import { onnx } from 'onnx-proto';
 import { num, tensorToProto } from './proto';
+import { rng } from '../random';
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface RandomizeOptions {
   seed?: number;
