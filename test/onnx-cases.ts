@@ -195,3 +195,19 @@ export function expectClose(actual: Shaped, expected: Shaped | TensorJson, tol: 
     assert.fail(`${prefix}${count} of ${exp.data.length} values differ beyond atol ${tol.atol} + rtol ${tol.rtol}: ${bad.join('; ')}`);
   }
 }
+
+/** A test that fails when the copied data folder lost cases: at least minCases[op] per op. */
+export function itHoldsEveryCase(cases: readonly OnnxCase[], minCases: Readonly<Record<string, number>>): void {
+  it('the copied folder holds every public case of each op', () => {
+    for (const [op, min] of Object.entries(minCases)) {
+      const n = cases.filter((c) => c.op === op).length;
+      assert.ok(n >= min, `${op}: ${n} cases, expected at least ${min}`);
+    }
+  });
+}
+
+/** Marks the running test skipped, with the reason in its title (never silently dropped). */
+export function skipWithReason(ctx: Mocha.Context, reason: string): void {
+  ctx.test!.title += ` (skipped: ${reason})`;
+  ctx.skip();
+}
