@@ -63,9 +63,14 @@
         "native/binding/conv2d_binding.cc",
         "native/kernels/pointwise.cc",
         "native/kernels/pool.cc",
+        "native/kernels/pool_nhwc.cc",
+        "native/kernels/global_pool.cc",
+        "native/kernels/lrn.cc",
         "native/kernels/resize.cc",
         "native/kernels/slice.cc",
+        "native/binding/op_args.cc",
         "native/binding/fusion_ops_binding.cc",
+        "native/binding/pool_binding.cc",
         "native/binding/runtime_binding.cc",
         "native/binding/addon.cc"
       ]

@@ -59,7 +59,14 @@ export interface NativeAddon {
   softmax(x: Float32Array, outer: number, axis: number, inner: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
   weightedSum(inputs: Float32Array[], weights: Float32Array[], n: number, c: number, hw: number, out: Float32Array,
     async: boolean): Promise<unknown> | undefined;
-  maxPool2d(x: Float32Array, shape: readonly number[], params: number[], out: Float32Array, async: boolean): Promise<unknown> | undefined;
+  // pooling (native/binding/pool_binding.cc). pool2d: op 0 max / 1 average, layout 0 NCHW /
+  // 1 NHWC, params [kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, ceil, flag] (flag: average
+  // count_include_pad, max NaN-never-wins); globalPool: op 0 average / 1 max.
+  pool2d(op: number, layout: number, x: Float32Array, shape: readonly number[], params: number[], out: Float32Array,
+    async: boolean): Promise<unknown> | undefined;
+  globalPool(op: number, x: Float32Array, planes: number, inner: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
+  lrn(x: Float32Array, n: number, c: number, inner: number, size: number, coefficients: number[], out: Float32Array,
+    async: boolean): Promise<unknown> | undefined;
   resize(x: Float32Array, shape: readonly number[], size: number[], scales: number[], mode: number, coord: number,
     nearest: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
   slice(x: Float32Array, shape: readonly number[], starts: number[], steps: number[], outShape: number[], out: Float32Array,

@@ -184,9 +184,9 @@ describe('fusion-block ops: bad input', () => {
     expectThrows(() => native.weightedSum([f(8)], [f(3)], 1, 2, 4, f(8), false), RangeError, ['weights[0]']);
     expectThrows(() => native.weightedSum([f(8)], [f(4), f(4)], 1, 2, 4, f(8), false), RangeError, ['equal length']);
     expectThrows(() => native.weightedSum([{} as Float32Array], [f(4)], 1, 2, 4, f(8), false), TypeError, ['inputs[0]']);
-    expectThrows(() => native.maxPool2d(f(9), [1, 1, 3, 3], [2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 0], f(3), false), RangeError, ['out']);
-    expectThrows(() => native.maxPool2d(f(9), [1, 1, 3, 3], [2, 2, 0, 1, 0, 0, 0, 0, 1, 1, 0], f(4), false), RangeError, ['>= 1']);
-    expectThrows(() => native.maxPool2d(f(9), [1, 1, 3, 3], [9, 9, 1, 1, 0, 0, 0, 0, 1, 1, 0], f(1), false), RangeError, ['does not fit']);
+    expectThrows(() => native.pool2d(0, 0, f(9), [1, 1, 3, 3], [2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0], f(3), false), RangeError, ['out']);
+    expectThrows(() => native.pool2d(0, 0, f(9), [1, 1, 3, 3], [2, 2, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0], f(4), false), RangeError, ['>= 1']);
+    expectThrows(() => native.pool2d(0, 0, f(9), [1, 1, 3, 3], [9, 9, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0], f(1), false), RangeError, ['does not fit']);
     expectThrows(() => native.resize(f(4), [1, 1, 2, 2], [4, 4], [2, 2], 0, 0, 0, f(15), false), RangeError, ['out']);
     expectThrows(() => native.resize(f(4), [1, 1, 2, 2], [4, 4], [0, 2], 0, 0, 0, f(16), false), RangeError, ['scales']);
     expectThrows(() => native.resize(f(4), [1, 1, 2, 2], [4, 4], [2, 2], 0, 9, 0, f(16), false), RangeError, ['mode']);

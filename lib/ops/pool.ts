@@ -1,17 +1,39 @@
-// maxPool2d over NCHW (ONNX MaxPool: explicit pads, dilations, ceil mode).
+// Window pooling: maxPool2d and avgPool2d over NCHW (ONNX MaxPool / AveragePool: explicit
+// pads, dilations, ceil mode) or NHWC (the TF.js layout, vectorised over channels).
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
 import { checkTensor, outputFor, overlaps } from './checks';
 import type { OutOptions } from './elementwise';
 
-export interface MaxPool2dOptions extends OutOptions {
+export type PoolLayout = 'NCHW' | 'NHWC';
+
+export interface Pool2dOptions extends OutOptions {
   kernel: readonly [number, number];
   strides?: readonly [number, number];
-  /** [top, left, bottom, right]; padded positions never win a max. */
+  /** [top, left, bottom, right]. */
   pads?: readonly [number, number, number, number];
   dilations?: readonly [number, number];
   ceilMode?: boolean;
+  /** Default 'NCHW'. */
+  layout?: PoolLayout;
+}
+
+export interface MaxPool2dOptions extends Pool2dOptions {
+  /**
+   * NHWC only: a NaN never wins the max (TF.js MaxPool). Default false: NaN wins (ONNX).
+   * Padded positions never take part in a max either way.
+   */
+  ignoreNaN?: boolean;
+}
+
+export interface AvgPool2dOptions extends Pool2dOptions {
+  /**
+   * Divide by the window positions inside the input and its explicit pads (ONNX
+   * count_include_pad = 1; positions past the end pad that ceil mode adds never count),
+   * rather than only those inside the input (default false, and TF.js AvgPool).
+   */
+  countIncludePad?: boolean;
 }
 
 /** A list of `n` integers >= `min`, or `fallback` when undefined. */
@@ -27,7 +49,8 @@ export function intTuple(op: string, name: string, value: unknown, n: number, mi
   return value.slice() as number[];
 }
 
-function outLength(inLen: number, k: number, s: number, p0: number, p1: number, d: number, ceil: boolean): number {
+/** ONNX pooling output length along one axis; < 1 when the window does not fit. */
+export function poolOutLength(inLen: number, k: number, s: number, p0: number, p1: number, d: number, ceil: boolean): number {
   // As ONNX: a negative span still gives one window in ceil mode when it is short of s.
   const span = inLen + p0 + p1 - ((k - 1) * d + 1);
   let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
@@ -35,45 +58,86 @@ function outLength(inLen: number, k: number, s: number, p0: number, p1: number, 
   return out;
 }
 
+function optionalBoolean(op: string, name: string, value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw typeError(op, `${name} must be a boolean, got ${describeValue(value)}`);
+  return value === true;
+}
+
+const enum PoolOp {
+  Max = 0,
+  Avg = 1,
+}
+
 interface PoolCall {
   x: Tensor;
   out: Tensor;
+  layout: number;
   params: number[];
 }
 
-function prepare(op: string, x: unknown, options: unknown): PoolCall {
+function prepare(op: string, kind: PoolOp, x: unknown, options: unknown): PoolCall {
   const tx = checkTensor(op, 'x', x);
-  if (tx.shape.length !== 4) throw rangeError(op, `x must be NCHW (rank 4), got ${formatShape(tx.shape)}`);
   if (options === null || typeof options !== 'object') throw typeError(op, `options must be an object with a kernel, got ${describeValue(options)}`);
-  const o = options as MaxPool2dOptions;
+  const o = options as MaxPool2dOptions & AvgPool2dOptions;
+  const layout = o.layout ?? 'NCHW';
+  if (layout !== 'NCHW' && layout !== 'NHWC') throw typeError(op, `layout must be 'NCHW' or 'NHWC', got ${describeValue(o.layout)}`);
+  const nhwc = layout === 'NHWC';
+  if (tx.shape.length !== 4) throw rangeError(op, `x must be ${layout} (rank 4), got ${formatShape(tx.shape)}`);
   const kernel = intTuple(op, 'kernel', o.kernel, 2, 1);
   const strides = intTuple(op, 'strides', o.strides, 2, 1, [1, 1]);
   const pads = intTuple(op, 'pads', o.pads, 4, 0, [0, 0, 0, 0]);
   const dilations = intTuple(op, 'dilations', o.dilations, 2, 1, [1, 1]);
-  if (o.ceilMode !== undefined && typeof o.ceilMode !== 'boolean') throw typeError(op, `ceilMode must be a boolean, got ${describeValue(o.ceilMode)}`);
-  const ceil = o.ceilMode === true;
-  const [n, c, h, w] = tx.shape;
-  const oh = outLength(h, kernel[0], strides[0], pads[0], pads[2], dilations[0], ceil);
-  const ow = outLength(w, kernel[1], strides[1], pads[1], pads[3], dilations[1], ceil);
-  if (oh < 1 || ow < 1) {
-    throw rangeError(op, `kernel [${kernel.join(',')}] (dilations [${dilations.join(',')}]) does not fit x ${formatShape(tx.shape)} with pads [${pads.join(',')}]`);
+  const ceil = optionalBoolean(op, 'ceilMode', o.ceilMode);
+  let flag = false;
+  if (kind === PoolOp.Avg) {
+    flag = optionalBoolean(op, 'countIncludePad', o.countIncludePad);
+  } else {
+    flag = optionalBoolean(op, 'ignoreNaN', o.ignoreNaN);
+    if (flag && !nhwc) throw rangeError(op, `ignoreNaN needs layout 'NHWC' (the NCHW max always lets NaN win), x ${formatShape(tx.shape)}`);
   }
-  const out = outputFor(op, o, [n, c, oh, ow]);
+  const [n, h, w, c] = nhwc ? tx.shape : [tx.shape[0], tx.shape[2], tx.shape[3], tx.shape[1]];
+  const oh = poolOutLength(h, kernel[0], strides[0], pads[0], pads[2], dilations[0], ceil);
+  const ow = poolOutLength(w, kernel[1], strides[1], pads[1], pads[3], dilations[1], ceil);
+  if (oh < 1 || ow < 1) {
+    throw rangeError(op, `kernel [${kernel.join(',')}] (dilations [${dilations.join(',')}]) does not fit x ${formatShape(tx.shape)} (${layout}) with pads [${pads.join(',')}]`);
+  }
+  const out = outputFor(op, o, nhwc ? [n, oh, ow, c] : [n, c, oh, ow]);
   if (overlaps(out, tx)) throw rangeError(op, `out overlaps x ${formatShape(tx.shape)}`);
-  const params = [kernel[0], kernel[1], strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0], dilations[1], ceil ? 1 : 0];
-  return { x: tx, out, params };
+  const params = [kernel[0], kernel[1], strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0], dilations[1], ceil ? 1 : 0, flag ? 1 : 0];
+  return { x: tx, out, layout: nhwc ? 1 : 0, params };
 }
 
-/** 2-D max pooling of an NCHW tensor. */
-export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
-  const c = prepare('maxPool2d', x, options);
-  native.maxPool2d(c.x.data, c.x.shape, c.params, c.out.data, false);
+function runSync(op: string, kind: PoolOp, x: Tensor, options: Pool2dOptions): Tensor {
+  const c = prepare(op, kind, x, options);
+  native.pool2d(kind, c.layout, c.x.data, c.x.shape, c.params, c.out.data, false);
   return c.out;
+}
+
+async function runAsync(op: string, kind: PoolOp, x: Tensor, options: Pool2dOptions): Promise<Tensor> {
+  const c = prepare(op, kind, x, options);
+  await native.pool2d(kind, c.layout, c.x.data, c.x.shape, c.params, c.out.data, true);
+  return c.out;
+}
+
+/** 2-D max pooling; padded positions never win. */
+export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
+  return runSync('maxPool2d', PoolOp.Max, x, options);
 }
 
 /** maxPool2d() on the libuv thread pool. */
-export async function maxPool2dAsync(x: Tensor, options: MaxPool2dOptions): Promise<Tensor> {
-  const c = prepare('maxPool2dAsync', x, options);
-  await native.maxPool2d(c.x.data, c.x.shape, c.params, c.out.data, true);
-  return c.out;
+export function maxPool2dAsync(x: Tensor, options: MaxPool2dOptions): Promise<Tensor> {
+  return runAsync('maxPool2dAsync', PoolOp.Max, x, options);
+}
+
+/**
+ * 2-D average pooling (ONNX AveragePool). A window whose divisor is 0 (it lies wholly in
+ * the padding, without countIncludePad) gives NaN.
+ */
+export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
+  return runSync('avgPool2d', PoolOp.Avg, x, options);
+}
+
+/** avgPool2d() on the libuv thread pool. */
+export function avgPool2dAsync(x: Tensor, options: AvgPool2dOptions): Promise<Tensor> {
+  return runAsync('avgPool2dAsync', PoolOp.Avg, x, options);
 }

@@ -5,6 +5,7 @@
 #include "binding/conv2d_binding.h"
 #include "binding/elementwise_binding.h"
 #include "binding/fusion_ops_binding.h"
+#include "binding/pool_binding.h"
 #include "binding/runtime_binding.h"
 
 namespace {
@@ -15,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tf::binding::register_concat(env, exports);
   tf::binding::register_conv2d(env, exports);
   tf::binding::register_fusion_ops(env, exports);
+  tf::binding::register_pool(env, exports);
   return exports;
 }
 

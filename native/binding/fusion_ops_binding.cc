@@ -6,78 +6,14 @@
 #include <cmath>
 
 #include "binding/args.h"
-#include "binding/async_work.h"
+#include "binding/op_args.h"
 #include "kernels/pointwise.h"
-#include "kernels/pool.h"
 #include "kernels/resize.h"
 #include "kernels/slice.h"
 
 namespace tf::binding {
 
 namespace {
-
-// Returns env.Undefined() after running work, or a Promise resolving to info[result_index].
-Napi::Value run(const Napi::CallbackInfo& info, bool async, std::function<void()> work, size_t result_index,
-                const std::vector<Napi::Value>& keep_alive) {
-  if (!async) {
-    work();
-    return info.Env().Undefined();
-  }
-  return queue_async(info.Env(), std::move(work), info[result_index], keep_alive);
-}
-
-// An output may be exactly the memory of an input (in place) when `allow_same`, never a
-// partial overlap.
-void check_out(Napi::Env env, const F32Arg& out, const F32Arg& in, const std::string& what, bool allow_same) {
-  if (overlaps(out, in) && !(allow_same && same_memory(out, in))) {
-    throw_range_error(env, "out overlaps " + what + (allow_same ? " without being the same memory" : ""));
-  }
-}
-
-std::vector<int64_t> int_list(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (!info[i].IsArray()) throw_type_error(info.Env(), std::string(what) + " must be an array of integers");
-  auto arr = info[i].As<Napi::Array>();
-  std::vector<int64_t> v(arr.Length());
-  for (uint32_t k = 0; k < arr.Length(); ++k) {
-    const Napi::Value d = arr.Get(k);
-    const double x = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : NAN;
-    if (!(x == std::floor(x)) || std::fabs(x) > 9007199254740991.0) {
-      throw_type_error(info.Env(), std::string(what) + " must hold integers");
-    }
-    v[k] = static_cast<int64_t>(x);
-  }
-  return v;
-}
-
-std::vector<F32Arg> f32_list(const Napi::CallbackInfo& info, size_t i, const char* what,
-                             std::vector<Napi::Value>* keep_alive) {
-  if (!info[i].IsArray()) throw_type_error(info.Env(), std::string(what) + " must be an array of Float32Array");
-  auto list = info[i].As<Napi::Array>();
-  std::vector<F32Arg> out;
-  for (uint32_t k = 0; k < list.Length(); ++k) {
-    const Napi::Value v = list.Get(k);
-    out.push_back(f32_value(info.Env(), v, std::string(what) + "[" + std::to_string(k) + "]"));
-    keep_alive->push_back(v);
-  }
-  return out;
-}
-
-// Dims whose product stays far from int64 overflow (the buffers are then checked against it).
-Shape checked_dims(Napi::Env env, const Shape& dims, const char* what) {
-  double product = 1;
-  for (int64_t d : dims) {
-    if (d < 0) throw_range_error(env, std::string(what) + " must be >= 0");
-    product *= static_cast<double>(d);
-  }
-  if (product > 4.6e18) throw_range_error(env, std::string(what) + " " + shape_string(dims) + " is too large");
-  return dims;
-}
-
-void expect_count(Napi::Env env, const F32Arg& t, int64_t n, const std::string& what) {
-  if (static_cast<int64_t>(t.length) != n) {
-    throw_range_error(env, what + " has " + std::to_string(t.length) + " elements, expected " + std::to_string(n));
-  }
-}
 
 // unary(op, x, out, async): op 0 = relu, 1 = sigmoid.
 Napi::Value Unary(const Napi::CallbackInfo& info) {
@@ -130,32 +66,6 @@ Napi::Value WeightedSum(const Napi::CallbackInfo& info) {
   }
   return run(info, info[6].ToBoolean(), [=] { weighted_sum(xp, wp, dims[0], dims[1], dims[2], out.data); }, 5,
              keep_alive);
-}
-
-// maxPool2d(x, [n,c,h,w], [kh,kw,sh,sw,pt,pl,pb,pr,dh,dw,ceil], out, async)
-Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const F32Arg x = f32_arg(info, 0, "x");
-  const Shape s = shape_arg(info, 1, "x shape");
-  const std::vector<int64_t> q = int_list(info, 2, "pool params");
-  const F32Arg out = f32_arg(info, 3, "out");
-  if (s.size() != 4 || q.size() != 11) throw_range_error(env, "maxPool2d needs a rank-4 shape and 11 params");
-  expect_length(env, x, s, "x");
-  const Pool2dParams p{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10] != 0};
-  if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1 || p.dh < 1 || p.dw < 1 || p.pt < 0 || p.pl < 0 || p.pb < 0 ||
-      p.pr < 0) {
-    throw_range_error(env, "maxPool2d: kernel, strides and dilations must be >= 1 and pads >= 0");
-  }
-  for (size_t k = 0; k < 10; ++k) {
-    if (q[k] > (int64_t{1} << 31)) throw_range_error(env, "maxPool2d: pool params must be < 2^31");
-  }
-  const int64_t oh = pool_out_size(s[2], p.kh, p.sh, p.pt, p.pb, p.dh, p.ceil_mode);
-  const int64_t ow = pool_out_size(s[3], p.kw, p.sw, p.pl, p.pr, p.dw, p.ceil_mode);
-  if (oh < 1 || ow < 1) throw_range_error(env, "maxPool2d: the window does not fit x " + shape_string(s));
-  expect_length(env, out, checked_dims(env, {s[0], s[1], oh, ow}, "maxPool2d output"), "out");
-  check_out(env, out, x, "x", false);
-  return run(info, info[4].ToBoolean(), [=] { max_pool2d(x.data, s[0] * s[1], s[2], s[3], p, out.data, oh, ow); }, 3,
-             {info[0], info[3]});
 }
 
 // resize(x, [n,c,h,w], [oh,ow], [scaleH,scaleW], mode, coord, nearest, out, async)
@@ -252,7 +162,6 @@ void register_fusion_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
   exports.Set("weightedSum", Napi::Function::New(env, WeightedSum, "weightedSum"));
-  exports.Set("maxPool2d", Napi::Function::New(env, MaxPool2d, "maxPool2d"));
   exports.Set("resize", Napi::Function::New(env, Resize, "resize"));
   exports.Set("slice", Napi::Function::New(env, Slice, "slice"));
   exports.Set("split", Napi::Function::New(env, Split, "split"));

@@ -27,6 +27,19 @@ struct PointwiseTable {
   void (*weighted_sum)(const float* const* x, const float* const* w, size_t count, float* y, size_t n);
   // y[i] = a[i] + t * (b[i] - a[i]) with one t (the vertical step of bilinear resize).
   void (*lerp)(const float* a, const float* b, float t, float* y, size_t n);
+  // Pooling (kernels/pool_ukernels.h). s[i] += x[i * stride].
+  void (*sum_acc)(float* s, const float* x, size_t stride, size_t n);
+  // The sum of x[0..n); 0 for n == 0.
+  float (*reduce_sum)(const float* x, size_t n);
+  // y[i] = max over k < count of x[k][i]; NaN wins; -inf for count == 0.
+  void (*max_rows)(const float* const* x, size_t count, float* y, size_t n);
+  // The same where NaN never wins (TF.js): -inf when every x[k][i] is NaN or count == 0.
+  void (*max_rows_ignore_nan)(const float* const* x, size_t count, float* y, size_t n);
+  // y[i] = scale * sum over k < count of x[k][i].
+  void (*sum_rows)(const float* const* x, size_t count, float scale, float* y, size_t n);
+  // y[i] = x[i] / (bias + a * sum over k < count of win[k][i]^2)^beta (one LRN channel row).
+  void (*lrn_rows)(const float* const* win, size_t count, const float* x, float a, float bias, float beta, float* y,
+                   size_t n);
 };
 
 const PointwiseTable& pointwise_scalar();

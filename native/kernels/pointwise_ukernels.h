@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "kernels/pointwise_table.h"
+#include "kernels/pool_ukernels.h"
 #include "kernels/simd/vec_math.h"
 
 namespace tf::pointwise_ukernel {
@@ -177,6 +178,7 @@ PointwiseTable make_table(Isa isa) {
   t.mul_inplace = &mul_inplace<X>;
   t.weighted_sum = &weighted_sum<X>;
   t.lerp = &lerp<X>;
+  pool_ukernel::fill_pool<X>(t);
   return t;
 }
 

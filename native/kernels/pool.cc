@@ -6,13 +6,9 @@
 
 #include "kernels/pointwise.h"
 #include "kernels/pointwise_table.h"
+#include "kernels/pool_window.h"
 
 namespace tf {
-
-namespace {
-int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
-}  // namespace
 
 int64_t pool_out_size(int64_t in, int64_t k, int64_t s, int64_t pad_begin, int64_t pad_end, int64_t d,
                       bool ceil_mode) {
@@ -23,6 +19,22 @@ int64_t pool_out_size(int64_t in, int64_t k, int64_t s, int64_t pad_begin, int64
   if (ceil_mode && (out - 1) * s >= in + pad_begin) --out;
   return out;
 }
+
+namespace {
+
+// Output columns [lo, hi) whose column tap kx reads input columns inside [0, w): the column
+// pass of separable pooling then runs over that range with the pool's stride.
+struct TapColumns {
+  int64_t lo, hi, off;
+};
+TapColumns tap_columns(int64_t kx, int64_t w, int64_t ow, const Pool2dParams& p) {
+  const int64_t off = kx * p.dw - p.pl;
+  const int64_t lo = std::clamp<int64_t>(ceil_div(-off, p.sw), 0, ow);
+  const int64_t hi = std::clamp<int64_t>(floor_div(w - 1 - off, p.sw) + 1, lo, ow);
+  return {lo, hi, off};
+}
+
+}  // namespace
 
 void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool2dParams& p, float* y, int64_t oh,
                 int64_t ow) {
@@ -50,13 +62,52 @@ void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
       }
       if (!any_row) continue;  // the window lies in the padding: -inf, as padding never wins
       for (int64_t kx = 0; kx < p.kw; ++kx) {
-        // Tap column kx: output columns [lo, hi) read input columns inside [0, w).
-        const int64_t off = kx * p.dw - p.pl;
-        const int64_t lo = std::clamp<int64_t>(ceil_div(-off, p.sw), 0, ow);
-        const int64_t hi = std::clamp<int64_t>(floor_div(w - 1 - off, p.sw) + 1, lo, ow);
-        if (lo >= hi) continue;
-        pw.max_acc(out + lo, colmax.data() + lo * p.sw + off, static_cast<size_t>(p.sw), static_cast<size_t>(hi - lo));
+        const TapColumns c = tap_columns(kx, w, ow, p);
+        if (c.lo >= c.hi) continue;
+        pw.max_acc(out + c.lo, colmax.data() + c.lo * p.sw + c.off, static_cast<size_t>(p.sw),
+                   static_cast<size_t>(c.hi - c.lo));
       }
+    }
+  });
+}
+
+void avg_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool2dParams& p, bool count_include_pad,
+                float* y, int64_t oh, int64_t ow) {
+  const PointwiseTable& pw = pointwise();
+  // Column divisors, the same for every output row.
+  std::vector<float> col_count(static_cast<size_t>(ow));
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    col_count[ox] = static_cast<float>(axis_window(ox, w, p.kw, p.sw, p.dw, p.pl, p.pr, count_include_pad).count);
+  }
+  const size_t rows = static_cast<size_t>(planes * oh);
+  parallel_units(rows, static_cast<size_t>(ow * p.kh * p.kw), [&](size_t r0, size_t r1) {
+    // Separable like max_pool2d: sum the window's input rows (contiguous), then its columns
+    // at the pool's stride, then scale each output by 1 / (row count * column count).
+    std::vector<float> rowsum(static_cast<size_t>(w));
+    std::vector<float> scale(static_cast<size_t>(ow));
+    for (size_t r = r0; r < r1; ++r) {
+      const int64_t plane = static_cast<int64_t>(r) / oh, oy = static_cast<int64_t>(r) % oh;
+      float* out = y + static_cast<int64_t>(r) * ow;
+      const AxisWindow wy = axis_window(oy, h, p.kh, p.sh, p.dh, p.pt, p.pb, count_include_pad);
+      std::fill(out, out + ow, 0.0f);
+      if (wy.first < wy.last) {
+        const float* plane_x = x + plane * h * w;
+        const float* first = plane_x + (wy.start + wy.first * p.dh) * w;
+        std::copy(first, first + w, rowsum.begin());
+        for (int64_t ky = wy.first + 1; ky < wy.last; ++ky) {
+          pw.sum_acc(rowsum.data(), plane_x + (wy.start + ky * p.dh) * w, 1, static_cast<size_t>(w));
+        }
+        for (int64_t kx = 0; kx < p.kw; ++kx) {
+          const TapColumns c = tap_columns(kx, w, ow, p);
+          if (c.lo >= c.hi) continue;
+          pw.sum_acc(out + c.lo, rowsum.data() + c.lo * p.sw + c.off, static_cast<size_t>(p.sw),
+                     static_cast<size_t>(c.hi - c.lo));
+        }
+      }
+      // A divisor of 0 (no tap counted) gives 0 * inf = NaN, the mean of nothing.
+      const float row_count = static_cast<float>(wy.count);
+      for (int64_t ox = 0; ox < ow; ++ox) scale[ox] = 1.0f / (row_count * col_count[ox]);
+      pw.mul_inplace(out, scale.data(), static_cast<size_t>(ow));
     }
   });
 }

@@ -1,5 +1,5 @@
 // vec_avx512.h's Vec plus the operations vector math needs beyond it (compare masks,
-// select, div, rounding, 2^n). Only included by sources compiled with this ISA's flags.
+// select, div, sqrt, rounding, 2^n). Only included by sources compiled with this ISA's flags.
 #pragma once
 #include "kernels/simd/vec_avx512.h"
 
@@ -11,6 +11,7 @@ struct VecExt : Vec {
   static M isnan(T a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
   static T select(M m, T a, T b) { return _mm512_mask_blend_ps(m, b, a); }
   static T div(T a, T b) { return _mm512_div_ps(a, b); }
+  static T sqrt(T a) { return _mm512_sqrt_ps(a); }
   static T round(T a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static T floor(T a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
   static T pow2i(T n) {

@@ -1,5 +1,5 @@
 // vec_neon.h's Vec plus the operations vector math needs beyond it (compare masks,
-// select, div, rounding, 2^n). Only included by sources compiled with this ISA's flags.
+// select, div, sqrt, rounding, 2^n). Only included by sources compiled with this ISA's flags.
 #pragma once
 #include "kernels/simd/vec_neon.h"
 
@@ -11,6 +11,7 @@ struct VecExt : Vec {
   static M isnan(T a) { return vmvnq_u32(vceqq_f32(a, a)); }
   static T select(M m, T a, T b) { return vbslq_f32(m, a, b); }
   static T div(T a, T b) { return vdivq_f32(a, b); }
+  static T sqrt(T a) { return vsqrtq_f32(a); }
   static T round(T a) { return vrndnq_f32(a); }
   static T floor(T a) { return vrndmq_f32(a); }
   static T pow2i(T n) {

@@ -1,5 +1,5 @@
 // vec_scalar.h's Vec plus the operations vector math needs beyond it (compare masks,
-// select, div, rounding, 2^n). Only included by sources compiled with this ISA's flags.
+// select, div, sqrt, rounding, 2^n). Only included by sources compiled with this ISA's flags.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -14,6 +14,7 @@ struct VecExt : Vec {
   static M isnan(T a) { return a != a; }
   static T select(M m, T a, T b) { return m ? a : b; }
   static T div(T a, T b) { return a / b; }
+  static T sqrt(T a) { return std::sqrt(a); }
   static T round(T a) { return std::nearbyint(a); }
   static T floor(T a) { return std::floor(a); }
   static T pow2i(T n) {  // n integral in [-126, 127]

@@ -1,0 +1,36 @@
+// Helpers shared by the op bindings (fusion ops, pooling): running a kernel sync or async,
+// and the argument checks beyond args.h that several ops need.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "binding/args.h"
+
+namespace tf::binding {
+
+// Returns env.Undefined() after running work, or a Promise resolving to info[result_index].
+Napi::Value run(const Napi::CallbackInfo& info, bool async, std::function<void()> work, size_t result_index,
+                const std::vector<Napi::Value>& keep_alive);
+
+// An output may be exactly the memory of an input (in place) when `allow_same`, never a
+// partial overlap.
+void check_out(Napi::Env env, const F32Arg& out, const F32Arg& in, const std::string& what, bool allow_same);
+
+// info[i] must be an array of integers (any sign, each within +-2^53).
+std::vector<int64_t> int_list(const Napi::CallbackInfo& info, size_t i, const char* what);
+
+// info[i] must be an array of Float32Arrays; each is pushed onto keep_alive.
+std::vector<F32Arg> f32_list(const Napi::CallbackInfo& info, size_t i, const char* what,
+                             std::vector<Napi::Value>* keep_alive);
+
+// Dims whose product stays far from int64 overflow (the buffers are then checked against it).
+Shape checked_dims(Napi::Env env, const Shape& dims, const char* what);
+
+// Throws RangeError unless t holds exactly n elements.
+void expect_count(Napi::Env env, const F32Arg& t, int64_t n, const std::string& what);
+
+}  // namespace tf::binding
