@@ -15,7 +15,9 @@ import { concat } from '../ops/concat';
 import { Conv2d } from '../ops/conv2d';
 import type { Conv2dActivation } from '../ops/conv2d';
 import { relu, sigmoid, softmax } from '../ops/activation';
-import { maxPool2d } from '../ops/pool';
+import { avgPool2d, maxPool2d } from '../ops/pool';
+import { globalAvgPool, globalMaxPool } from '../ops/global-pool';
+import { lrn } from '../ops/lrn';
 import { resize } from '../ops/resize';
 import type { CoordinateTransformationMode, NearestMode } from '../ops/resize';
 import { slice } from '../ops/slice';
@@ -539,14 +541,14 @@ class StepBuilder {
       case 'AveragePool': {
         const xs = this.shape(n.inputs[0]);
         const g = poolGeometry(n, xs[2], xs[3], attrInts(n, 'kernel_shape', []), false);
-        const p: fb.PoolSpec = { kernel: g.kernel, strides: g.strides, pads: g.pads, countIncludePad: attrInt(n, 'count_include_pad', 0) === 1 };
-        return fallback((s) => fb.averagePool2d(s[x], p, s[y]));
+        const o = { kernel: g.kernel, strides: g.strides, pads: g.pads, ceilMode: g.ceil, countIncludePad: attrInt(n, 'count_include_pad', 0) === 1 };
+        return step((s) => { avgPool2d(s[x], { ...o, out: s[y] }); });
       }
-      case 'GlobalAveragePool': return fallback((s) => fb.globalPool(s[x], 'avg', s[y]));
-      case 'GlobalMaxPool': return fallback((s) => fb.globalPool(s[x], 'max', s[y]));
+      case 'GlobalAveragePool': return step((s) => { globalAvgPool(s[x], { out: s[y] }); });
+      case 'GlobalMaxPool': return step((s) => { globalMaxPool(s[x], { out: s[y] }); });
       case 'LRN': {
-        const size = attrInt(n, 'size', 5), alpha = attrFloat(n, 'alpha', 1e-4), beta = attrFloat(n, 'beta', 0.75), bias = attrFloat(n, 'bias', 1);
-        return fallback((s) => fb.lrn(s[x], size, alpha, beta, bias, s[y]));
+        const o = { size: attrInt(n, 'size', 5), alpha: attrFloat(n, 'alpha', 1e-4), beta: attrFloat(n, 'beta', 0.75), bias: attrFloat(n, 'bias', 1) };
+        return step((s) => { lrn(s[x], { ...o, out: s[y] }); });
       }
       case 'Transpose': {
         const perm = transposePerm(n, this.shape(n.inputs[0]).length);

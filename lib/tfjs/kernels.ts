@@ -9,6 +9,7 @@ import { concat } from '../ops/concat';
 import { Conv2d } from '../ops/conv2d';
 import type { Conv2dActivation } from '../ops/conv2d-options';
 import { relu, sigmoid, softmax } from '../ops/activation';
+import { avgPool2d, maxPool2d, poolOutLength } from '../ops/pool';
 import type { TensorfuseBackend } from './backend';
 
 export const BACKEND_NAME = 'tensorfuse';
@@ -327,14 +328,14 @@ function preluChannels(o: Float32Array, a: Float32Array, c: number): void {
   }
 }
 
-// ---- pooling (NHWC, plain TS: the native maxPool2d is NCHW-only) ----
+// ---- pooling (NHWC: the native kernels vectorise over channels) ----
 
 function poolKernel(name: string, type: 'max' | 'avg'): KernelFunc {
   return ((args: Args) => {
     const { x } = args.inputs as Record<string, TensorInfo>;
-    const xv = f32(args.backend, x);
+    const tx = wrap(args.backend, x);
     const attrs = args.attrs!;
-    if (!xv || x.shape.length !== 4) return fallback(name, args, 'dtype, empty or rank');
+    if (!tx || x.shape.length !== 4) return fallback(name, args, 'dtype, empty or rank');
     const info = backend_util.computePool2DInfo(
       x.shape as [number, number, number, number], attrs.filterSize as [number, number] | number,
       attrs.strides as [number, number] | number, 1, attrs.pad as 'same' | 'valid' | number,
@@ -342,48 +343,21 @@ function poolKernel(name: string, type: 'max' | 'avg'): KernelFunc {
     // 1x1 windows with an unchanged shape are an identity in TF.js (whatever the padding says): the cpu kernel's.
     const identity = info.filterHeight === 1 && info.filterWidth === 1 && util.arraysEqual(info.inShape, info.outShape);
     if (identity || util.sizeFromShape(info.outShape) === 0) return fallback(name, args, '1x1 identity or empty output');
+    const p = info.padInfo;
+    const pads = [p.top, p.left, p.bottom, p.right] as [number, number, number, number];
+    // tensorfuse sizes the output with floor(); a rounding mode that gives another size falls back.
+    const outH = poolOutLength(info.inHeight, info.filterHeight, info.strideHeight, p.top, p.bottom, 1, false);
+    const outW = poolOutLength(info.inWidth, info.filterWidth, info.strideWidth, p.left, p.right, 1, false);
+    if (pads.some((v) => v < 0) || outH !== info.outHeight || outW !== info.outWidth) return fallback(name, args, 'rounding mode / geometry');
     count(name, true);
-    const out = alloc(args.backend, info.outShape);
-    pool2dNHWC(xv, out.data, info, type);
+    const options = {
+      kernel: [info.filterHeight, info.filterWidth] as [number, number], strides: [info.strideHeight, info.strideWidth] as [number, number],
+      pads, layout: 'NHWC' as const, out: alloc(args.backend, info.outShape),
+    };
+    // TF.js: NaN never wins a max; an average divides by the input pixels in the window only.
+    const out = type === 'max' ? maxPool2d(tx, { ...options, ignoreNaN: true }) : avgPool2d(tx, options);
     return output(args.backend, out);
   }) as unknown as KernelFunc;
-}
-
-function pool2dNHWC(x: Float32Array, o: Float32Array, info: backend_util.Conv2DInfo, type: 'max' | 'avg'): void {
-  const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
-  const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
-  const top = info.padInfo.top, left = info.padInfo.left;
-  const max = type === 'max';
-  let oi = 0;
-  for (let b = 0; b < batchSize; b++) {
-    const xb = b * H * W * C;
-    for (let oy = 0; oy < OH; oy++) {
-      const y0 = oy * sh - top;
-      const yMin = Math.max(0, y0), yMax = Math.min(H, y0 + fh);
-      for (let ox = 0; ox < OW; ox++, oi += C) {
-        const x0 = ox * sw - left;
-        const xMin = Math.max(0, x0), xMax = Math.min(W, x0 + fw);
-        o.fill(max ? -Infinity : 0, oi, oi + C);
-        for (let iy = yMin; iy < yMax; iy++) {
-          for (let ix = xMin; ix < xMax; ix++) {
-            const base = xb + (iy * W + ix) * C;
-            if (max) {
-              for (let c = 0; c < C; c++) {
-                const v = x[base + c];
-                if (v > o[oi + c]) o[oi + c] = v;  // NaN never wins, as in the cpu kernel
-              }
-            } else {
-              for (let c = 0; c < C; c++) o[oi + c] += x[base + c];
-            }
-          }
-        }
-        if (!max) {
-          const inv = 1 / ((yMax - yMin) * (xMax - xMin));  // padding is not counted, as in TF
-          for (let c = 0; c < C; c++) o[oi + c] *= inv;
-        }
-      }
-    }
-  }
 }
 
 /** Kernels tensorfuse implements (the rest are tfjs-backend-cpu's, registered under 'tensorfuse' too). */

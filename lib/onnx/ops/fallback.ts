@@ -1,10 +1,9 @@
 // FALLBACKS: plain-TypeScript kernels for the ONNX ops that have no native tensorfuse
-// kernel yet (AveragePool, GlobalAveragePool/GlobalMaxPool, LRN, MatMul, Transpose, the
-// per-channel affine that BatchNormalization becomes when it cannot be folded into a conv,
-// LeakyRelu/Clip, and softmax over a flattened axis). They are correct and reasonably
+// kernel yet (MatMul, Transpose, the per-channel affine that BatchNormalization becomes
+// when it cannot be folded into a conv, LeakyRelu/Clip, and softmax over a flattened axis). They are correct and reasonably
 // tight loops, not SIMD: each is a candidate for a native kernel. Everything else the ONNX
 // runtime runs goes through lib/ops (conv2d via prepacked Conv2d, add, mul, concat, relu,
-// sigmoid, softmax, maxPool2d, resize, slice).
+// sigmoid, softmax, maxPool2d, avgPool2d, globalAvgPool/globalMaxPool, lrn, resize, slice).
 import { Tensor } from '../../tensor';
 
 export type Activation = 'none' | 'relu' | 'relu6' | 'sigmoid' | 'leakyRelu' | 'clip';
@@ -63,97 +62,6 @@ export function activation(x: Tensor, act: ActivationSpec, out: Tensor): void {
       const hi = act.kind === 'relu6' ? 6 : act.kind === 'clip' ? act.max ?? Infinity : Infinity;
       // NaN passes through (comparisons are false), as in ONNX Relu/Clip
       for (let i = 0; i < n; i++) { const v = src[i]; dst[i] = v < lo ? lo : v > hi ? hi : v; }
-    }
-  }
-}
-
-export interface PoolSpec {
-  kernel: [number, number];
-  strides: [number, number];
-  pads: [number, number, number, number];
-  countIncludePad: boolean;
-}
-
-/** ONNX AveragePool over NCHW (pads [top, left, bottom, right]); out shape from the caller. */
-export function averagePool2d(x: Tensor, p: PoolSpec, out: Tensor): void {
-  const [n, c, h, w] = x.shape;
-  const [oh, ow] = [out.shape[2], out.shape[3]];
-  const [kh, kw] = p.kernel, [sh, sw] = p.strides, [pt, pl, pb, pr] = p.pads;
-  const src = x.data, dst = out.data;
-  for (let plane = 0; plane < n * c; plane++) {
-    const ib = plane * h * w, ob = plane * oh * ow;
-    for (let oy = 0; oy < oh; oy++) {
-      const y0 = oy * sh - pt;
-      const y1 = Math.min(y0 + kh, h + pb);
-      const ya = Math.max(y0, 0), yb = Math.min(y1, h);
-      for (let ox = 0; ox < ow; ox++) {
-        const x0 = ox * sw - pl;
-        const x1 = Math.min(x0 + kw, w + pr);
-        const xa = Math.max(x0, 0), xb = Math.min(x1, w);
-        let s = 0;
-        for (let yy = ya; yy < yb; yy++) {
-          const row = ib + yy * w;
-          for (let xx = xa; xx < xb; xx++) s += src[row + xx];
-        }
-        const count = p.countIncludePad ? (y1 - y0) * (x1 - x0) : (yb - ya) * (xb - xa);
-        dst[ob + oy * ow + ox] = count > 0 ? s / count : 0;
-      }
-    }
-  }
-}
-
-/** Mean (or max) over all spatial positions: [N, C, ...] → [N, C, 1, ...]. */
-export function globalPool(x: Tensor, kind: 'avg' | 'max', out: Tensor): void {
-  const nc = x.shape[0] * x.shape[1];
-  const inner = x.size / Math.max(1, nc);
-  const src = x.data, dst = out.data;
-  for (let p = 0; p < nc; p++) {
-    const b = p * inner;
-    if (kind === 'avg') {
-      let s = 0;
-      for (let i = 0; i < inner; i++) s += src[b + i];
-      dst[p] = s / inner;
-    } else {
-      let m = -Infinity;
-      for (let i = 0; i < inner; i++) { const v = src[b + i]; if (v > m || v !== v) m = v; }
-      dst[p] = m;
-    }
-  }
-}
-
-/** ONNX LRN across channels: y = x / (bias + alpha/size * sum(x^2 over the window))^beta. */
-export function lrn(x: Tensor, size: number, alpha: number, beta: number, bias: number, out: Tensor): void {
-  const [n, c] = [x.shape[0], x.shape[1]];
-  const inner = x.size / Math.max(1, n * c);
-  const src = x.data, dst = out.data;
-  const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
-  const sq = new Float64Array(inner);
-  const a = alpha / size;
-  // The window sum slides across channels (add the channel entering, drop the one leaving);
-  // it is kept in doubles, where the running add/subtract loses nothing visible in float32.
-  const addSquares = (kb: number, sign: number): void => {
-    for (let i = 0; i < inner; i++) { const v = src[kb + i]; sq[i] += sign * v * v; }
-  };
-  for (let b = 0; b < n; b++) {
-    const base = b * c * inner;
-    sq.fill(0);
-    for (let k = 0; k < Math.min(c, hi); k++) addSquares(base + k * inner, 1);
-    for (let ch = 0; ch < c; ch++) {
-      if (ch + hi < c) addSquares(base + (ch + hi) * inner, 1);
-      if (ch - lo - 1 >= 0) addSquares(base + (ch - lo - 1) * inner, -1);
-      const ob = base + ch * inner;
-      if (beta === 0.75) {
-        // Every LRN network here (AlexNet, GoogLeNet, ZFNet) uses 0.75: d^0.75 = sqrt(d) *
-        // sqrt(sqrt(d)) costs two square roots instead of a Math.pow (≈10× slower, and this
-        // loop was 58 % of Inception v1's run time).
-        for (let i = 0; i < inner; i++) {
-          const d = bias + a * sq[i];
-          const r = Math.sqrt(d);
-          dst[ob + i] = src[ob + i] / (r * Math.sqrt(r));
-        }
-      } else {
-        for (let i = 0; i < inner; i++) dst[ob + i] = src[ob + i] / Math.pow(bias + a * sq[i], beta);
-      }
     }
   }
 }
