@@ -15,13 +15,14 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 // ---- model building ----
 
-type Attr = number | number[] | { floats: number[] } | { float: number };
+type Attr = number | number[] | { floats: number[] } | { float: number } | { str: string };
 
 function attribute(name: string, value: Attr): onnx.IAttributeProto {
   const A = onnx.AttributeProto.AttributeType;
   if (typeof value === 'number') return { name, type: A.INT, i: value };
   if (Array.isArray(value)) return { name, type: A.INTS, ints: value };
   if ('floats' in value) return { name, type: A.FLOATS, floats: value.floats };
+  if ('str' in value) return { name, type: A.STRING, s: new TextEncoder().encode(value.str) };
   return { name, type: A.FLOAT, f: value.float };
 }
 
@@ -33,6 +34,8 @@ function valueInfo(name: string, shape?: readonly number[]): onnx.IValueInfoProt
 }
 
 /** Collects nodes, initializers and graph inputs/outputs; serialises to ModelProto bytes. */
+export type { Attr };
+
 export class GraphBuilder {
   private readonly nodes: onnx.INodeProto[] = [];
   private readonly initializers: onnx.ITensorProto[] = [];
@@ -40,7 +43,7 @@ export class GraphBuilder {
   private readonly outputs: onnx.IValueInfoProto[] = [];
   private counter = 0;
 
-  constructor(private readonly name: string) {}
+  constructor(private readonly name: string, private readonly opset = OPSET) {}
 
   fresh(prefix: string): string {
     return `${prefix}_${this.counter++}`;
@@ -84,7 +87,7 @@ export class GraphBuilder {
     const model: onnx.IModelProto = {
       irVersion: IR_VERSION,
       producerName: 'tensorfuse-bench',
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [{ domain: '', version: this.opset }],
       graph: { name: this.name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     };
     return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();

@@ -196,6 +196,24 @@ export function expectClose(actual: Shaped, expected: Shaped | TensorJson, tol: 
   }
 }
 
+/** Explicit [top, left, bottom, right] pads for an ONNX auto_pad. */
+export function autoPads(c: OnnxCase, x: readonly number[], kernel: number[], strides: number[], dilations: number[]): number[] | string {
+  const mode = attr<string>(c, 'auto_pad', 'NOTSET');
+  if (mode === 'NOTSET') return attr<number[]>(c, 'pads', [0, 0, 0, 0]);
+  if (mode === 'VALID') return [0, 0, 0, 0];
+  if (mode !== 'SAME_UPPER' && mode !== 'SAME_LOWER') return `auto_pad ${mode}`;
+  const begin: number[] = [], end: number[] = [];
+  for (let a = 0; a < 2; a++) {
+    const size = x[2 + a];
+    const out = Math.ceil(size / strides[a]);
+    const total = Math.max(0, (out - 1) * strides[a] + (kernel[a] - 1) * dilations[a] + 1 - size);
+    const small = Math.floor(total / 2);
+    begin.push(mode === 'SAME_UPPER' ? small : total - small);
+    end.push(mode === 'SAME_UPPER' ? total - small : small);
+  }
+  return [begin[0], begin[1], end[0], end[1]];
+}
+
 /** A test that fails when the copied data folder lost cases: at least minCases[op] per op. */
 export function itHoldsEveryCase(cases: readonly OnnxCase[], minCases: Readonly<Record<string, number>>): void {
   it('the copied folder holds every public case of each op', () => {

@@ -10,7 +10,7 @@ import {
 } from '../lib';
 import type { MaxPool2dOptions, ResizeOptions, SliceSpec } from '../lib';
 import * as ref from '../lib/reference';
-import { OnnxCase, TensorJson, attr, expectClose, itHoldsEveryCase, loadCases, skipWithReason, testDataDir, toInts, toTensor } from './onnx-cases';
+import { OnnxCase, TensorJson, attr, autoPads, expectClose, itHoldsEveryCase, loadCases, skipWithReason, testDataDir, toInts, toTensor } from './onnx-cases';
 
 const OPS = ['Relu', 'Sigmoid', 'Softmax', 'MaxPool', 'Resize', 'Upsample', 'Split', 'Slice'];
 /** Public cases per op in the copied folder (README); the hold-out set may add more. */
@@ -32,24 +32,6 @@ function unknownAttributes(c: OnnxCase, known: string[]): string | undefined {
 
 function one(sync: (x: Tensor) => Tensor, async: (x: Tensor) => Promise<Tensor>, reference: (x: Tensor) => ref.RefResult): Runner {
   return { sync: (x) => [sync(x)], async: async (x) => [await async(x)], reference: (x) => [reference(x)] };
-}
-
-/** Explicit [top, left, bottom, right] pads for an ONNX auto_pad. */
-function autoPads(c: OnnxCase, x: readonly number[], kernel: number[], strides: number[], dilations: number[]): number[] | string {
-  const mode = attr<string>(c, 'auto_pad', 'NOTSET');
-  if (mode === 'NOTSET') return attr<number[]>(c, 'pads', [0, 0, 0, 0]);
-  if (mode === 'VALID') return [0, 0, 0, 0];
-  if (mode !== 'SAME_UPPER' && mode !== 'SAME_LOWER') return `auto_pad ${mode}`;
-  const begin: number[] = [], end: number[] = [];
-  for (let a = 0; a < 2; a++) {
-    const size = x[2 + a];
-    const out = Math.ceil(size / strides[a]);
-    const total = Math.max(0, (out - 1) * strides[a] + (kernel[a] - 1) * dilations[a] + 1 - size);
-    const small = Math.floor(total / 2);
-    begin.push(mode === 'SAME_UPPER' ? small : total - small);
-    end.push(mode === 'SAME_UPPER' ? total - small : small);
-  }
-  return [begin[0], begin[1], end[0], end[1]];
 }
 
 function maxPoolRunner(c: OnnxCase): Runner | string {

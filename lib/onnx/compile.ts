@@ -541,7 +541,7 @@ class StepBuilder {
       case 'AveragePool': {
         const xs = this.shape(n.inputs[0]);
         const g = poolGeometry(n, xs[2], xs[3], attrInts(n, 'kernel_shape', []), false);
-        const o = { kernel: g.kernel, strides: g.strides, pads: g.pads, ceilMode: g.ceil, countIncludePad: attrInt(n, 'count_include_pad', 0) === 1 };
+        const o = { kernel: g.kernel, strides: g.strides, pads: g.pads, dilations: g.dilations, ceilMode: g.ceil, countIncludePad: attrInt(n, 'count_include_pad', 0) === 1 };
         return step((s) => { avgPool2d(s[x], { ...o, out: s[y] }); });
       }
       case 'GlobalAveragePool': return step((s) => { globalAvgPool(s[x], { out: s[y] }); });

@@ -67,7 +67,6 @@ function checkNode(n: Node, opset: number, used: Set<string>): string | null {
       if (!k || k.length !== 2) return `only 2-D pooling is supported (kernel_shape [${k ?? ''}])`;
       if (n.op === 'MaxPool' && attrInt(n, 'storage_order', 0) !== 0) return 'storage_order 1';
       if (n.op === 'MaxPool' && extraOutputsUsed(1)) return 'the Indices output is not supported';
-      if (n.op === 'AveragePool' && n.attrs.dilations && (n.attrs.dilations as number[]).some((d) => d !== 1)) return 'dilated AveragePool';
       return null;
     }
     case 'BatchNormalization':

@@ -34,13 +34,37 @@ TapColumns tap_columns(int64_t kx, int64_t w, int64_t ow, const Pool2dParams& p)
   return {lo, hi, off};
 }
 
+// The column pass: out[ox] = acc(out[ox], row[ox * sw - pl + kx * dw]) for every tap kx
+// that reads the row, in increasing kx. acc is a PointwiseTable accumulator (max_acc,
+// sum_acc): one call per tap over its output range at the pool's stride.
+template <class Acc>
+void column_pass(float* out, const float* row, int64_t w, int64_t ow, const Pool2dParams& p, Acc acc) {
+  // Only taps with kx * dw in [pl - (ow - 1) * sw, pl + w - 1] read some column.
+  const int64_t kx0 = std::max<int64_t>(0, ceil_div(p.pl - (ow - 1) * p.sw, p.dw));
+  const int64_t kx1 = std::min<int64_t>(p.kw, floor_div(p.pl + w - 1, p.dw) + 1);
+  if (kx1 - kx0 <= 4 * (w + ow)) {
+    for (int64_t kx = kx0; kx < kx1; ++kx) {
+      const TapColumns c = tap_columns(kx, w, ow, p);
+      if (c.lo >= c.hi) continue;
+      acc(out + c.lo, row + c.lo * p.sw + c.off, static_cast<size_t>(p.sw), static_cast<size_t>(c.hi - c.lo));
+    }
+    return;
+  }
+  // Pads and strides near 2^31 leave most of those taps reading nothing: walk the outputs
+  // and only the taps each one reads (at most w), so the work stays bounded by the sizes.
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    const AxisWindow wx = axis_window(ox, w, p.kw, p.sw, p.dw, p.pl, p.pr, false);
+    for (int64_t kx = wx.first; kx < wx.last; ++kx) acc(out + ox, row + wx.start + kx * p.dw, 1, 1);
+  }
+}
+
 }  // namespace
 
 void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool2dParams& p, float* y, int64_t oh,
                 int64_t ow) {
   const PointwiseTable& pw = pointwise();
   const size_t rows = static_cast<size_t>(planes * oh);
-  parallel_units(rows, static_cast<size_t>(ow * p.kh * p.kw), [&](size_t r0, size_t r1) {
+  parallel_units(rows, static_cast<size_t>(ow * std::min(p.kh, h) * std::min(p.kw, w)), [&](size_t r0, size_t r1) {
     // Separable: the max over the window's rows first (whole input rows, contiguous, so
     // vectorised at any stride), then over its columns: kh + kw row passes instead of kh * kw.
     std::vector<float> colmax(static_cast<size_t>(w));
@@ -48,25 +72,15 @@ void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
       const int64_t plane = static_cast<int64_t>(r) / oh, oy = static_cast<int64_t>(r) % oh;
       float* out = y + static_cast<int64_t>(r) * ow;
       std::fill(out, out + ow, -std::numeric_limits<float>::infinity());
-      bool any_row = false;
-      for (int64_t ky = 0; ky < p.kh; ++ky) {
-        const int64_t iy = oy * p.sh - p.pt + ky * p.dh;
-        if (iy < 0 || iy >= h) continue;
-        const float* in = x + (plane * h + iy) * w;
-        if (any_row) {
-          pw.max_acc(colmax.data(), in, 1, static_cast<size_t>(w));
-        } else {
-          std::copy(in, in + w, colmax.begin());
-          any_row = true;
-        }
+      const AxisWindow wy = axis_window(oy, h, p.kh, p.sh, p.dh, p.pt, p.pb, false);
+      if (wy.first >= wy.last) continue;  // the window lies in the padding: -inf, as padding never wins
+      const float* plane_x = x + plane * h * w;
+      const float* first = plane_x + (wy.start + wy.first * p.dh) * w;
+      std::copy(first, first + w, colmax.begin());
+      for (int64_t ky = wy.first + 1; ky < wy.last; ++ky) {
+        pw.max_acc(colmax.data(), plane_x + (wy.start + ky * p.dh) * w, 1, static_cast<size_t>(w));
       }
-      if (!any_row) continue;  // the window lies in the padding: -inf, as padding never wins
-      for (int64_t kx = 0; kx < p.kw; ++kx) {
-        const TapColumns c = tap_columns(kx, w, ow, p);
-        if (c.lo >= c.hi) continue;
-        pw.max_acc(out + c.lo, colmax.data() + c.lo * p.sw + c.off, static_cast<size_t>(p.sw),
-                   static_cast<size_t>(c.hi - c.lo));
-      }
+      column_pass(out, colmax.data(), w, ow, p, pw.max_acc);
     }
   });
 }
@@ -80,7 +94,7 @@ void avg_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
     col_count[ox] = static_cast<float>(axis_window(ox, w, p.kw, p.sw, p.dw, p.pl, p.pr, count_include_pad).count);
   }
   const size_t rows = static_cast<size_t>(planes * oh);
-  parallel_units(rows, static_cast<size_t>(ow * p.kh * p.kw), [&](size_t r0, size_t r1) {
+  parallel_units(rows, static_cast<size_t>(ow * std::min(p.kh, h) * std::min(p.kw, w)), [&](size_t r0, size_t r1) {
     // Separable like max_pool2d: sum the window's input rows (contiguous), then its columns
     // at the pool's stride, then scale each output by 1 / (row count * column count).
     std::vector<float> rowsum(static_cast<size_t>(w));
@@ -97,12 +111,7 @@ void avg_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
         for (int64_t ky = wy.first + 1; ky < wy.last; ++ky) {
           pw.sum_acc(rowsum.data(), plane_x + (wy.start + ky * p.dh) * w, 1, static_cast<size_t>(w));
         }
-        for (int64_t kx = 0; kx < p.kw; ++kx) {
-          const TapColumns c = tap_columns(kx, w, ow, p);
-          if (c.lo >= c.hi) continue;
-          pw.sum_acc(out + c.lo, rowsum.data() + c.lo * p.sw + c.off, static_cast<size_t>(p.sw),
-                     static_cast<size_t>(c.hi - c.lo));
-        }
+        column_pass(out, rowsum.data(), w, ow, p, pw.sum_acc);
       }
       // A divisor of 0 (no tap counted) gives 0 * inf = NaN, the mean of nothing.
       const float row_count = static_cast<float>(wy.count);

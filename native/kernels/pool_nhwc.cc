@@ -18,7 +18,7 @@ template <class Reduce>
 void for_each_window(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const Pool2dParams& p,
                      bool count_include_pad, float* y, int64_t oh, int64_t ow, Reduce reduce) {
   const size_t rows = static_cast<size_t>(n * oh);
-  parallel_units(rows, static_cast<size_t>(ow * p.kh * p.kw * c), [&](size_t r0, size_t r1) {
+  parallel_units(rows, static_cast<size_t>(ow * std::min(p.kh, h) * std::min(p.kw, w) * c), [&](size_t r0, size_t r1) {
     // At most min(k, in) taps per axis read distinct input positions (d >= 1).
     std::vector<const float*> pixels(static_cast<size_t>(std::min(p.kh, h) * std::min(p.kw, w)));
     for (size_t r = r0; r < r1; ++r) {
