@@ -251,6 +251,63 @@ const BUILDERS: Record<string, Builder> = {
       tol: 0,
     };
   },
+  avgPool2d: (ctx) => {
+    const { r } = ctx;
+    const layout = r() < 0.5 ? 'NCHW' as const : 'NHWC' as const;
+    const x = finite(T(ctx, [int(r, 1, 2), int(r, 1, 7), int(r, 1, 7), int(r, 1, 7)]));
+    const kernel: [number, number] = [int(r, 1, 3), int(r, 1, 3)];
+    const strides: [number, number] = [int(r, 1, 3), int(r, 1, 3)];
+    const pads: [number, number, number, number] = [int(r, 0, 1), int(r, 0, 1), int(r, 0, 1), int(r, 0, 1)];
+    const o = { kernel, strides, pads, ceilMode: r() < 0.3, countIncludePad: r() < 0.5, layout };
+    const sx = snapshot(x);
+    return {
+      run: () => both(ctx, tf.avgPool2d, tf.avgPool2dAsync)(x, o),
+      expected: () => {
+        const e = ref.avgPool2d(sx, o);
+        if (e.shape.some((d) => d < 1)) throw new RangeError('window does not fit');
+        return e;
+      },
+      tol: TRANSC,
+    };
+  },
+  maxPool2dNhwc: (ctx) => {
+    const { r } = ctx;
+    const x = T(ctx, [int(r, 1, 2), int(r, 1, 7), int(r, 1, 7), int(r, 1, 20)]);
+    const kernel: [number, number] = [int(r, 1, 3), int(r, 1, 3)];
+    const o = { kernel, strides: [int(r, 1, 3), int(r, 1, 3)] as [number, number], layout: 'NHWC' as const, ignoreNaN: r() < 0.5 };
+    const sx = snapshot(x);
+    return {
+      run: () => both(ctx, tf.maxPool2d, tf.maxPool2dAsync)(x, o),
+      expected: () => {
+        const e = ref.maxPool2d(sx, o);
+        if (e.shape.some((d) => d < 1)) throw new RangeError('window does not fit');
+        return e;
+      },
+      tol: 0,
+    };
+  },
+  globalPool: (ctx) => {
+    const { r } = ctx;
+    const avg = r() < 0.5;
+    const x = avg ? finite(T(ctx, randomShape(r, 3, 5))) : T(ctx, randomShape(r, 3, 5));
+    const sx = snapshot(x);
+    const [f, fa] = avg ? [tf.globalAvgPool, tf.globalAvgPoolAsync] : [tf.globalMaxPool, tf.globalMaxPoolAsync];
+    return {
+      run: () => both(ctx, f, fa)(x),
+      expected: () => {
+        if (x.shape.slice(2).some((d) => d === 0) && x.shape[0] * x.shape[1] > 0) throw new RangeError('empty spatial dim');
+        return ref.globalPool(sx, avg ? 'avg' : 'max');
+      },
+      tol: avg ? TRANSC : 0,
+    };
+  },
+  lrn: (ctx) => {
+    const { r } = ctx;
+    const x = finite(T(ctx, randomShape(r, 2, 4)));
+    const o = { size: int(r, 1, 6), alpha: r() < 0.5 ? 1e-4 : r(), beta: pick(r, [0.75, 0.5, 1, 0.6]), bias: 1 + r() };
+    const sx = snapshot(x);
+    return { run: () => both(ctx, tf.lrn, tf.lrnAsync)(x, o), expected: () => ref.lrn(sx, o), tol: TRANSC };
+  },
   upsampleNearest: (ctx) => {
     const { r } = ctx;
     const x = T(ctx, [int(r, 1, 2), int(r, 1, 3), int(r, 1, 4), int(r, 1, 4)]);
