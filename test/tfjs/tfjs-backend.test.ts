@@ -105,6 +105,41 @@ describe('tensorfuse/tfjs', function () {
     assert.ok(kernelStats.FusedConv2D.fast > 0 && kernelStats.FusedDepthwiseConv2D.fast > 0);
   });
 
+  it('maxPool / avgPool run the native NHWC kernels and match the cpu kernels (NaN ignored by max, kept by avg)', async () => {
+    const x = tf.randomNormal([2, 13, 11, 37], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const values = x.dataSync().slice();
+    values[5 * 37 + 3] = NaN;  // one NaN in batch 0's channel 3
+    const xn = tf.tensor4d(values, x.shape);
+    const before = { max: kernelStats.MaxPool?.fast ?? 0, avg: kernelStats.AvgPool?.fast ?? 0 };  // tfjs-core's suites ran first
+    const run = () => {
+      const out: Float32Array[] = [];
+      for (const pad of ['same', 'valid', 1] as const) {
+        for (const [k, s] of [[3, 2], [2, 2], [[3, 2], [1, 2]]] as const) {
+          out.push(tf.maxPool(xn, k as [number, number], s as [number, number], pad).dataSync() as Float32Array);
+          out.push(tf.avgPool(xn, k as [number, number], s as [number, number], pad).dataSync() as Float32Array);
+        }
+      }
+      return out;
+    };
+    const fast = run();
+    await tf.setBackend('cpu');
+    const cpu = run();
+    await tf.setBackend('tensorfuse');
+    for (let i = 0; i < cpu.length; i++) {
+      assert.equal(fast[i].length, cpu[i].length);
+      for (let j = 0; j < cpu[i].length; j++) {
+        const [a, b] = [fast[i][j], cpu[i][j]];
+        assert.ok(Number.isNaN(b) ? Number.isNaN(a) : a === b || Math.abs(a - b) <= 1e-5 * (1 + Math.abs(b)), `case ${i} [${j}]: ${a} vs ${b}`);
+      }
+    }
+    assert.ok(cpu.some((o) => o.some((v) => Number.isNaN(v))), 'the NaN reaches some average');
+    // All but one geometry: with a numeric pad tfjs sizes the output width with the row stride
+    // (pad 1, strides [1, 2]: 11 columns, windows past the input), left to the cpu kernel.
+    const stats = `${JSON.stringify(kernelStats.MaxPool)} ${JSON.stringify(kernelStats.AvgPool)}`;
+    assert.ok(kernelStats.MaxPool.fast - before.max === 8 && kernelStats.AvgPool.fast - before.avg === 8, `8 of 9 calls each on the native path: ${stats}`);
+    tf.dispose([x, xn]);
+  });
+
   it('reuses released output buffers, never one that dataSync() handed out', () => {
     const x = tf.randomNormal([64, 64]);
     const a = tf.relu(x);
