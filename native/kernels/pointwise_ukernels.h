@@ -121,6 +121,16 @@ void max_acc(float* m, const float* x, size_t stride, size_t n) {
     }
     return;
   }
+  if (stride == 2) {
+    // The common stride-2 pool. Branch-free (m wins when it is NaN, else x when it is
+    // larger or NaN) and at a constant stride, so the compiler vectorises it under each
+    // ISA's flags; the general-stride loop below stays scalar.
+    for (; i < n; ++i) {
+      const float a = m[i], b = x[2 * i];
+      m[i] = a != a ? a : (!(b <= a) ? b : a);
+    }
+    return;
+  }
   for (; i < n; ++i) m[i] = max_nan_scalar(m[i], x[i * stride]);
 }
 
