@@ -24,6 +24,18 @@ function outLength(size: number, k: number, s: number, p0: number, p1: number, d
   return Math.max(out, 0);
 }
 
+/** Every size of an NCHW pooling, the option defaults applied. */
+function geometry(x: RefTensor, o: RefPoolOptions) {
+  const [n, c, h, w] = x.shape;
+  const [kh, kw] = o.kernel;
+  const [sh, sw] = o.strides ?? [1, 1];
+  const [pt, pl, pb, pr] = o.pads ?? [0, 0, 0, 0];
+  const [dh, dw] = o.dilations ?? [1, 1];
+  const oh = outLength(h, kh, sh, pt, pb, dh, !!o.ceilMode);
+  const ow = outLength(w, kw, sw, pl, pr, dw, !!o.ceilMode);
+  return { n, c, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, oh, ow };
+}
+
 /** [n, h, w, c] <-> [n, c, h, w] (perm [0, 3, 1, 2]) and back ([0, 2, 3, 1]). */
 function permute4(x: RefTensor, perm: readonly number[]): RefResult {
   const shape = perm.map((p) => x.shape[p]);
@@ -56,13 +68,7 @@ export function maxPool2d(x: RefTensor, o: RefPoolOptions): RefResult {
 }
 
 function maxPool2dNchw(x: RefTensor, o: RefPoolOptions): RefResult {
-  const [n, c, h, w] = x.shape;
-  const [kh, kw] = o.kernel;
-  const [sh, sw] = o.strides ?? [1, 1];
-  const [pt, pl, pb, pr] = o.pads ?? [0, 0, 0, 0];
-  const [dh, dw] = o.dilations ?? [1, 1];
-  const oh = outLength(h, kh, sh, pt, pb, dh, !!o.ceilMode);
-  const ow = outLength(w, kw, sw, pl, pr, dw, !!o.ceilMode);
+  const { n, c, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, oh, ow } = geometry(x, o);
   const data = new Float32Array(n * c * oh * ow);
   for (let p = 0; p < n * c; p++) {
     for (let oy = 0; oy < oh; oy++) {
@@ -98,13 +104,7 @@ export function avgPool2d(x: RefTensor, o: RefPoolOptions): RefResult {
 }
 
 function avgPool2dNchw(x: RefTensor, o: RefPoolOptions): RefResult {
-  const [n, c, h, w] = x.shape;
-  const [kh, kw] = o.kernel;
-  const [sh, sw] = o.strides ?? [1, 1];
-  const [pt, pl, pb, pr] = o.pads ?? [0, 0, 0, 0];
-  const [dh, dw] = o.dilations ?? [1, 1];
-  const oh = outLength(h, kh, sh, pt, pb, dh, !!o.ceilMode);
-  const ow = outLength(w, kw, sw, pl, pr, dw, !!o.ceilMode);
+  const { n, c, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, oh, ow } = geometry(x, o);
   const data = new Float32Array(n * c * oh * ow);
   for (let p = 0; p < n * c; p++) {
     for (let oy = 0; oy < oh; oy++) {

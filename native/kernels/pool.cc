@@ -58,6 +58,15 @@ void column_pass(float* out, const float* row, int64_t w, int64_t ow, const Pool
   }
 }
 
+// The row pass: buf = acc over the window's input rows [first, last) of one plane (whole
+// rows, contiguous, so vectorised at any stride). The window has at least one row.
+template <class Acc>
+void row_pass(float* buf, const float* plane_x, int64_t w, const AxisWindow& wy, int64_t dh, Acc acc) {
+  const float* first = plane_x + (wy.start + wy.first * dh) * w;
+  std::copy(first, first + w, buf);
+  for (int64_t ky = wy.first + 1; ky < wy.last; ++ky) acc(buf, plane_x + (wy.start + ky * dh) * w, 1, static_cast<size_t>(w));
+}
+
 }  // namespace
 
 void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool2dParams& p, float* y, int64_t oh,
@@ -74,12 +83,7 @@ void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
       std::fill(out, out + ow, -std::numeric_limits<float>::infinity());
       const AxisWindow wy = axis_window(oy, h, p.kh, p.sh, p.dh, p.pt, p.pb, false);
       if (wy.first >= wy.last) continue;  // the window lies in the padding: -inf, as padding never wins
-      const float* plane_x = x + plane * h * w;
-      const float* first = plane_x + (wy.start + wy.first * p.dh) * w;
-      std::copy(first, first + w, colmax.begin());
-      for (int64_t ky = wy.first + 1; ky < wy.last; ++ky) {
-        pw.max_acc(colmax.data(), plane_x + (wy.start + ky * p.dh) * w, 1, static_cast<size_t>(w));
-      }
+      row_pass(colmax.data(), x + plane * h * w, w, wy, p.dh, pw.max_acc);
       column_pass(out, colmax.data(), w, ow, p, pw.max_acc);
     }
   });
@@ -105,12 +109,7 @@ void avg_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
       const AxisWindow wy = axis_window(oy, h, p.kh, p.sh, p.dh, p.pt, p.pb, count_include_pad);
       std::fill(out, out + ow, 0.0f);
       if (wy.first < wy.last) {
-        const float* plane_x = x + plane * h * w;
-        const float* first = plane_x + (wy.start + wy.first * p.dh) * w;
-        std::copy(first, first + w, rowsum.begin());
-        for (int64_t ky = wy.first + 1; ky < wy.last; ++ky) {
-          pw.sum_acc(rowsum.data(), plane_x + (wy.start + ky * p.dh) * w, 1, static_cast<size_t>(w));
-        }
+        row_pass(rowsum.data(), x + plane * h * w, w, wy, p.dh, pw.sum_acc);
         column_pass(out, rowsum.data(), w, ow, p, pw.sum_acc);
       }
       // A divisor of 0 (no tap counted) gives 0 * inf = NaN, the mean of nothing.

@@ -201,6 +201,29 @@ type Builder = (ctx: Ctx) => Built;
 const both = <A extends unknown[], R>(ctx: Ctx, sync: (...a: A) => R, asyncFn: (...a: A) => Promise<R>) =>
   (...a: A): unknown => (ctx.c.async ? asyncFn(...a) : sync(...a));
 
+/** A random pooling window: kernel and strides 1-3, pads 0-1. */
+function poolWindow(r: Rand): { kernel: [number, number]; strides: [number, number]; pads: [number, number, number, number] } {
+  return {
+    kernel: [int(r, 1, 3), int(r, 1, 3)], strides: [int(r, 1, 3), int(r, 1, 3)],
+    pads: [int(r, 0, 1), int(r, 0, 1), int(r, 0, 1), int(r, 0, 1)],
+  };
+}
+
+/** A pooling op's case: the expected result is a RangeError when the window does not fit x. */
+function poolCase<O>(ctx: Ctx, x: Tensor, o: O, sync: (x: Tensor, o: O) => Tensor, async: (x: Tensor, o: O) => Promise<Tensor>,
+  reference: (x: ref.RefTensor, o: O) => ref.RefResult, tol: number): Built {
+  const sx = snapshot(x);
+  return {
+    run: () => both(ctx, sync, async)(x, o),
+    expected: () => {
+      const e = reference(sx, o);
+      if (e.shape.some((d) => d < 1)) throw new RangeError('window does not fit');
+      return e;
+    },
+    tol,
+  };
+}
+
 const BUILDERS: Record<string, Builder> = {
   add: (ctx) => binaryCase(ctx, 'add'),
   mul: (ctx) => binaryCase(ctx, 'mul'),
@@ -235,56 +258,20 @@ const BUILDERS: Record<string, Builder> = {
   maxPool2d: (ctx) => {
     const { r } = ctx;
     const x = T(ctx, [int(r, 1, 2), int(r, 1, 3), int(r, 1, 7), int(r, 1, 7)]);
-    const kernel: [number, number] = [int(r, 1, 3), int(r, 1, 3)];
-    const strides: [number, number] = [int(r, 1, 3), int(r, 1, 3)];
-    const pads: [number, number, number, number] = [int(r, 0, 1), int(r, 0, 1), int(r, 0, 1), int(r, 0, 1)];
-    const ceilMode = r() < 0.3;
-    const o = { kernel, strides, pads, ceilMode };
-    const sx = snapshot(x);
-    return {
-      run: () => both(ctx, tf.maxPool2d, tf.maxPool2dAsync)(x, o),
-      expected: () => {
-        const e = ref.maxPool2d(sx, o);
-        if (e.shape.some((d) => d < 1)) throw new RangeError('window does not fit');
-        return e;
-      },
-      tol: 0,
-    };
+    return poolCase(ctx, x, { ...poolWindow(r), ceilMode: r() < 0.3 }, tf.maxPool2d, tf.maxPool2dAsync, ref.maxPool2d, 0);
   },
   avgPool2d: (ctx) => {
     const { r } = ctx;
     const layout = r() < 0.5 ? 'NCHW' as const : 'NHWC' as const;
     const x = finite(T(ctx, [int(r, 1, 2), int(r, 1, 7), int(r, 1, 7), int(r, 1, 7)]));
-    const kernel: [number, number] = [int(r, 1, 3), int(r, 1, 3)];
-    const strides: [number, number] = [int(r, 1, 3), int(r, 1, 3)];
-    const pads: [number, number, number, number] = [int(r, 0, 1), int(r, 0, 1), int(r, 0, 1), int(r, 0, 1)];
-    const o = { kernel, strides, pads, ceilMode: r() < 0.3, countIncludePad: r() < 0.5, layout };
-    const sx = snapshot(x);
-    return {
-      run: () => both(ctx, tf.avgPool2d, tf.avgPool2dAsync)(x, o),
-      expected: () => {
-        const e = ref.avgPool2d(sx, o);
-        if (e.shape.some((d) => d < 1)) throw new RangeError('window does not fit');
-        return e;
-      },
-      tol: TRANSC,
-    };
+    const o = { ...poolWindow(r), ceilMode: r() < 0.3, countIncludePad: r() < 0.5, layout };
+    return poolCase(ctx, x, o, tf.avgPool2d, tf.avgPool2dAsync, ref.avgPool2d, TRANSC);
   },
   maxPool2dNhwc: (ctx) => {
     const { r } = ctx;
     const x = T(ctx, [int(r, 1, 2), int(r, 1, 7), int(r, 1, 7), int(r, 1, 20)]);
-    const kernel: [number, number] = [int(r, 1, 3), int(r, 1, 3)];
-    const o = { kernel, strides: [int(r, 1, 3), int(r, 1, 3)] as [number, number], layout: 'NHWC' as const, ignoreNaN: r() < 0.5 };
-    const sx = snapshot(x);
-    return {
-      run: () => both(ctx, tf.maxPool2d, tf.maxPool2dAsync)(x, o),
-      expected: () => {
-        const e = ref.maxPool2d(sx, o);
-        if (e.shape.some((d) => d < 1)) throw new RangeError('window does not fit');
-        return e;
-      },
-      tol: 0,
-    };
+    const o = { ...poolWindow(r), layout: 'NHWC' as const, ignoreNaN: r() < 0.5 };
+    return poolCase(ctx, x, o, tf.maxPool2d, tf.maxPool2dAsync, ref.maxPool2d, 0);
   },
   globalPool: (ctx) => {
     const { r } = ctx;
