@@ -22,41 +22,57 @@ int64_t pool_out_size(int64_t in, int64_t k, int64_t s, int64_t pad_begin, int64
 
 namespace {
 
-// Output columns [lo, hi) whose column tap kx reads input columns inside [0, w): the column
-// pass of separable pooling then runs over that range with the pool's stride.
+// Output columns [lo, hi) whose column tap reads input columns inside [0, w), starting at
+// input column lo * sw + off: one accumulator call of the column pass.
 struct TapColumns {
   int64_t lo, hi, off;
 };
-TapColumns tap_columns(int64_t kx, int64_t w, int64_t ow, const Pool2dParams& p) {
-  const int64_t off = kx * p.dw - p.pl;
-  const int64_t lo = std::clamp<int64_t>(ceil_div(-off, p.sw), 0, ow);
-  const int64_t hi = std::clamp<int64_t>(floor_div(w - 1 - off, p.sw) + 1, lo, ow);
-  return {lo, hi, off};
-}
 
-// The column pass: out[ox] = acc(out[ox], row[ox * sw - pl + kx * dw]) for every tap kx
-// that reads the row, in increasing kx. acc is a PointwiseTable accumulator (max_acc,
-// sum_acc): one call per tap over its output range at the pool's stride.
-template <class Acc>
-void column_pass(float* out, const float* row, int64_t w, int64_t ow, const Pool2dParams& p, Acc acc) {
-  // Only taps with kx * dw in [pl - (ow - 1) * sw, pl + w - 1] read some column.
-  const int64_t kx0 = std::max<int64_t>(0, ceil_div(p.pl - (ow - 1) * p.sw, p.dw));
-  const int64_t kx1 = std::min<int64_t>(p.kw, floor_div(p.pl + w - 1, p.dw) + 1);
-  if (kx1 - kx0 <= 4 * (w + ow)) {
-    for (int64_t kx = kx0; kx < kx1; ++kx) {
-      const TapColumns c = tap_columns(kx, w, ow, p);
-      if (c.lo >= c.hi) continue;
-      acc(out + c.lo, row + c.lo * p.sw + c.off, static_cast<size_t>(p.sw), static_cast<size_t>(c.hi - c.lo));
+// The column pass of separable pooling, planned once per call (the same for every output
+// row, so no division is left in the row loop): out[ox] = acc(out[ox], row[ox * sw - pl +
+// kx * dw]) for every tap kx that reads the row, in increasing kx.
+class ColumnPlan {
+ public:
+  ColumnPlan(int64_t w, int64_t ow, const Pool2dParams& p) : w_(w), ow_(ow), p_(p) {
+    // Only taps with kx * dw in [pl - (ow - 1) * sw, pl + w - 1] read some column.
+    const int64_t kx0 = std::max<int64_t>(0, ceil_div(p.pl - (ow - 1) * p.sw, p.dw));
+    const int64_t kx1 = std::min<int64_t>(p.kw, floor_div(p.pl + w - 1, p.dw) + 1);
+    if (kx1 - kx0 <= 4 * (w + ow)) {
+      // One call per tap over its output range at the pool's stride.
+      for (int64_t kx = kx0; kx < kx1; ++kx) {
+        const int64_t off = kx * p.dw - p.pl;
+        const int64_t lo = std::clamp<int64_t>(ceil_div(-off, p.sw), 0, ow);
+        const int64_t hi = std::clamp<int64_t>(floor_div(w - 1 - off, p.sw) + 1, lo, ow);
+        if (lo < hi) calls_.push_back({lo, hi, off});
+      }
+      return;
     }
-    return;
+    per_output_ = true;
   }
-  // Pads and strides near 2^31 leave most of those taps reading nothing: walk the outputs
-  // and only the taps each one reads (at most w), so the work stays bounded by the sizes.
-  for (int64_t ox = 0; ox < ow; ++ox) {
-    const AxisWindow wx = axis_window(ox, w, p.kw, p.sw, p.dw, p.pl, p.pr, false);
-    for (int64_t kx = wx.first; kx < wx.last; ++kx) acc(out + ox, row + wx.start + kx * p.dw, 1, 1);
+
+  // acc is a PointwiseTable accumulator (max_acc, sum_acc).
+  template <class Acc>
+  void run(float* out, const float* row, Acc acc) const {
+    if (per_output_) {
+      // Pads and strides near 2^31 leave most taps reading nothing: walk the outputs and
+      // only the taps each one reads (at most w), so the work stays bounded by the sizes.
+      for (int64_t ox = 0; ox < ow_; ++ox) {
+        const AxisWindow wx = axis_window(ox, w_, p_.kw, p_.sw, p_.dw, p_.pl, p_.pr, false);
+        for (int64_t kx = wx.first; kx < wx.last; ++kx) acc(out + ox, row + wx.start + kx * p_.dw, 1, 1);
+      }
+      return;
+    }
+    for (const TapColumns& c : calls_) {
+      acc(out + c.lo, row + c.lo * p_.sw + c.off, static_cast<size_t>(p_.sw), static_cast<size_t>(c.hi - c.lo));
+    }
   }
-}
+
+ private:
+  int64_t w_, ow_;
+  Pool2dParams p_;
+  bool per_output_ = false;
+  std::vector<TapColumns> calls_;
+};
 
 // The row pass: buf = acc over the window's input rows [first, last) of one plane (whole
 // rows, contiguous, so vectorised at any stride). The window has at least one row.
@@ -72,6 +88,8 @@ void row_pass(float* buf, const float* plane_x, int64_t w, const AxisWindow& wy,
 void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool2dParams& p, float* y, int64_t oh,
                 int64_t ow) {
   const PointwiseTable& pw = pointwise();
+  const ColumnPlan columns(w, ow, p);
+  const std::vector<AxisWindow> windows = axis_windows(oh, h, p.kh, p.sh, p.dh, p.pt, p.pb, false);
   const size_t rows = static_cast<size_t>(planes * oh);
   parallel_units(rows, static_cast<size_t>(ow * std::min(p.kh, h) * std::min(p.kw, w)), [&](size_t r0, size_t r1) {
     // Separable: the max over the window's rows first (whole input rows, contiguous, so
@@ -81,10 +99,10 @@ void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
       const int64_t plane = static_cast<int64_t>(r) / oh, oy = static_cast<int64_t>(r) % oh;
       float* out = y + static_cast<int64_t>(r) * ow;
       std::fill(out, out + ow, -std::numeric_limits<float>::infinity());
-      const AxisWindow wy = axis_window(oy, h, p.kh, p.sh, p.dh, p.pt, p.pb, false);
+      const AxisWindow& wy = windows[oy];
       if (wy.first >= wy.last) continue;  // the window lies in the padding: -inf, as padding never wins
       row_pass(colmax.data(), x + plane * h * w, w, wy, p.dh, pw.max_acc);
-      column_pass(out, colmax.data(), w, ow, p, pw.max_acc);
+      columns.run(out, colmax.data(), pw.max_acc);
     }
   });
 }
@@ -93,10 +111,9 @@ void avg_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
                 float* y, int64_t oh, int64_t ow) {
   const PointwiseTable& pw = pointwise();
   // Column divisors, the same for every output row.
-  std::vector<float> col_count(static_cast<size_t>(ow));
-  for (int64_t ox = 0; ox < ow; ++ox) {
-    col_count[ox] = static_cast<float>(axis_window(ox, w, p.kw, p.sw, p.dw, p.pl, p.pr, count_include_pad).count);
-  }
+  const std::vector<AxisWindow> col_windows = axis_windows(ow, w, p.kw, p.sw, p.dw, p.pl, p.pr, count_include_pad);
+  const ColumnPlan columns(w, ow, p);
+  const std::vector<AxisWindow> windows = axis_windows(oh, h, p.kh, p.sh, p.dh, p.pt, p.pb, count_include_pad);
   const size_t rows = static_cast<size_t>(planes * oh);
   parallel_units(rows, static_cast<size_t>(ow * std::min(p.kh, h) * std::min(p.kw, w)), [&](size_t r0, size_t r1) {
     // Separable like max_pool2d: sum the window's input rows (contiguous), then its columns
@@ -106,15 +123,15 @@ void avg_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
     for (size_t r = r0; r < r1; ++r) {
       const int64_t plane = static_cast<int64_t>(r) / oh, oy = static_cast<int64_t>(r) % oh;
       float* out = y + static_cast<int64_t>(r) * ow;
-      const AxisWindow wy = axis_window(oy, h, p.kh, p.sh, p.dh, p.pt, p.pb, count_include_pad);
+      const AxisWindow& wy = windows[oy];
       std::fill(out, out + ow, 0.0f);
       if (wy.first < wy.last) {
         row_pass(rowsum.data(), x + plane * h * w, w, wy, p.dh, pw.sum_acc);
-        column_pass(out, rowsum.data(), w, ow, p, pw.sum_acc);
+        columns.run(out, rowsum.data(), pw.sum_acc);
       }
       // A divisor of 0 (no tap counted) gives 0 * inf = NaN, the mean of nothing.
       const float row_count = static_cast<float>(wy.count);
-      for (int64_t ox = 0; ox < ow; ++ox) scale[ox] = 1.0f / (row_count * col_count[ox]);
+      for (int64_t ox = 0; ox < ow; ++ox) scale[ox] = 1.0f / (row_count * static_cast<float>(col_windows[ox].count));
       pw.mul_inplace(out, scale.data(), static_cast<size_t>(ow));
     }
   });

@@ -17,17 +17,19 @@ namespace {
 template <class Reduce>
 void for_each_window(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const Pool2dParams& p,
                      bool count_include_pad, float* y, int64_t oh, int64_t ow, Reduce reduce) {
+  const std::vector<AxisWindow> row_windows = axis_windows(oh, h, p.kh, p.sh, p.dh, p.pt, p.pb, count_include_pad);
+  const std::vector<AxisWindow> col_windows = axis_windows(ow, w, p.kw, p.sw, p.dw, p.pl, p.pr, count_include_pad);
   const size_t rows = static_cast<size_t>(n * oh);
   parallel_units(rows, static_cast<size_t>(ow * std::min(p.kh, h) * std::min(p.kw, w) * c), [&](size_t r0, size_t r1) {
     // At most min(k, in) taps per axis read distinct input positions (d >= 1).
     std::vector<const float*> pixels(static_cast<size_t>(std::min(p.kh, h) * std::min(p.kw, w)));
     for (size_t r = r0; r < r1; ++r) {
       const int64_t b = static_cast<int64_t>(r) / oh, oy = static_cast<int64_t>(r) % oh;
-      const AxisWindow wy = axis_window(oy, h, p.kh, p.sh, p.dh, p.pt, p.pb, count_include_pad);
+      const AxisWindow& wy = row_windows[oy];
       const float* xb = x + b * h * w * c;
       float* out = y + static_cast<int64_t>(r) * ow * c;
       for (int64_t ox = 0; ox < ow; ++ox) {
-        const AxisWindow wx = axis_window(ox, w, p.kw, p.sw, p.dw, p.pl, p.pr, count_include_pad);
+        const AxisWindow& wx = col_windows[ox];
         size_t count = 0;
         for (int64_t ky = wy.first; ky < wy.last; ++ky) {
           const float* in_row = xb + (wy.start + ky * p.dh) * w * c;

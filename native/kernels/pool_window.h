@@ -3,6 +3,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace tf {
 
@@ -32,6 +33,15 @@ inline AxisWindow axis_window(int64_t o, int64_t in, int64_t k, int64_t s, int64
     w.count = w.last - w.first;
   }
   return w;
+}
+
+// axis_window for every output index [0, out): computed once per call, so the loops over
+// rows and pixels do no division.
+inline std::vector<AxisWindow> axis_windows(int64_t out, int64_t in, int64_t k, int64_t s, int64_t d, int64_t pad_begin,
+                                            int64_t pad_end, bool include_pad) {
+  std::vector<AxisWindow> windows(static_cast<size_t>(out));
+  for (int64_t o = 0; o < out; ++o) windows[o] = axis_window(o, in, k, s, d, pad_begin, pad_end, include_pad);
+  return windows;
 }
 
 }  // namespace tf
