@@ -56,6 +56,8 @@
         "native/kernels/concat.cc",
         "native/kernels/conv2d/conv2d.cc",
         "native/kernels/conv2d/conv_sources.cc",
+        "native/kernels/conv2d/conv_channel_lanes.cc",
+        "native/kernels/conv2d/conv_scratch.cc",
         "native/binding/args.cc",
         "native/binding/async_work.cc",
         "native/binding/elementwise_binding.cc",

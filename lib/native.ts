@@ -17,6 +17,9 @@ export interface AllocatorStats {
 }
 
 /** Packed conv2d weights owned by the addon (an opaque External). */
+/** What a packed conv runs (Conv2d.algorithm). */
+export type Conv2dAlgorithm = 'gemm-pixel-lanes' | 'gemm-channel-lanes' | 'winograd-f2x2-3x3' | 'depthwise';
+
 export interface Conv2dHandle {
   readonly __conv2dHandle: unique symbol;
 }
@@ -53,6 +56,7 @@ export interface NativeAddon {
     async: true): Promise<Float32Array>;
   /** Frees the packed weights (after any run in flight); later runs throw. */
   conv2dDispose(handle: Conv2dHandle): void;
+  conv2dAlgorithm(handle: Conv2dHandle): Conv2dAlgorithm;
   // fusion-block ops (native/binding/fusion_ops_binding.cc); with async = true each returns
   // a Promise of its out argument(s) instead of undefined.
   unary(op: number, x: Float32Array, out: Float32Array, async: boolean): Promise<unknown> | undefined;

@@ -601,7 +601,7 @@ class StepBuilder {
     const act = convActivation(n.attrs.activation as string | undefined);
     const conv = new Conv2d(Tensor.from(w.f32, w.dims), {
       bias: b?.f32, strides: g.strides, pads: g.pads, dilations: g.dilations, groups: attrInt(n, 'group', 1),
-      activation: act, alpha: (n.attrs.alpha as number | undefined) ?? 0.01,
+      activation: act, alpha: (n.attrs.alpha as number | undefined) ?? 0.01, inputSize: [xs[2], xs[3]],
     });
     if (act !== 'none') info.detail = `+${act}`;
     const x = this.s(n.inputs[0]), y = this.s(n.outputs[0]);
@@ -614,7 +614,7 @@ class StepBuilder {
 
   /** A 1x1 Conv2d computing x[M,K] · W[N,K]ᵀ + bias: Gemm/MatMul on the conv kernels. */
   private fc(info: StepInfo, wNK: Float32Array, n: number, k: number, bias: Float32Array | undefined, xSlot: number, ySlot: number, m: number): Step {
-    const conv = new Conv2d(Tensor.from(wNK, [n, k, 1, 1]), { bias });
+    const conv = new Conv2d(Tensor.from(wNK, [n, k, 1, 1]), { bias, inputSize: [1, 1] });
     const xs4 = [m, k, 1, 1], ys4 = [m, n, 1, 1];
     info.detail = 'as 1x1 conv';
     return {

@@ -1,15 +1,16 @@
 // conv2d: NCHW (weights OIHW) or NHWC (weights HWIO) convolution with groups, strides,
 // dilations, pads, bias and a fused activation, on packed-GEMM SIMD kernels.
-import { native, Conv2dHandle } from '../native';
+import { native, Conv2dAlgorithm, Conv2dHandle } from '../native';
 import { Tensor } from '../tensor';
 import { formatShape, rangeError, typeError, describeValue } from '../errors';
 import { checkTensor, outputFor, overlaps } from './checks';
 import type { OutOptions } from './elementwise';
 import {
-  ACTIVATION_CODES, Conv2dOptions, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, resolveConv2dSpec,
+  ACTIVATION_CODES, Conv2dOptions, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, conv2dOutputSize, resolveConv2dSpec,
 } from './conv2d-options';
 
 export type { Conv2dActivation, Conv2dLayout, Conv2dOptions, Conv2dWeightOptions } from './conv2d-options';
+export type { Conv2dAlgorithm } from '../native';
 import type { Conv2dActivation } from './conv2d-options';
 
 interface Conv2dCall {
@@ -30,8 +31,11 @@ export class Conv2d {
   private readonly spec: Conv2dSpec;
   private readonly handle: Conv2dHandle;
 
-  /** @param op @internal the name errors report (conv2d() passes its own). */
-  constructor(weight: Tensor, options?: Conv2dWeightOptions, op = 'Conv2d') {
+  /**
+   * @param op @internal the name errors report (conv2d() passes its own).
+   * @param xShape @internal the input a one-shot conv2d() runs on: its size is the hint.
+   */
+  constructor(weight: Tensor, options?: Conv2dWeightOptions, op = 'Conv2d', xShape?: readonly number[]) {
     const spec = resolveConv2dSpec(op, weight, options);
     this.spec = spec;
     this.layout = spec.layout;
@@ -39,7 +43,7 @@ export class Conv2d {
     this.groups = spec.groups;
     const params = [
       spec.layout === 'NCHW' ? 0 : 1, spec.groups, spec.strides[0], spec.strides[1], spec.dilations[0], spec.dilations[1],
-      ACTIVATION_CODES[spec.activation], spec.alpha,
+      ACTIVATION_CODES[spec.activation], spec.alpha, ...outputSizeHint(op, spec, xShape),
     ];
     this.handle = native.conv2dCreate(weight.data, weight.shape, spec.bias, params);
   }
@@ -80,6 +84,16 @@ export class Conv2d {
    */
   dispose(): void {
     native.conv2dDispose(this.handle);
+  }
+
+  /**
+   * The algorithm the packing chose: 'gemm-pixel-lanes' (implicit GEMM, output pixels on
+   * the vector lanes), 'gemm-channel-lanes' (output channels on the lanes; small maps, chosen
+   * from options.inputSize), 'winograd-f2x2-3x3' (dense 3x3 stride 1) or 'depthwise'.
+   * For performance diagnostics; every algorithm computes the same conv.
+   */
+  get algorithm(): Conv2dAlgorithm {
+    return native.conv2dAlgorithm(this.handle);
   }
 
   /** @internal True when runSources can run this conv (NCHW). */
@@ -138,12 +152,23 @@ function split(op: string, options: Conv2dOptions | undefined): OutOptions | und
   return options?.out === undefined ? undefined : { out: options.out };
 }
 
+/** The output size the conv is packed for: from options.inputSize, else from a one-shot call's x. */
+function outputSizeHint(op: string, spec: Conv2dSpec, xShape: readonly number[] | undefined): [number, number] {
+  if (spec.inputSize) return conv2dOutputSize(op, spec, spec.inputSize);
+  if (!xShape || xShape.length !== 4) return [0, 0];
+  try {
+    return conv2dOutputSize(op, spec, spec.layout === 'NCHW' ? [xShape[2], xShape[3]] : [xShape[1], xShape[2]]);
+  } catch {
+    return [0, 0];  // x does not fit: the run reports it, naming x
+  }
+}
+
 /** One-shot convolution (packs the weights on every call; keep a Conv2d to reuse them). */
 export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor {
   const out = split('conv2d', options);
   checkTensor('conv2d', 'x', x);
   // Disposed right away: the next one-shot conv of the same size reuses the packed block.
-  const conv = new Conv2d(weight, options, 'conv2d');
+  const conv = new Conv2d(weight, options, 'conv2d', x.shape);
   try {
     return conv.runAs('conv2d', x, out);
   } finally {
@@ -155,7 +180,7 @@ export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tens
 export async function conv2dAsync(x: Tensor, weight: Tensor, options?: Conv2dOptions): Promise<Tensor> {
   const out = split('conv2dAsync', options);
   checkTensor('conv2dAsync', 'x', x);
-  const conv = new Conv2d(weight, options, 'conv2dAsync');
+  const conv = new Conv2d(weight, options, 'conv2dAsync', x.shape);
   try {
     return await conv.runAsyncAs('conv2dAsync', x, out);
   } finally {

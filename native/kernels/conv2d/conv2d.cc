@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 
+#include "kernels/conv2d/conv_scratch.h"
 #include "kernels/conv2d/conv_sources.h"
 #include "kernels/ukernels.h"
 #include "runtime/allocator.h"
@@ -17,74 +18,9 @@ namespace tf {
 
 namespace {
 
-// Below this many multiply-adds a conv runs on the calling thread alone.
-constexpr double kParallelMinMacs = 2e5;
 // Reduction block of the NCHW GEMM, and the partial sums one task keeps (floats).
 constexpr size_t kKc = 640;
 constexpr size_t kTileFloats = 4096;
-
-size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
-
-PhaseGeometry phase_geometry(const Conv2dParams& p, const Conv2dInput& in) {
-  const int64_t hp = in.h + in.pads[0] + in.pads[2];
-  const int64_t wp = in.w + in.pads[1] + in.pads[3];
-  return {p.sh, p.sw, static_cast<int64_t>(ceil_div(hp, p.sh)), static_cast<int64_t>(ceil_div(wp, p.sw))};
-}
-
-// Scratch that lives as long as its thread and only grows.
-float* thread_scratch(size_t floats) {
-  static thread_local std::vector<float> buf;
-  if (buf.size() < floats) buf.assign(floats, 0.0f);
-  return buf.data();
-}
-
-// The padded input copy of the NCHW GEMM: filled and read by the pool while its caller
-// waits, so it belongs to the calling thread (the JS thread or a libuv worker), grows to the
-// largest conv that thread has run and is kept, so its pages are touched only once (a fresh
-// block costs ~11 us per 4 KiB page on first write). Blocks over kKeepFloats are returned
-// to the allocator after the call.
-constexpr size_t kKeepFloats = size_t{16} << 20;  // 64 MiB
-
-class CallerScratch {
- public:
-  explicit CallerScratch(size_t floats) {
-    Kept& k = kept();
-    if (floats <= kKeepFloats) {
-      if (k.floats < floats) {
-        buffer_free(k.data, k.floats * sizeof(float));
-        k.data = nullptr;
-        k.floats = 0;
-        k.data = static_cast<float*>(buffer_alloc(floats * sizeof(float)));
-        if (k.data == nullptr) throw std::bad_alloc();
-        k.floats = floats;
-      }
-      data_ = k.data;
-      return;
-    }
-    owned_ = floats;
-    data_ = static_cast<float*>(buffer_alloc(floats * sizeof(float)));
-    if (data_ == nullptr) throw std::bad_alloc();
-  }
-  ~CallerScratch() {
-    if (owned_ != 0) buffer_free(data_, owned_ * sizeof(float));
-  }
-  CallerScratch(const CallerScratch&) = delete;
-  CallerScratch& operator=(const CallerScratch&) = delete;
-  float* data() const { return data_; }
-
- private:
-  struct Kept {
-    float* data = nullptr;
-    size_t floats = 0;
-    ~Kept() { buffer_free(data, floats * sizeof(float)); }
-  };
-  static Kept& kept() {
-    static thread_local Kept k;
-    return k;
-  }
-  float* data_ = nullptr;
-  size_t owned_ = 0;
-};
 
 // One work item of a GEMM conv: image n, group g, columns [col0, col0 + cols) of the
 // output (one tile of <= nr), chunk ms of the row blocks. Items are numbered chunk-fastest,
@@ -104,23 +40,6 @@ struct TileItem {
   int64_t n, g;
   size_t col0, cols;
 };
-
-// Runs fn over [0, items) on the pool in at most 4 chunks per thread whose sizes differ by
-// at most one item (the pool's own chunking can leave the last chunk much shorter, and
-// with two threads that imbalance is the whole tail of the call).
-void parallel(size_t items, double macs, const ThreadPool::RangeFn& fn) {
-  ThreadPool& pool = ThreadPool::instance();
-  // Few items (Winograd bands, a small image's tiles): one even share per thread, since
-  // uneven chunks would leave the last thread a whole item behind (10 bands in 8 chunks
-  // run as 6 + 4). Many items: 4 chunks per thread for dynamic balance.
-  const size_t threads = static_cast<size_t>(pool.threads());
-  const size_t chunks = items < threads * 8 ? std::min(items, threads) : threads * 4;
-  if (macs < kParallelMinMacs || chunks <= 1) {
-    fn(0, items);
-    return;
-  }
-  pool.parallel_for(chunks, 1, [&](size_t b, size_t e) { fn(b * items / chunks, e * items / chunks); });
-}
 
 }  // namespace
 
@@ -151,6 +70,10 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
       std::memcpy(packed_.reset(total), weights, total * sizeof(float));  // [cout][taps]
       return;
     }
+    if (prefer_channel_lanes(p_, *uk_)) {
+      pack_channel_panels(weights);
+      return;
+    }
     if (winograd_eligible(p_)) {
       pack_winograd(weights);
       return;
@@ -170,8 +93,8 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
   // MR-row panels as NCHW (output channels are the rows here too).
   mode_ = Mode::kGemmNhwc;
   pack_panels(weights, 1, p_.cout);
-  boff_nhwc_.resize(static_cast<size_t>(k_));
-  for (int64_t k = 0; k < k_; ++k) boff_nhwc_[k] = k * static_cast<int64_t>(nr);
+  boff_nr_.resize(static_cast<size_t>(k_));
+  for (int64_t k = 0; k < k_; ++k) boff_nr_[k] = k * static_cast<int64_t>(nr);
 }
 
 // Winograd F(2x2, 3x3) for dense 3x3 stride-1 convs wide enough to pay for the
@@ -345,6 +268,18 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
   });
 }
 
+const char* PackedConv2d::algorithm() const {
+  switch (mode_) {
+    case Mode::kGemmNchw:
+    case Mode::kGemmNhwc: return "gemm-pixel-lanes";
+    case Mode::kGemmNchwChannelLanes: return "gemm-channel-lanes";
+    case Mode::kWinogradNchw: return "winograd-f2x2-3x3";
+    case Mode::kDepthwiseNchw:
+    case Mode::kDepthwiseNhwc: return "depthwise";
+  }
+  return "unknown";
+}
+
 void PackedConv2d::run(const float* x, const Conv2dInput& in, float* y) const {
   if (p_.layout == ConvLayout::kNCHW) {
     run(ConvSources::single(x, cin()), in, y);
@@ -366,6 +301,7 @@ void PackedConv2d::run(const ConvSources& x, const Conv2dInput& in, float* y) co
   if (in.n == 0 || p_.cout == 0 || hout <= 0 || wout <= 0) return;
   switch (mode_) {
     case Mode::kGemmNchw: run_gemm_nchw(x, in, hout, wout, y); break;
+    case Mode::kGemmNchwChannelLanes: run_channel_lanes_nchw(x, in, hout, wout, y); break;
     case Mode::kWinogradNchw: run_winograd_nchw(x, in, hout, wout, y); break;
     case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
     case Mode::kGemmNhwc:
@@ -616,7 +552,7 @@ void PackedConv2d::run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t 
       }
       const size_t blk0 = ms * per_chunk;
       const size_t blk1 = std::min<size_t>(blocks_, blk0 + per_chunk);
-      tile_rows(g, blk0, blk1, cols, bpack, boff_nhwc_.data(), tmp, nr);
+      tile_rows(g, blk0, blk1, cols, bpack, boff_nr_.data(), tmp, nr);
       const size_t rows = std::min<size_t>(blk1 * mr, cout_g_) - blk0 * mr;
       float* ybase = y + (n * static_cast<int64_t>(pixels) + static_cast<int64_t>(p0)) * p_.cout + g * cout_g_ +
                      static_cast<int64_t>(blk0 * mr);
