@@ -30,6 +30,7 @@ export interface NativeAddon {
   allocate(elements: number): Float32Array;
   allocatorStats(): AllocatorStats;
   allocatorTrim(): void;
+  retainFreedMemory(bytes: number): boolean;
   binarySame(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   binary(op: number, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
     out: Float32Array, async: false): void;
