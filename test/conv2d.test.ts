@@ -249,8 +249,8 @@ describe('conv2d API', () => {
     const plain = new Conv2d(wt, { pads: [1, 1, 1, 1], bias });
     assert.ok(['gemm-pixel-lanes', 'winograd-f2x2-3x3'].includes(plain.algorithm), plain.algorithm);
     if (runtime.info().isa === 'avx512') assert.strictEqual(small.algorithm, 'gemm-channel-lanes');
-    for (const size of [5, 9, 30]) {
-      const xi = uniform([2, 32, size, size + 1], 32 + size);
+    for (const size of [5, 9, 16]) {
+      const xi = uniform([size === 5 ? 2 : 1, 32, size, size + 1], 32 + size);
       close(small.run(xi), conv2dRef(xi, wt, { pads: [1, 1, 1, 1], bias }), 1e-4, `packed for 5x5, run on ${size}x${size + 1}`);
     }
     assert.strictEqual(new Conv2d(uniform([8, 1, 3, 3], 1), { groups: 8 }).algorithm, 'depthwise');
