@@ -258,6 +258,22 @@ describe('conv2d API', () => {
     assert.throws(() => small.algorithm, /disposed/);
   });
 
+  it('NHWC convs whose Cout per group fills the lanes run the indirect GEMM (no input packing)', () => {
+    for (const [groups, cout, strides, dilations] of [[1, 64, 1, 1], [2, 96, 2, 1], [1, 40, 1, 2]] as const) {
+      const cin = 6 * groups;
+      const wt = uniform([3, 3, cin / groups, cout], 40 + cout);
+      const options: Conv2dOptions = { layout: 'NHWC', groups, strides, dilations, pads: [1, 0, 2, 1], bias: uniform([cout], 41).data, activation: 'relu6' };
+      const conv = new Conv2d(wt, options);
+      assert.strictEqual(conv.algorithm, 'gemm-channel-lanes');
+      for (const [n, h, w] of [[1, 7, 9], [2, 13, 5]]) {
+        const xi = uniform([n, h, w, cin], 42 + h);
+        close(conv.run(xi), conv2dRef(xi, wt, options), 1e-4, `NHWC groups ${groups} cout ${cout} x [${n},${h},${w},${cin}]`);
+      }
+    }
+    // 3 output channels fill 3 of the SIMD ISAs' 12-32 lanes (scalar's tile is 4 wide).
+    if (runtime.info().isa !== 'scalar') assert.strictEqual(new Conv2d(uniform([3, 3, 4, 3], 1), { layout: 'NHWC' }).algorithm, 'gemm-pixel-lanes');
+  });
+
   it('dispose() frees the packed weights: runs in flight finish, later runs throw', async () => {
     const conv = new Conv2d(w, options);
     const pending = conv.runAsync(x);

@@ -71,7 +71,8 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
       return;
     }
     if (prefer_channel_lanes(p_, *uk_)) {
-      pack_channel_panels(weights);
+      mode_ = Mode::kGemmNchwChannelLanes;
+      pack_channel_panels(weights, k_, 1, uk_->nr);  // OIHW: (co, k) at co * K + k
       return;
     }
     if (winograd_eligible(p_)) {
@@ -89,8 +90,13 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
     std::memcpy(packed_.reset(total), weights, total * sizeof(float));  // [taps][cout]
     return;
   }
-  // HWIO: element (co, k) is w[k * cout + co], k = (i * kw + j) * cin_g + ci; the same
-  // MR-row panels as NCHW (output channels are the rows here too).
+  // HWIO: element (co, k) is w[k * cout + co], k = (i * kw + j) * cin_g + ci.
+  if (prefer_igemm_nhwc(p_, *uk_)) {
+    mode_ = Mode::kIgemmNhwc;
+    pack_channel_panels(weights, 1, p_.cout, uk_->igemm_nr);
+    return;
+  }
+  // The same MR-row panels as NCHW (output channels are the rows here too).
   mode_ = Mode::kGemmNhwc;
   pack_panels(weights, 1, p_.cout);
   boff_nr_.resize(static_cast<size_t>(k_));
@@ -277,7 +283,8 @@ const char* PackedConv2d::algorithm() const {
   switch (mode_) {
     case Mode::kGemmNchw:
     case Mode::kGemmNhwc: return "gemm-pixel-lanes";
-    case Mode::kGemmNchwChannelLanes: return "gemm-channel-lanes";
+    case Mode::kGemmNchwChannelLanes:
+    case Mode::kIgemmNhwc: return "gemm-channel-lanes";
     case Mode::kWinogradNchw: return "winograd-f2x2-3x3";
     case Mode::kDepthwiseNchw:
     case Mode::kDepthwiseNhwc: return "depthwise";
@@ -295,6 +302,8 @@ void PackedConv2d::run(const float* x, const Conv2dInput& in, float* y) const {
   if (in.n == 0 || p_.cout == 0 || hout <= 0 || wout <= 0) return;
   if (mode_ == Mode::kGemmNhwc) {
     run_gemm_nhwc(x, in, hout, wout, y);
+  } else if (mode_ == Mode::kIgemmNhwc) {
+    run_igemm_nhwc(x, in, hout, wout, y);
   } else {
     run_dw_nhwc(x, in, hout, wout, y);
   }
@@ -310,6 +319,7 @@ void PackedConv2d::run(const ConvSources& x, const Conv2dInput& in, float* y) co
     case Mode::kWinogradNchw: run_winograd_nchw(x, in, hout, wout, y); break;
     case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
     case Mode::kGemmNhwc:
+    case Mode::kIgemmNhwc:
     case Mode::kDepthwiseNhwc: break;  // NHWC takes one tensor: run(const float*, ...)
   }
 }

@@ -11,7 +11,10 @@
 //    transposed, output channels on the vector lanes and pixels broadcast from packed
 //    input panels (conv_channel_lanes.cc): a 7x7 map fills 49 of 56 rows instead of 49 of
 //    96 lanes, and the weights stream once per call instead of once per pixel tile.
-//  - NHWC, general groups: the same GEMM (output channels as rows, pixels as lanes) with
+//  - NHWC, Cout per group filling the lanes: an indirect GEMM (conv_channel_lanes.cc),
+//    output channels on the lanes, each output pixel's input channels read through per-tap
+//    pointers (no packing), the tile stored straight into y.
+//  - NHWC, other groups: the same GEMM (output channels as rows, pixels as lanes) with
 //    weights packed from HWIO; input tiles of NR pixels are packed on the fly and the
 //    output tile is stored transposed.
 //  - depthwise (Cin_g == 1): a direct kernel (any channel multiplier for NCHW).
@@ -108,15 +111,18 @@ class PackedConv2d {
   void run(const ConvSources& xs, const Conv2dInput& in, float* y) const;
 
  private:
-  enum class Mode { kGemmNchw, kGemmNchwChannelLanes, kGemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw };
+  enum class Mode { kGemmNchw, kGemmNchwChannelLanes, kGemmNhwc, kIgemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw };
 
   static bool winograd_eligible(const Conv2dParams& p);
   // For the hinted output size: whether output channels on the vector lanes (pixels
   // broadcast) beat pixels on the lanes; small maps (7x7, 14x14) fill few pixel lanes.
   static bool prefer_channel_lanes(const Conv2dParams& p, const ConvUkernels& uk);
   void pack_panels(const float* weights, int64_t co_stride, int64_t k_stride);
-  // NR-column panels [g][panel][k][NR] of W^T (output channels on the lanes) from OIHW.
-  void pack_channel_panels(const float* weights);
+  // NR-column panels [g][panel][k][NR] of W^T (output channels on the lanes) from weights
+  // where (output channel co, reduction index k) is weights[co * co_stride + k * k_stride].
+  void pack_channel_panels(const float* weights, int64_t co_stride, int64_t k_stride, size_t nr);
+  // NHWC: whether the indirect GEMM (output channels on the lanes) suits Cout per group.
+  static bool prefer_igemm_nhwc(const Conv2dParams& p, const ConvUkernels& uk);
   void pack_winograd(const float* weights);
   void run_winograd_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
 
@@ -134,6 +140,7 @@ class PackedConv2d {
   void run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+  void run_igemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_dw_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
 

@@ -5,7 +5,11 @@
 // read once per call) and MR pixels are broadcast from packed input panels, so a small map
 // wastes at most MR - 1 pixel rows and a panel's last lanes. The same micro-kernel runs both.
 //
-// A call packs the input panels first (the implicit im2col for MR pixels at a time, K x MR
+// NHWC convs use the indirect variant (run_igemm_nhwc): each output pixel's input channels
+// are contiguous, so the micro-kernel broadcasts them through per-tap pointers (no packing)
+// and its tile rows are output pixels, stored straight into y.
+//
+// A call (NCHW) packs the input panels first (the implicit im2col for MR pixels at a time, K x MR
 // floats per block, summing/gathering sources like the padded copy), then splits the NR
 // panels (and, with few panels, the pixel blocks) over the pool. Large maps are done in
 // chunks of pixel blocks so the packed panels stay a few MiB.
@@ -73,23 +77,96 @@ bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernel
   return channel_lanes > 1.2 * pixel_lanes;
 }
 
-void PackedConv2d::pack_channel_panels(const float* weights) {
-  mode_ = Mode::kGemmNchwChannelLanes;
-  const size_t nr = uk_->nr;
+void PackedConv2d::pack_channel_panels(const float* weights, int64_t co_stride, int64_t k_stride, size_t nr) {
   blocks_ = static_cast<int64_t>(ceil_div(static_cast<size_t>(cout_g_), nr));
   float* out = packed_.reset(static_cast<size_t>(p_.groups * blocks_ * k_) * nr);
   for (int64_t g = 0; g < p_.groups; ++g) {
     for (int64_t j = 0; j < blocks_; ++j) {
-      const int64_t co0 = j * static_cast<int64_t>(nr);
-      const size_t cols = static_cast<size_t>(std::min<int64_t>(nr, cout_g_ - co0));
+      const int64_t co0 = g * cout_g_ + j * static_cast<int64_t>(nr);
+      const size_t cols = static_cast<size_t>(std::min<int64_t>(nr, cout_g_ - j * static_cast<int64_t>(nr)));
       for (int64_t k = 0; k < k_; ++k) {
-        const float* wk = weights + (g * cout_g_ + co0) * k_ + k;  // OIHW: (co, k) at co * K + k
-        for (size_t c = 0; c < nr; ++c) *out++ = c < cols ? wk[static_cast<int64_t>(c) * k_] : 0.0f;
+        const float* wk = weights + co0 * co_stride + k * k_stride;
+        for (size_t c = 0; c < nr; ++c) *out++ = c < cols ? wk[static_cast<int64_t>(c) * co_stride] : 0.0f;
       }
     }
   }
   boff_nr_.resize(static_cast<size_t>(k_));
   for (int64_t k = 0; k < k_; ++k) boff_nr_[k] = k * static_cast<int64_t>(nr);
+}
+
+bool PackedConv2d::prefer_igemm_nhwc(const Conv2dParams& p, const ConvUkernels& uk) {
+  const LanesChoice o = lanes_override();
+  if (o != LanesChoice::kAuto) return o == LanesChoice::kChannels;
+  // The pixel-lane NHWC GEMM packs every input tile and stores its output transposed; the
+  // indirect GEMM does neither, so it wins unless Cout per group fills few of its lanes.
+  return fill(static_cast<size_t>(p.cout / p.groups), uk.igemm_nr) >= 0.6;
+}
+
+void PackedConv2d::run_igemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
+  const size_t mr = uk_->igemm_mr, nr = uk_->igemm_nr;
+  const int64_t cin = this->cin(), cin_g = p_.cin_per_group, taps = p_.kh * p_.kw;
+  const size_t pixels = static_cast<size_t>(hout * wout);
+  const size_t blocks = ceil_div(pixels, mr), panels = static_cast<size_t>(blocks_);
+  // Taps per reduction block: that block of the weight panel (<= 32 KiB) stays in L1
+  // while the item's pixel blocks pass over it.
+  const size_t tap_block = std::max<size_t>(1, (size_t{8} << 10) / (static_cast<size_t>(cin_g) * nr));
+  const size_t tblocks = ceil_div(static_cast<size_t>(taps), tap_block);
+  constexpr size_t kBlocksPerItem = 4;
+  const size_t items_per_image = ceil_div(blocks, kBlocksPerItem);
+  const std::vector<float> zeros(static_cast<size_t>(cin_g), 0.0f);
+  const double macs = static_cast<double>(in.n * p_.cout) * static_cast<double>(pixels * static_cast<size_t>(k_));
+  const int64_t pt = in.pads[0], pl = in.pads[1];
+
+  parallel(static_cast<size_t>(in.n) * items_per_image, macs, [&](size_t i0, size_t i1) {
+    std::vector<const float*> rows(kBlocksPerItem * static_cast<size_t>(taps) * mr);
+    for (size_t item = i0; item < i1; ++item) {
+      const int64_t n = static_cast<int64_t>(item / items_per_image);
+      const size_t b0 = (item % items_per_image) * kBlocksPerItem, b1 = std::min(blocks, b0 + kBlocksPerItem);
+      for (int64_t g = 0; g < p_.groups; ++g) {
+        // rows[(b - b0) * taps * MR + t * MR + r]: pixel r of block b, tap t (rows past the
+        // last pixel read zeros).
+        for (size_t b = b0; b < b1; ++b) {
+          const float** rb = rows.data() + (b - b0) * static_cast<size_t>(taps) * mr;
+          for (size_t r = 0; r < mr; ++r) {
+            const size_t p = b * mr + r;
+            const int64_t oh = static_cast<int64_t>(p / static_cast<size_t>(wout));
+            const int64_t ow = static_cast<int64_t>(p % static_cast<size_t>(wout));
+            for (int64_t i = 0, t = 0; i < p_.kh; ++i) {
+              const int64_t ih = oh * p_.sh - pt + i * p_.dh;
+              for (int64_t j = 0; j < p_.kw; ++j, ++t) {
+                const int64_t iw = ow * p_.sw - pl + j * p_.dw;
+                const bool inside = p < pixels && ih >= 0 && ih < in.h && iw >= 0 && iw < in.w;
+                rb[t * static_cast<int64_t>(mr) + static_cast<int64_t>(r)] =
+                    inside ? x + ((n * in.h + ih) * in.w + iw) * cin + g * cin_g : zeros.data();
+              }
+            }
+          }
+        }
+        for (size_t jp = 0; jp < panels; ++jp) {
+          const size_t cols = std::min<size_t>(nr, static_cast<size_t>(cout_g_) - jp * nr);
+          const int64_t co0 = g * cout_g_ + static_cast<int64_t>(jp * nr);
+          const float* bpanel = packed_.data() + (static_cast<size_t>(g) * panels + jp) * static_cast<size_t>(k_) * nr;
+          for (size_t tb = 0; tb < tblocks; ++tb) {
+            const size_t t0 = tb * tap_block, tn = std::min(tap_block, static_cast<size_t>(taps) - t0);
+            ConvEpilogue ep;
+            ep.accumulate = tb != 0;
+            if (tb == 0 && !bias_.empty()) ep.bias_cols = bias_.data() + co0;
+            if (tb + 1 == tblocks) {
+              ep.act = p_.act;
+              ep.alpha = p_.alpha;
+            }
+            for (size_t b = b0; b < b1; ++b) {
+              const size_t p0 = b * mr;
+              float* c = y + (n * static_cast<int64_t>(pixels) + static_cast<int64_t>(p0)) * p_.cout + co0;
+              const float* const* rt = rows.data() + ((b - b0) * static_cast<size_t>(taps) + t0) * mr;
+              uk_->igemm(std::min(mr, pixels - p0), cols, tn, static_cast<size_t>(cin_g), rt,
+                         bpanel + t0 * static_cast<size_t>(cin_g) * nr, c, static_cast<size_t>(p_.cout), ep);
+            }
+          }
+        }
+      }
+    }
+  });
 }
 
 void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout,
