@@ -48,15 +48,17 @@ int64_t param(Napi::Env env, const Napi::Array& a, uint32_t i, const char* what,
   return static_cast<int64_t>(x);
 }
 
-// conv2dCreate(weight, weightShape, bias | null, [layout, groups, sh, sw, dh, dw, act, alpha]) -> handle
+// conv2dCreate(weight, weightShape, bias | null,
+//              [layout, groups, sh, sw, dh, dw, act, alpha, hintHout, hintWout]) -> handle
+// (hint 0 = unknown output size)
 Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const F32Arg weight = f32_arg(info, 0, "weight");
   const Shape wshape = shape_arg(info, 1, "weight shape");
   if (wshape.size() != 4) throw_range_error(env, "weight must have rank 4, got shape " + shape_string(wshape));
   expect_length(env, weight, wshape, "weight");
-  if (!info[3].IsArray() || info[3].As<Napi::Array>().Length() != 8) {
-    throw_type_error(env, "conv2d params must be an array of 8 numbers");
+  if (!info[3].IsArray() || info[3].As<Napi::Array>().Length() != 10) {
+    throw_type_error(env, "conv2d params must be an array of 10 numbers");
   }
   auto a = info[3].As<Napi::Array>();
   Conv2dParams p;
@@ -72,6 +74,8 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
     throw_range_error(env, "alpha must be a finite number");
   }
   p.alpha = alpha.As<Napi::Number>().FloatValue();
+  p.hint_hout = param(env, a, 8, "output size hint (height)", 0, kMaxAttr);
+  p.hint_wout = param(env, a, 9, "output size hint (width)", 0, kMaxAttr);
   const bool nchw = p.layout == ConvLayout::kNCHW;
   p.cout = nchw ? wshape[0] : wshape[3];
   p.cin_per_group = nchw ? wshape[1] : wshape[2];
@@ -247,6 +251,13 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// conv2dAlgorithm(handle) -> the algorithm the packing chose (see PackedConv2d::algorithm).
+Napi::Value Algorithm(const Napi::CallbackInfo& info) {
+  const auto& conv = handle_arg(info)->conv;
+  if (!conv) throw_type_error(info.Env(), "conv2d handle was disposed");
+  return Napi::String::New(info.Env(), conv->algorithm());
+}
+
 }  // namespace
 
 void register_conv2d(Napi::Env env, Napi::Object exports) {
@@ -254,6 +265,7 @@ void register_conv2d(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dRun", Napi::Function::New(env, Run, "conv2dRun"));
   exports.Set("conv2dRunSources", Napi::Function::New(env, RunSources, "conv2dRunSources"));
   exports.Set("conv2dDispose", Napi::Function::New(env, Dispose, "conv2dDispose"));
+  exports.Set("conv2dAlgorithm", Napi::Function::New(env, Algorithm, "conv2dAlgorithm"));
 }
 
 }  // namespace tf::binding
