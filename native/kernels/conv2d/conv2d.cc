@@ -622,25 +622,27 @@ void PackedConv2d::run_dw_nchw(const ConvSources& xs, const Conv2dInput& in, int
 void PackedConv2d::run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
   const int64_t taps = p_.kh * p_.kw;
   const int64_t c = p_.cout;
-  const size_t pixels = static_cast<size_t>(in.n * hout * wout);
-  const double macs = static_cast<double>(pixels) * static_cast<double>(c * taps);
+  const double macs = static_cast<double>(in.n * hout * wout) * static_cast<double>(c * taps);
   const int64_t pt = in.pads[0], pl = in.pads[1];
-  parallel(pixels, macs, [&](size_t begin, size_t end) {
-    std::vector<const float*> ptrs(static_cast<size_t>(taps));
+  // One output row per item: the micro-kernel keeps a channel block's weights in registers
+  // across the row's pixels.
+  parallel(static_cast<size_t>(in.n * hout), macs, [&](size_t begin, size_t end) {
+    std::vector<const float*> ptrs(static_cast<size_t>(wout * taps));
     for (size_t item = begin; item < end; ++item) {
-      const int64_t n = static_cast<int64_t>(item) / (hout * wout);
-      const int64_t p = static_cast<int64_t>(item) % (hout * wout);
-      const int64_t oh = p / wout, ow = p % wout;
-      for (int64_t i = 0, t = 0; i < p_.kh; ++i) {
-        const int64_t ih = oh * p_.sh - pt + i * p_.dh;
-        for (int64_t j = 0; j < p_.kw; ++j, ++t) {
-          const int64_t iw = ow * p_.sw - pl + j * p_.dw;
-          const bool inside = ih >= 0 && ih < in.h && iw >= 0 && iw < in.w;
-          ptrs[t] = inside ? x + ((n * in.h + ih) * in.w + iw) * c : nullptr;
+      const int64_t n = static_cast<int64_t>(item) / hout, oh = static_cast<int64_t>(item) % hout;
+      for (int64_t ow = 0; ow < wout; ++ow) {
+        for (int64_t i = 0, t = 0; i < p_.kh; ++i) {
+          const int64_t ih = oh * p_.sh - pt + i * p_.dh;
+          for (int64_t j = 0; j < p_.kw; ++j, ++t) {
+            const int64_t iw = ow * p_.sw - pl + j * p_.dw;
+            const bool inside = ih >= 0 && ih < in.h && iw >= 0 && iw < in.w;
+            ptrs[ow * taps + t] = inside ? x + ((n * in.h + ih) * in.w + iw) * c : nullptr;
+          }
         }
       }
-      uk_->dw_pixel(static_cast<size_t>(c), static_cast<size_t>(taps), ptrs.data(), packed_.data(), static_cast<size_t>(c),
-                    bias_.empty() ? nullptr : bias_.data(), y + static_cast<int64_t>(item) * c, p_.act, p_.alpha);
+      uk_->dw_pixels(static_cast<size_t>(wout), static_cast<size_t>(c), static_cast<size_t>(taps), ptrs.data(),
+                     packed_.data(), static_cast<size_t>(c), bias_.empty() ? nullptr : bias_.data(),
+                     y + (n * hout + oh) * wout * c, static_cast<size_t>(c), p_.act, p_.alpha);
     }
   });
 }

@@ -38,10 +38,12 @@ using ConvIgemmUkernel = void (*)(size_t mr, size_t nr, size_t taps, size_t cin,
 using ConvDwRowUkernel = void (*)(size_t n, size_t taps, const float* x, const int64_t* off, const float* w,
                                   float bias, float* y, ConvActivation act, float alpha);
 
-// Depthwise over channels (NHWC), one output pixel:
-// y[c] = act(bias[c] + sum_t w[t * wstride + c] * x[t][c]) for c < channels; x[t] == null is padding.
-using ConvDwPixelUkernel = void (*)(size_t channels, size_t taps, const float* const* x, const float* w,
-                                    size_t wstride, const float* bias, float* y, ConvActivation act, float alpha);
+// Depthwise over channels (NHWC), a run of output pixels p < pixels:
+// y[p * ystride + c] = act(bias[c] + sum_t w[t * wstride + c] * x[p * taps + t][c]) for
+// c < channels; x[p * taps + t] == null is padding.
+using ConvDwPixelsUkernel = void (*)(size_t pixels, size_t channels, size_t taps, const float* const* x,
+                                     const float* w, size_t wstride, const float* bias, float* y, size_t ystride,
+                                     ConvActivation act, float alpha);
 
 // Winograd F(2x2, 3x3) input transform over n lanes: d[4 * r + c] is row r, column c of
 // the 4x4 input tiles (one tile per lane); v[16] receives B^T d B, row-major.
@@ -63,7 +65,7 @@ struct ConvUkernels {
   size_t igemm_nr = 0;  // output channels (lanes) of the indirect GEMM's tile
   ConvIgemmUkernel igemm = nullptr;
   ConvDwRowUkernel dw_row = nullptr;
-  ConvDwPixelUkernel dw_pixel = nullptr;
+  ConvDwPixelsUkernel dw_pixels = nullptr;
   ConvActivationUkernel activation = nullptr;
   ConvWinogradInputUkernel winograd_input = nullptr;
   ConvWinogradOutputUkernel winograd_output = nullptr;

@@ -206,42 +206,66 @@ void conv_dw_row(size_t n, size_t taps, const float* x, const int64_t* off, cons
   }
 }
 
-// Depthwise over channels: one output pixel. See ConvDwPixelUkernel.
+// Depthwise over channels (NHWC), a run of output pixels. See ConvDwPixelsUkernel.
+// U vectors of channels at a time, their weights for up to kRegTaps taps held in
+// registers across the pixels, so each multiply-add loads one input vector (a pixel at a
+// time reloaded the weights too: two loads per multiply-add).
 template <class V, class M>
-void conv_dw_pixel(size_t channels, size_t taps, const float* const* x, const float* w, size_t wstride,
-                   const float* bias, float* y, ConvActivation act, float alpha) {
+void conv_dw_pixels(size_t pixels, size_t channels, size_t taps, const float* const* x, const float* w,
+                    size_t wstride, const float* bias, float* y, size_t ystride, ConvActivation act, float alpha) {
   using T = typename V::T;
   using CM = ConvMath<V, M>;
   constexpr size_t L = V::kLanes;
-  constexpr size_t U = 4;
+  constexpr size_t U = 2;
+  constexpr size_t kRegTaps = 9;
   const T va = V::set1(alpha);
   size_t c = 0;
-  for (; c + U * L <= channels; c += U * L) {
-    T acc[U];
-#pragma GCC unroll 8
-    for (size_t u = 0; u < U; ++u) acc[u] = bias != nullptr ? V::load(bias + c + u * L) : V::zero();
-    for (size_t t = 0; t < taps; ++t) {
-      if (x[t] == nullptr) continue;
-      const float* xt = x[t] + c;
-      const float* wt = w + t * wstride + c;
-#pragma GCC unroll 8
-      for (size_t u = 0; u < U; ++u) acc[u] = V::fmadd(V::load(wt + u * L), V::load(xt + u * L), acc[u]);
+  if (taps <= kRegTaps) {
+    for (; c + U * L <= channels; c += U * L) {
+      T wr[kRegTaps][U];
+#pragma GCC unroll 9
+      for (size_t t = 0; t < kRegTaps; ++t) {
+#pragma GCC unroll 4
+        for (size_t u = 0; u < U; ++u) wr[t][u] = t < taps ? V::load(w + t * wstride + c + u * L) : V::zero();
+      }
+      T b[U];
+#pragma GCC unroll 4
+      for (size_t u = 0; u < U; ++u) b[u] = bias != nullptr ? V::load(bias + c + u * L) : V::zero();
+      for (size_t p = 0; p < pixels; ++p) {
+        const float* const* xp = x + p * taps;
+        T acc[U];
+#pragma GCC unroll 4
+        for (size_t u = 0; u < U; ++u) acc[u] = b[u];
+#pragma GCC unroll 9
+        for (size_t t = 0; t < kRegTaps; ++t) {
+          if (t >= taps) break;
+          if (xp[t] == nullptr) continue;
+#pragma GCC unroll 4
+          for (size_t u = 0; u < U; ++u) acc[u] = V::fmadd(wr[t][u], V::load(xp[t] + c + u * L), acc[u]);
+        }
+        float* yp = y + p * ystride + c;
+#pragma GCC unroll 4
+        for (size_t u = 0; u < U; ++u) V::store(yp + u * L, CM::apply(acc[u], act, va));
+      }
     }
-#pragma GCC unroll 8
-    for (size_t u = 0; u < U; ++u) V::store(y + c + u * L, CM::apply(acc[u], act, va));
   }
+  // The remaining channels (and kernels with more taps): a vector at a time, weights loaded.
   for (; c < channels; c += L) {
     const size_t rest = channels - c < L ? channels - c : L;
-    auto ld = [&](const float* p) { return rest == L ? V::load(p) : V::load_tail(p, rest); };
-    T acc = bias != nullptr ? ld(bias + c) : V::zero();
-    for (size_t t = 0; t < taps; ++t) {
-      if (x[t] != nullptr) acc = V::fmadd(ld(w + t * wstride + c), ld(x[t] + c), acc);
-    }
-    acc = CM::apply(acc, act, va);
-    if (rest == L) {
-      V::store(y + c, acc);
-    } else {
-      V::store_tail(y + c, acc, rest);
+    auto ld = [&](const float* q) { return rest == L ? V::load(q) : V::load_tail(q, rest); };
+    for (size_t p = 0; p < pixels; ++p) {
+      const float* const* xp = x + p * taps;
+      T acc = bias != nullptr ? ld(bias + c) : V::zero();
+      for (size_t t = 0; t < taps; ++t) {
+        if (xp[t] != nullptr) acc = V::fmadd(ld(w + t * wstride + c), ld(xp[t] + c), acc);
+      }
+      acc = CM::apply(acc, act, va);
+      float* yp = y + p * ystride + c;
+      if (rest == L) {
+        V::store(yp, acc);
+      } else {
+        V::store_tail(yp, acc, rest);
+      }
     }
   }
 }
@@ -334,7 +358,7 @@ void fill_conv(Table& t) {
   t.conv.igemm_nr = INV * V::kLanes;
   t.conv.igemm = &conv_igemm<V, M, IMR, INV>;
   t.conv.dw_row = &conv_dw_row<V, M>;
-  t.conv.dw_pixel = &conv_dw_pixel<V, M>;
+  t.conv.dw_pixels = &conv_dw_pixels<V, M>;
   t.conv.activation = &conv_activation<V, M>;
   t.conv.winograd_input = &conv_winograd_input<V>;
   t.conv.winograd_output = &conv_winograd_output<V, M>;
