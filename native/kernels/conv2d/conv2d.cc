@@ -206,13 +206,24 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
     }
   }
   const size_t q_len = static_cast<size_t>(rows * wph);
-  const int64_t bands = (th_count + rows - 1) / rows;
+  // Band b of an image covers tile rows [band_start[b], band_start[b + 1]), <= rows each.
+  // One image over several threads: its rows are first split evenly between the threads,
+  // then each share into bands (28 rows in bands of 3 on 2 threads: 3,3,3,3,2 | 3,3,3,3,2,
+  // not 3 x 9 + 1, which left one thread 15 rows and the other 13).
+  const int64_t threads = ThreadPool::instance().threads();
+  const int64_t shares = in.n == 1 ? std::max<int64_t>(1, std::min<int64_t>(threads, th_count)) : 1;
+  std::vector<int64_t> band_start{0};
+  for (int64_t sh = 0; sh < shares; ++sh) {
+    const int64_t r0 = sh * th_count / shares, r1 = (sh + 1) * th_count / shares;
+    const int64_t nb = (r1 - r0 + rows - 1) / rows;
+    for (int64_t b = 1; b <= nb; ++b) band_start.push_back(r0 + b * (r1 - r0) / nb);
+  }
+  const int64_t bands = static_cast<int64_t>(band_start.size()) - 1;
   const int64_t band_phase = (rows + 1) * wph;  // floats per phase of a band's padded rows
   const size_t band_floats = static_cast<size_t>(cin * 4 * band_phase) + static_cast<size_t>(wph) + 64;
   const size_t v_floats = 16 * static_cast<size_t>(cin) * q_len, m_floats = 16 * static_cast<size_t>(cout) * q_len;
   std::vector<int64_t> boff(static_cast<size_t>(cin));
   for (int64_t ci = 0; ci < cin; ++ci) boff[ci] = ci * static_cast<int64_t>(q_len);
-  const size_t tiles = ceil_div(q_len, nr);
   const double macs = static_cast<double>(in.n * cout * hout * wout) * static_cast<double>(cin) * 9;
 
   parallel(static_cast<size_t>(in.n * bands), macs, [&](size_t begin, size_t end) {
@@ -224,39 +235,41 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
     const float* d[16];
     float* vrow[16];
     for (size_t item = begin; item < end; ++item) {
-      const int64_t n = static_cast<int64_t>(item) / bands, th0 = (static_cast<int64_t>(item) % bands) * rows;
+      const int64_t n = static_cast<int64_t>(item) / bands, b_index = static_cast<int64_t>(item) % bands;
+      const int64_t th0 = band_start[b_index], rb = band_start[b_index + 1] - th0;
+      // This band's lanes (a band may be shorter than `rows`; the buffers keep q_len strides).
+      const size_t qb = static_cast<size_t>(rb * wph);
       for (int64_t ci = 0; ci < cin; ++ci) {
         float* b = band + ci * 4 * band_phase;
         // A sum of sources is summed in this copy: the input transform is linear.
-        if (ci + 2 < cin) prefetch_rows(xs, n, ci + 2, in, 2 * th0 - in.pads[0], 2 * (th0 + rows + 1) - in.pads[0]);
-        gather_rows(xs, n, ci, in, geo, th0, th0 + rows + 1, b, band_phase, th0);
+        if (ci + 2 < cin) prefetch_rows(xs, n, ci + 2, in, 2 * th0 - in.pads[0], 2 * (th0 + rb + 1) - in.pads[0]);
+        gather_rows(xs, n, ci, in, geo, th0, th0 + rb + 1, b, band_phase, th0);
         for (int k = 0; k < 16; ++k) {
           const int r = k / 4, c = k % 4;
           d[k] = b + ((r % 2) * 2 + (c % 2)) * band_phase + (r / 2) * wph + c / 2;
           vrow[k] = v + (static_cast<size_t>(k) * cin + ci) * q_len;
         }
-        uk_->winograd_input(q_len, d, vrow);
+        uk_->winograd_input(qb, d, vrow);
       }
       for (int64_t xi = 0; xi < 16; ++xi) {
-        for (size_t t = 0; t < tiles; ++t) {
-          const size_t q0 = t * nr;
-          tile_rows(xi, 0, blocks_, std::min(nr, q_len - q0), v + static_cast<size_t>(xi * cin) * q_len + q0, boff.data(),
+        for (size_t q0 = 0; q0 < qb; q0 += nr) {
+          tile_rows(xi, 0, blocks_, std::min(nr, qb - q0), v + static_cast<size_t>(xi * cin) * q_len + q0, boff.data(),
                     m + static_cast<size_t>(xi * cout) * q_len + q0, q_len, false);
         }
       }
       for (int64_t co = 0; co < cout; ++co) {
         // Residual: the skip is added while scattering, then the activation (row by row).
-        uk_->winograd_output(q_len, m + co * q_len, static_cast<size_t>(cout) * q_len, bias_.empty() ? 0.0f : bias_[co], out4,
+        uk_->winograd_output(qb, m + co * q_len, static_cast<size_t>(cout) * q_len, bias_.empty() ? 0.0f : bias_[co], out4,
                              xs.skip != nullptr ? ConvActivation::kNone : p_.act, p_.alpha);
         float* yplane = y + (n * cout + co) * hout * wout;
         const float* splane = xs.skip != nullptr ? xs.skip + (n * cout + co) * hout * wout : nullptr;
-        for (int64_t r = 0; r < rows && th0 + r < th_count; ++r) {
+        for (int64_t r = 0; r < rb; ++r) {
           for (int64_t i = 0; i < 2; ++i) {
             const int64_t oh = 2 * (th0 + r) + i;
             if (oh >= hout) break;
             float* yrow = yplane + oh * wout;
-            const float* o0 = out4 + (2 * i) * q_len + r * wph;
-            const float* o1 = out4 + (2 * i + 1) * q_len + r * wph;
+            const float* o0 = out4 + (2 * i) * qb + r * wph;
+            const float* o1 = out4 + (2 * i + 1) * qb + r * wph;
             if (splane != nullptr) {
               const float* srow = splane + oh * wout;
               for (int64_t tw = 0; tw < wout / 2; ++tw) {
