@@ -6,23 +6,24 @@
 //   channelAffine       Mul / Add by a per-channel constant become one affine op
 //   mergeAffine         affine → affine (BatchNorm → Scale → Bias in Caffe2 exports) merge
 //   foldAffineIntoConv  BatchNormalization (as affine) after a conv is folded into its weights
+//   fuseResidual        Conv → Add(·, skip): the add is the conv's epilogue (fuse-conv.ts)
 //   fuseActivation      Relu / LeakyRelu / Clip(0,6) / Sigmoid run in the conv's epilogue
-//                       (or the affine's loop)
+//                       (after the residual add when there is one) or the affine's loop
+//   fuseAddIntoConv     Add → Conv: the conv sums its sources while packing its input
 //
 // BatchNormalization itself is always lowered to an affine op (scale, shift per channel)
 // before the passes run; with the passes off it executes as that affine.
 //
-// Fusions of the issue that wait on other parts of tensorfuse (see the note in the report):
-// the residual Add into a conv epilogue needs a skip input in Conv2d; Concat→Conv and
-// Add→Conv into concatConv/addConv need lib/fusion. Concat without the copy is done by the
-// memory planner instead (producers write straight into their channel slice).
+// Concat → Conv is decided by the memory planner (compile.ts), which knows whether the concat
+// is already free (its producers write straight into their channel slice) or would copy.
 import { allocateFloat32 } from '../memory';
 import { ConstTensor, Graph, Node, attrFloat, attrInt, sizeOf } from './ir';
 import { constFloats } from './shapes';
 import { PlanContext, constOf, freshName, mergeFused, rename, sweep } from './plan-util';
+import { isPlainConv } from './conv-node';
+import { fuseAddIntoConv, fuseResidual } from './fuse-conv';
 
 export type { PlanContext };
-
 
 export interface Pass {
   name: PassName;
@@ -30,7 +31,8 @@ export interface Pass {
   run(ctx: PlanContext): number;
 }
 
-export type PassName = 'eliminateIdentity' | 'channelAffine' | 'mergeAffine' | 'foldAffineIntoConv' | 'fuseActivation' | 'concatInPlace' | 'inPlace';
+export type PassName = 'eliminateIdentity' | 'channelAffine' | 'mergeAffine' | 'foldAffineIntoConv' | 'fuseResidual' | 'fuseActivation' |
+  'fuseAddIntoConv' | 'concatInPlace' | 'concatConv' | 'inPlace';
 
 /**
  * BatchNormalization → TfAffine(scale = gamma / sqrt(var + eps), shift = beta - mean * scale).
@@ -167,7 +169,7 @@ const foldAffineIntoConv: Pass = {
   run(ctx) {
     const g = ctx.graph;
     return sweep(ctx, (conv, aff) => {
-      if (conv.op !== 'Conv' || (conv.attrs.activation ?? 'none') !== 'none') return false;
+      if (!isPlainConv(conv) || (conv.attrs.activation ?? 'none') !== 'none') return false;
       if (aff.op !== 'TfAffine' || aff.inputs[0] !== conv.outputs[0]) return false;
       const w = constOf(g, conv.inputs[1]);
       if (!w?.f32) return false;
@@ -237,11 +239,24 @@ const fuseActivation: Pass = {
 };
 
 /** The rewrite passes, in the order they run. */
-export const PASSES: readonly Pass[] = [eliminateIdentity, channelAffine, mergeAffine, foldAffineIntoConv, fuseActivation];
+const residual: Pass = {
+  name: 'fuseResidual',
+  description: 'an Add/Sum of a conv output and another tensor runs in the conv epilogue (before fuseActivation: act(conv + skip))',
+  run: fuseResidual,
+};
+
+const addIntoConv: Pass = {
+  name: 'fuseAddIntoConv',
+  description: 'an Add/Sum whose only reader is a conv is summed while the conv packs its input (addConv)',
+  run: fuseAddIntoConv,
+};
+
+export const PASSES: readonly Pass[] = [eliminateIdentity, channelAffine, mergeAffine, foldAffineIntoConv, residual, fuseActivation, addIntoConv];
 
 /** Memory-planner switches (not graph rewrites, but switchable the same way). */
 export const MEMORY_PASSES: readonly { name: PassName; description: string }[] = [
   { name: 'concatInPlace', description: 'producers of a batch-1 Concat write straight into their channel slice (no copy)' },
+  { name: 'concatConv', description: 'a Concat whose only reader is a conv and that would copy an input is gathered by the conv instead (concatConv)' },
   { name: 'inPlace', description: 'element-wise ops (activations, affine, add) overwrite an input that dies there' },
 ];
 
