@@ -9,7 +9,6 @@
 // intermediates whose lifetimes do not overlap share memory. Storages that hold a graph
 // output are allocated fresh on every run (the caller keeps them).
 import { Tensor } from '../tensor';
-import { allocateFloat32 } from '../memory';
 import { add, mul } from '../ops/elementwise';
 import { concat } from '../ops/concat';
 import { Conv2d } from '../ops/conv2d';
@@ -26,6 +25,7 @@ import * as fb from './ops/fallback';
 import { convParts } from './conv-node';
 import { gatherCopiedConcats } from './concat-conv';
 import { buildConvStep } from './conv-step';
+import { ownData } from './raw-floats';
 
 export interface CompileOptions {
   /** false turns every rewrite pass and the memory planner off. Default true. */
@@ -96,10 +96,6 @@ function alignUp(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
 }
 
-function constTensor(c: ConstTensor): Tensor {
-  if (!c.f32) throw new Error('internal: int64 constant used as a tensor');
-  return Tensor.from(c.f32, c.dims);
-}
 
 /** A prepared plan for one set of input shapes; executors (arena + slots) are made from it. */
 export class CompiledPlan {
@@ -349,11 +345,13 @@ export class CompiledPlan {
     for (const [name, c] of graph.consts) {
       const s = storageOf.get(name);
       if (!s || !c.f32) continue;
+      const data = ownData(c.f32);
       for (const v of s.values) {
         const sl = this.slotOf.get(v)!;
-        if (builder.read.has(sl)) this.constSlots.push([sl, v === name ? constTensor(c) : Tensor.fromUnchecked(c.f32, shapeOf(v))]);
+        if (builder.read.has(sl)) this.constSlots.push([sl, Tensor.fromUnchecked(data, v === name ? c.dims : shapeOf(v))]);
       }
     }
+    builder.finish();
 
     const ops: Record<string, number> = {};
     const fallbackOps: Record<string, number> = {};
@@ -461,7 +459,26 @@ class StepBuilder {
   /** Slots some step reads or writes at run time. */
   readonly read = new Set<number>();
 
+  /** Weights rearranged just before a Conv2d packs (copies) them: one buffer for every step. */
+  private scratchData = new Float32Array(0);
+
   constructor(private readonly g: Graph, private readonly shapes: Map<string, number[]>, private readonly slotOf: Map<string, number>) {}
+
+  private scratch(n: number): Float32Array {
+    if (this.scratchData.length < n) this.scratchData = new Float32Array(n);
+    return this.scratchData.subarray(0, n);
+  }
+
+  /**
+   * Lets go of the graph's constants and the scratch once every step is built. The steps'
+   * closures share their scope with this builder, so whatever it still held would live as
+   * long as the plan: every fp32 weight of the model, next to its packed copy.
+   */
+  finish(): void {
+    this.g.consts.clear();
+    this.g.nodes = [];
+    this.scratchData = new Float32Array(0);
+  }
 
   private s(v: string): number {
     const sl = this.slotOf.get(v)!;
@@ -485,7 +502,7 @@ class StepBuilder {
     const step = (run: Step['run'], runAsync?: Step['runAsync']): Step => ({ info, run, runAsync });
     const fallback = (run: Step['run']): Step => { info.fallback = true; return { info, run }; };
     switch (n.op) {
-      case 'Conv': return buildConvStep(n, info, { constant: (v) => this.c(v), shape: (v) => this.shape(v), slot: (v) => this.s(v) });
+      case 'Conv': return buildConvStep(n, info, { constant: (v) => this.c(v), shape: (v) => this.shape(v), slot: (v) => this.s(v), scratch: (k) => this.scratch(k) });
       case 'Gemm': return this.gemm(n, info);
       case 'MatMul': return this.matmul(n, info);
       case 'Add': case 'Mul': case 'Sum': {
@@ -625,7 +642,7 @@ class StepBuilder {
       if (transB && alpha === 1) {
         w = src; // already [N, K]; Conv2d copies it while packing
       } else {
-        w = allocateFloat32(nn * k);
+        w = this.scratch(nn * k);
         if (transB) for (let i = 0; i < w.length; i++) w[i] = alpha * src[i];
         else for (let p = 0; p < k; p++) for (let j = 0; j < nn; j++) w[j * k + p] = alpha * src[p * nn + j];
       }
@@ -663,7 +680,7 @@ class StepBuilder {
     const as = this.shape(n.inputs[0]);
     if (B?.f32 && B.dims.length === 2 && as.length >= 2) {
       const [k, nn] = B.dims;
-      const w = allocateFloat32(nn * k);
+      const w = this.scratch(nn * k);
       const src = B.f32;
       for (let p = 0; p < k; p++) for (let j = 0; j < nn; j++) w[j * k + p] = src[p * nn + j];
       return this.fc(info, w, nn, k, undefined, this.s(n.inputs[0]), this.s(n.outputs[0]), sizeOf(as) / k);

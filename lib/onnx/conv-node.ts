@@ -7,6 +7,8 @@
 // The conv's input is the channel concat (or the sum) of x0, x1, ... (one source: x0 itself);
 // with a skip, y = act(conv + B + skip) and attrs.activation is that act, applied after the
 // add (Conv2d.runSources' residual epilogue); without one it is the conv's own activation.
+// attrs.weightScale (a ConstTensor of Cout floats), when set, multiplies W per output channel:
+// a folded BatchNormalization, applied when the step packs the weights (conv-step.ts).
 import { Node } from './ir';
 
 export type SourceMode = 'concat' | 'sum';

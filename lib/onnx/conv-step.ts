@@ -7,6 +7,7 @@ import type { Conv2dActivation } from '../ops/conv2d';
 import { ConstTensor, Node, attrInt, attrInts } from './ir';
 import { convParts } from './conv-node';
 import { poolGeometry } from './shapes';
+import { ownData } from './raw-floats';
 import type { Step, StepInfo } from './compile';
 
 /** What the step needs from the plan being built. */
@@ -15,6 +16,24 @@ export interface ConvStepContext {
   shape(v: string): number[];
   /** The slot of value v (marks it as read by a step). */
   slot(v: string): number;
+  /** A buffer of n floats for weights about to be packed (reused by the next step built). */
+  scratch(n: number): Float32Array;
+}
+
+/**
+ * The weights to pack: the constant itself, or scaled per output channel into scratch when a
+ * BatchNormalization was folded into the conv (conv-node.ts: attrs.weightScale). Folding at
+ * this point keeps one rearranged conv's weights in memory at a time, not a second model.
+ */
+function packableWeights(w: ConstTensor, scale: ConstTensor | undefined, ctx: ConvStepContext): Float32Array {
+  const src = w.f32!;
+  if (!scale?.f32) return src;
+  const s = scale.f32, out = ctx.scratch(src.length), per = src.length / s.length;
+  for (let o = 0; o < s.length; o++) {
+    const so = s[o];
+    for (let k = o * per, e = k + per; k < e; k++) out[k] = src[k] * so;
+  }
+  return out;
 }
 
 function convActivation(kind: unknown): Conv2dActivation {
@@ -37,8 +56,9 @@ export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): St
   const alpha = (n.attrs.alpha as number | undefined) ?? 0.01;
   const withSkip = parts.skip !== '';
   // With a skip the activation comes after the add: the epilogue's, not the conv's own.
-  const conv = new Conv2d(Tensor.from(w.f32, w.dims), {
-    bias: b?.f32, strides: g.strides, pads: g.pads, dilations: g.dilations, groups: attrInt(n, 'group', 1),
+  const weights = packableWeights(w, n.attrs.weightScale as ConstTensor | undefined, ctx);
+  const conv = new Conv2d(Tensor.from(weights, w.dims), {
+    bias: b?.f32 && ownData(b.f32), strides: g.strides, pads: g.pads, dilations: g.dilations, groups: attrInt(n, 'group', 1),
     activation: withSkip ? 'none' : act, alpha,
   });
   const details = info.detail ? [info.detail] : [];

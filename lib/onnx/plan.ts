@@ -16,7 +16,6 @@
 //
 // Concat → Conv is decided by the memory planner (compile.ts), which knows whether the concat
 // is already free (its producers write straight into their channel slice) or would copy.
-import { allocateFloat32 } from '../memory';
 import { ConstTensor, Graph, Node, attrFloat, attrInt, sizeOf } from './ir';
 import { constFloats } from './shapes';
 import { PlanContext, constOf, freshName, mergeFused, rename, sweep } from './plan-util';
@@ -177,18 +176,19 @@ const foldAffineIntoConv: Pass = {
       if (conv.inputs[2] && !b) return false;
       const cout = w.dims[0];
       const [s, t] = affineParts(g, aff, cout);
-      const per = w.f32.length / cout;
-      const src = w.f32;
-      const nw = allocateFloat32(src.length);
-      for (let o = 0; o < cout; o++) { const so = s[o]; for (let k = o * per, e = k + per; k < e; k++) nw[k] = src[k] * so; }
+      // The weights are scaled when the conv step packs them (conv-step.ts): a folded copy of
+      // every conv's weights here would double the model in memory while it plans.
+      const prev = (conv.attrs.weightScale as ConstTensor | undefined)?.f32;
+      const scale = new Float32Array(cout);
+      for (let o = 0; o < cout; o++) scale[o] = (prev ? prev[o] : 1) * s[o];
       const nb = new Float32Array(cout);
       for (let o = 0; o < cout; o++) nb[o] = (b ? b[o] : 0) * s[o] + t[o];
-      const wName = freshName(`${conv.inputs[1]}/folded`), bName = freshName(`${conv.name}/bias_folded`);
-      g.consts.set(wName, { dtype: 'float32', dims: w.dims.slice(), f32: nw });
+      const bName = freshName(`${conv.name}/bias_folded`);
       g.consts.set(bName, { dtype: 'float32', dims: [cout], f32: nb });
-      conv.inputs = [conv.inputs[0], wName, bName];
+      conv.inputs = [conv.inputs[0], conv.inputs[1], bName];
       conv.outputs = [aff.outputs[0]];
-      conv.attrs = { ...conv.attrs, activation: aff.attrs.activation, alpha: aff.attrs.alpha ?? 0.01, min: aff.attrs.min ?? 0, max: aff.attrs.max ?? 0 };
+      const weightScale: ConstTensor = { dtype: 'float32', dims: [cout], f32: scale };
+      conv.attrs = { ...conv.attrs, weightScale, activation: aff.attrs.activation, alpha: aff.attrs.alpha ?? 0.01, min: aff.attrs.min ?? 0, max: aff.attrs.max ?? 0 };
       mergeFused(conv, aff);
       return true;
     });
