@@ -345,10 +345,12 @@ export class CompiledPlan {
     for (const [name, c] of graph.consts) {
       const s = storageOf.get(name);
       if (!s || !c.f32) continue;
-      const data = ownData(c.f32);
+      let data: Float32Array | undefined;
       for (const v of s.values) {
         const sl = this.slotOf.get(v)!;
-        if (builder.read.has(sl)) this.constSlots.push([sl, Tensor.fromUnchecked(data, v === name ? c.dims : shapeOf(v))]);
+        if (!builder.read.has(sl)) continue;
+        data ??= ownData(c.f32);
+        this.constSlots.push([sl, Tensor.fromUnchecked(data, v === name ? c.dims : shapeOf(v))]);
       }
     }
     builder.finish();
