@@ -96,7 +96,6 @@ function alignUp(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
 }
 
-
 /** A prepared plan for one set of input shapes; executors (arena + slots) are made from it. */
 export class CompiledPlan {
   readonly report: PlanReport;
