@@ -4,7 +4,9 @@
 // Which is better, per case:
 //  - every input placed: the concat costs nothing already (its producers wrote into the
 //    output) and the conv reads one contiguous tensor, its simplest path; gathering would
-//    save nothing. Keep the concat (a no-op step).
+//    save nothing. Keep the concat (a no-op step). Measured on SqueezeNet (5 such concats
+//    into 1x1 convs), 1 thread, 3 x 300 runs alternating: min 5.80-6.03 ms kept vs
+//    6.02-6.08 ms gathered, medians within the noise.
 //  - some input copied (a graph input, a value the concat reads twice or that is placed in
 //    another concat, batch > 1): the copy is a full pass over that input, while the conv
 //    gathers its input planes from several tensors at no extra cost (in the padded copy it
