@@ -7,7 +7,7 @@ import { loadOnnx } from '../lib';
 import type { ModelPlan, StepInfo } from '../lib/onnx';
 import { GraphBuilder } from '../bench/onnx-model';
 import { expectClose } from './onnx-models-util';
-import { build, checkPass, conv } from './onnx-planner-util';
+import { build, checkPass, conv, rand } from './onnx-planner-util';
 
 /** The op types a step computes, from the GraphBuilder's node names (n_<Op>_<k>). */
 function fusedOps(s: StepInfo): string[] {
@@ -150,6 +150,19 @@ describe('ONNX planner conv fusions (each on a small graph, on vs off vs onnxrun
     assert.deepStrictEqual(r2.on.plan().ops, { Conv: 3 });
     // the concat's output is never written: the intermediates are the two branch outputs only
     assert.ok(r2.on.plan().peakBytes < r2.off.plan().peakBytes, `${r2.on.plan().peakBytes} vs ${r2.off.plan().peakBytes}`);
+  });
+
+  it('concatConv with a grouped conv: gathered when each input covers whole groups, else copied', async () => {
+    const grouped = (g: GraphBuilder, x: string, cin: number, groups: number, seed: number) => {
+      const w = g.initializer(g.fresh('Wg'), rand(6 * (cin / groups) * 9, seed, 0.3), [6, cin / groups, 3, 3]);
+      return g.node('Conv', [x, w], 1, { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: groups })[0];
+    };
+    const make = (groups: number) => build([1, 4, 5, 5], (g, x) => grouped(g, g.node('Concat', [x, conv(g, x, 4, 2, 1)], 1, { axis: 1 })[0], 6, groups, 3));
+    const whole = await checkPass(make(3), 'concatConv'); // groups of 2 channels: inputs 4 + 2
+    assert.strictEqual(whole.on.plan().passes.concatConv, 1);
+    const split = await checkPass(make(2), 'concatConv'); // groups of 3 channels: 4 + 2 splits one
+    assert.strictEqual(split.on.plan().passes.concatConv, 0);
+    assert.strictEqual(split.on.plan().concatCopied, 1);
   });
 
   it('concatConv: a concat whose inputs all write in place stays (it already costs nothing)', async () => {

@@ -12,9 +12,17 @@
 //    gathers its input planes from several tensors at no extra cost (in the padded copy it
 //    makes anyway, or as one GEMM reduction segment per source for the in-place 1x1 path).
 //    The conv reads the concat's inputs as sources and the concat does not run.
-// Only a channel concat (axis 1, rank 4) whose single reader is a one-source conv qualifies.
+// Only a channel concat (axis 1, rank 4) whose single reader is a one-source conv qualifies;
+// with groups > 1, each input must cover whole groups (the kernel maps sources to GEMM blocks).
 import { Node, attrInt, consumers } from './ir';
 import { convParts, setConvParts } from './conv-node';
+
+/** As concatConv checks: with groups > 1, every input is whole groups (so its start is too). */
+function coversWholeGroups(channels: number[], groups: number): boolean {
+  if (groups === 1) return true;
+  const per = channels.reduce((a, b) => a + b, 0) / groups;
+  return channels.every((c) => c % per === 0);
+}
 
 /**
  * Rewrites each qualifying conv to read the concat's inputs and extends their liveness to the
@@ -36,7 +44,7 @@ export function gatherCopiedConcats(nodes: Node[], shapeOf: (v: string) => numbe
     const conv = nodes[j];
     if (conv.op !== 'Conv') continue;
     const parts = convParts(conv);
-    if (parts.sources.length !== 1) continue;
+    if (parts.sources.length !== 1 || !coversWholeGroups(cat.inputs.map((v) => shapeOf(v)[1]), attrInt(conv, 'group', 1))) continue;
     setConvParts(conv, { ...parts, sources: cat.inputs.slice(), mode: 'concat' });
     conv.fused = [...(cat.fused ?? [cat.name]), ...(conv.fused ?? [conv.name])];
     for (const v of cat.inputs) last.set(v, Math.max(last.get(v) ?? j, j));
