@@ -80,6 +80,9 @@ export class Tensor {
   contiguous(): Tensor {
     if (this.viewStride === 0) return this;
     const images = this.shape[0], image = this.size / images;
+    if (this.data.length !== (images - 1) * this.viewStride + image) {
+      throw rangeError('contiguous', `view ${formatShape(this.shape)} lost its memory (the buffer was detached or shrunk)`);
+    }
     const out = Tensor.empty(this.shape);
     for (let n = 0; n < images; n++) {
       const at = n * this.viewStride;
@@ -149,7 +152,7 @@ export class Tensor {
     if (this.viewStride !== 0) {
       // Only each image is contiguous, so a view keeps its batch axis: images stay images.
       if (s.length < 1 || s[0] !== this.shape[0]) {
-        throw rangeError('reshape', `${formatShape(this.shape)} is a strided view (batch stride ${this.viewStride}); it can only be reshaped keeping its batch dim ${this.shape[0]}, not into ${formatShape(s)}; reshape x.contiguous() instead`);
+        throw rangeError('reshape', `${formatShape(this.shape)} is a strided view (batch stride ${this.viewStride}); it can only be reshaped keeping its batch dim ${this.shape[0]}, not into ${formatShape(s)}; reshape its contiguous() copy instead`);
       }
       return new Tensor(this.data, s, this.size, this.viewStride);
     }

@@ -44,6 +44,11 @@ describe('strided views: memory and exact overlap', () => {
     const copy = v.contiguous();
     copy.data.fill(9);
     assert.strictEqual(p.data[2], 1, 'the copy is not a view');
+    // A view of a detached buffer has no elements to copy out.
+    const lost = Tensor.zeros([2, 3, 1, 2]).sliceChannels(0, 1);
+    structuredClone(lost.data.buffer, { transfer: [lost.data.buffer as ArrayBuffer] });
+    expectThrows(() => lost.contiguous(), RangeError, ['contiguous', 'lost its memory']);
+    expectThrows(() => tf.add(lost, lost), RangeError, ['add', 'a [2,1,1,2] lost its memory']);
   });
 });
 
