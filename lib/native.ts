@@ -26,7 +26,7 @@ export interface Conv2dHandle {
 
 /**
  * The optional trailing `strides` of the ops that take strided channel views (lib/ops/views.ts
- * batchStrides): undefined when every tensor is contiguous, else one batch stride per tensor
+ * stridesOf): undefined when every tensor is contiguous, else one batch stride per tensor
  * argument in the order each signature states. The binding checks every view's span against
  * its array and runs the kernel once per image when a view is strided.
  */

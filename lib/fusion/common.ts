@@ -3,7 +3,8 @@
 import { Tensor } from '../tensor';
 import { Conv2d } from '../ops/conv2d';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensorOrView, overlaps } from '../ops/checks';
+import { checkTensorOrView } from '../ops/checks';
+import { overlaps } from '../ops/views';
 import type { OutOptions } from '../ops/elementwise';
 
 /** `value` must be a rank-4 (NCHW) Tensor or strided channel view. */

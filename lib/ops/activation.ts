@@ -2,8 +2,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensor, checkTensorOrView, outputFor, overlaps, sameMemory } from './checks';
-import { batchStrides } from './views';
+import { checkTensor, checkTensorOrView, outputFor } from './checks';
+import { overlaps, sameMemory, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
 
 const enum UnaryOp {
@@ -23,8 +23,8 @@ function unaryCall(op: string, x: unknown, options: OutOptions | undefined): Una
   const tx = checkTensorOrView(op, 'x', x);
   const out = outputFor(op, options, tx.shape, true);
   checkInPlace(op, out, tx);
-  const strides = batchStrides([tx, out]);
-  return { x: tx, out, strides, images: strides === undefined ? 1 : tx.shape[0] };
+  if (tx.isContiguous && out.isContiguous) return { x: tx, out, strides: undefined, images: 1 };
+  return { x: tx, out, strides: stridesOf([tx, out]), images: tx.shape[0] };
 }
 
 /** out may be x's exact memory, never a partial overlap. */

@@ -3,7 +3,6 @@ import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
 import { spanOf, viewRejection } from './views';
 
-export { overlaps, sameMemory } from './views';
 
 function lostMemory(op: string, name: string, t: Tensor): RangeError {
   return rangeError(op, `${name} ${formatShape(t.shape)} lost its memory (the buffer was detached or shrunk)`);

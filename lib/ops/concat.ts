@@ -3,11 +3,11 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensorOrView, outputFor, overlaps } from './checks';
-import { batchStrides } from './views';
+import { checkTensorOrView, outputFor } from './checks';
+import { allContiguous, overlaps, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
 
-/** One native concat: inputs' [outer, extent] blocks into out, per image when strides are given. */
+/** A native concat of inputs' [outer, extent] blocks into out, image by image when strides are given. */
 interface ConcatPass {
   inputs: Float32Array[];
   extents: number[];
@@ -19,7 +19,8 @@ interface ConcatPass {
 
 interface ConcatCall {
   out: Tensor;
-  passes: ConcatPass[];
+  /** One pass (all contiguous, or views on axis >= 1); one per input for views on the batch axis. */
+  passes: ConcatPass | ConcatPass[];
 }
 
 function prepare(op: string, inputs: unknown, axis: unknown, options: OutOptions | undefined): ConcatCall {
@@ -48,17 +49,16 @@ function prepare(op: string, inputs: unknown, axis: unknown, options: OutOptions
   });
   let inner = 1;
   for (let k = ax + 1; k < rank; k++) inner *= first[k];
-  const strides = batchStrides([...tensors, out]);
-  if (strides !== undefined && ax === 0) return { out, passes: batchAxisPasses(tensors, out, inner) };
-  // Per image (views) the rows before the axis exclude the batch; contiguous, the whole batch is one image.
-  const perImage = strides !== undefined;
+  const views = !(allContiguous(tensors) && out.isContiguous);
+  if (views && ax === 0) return { out, passes: batchAxisPasses(tensors, out, inner) };
+  // With views the binding runs image by image, so the rows before the axis exclude the batch.
   let outer = 1;
-  for (let k = perImage ? 1 : 0; k < ax; k++) outer *= first[k];
-  const pass: ConcatPass = {
+  for (let k = views ? 1 : 0; k < ax; k++) outer *= first[k];
+  const passes: ConcatPass = {
     inputs: tensors.map((t) => t.data), extents: tensors.map((t) => t.shape[ax] * inner), outer, out: out.data,
-    strides, images: perImage ? first[0] : 1,
+    strides: views ? stridesOf([...tensors, out]) : undefined, images: views ? first[0] : 1,
   };
-  return { out, passes: [pass] };
+  return { out, passes };
 }
 
 /**
@@ -82,14 +82,15 @@ function batchAxisPasses(tensors: readonly Tensor[], out: Tensor, image: number)
 
 /** Concatenates along `axis` (negative counts from the end). `out` must not overlap any input. */
 export function concat(inputs: Tensor[], axis: number, options?: OutOptions): Tensor {
-  const call = prepare('concat', inputs, axis, options);
-  for (const p of call.passes) native.concat(p.inputs, p.extents, p.outer, p.out, false, p.strides, p.images);
-  return call.out;
+  const { out, passes } = prepare('concat', inputs, axis, options);
+  if (!Array.isArray(passes)) native.concat(passes.inputs, passes.extents, passes.outer, passes.out, false, passes.strides, passes.images);
+  else for (const p of passes) native.concat(p.inputs, p.extents, p.outer, p.out, false, p.strides, p.images);
+  return out;
 }
 
 /** concat() on the libuv thread pool; the inputs stay referenced until it settles. */
 export async function concatAsync(inputs: Tensor[], axis: number, options?: OutOptions): Promise<Tensor> {
-  const call = prepare('concatAsync', inputs, axis, options);
-  for (const p of call.passes) await native.concat(p.inputs, p.extents, p.outer, p.out, true, p.strides, p.images);
-  return call.out;
+  const { out, passes } = prepare('concatAsync', inputs, axis, options);
+  for (const p of Array.isArray(passes) ? passes : [passes]) await native.concat(p.inputs, p.extents, p.outer, p.out, true, p.strides, p.images);
+  return out;
 }

@@ -3,8 +3,8 @@
 import { native, Conv2dAlgorithm, Conv2dHandle } from '../native';
 import { Tensor } from '../tensor';
 import { formatShape, rangeError, typeError, describeValue } from '../errors';
-import { checkTensorOrView, outputFor, overlaps } from './checks';
-import { batchStrides } from './views';
+import { checkTensorOrView, outputFor } from './checks';
+import { allContiguous, overlaps, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
 import {
   ACTIVATION_CODES, Conv2dOptions, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, conv2dOutputSize, resolveConv2dSpec,
@@ -61,7 +61,7 @@ export class Conv2d {
     const geo = conv2dGeometry(op, this.spec, tx);
     const out = outputFor(op, options, geo.outShape, true);
     if (overlaps(out, tx)) throw rangeError(op, `out ${formatShape(out.shape)} overlaps x ${formatShape(tx.shape)}`);
-    return { x: tx, pads: geo.pads, out, strides: batchStrides([tx, out]) };
+    return { x: tx, pads: geo.pads, out, strides: tx.isContiguous && out.isContiguous ? undefined : stridesOf([tx, out]) };
   }
 
   /** Convolves x; writes into `options.out` when given (it must not overlap x). */
@@ -122,7 +122,8 @@ export class Conv2d {
     const act = skip === null ? 0 : ACTIVATION_CODES[skip.activation];
     const alpha = skip === null ? 0 : skip.alpha;
     const skipData = skip === null ? null : skip.skip.data;
-    const strides = batchStrides([...sources, out, skip === null ? null : skip.skip]);
+    const tensors = [...sources, out, skip === null ? null : skip.skip];
+    const strides = allContiguous(tensors) ? undefined : stridesOf(tensors);
     if (async) return native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, true, strides);
     native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, false, strides);
   }

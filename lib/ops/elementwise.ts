@@ -2,8 +2,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { formatShape, rangeError } from '../errors';
-import { checkTensorOrView, outputFor, overlaps, sameMemory, sameShape } from './checks';
-import { batchStrides } from './views';
+import { checkTensorOrView, outputFor, sameShape } from './checks';
+import { overlaps, sameMemory, stridesOf } from './views';
 
 export interface OutOptions {
   out?: Tensor;
@@ -69,7 +69,8 @@ function prepare(op: string, a: unknown, b: unknown, options: OutOptions | undef
       throw rangeError(op, `${name} ${formatShape(t.shape)} is a strided view of lower rank than the result ${formatShape(shape)}; only a view's own batch axis may be strided: pass ${name}.contiguous()`);
     }
   }
-  return { a: ta, b: tb, out, same, strides: batchStrides([ta, tb, out]) };
+  const views = !(ta.isContiguous && tb.isContiguous && out.isContiguous);
+  return { a: ta, b: tb, out, same, strides: views ? stridesOf([ta, tb, out]) : undefined };
 }
 
 function runSync(op: string, code: BinaryOp, a: unknown, b: unknown, options?: OutOptions): Tensor {

@@ -2,8 +2,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensorOrView, outputFor, overlaps } from './checks';
-import { batchStrides } from './views';
+import { checkTensorOrView, outputFor } from './checks';
+import { overlaps, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
 
 export interface MaxPool2dOptions extends OutOptions {
@@ -64,7 +64,7 @@ function prepare(op: string, x: unknown, options: unknown): PoolCall {
   const out = outputFor(op, o, [n, c, oh, ow], true);
   if (overlaps(out, tx)) throw rangeError(op, `out overlaps x ${formatShape(tx.shape)}`);
   const params = [kernel[0], kernel[1], strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0], dilations[1], ceil ? 1 : 0];
-  return { x: tx, out, params, strides: batchStrides([tx, out]) };
+  return { x: tx, out, params, strides: tx.isContiguous && out.isContiguous ? undefined : stridesOf([tx, out]) };
 }
 
 /** 2-D max pooling of an NCHW tensor. */

@@ -3,8 +3,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensorOrView, outputFor, overlaps } from './checks';
-import { batchStrides } from './views';
+import { checkTensorOrView, outputFor } from './checks';
+import { overlaps, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
 
 export type CoordinateTransformationMode = 'half_pixel' | 'asymmetric' | 'align_corners' | 'pytorch_half_pixel' | 'half_pixel_symmetric';
@@ -70,7 +70,7 @@ function prepare(op: string, x: unknown, o: ResizeOptions, modes: [number, numbe
   scales = scales.map((s) => (Number.isFinite(s) && s > 0 ? s : 1)) as [number, number];
   const out = outputFor(op, o, [n, c, size[0], size[1]], true);
   if (overlaps(out, tx)) throw rangeError(op, `out overlaps x ${formatShape(tx.shape)}`);
-  return { x: tx, out, size, scales, modes, strides: batchStrides([tx, out]) };
+  return { x: tx, out, size, scales, modes, strides: tx.isContiguous && out.isContiguous ? undefined : stridesOf([tx, out]) };
 }
 
 function resizeCall(op: string, x: unknown, options: unknown): ResizeCall {

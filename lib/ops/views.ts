@@ -12,15 +12,19 @@ export function spanOf(t: Tensor): number {
   return (images - 1) * t.batchStride + t.size / images;
 }
 
+/** True when none of `tensors` is a strided view (null entries count as contiguous). */
+export function allContiguous(tensors: readonly (Tensor | null)[]): boolean {
+  for (const t of tensors) if (t !== null && !t.isContiguous) return false;
+  return true;
+}
+
 /**
- * The trailing `strides` argument of a native op: undefined when every tensor is contiguous
- * (the binding then runs the kernel once over the whole batch, as before views existed), else
- * each tensor's batch stride in order.
+ * The trailing `strides` argument of a native op when a tensor is a strided view: each
+ * tensor's batch stride in order (0 for a null). With every tensor contiguous the ops pass
+ * undefined instead (checking isContiguous first, so that path allocates nothing) and the
+ * binding runs the kernel once over the whole batch, as before views existed.
  */
-export function batchStrides(tensors: readonly (Tensor | null)[]): number[] | undefined {
-  let contiguous = true;
-  for (const t of tensors) if (t !== null && !t.isContiguous) contiguous = false;
-  if (contiguous) return undefined;
+export function stridesOf(tensors: readonly (Tensor | null)[]): number[] {
   return tensors.map((t) => (t === null ? 0 : t.batchStride));
 }
 

@@ -3,8 +3,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensorOrView, outputFor, overlaps, sameMemory, sameShape } from './checks';
-import { batchStrides } from './views';
+import { checkTensorOrView, outputFor, sameShape } from './checks';
+import { allContiguous, overlaps, sameMemory, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
 
 interface WeightedCall {
@@ -48,7 +48,8 @@ function prepare(op: string, inputs: unknown, weights: unknown, options: OutOpti
   ws.forEach((t, i) => {
     if (overlaps(out, t)) throw rangeError(op, `out overlaps weights[${i}] ${formatShape(t.shape)}`);
   });
-  return { inputs: xs, weights: ws, out, dims: [n, c, h * w], strides: batchStrides([...xs, ...ws, out]) };
+  const views = !(allContiguous(xs) && allContiguous(ws) && out.isContiguous);
+  return { inputs: xs, weights: ws, out, dims: [n, c, h * w], strides: views ? stridesOf([...xs, ...ws, out]) : undefined };
 }
 
 /** sum_i inputs[i] * weights[i] with [N,1,H,W] weights broadcast over channels. `out` may be an input. */

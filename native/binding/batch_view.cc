@@ -5,7 +5,10 @@
 namespace tf::binding {
 
 std::vector<int64_t> batch_strides_arg(const Napi::CallbackInfo& info, size_t i, size_t count) {
-  if (info[i].IsUndefined() || info[i].IsNull()) return {};
+  // The common case (no views) costs at most one napi call: a missing argument costs none.
+  if (info.Length() <= i) return {};
+  const Napi::Value v = info[i];
+  if (v.IsUndefined() || v.IsNull()) return {};
   const std::vector<int64_t> strides = dims_arg(info, i, "strides");
   if (strides.size() != count) {
     throw_range_error(info.Env(), "strides must hold " + std::to_string(count) + " batch strides, got " +
@@ -15,26 +18,31 @@ std::vector<int64_t> batch_strides_arg(const Napi::CallbackInfo& info, size_t i,
 }
 
 BatchView batch_view(Napi::Env env, const F32Arg& a, int64_t images, int64_t image_size, int64_t stride,
-                     const std::string& what, const Shape& shape) {
+                     const std::string& what, const Shape* shape) {
   BatchView v{a.data, images, image_size, stride < 0 ? image_size : stride};
+  // What the layout is called in messages: the shape when there is one, else images x floats.
+  auto layout = [&] {
+    return shape != nullptr ? "shape " + shape_string(*shape)
+                            : std::to_string(images) + " images of " + std::to_string(image_size) + " floats";
+  };
   if (v.contiguous()) {
     // images * image_size is the shape's size, which the caller has bounded.
     const int64_t need = images * image_size;
     if (static_cast<int64_t>(a.length) != need) {
-      throw_range_error(env, what + " has " + std::to_string(a.length) + " elements but shape " + shape_string(shape) +
-                                 " needs " + std::to_string(need));
+      throw_range_error(env, what + " has " + std::to_string(a.length) + " elements but " + layout() + " needs " +
+                                 std::to_string(need));
     }
     v.stride = image_size;
     return v;
   }
   if (v.stride < image_size) {
-    throw_range_error(env, what + " " + shape_string(shape) + ": batch stride " + std::to_string(v.stride) +
+    throw_range_error(env, what + " (" + layout() + "): batch stride " + std::to_string(v.stride) +
                                " is smaller than an image (" + std::to_string(image_size) + " floats)");
   }
   // The span in double first: a huge stride from JS must not wrap int64 and match a short array.
   const double span = static_cast<double>(images - 1) * static_cast<double>(v.stride) + static_cast<double>(image_size);
   if (span != static_cast<double>(a.length)) {
-    throw_range_error(env, what + " has " + std::to_string(a.length) + " elements but a view " + shape_string(shape) +
+    throw_range_error(env, what + " has " + std::to_string(a.length) + " elements but a view of " + layout() +
                                " with batch stride " + std::to_string(v.stride) + " spans " +
                                std::to_string(static_cast<int64_t>(span)));
   }
@@ -45,7 +53,7 @@ BatchView batch_view(Napi::Env env, const F32Arg& a, const Shape& shape, int64_t
   const int64_t images = shape.empty() ? 1 : shape[0];
   int64_t image_size = 1;
   for (size_t k = 1; k < shape.size(); ++k) image_size *= shape[k];
-  return batch_view(env, a, images, image_size, stride, what, shape);
+  return batch_view(env, a, images, image_size, stride, what, &shape);
 }
 
 namespace {

@@ -36,9 +36,9 @@ inline int64_t stride_at(const std::vector<int64_t>& strides, size_t k) { return
 // `a` as a view of `images` images of `image_size` floats `stride` apart (stride < 0: a
 // contiguous tensor, stride = image_size). Throws a RangeError naming `what` unless
 // stride >= image_size and a holds exactly the span from the first to the last image's end.
-// `shape` is only used in the messages.
+// `shape` (may be null) is only used in the messages.
 BatchView batch_view(Napi::Env env, const F32Arg& a, int64_t images, int64_t image_size, int64_t stride,
-                     const std::string& what, const Shape& shape);
+                     const std::string& what, const Shape* shape = nullptr);
 // The same with images = shape[0] and image_size = the product of shape[1:] (rank 0: one float).
 BatchView batch_view(Napi::Env env, const F32Arg& a, const Shape& shape, int64_t stride, const std::string& what);
 

@@ -2,7 +2,6 @@
 #include "binding/concat_binding.h"
 
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include "binding/args.h"
@@ -44,6 +43,7 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
   const int64_t images = strides.empty() ? 1 : int_arg(info, 6, "images");
   if (images < 0) throw_range_error(env, "images must be >= 0");
   std::vector<BatchView> ins(list.Length());
+  std::vector<const float*> ptrs(list.Length());
   std::vector<Napi::Value> keep_alive{info[3]};
   int64_t row = 0;
   for (uint32_t i = 0; i < list.Length(); ++i) {
@@ -52,38 +52,32 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
     const F32Arg in = f32_value(env, v, name);
     const int64_t image = checked_mul(env, outer, extents[i], "outer * extent");
     checked_mul(env, images, image, "images * outer * extent");
-    ins[i] = batch_view(env, in, images, image, stride_at(strides, i), name, {images, outer, extents[i]});
+    ins[i] = batch_view(env, in, images, image, stride_at(strides, i), name);
+    ptrs[i] = in.data;
     if (extents[i] > INT64_MAX - row) throw_range_error(env, "the sum of extents is too large");
     row += extents[i];
     keep_alive.push_back(v);
   }
   const int64_t out_image = checked_mul(env, outer, row, "outer * row");
   checked_mul(env, images, out_image, "images * outer * row");
-  const BatchView ov = batch_view(env, out, images, out_image, stride_at(strides, list.Length()), "out", {images, outer, row});
+  const BatchView ov = batch_view(env, out, images, out_image, stride_at(strides, list.Length()), "out");
   bool contiguous = ov.contiguous();
   for (uint32_t i = 0; i < ins.size(); ++i) {
     if (overlaps(ov, ins[i])) throw_range_error(env, "out overlaps inputs[" + std::to_string(i) + "]");
     contiguous = contiguous && ins[i].contiguous();
   }
-  std::function<void()> work;
   if (contiguous) {
-    std::vector<const float*> ptrs;
-    for (const BatchView& in : ins) ptrs.push_back(in.data);
-    work = [=] { concat(ptrs, extents, outer * images, out.data); };
-  } else {
-    work = [=] {
-      std::vector<const float*> ptrs(ins.size());
-      for (int64_t n = 0; n < images; ++n) {
-        for (size_t i = 0; i < ins.size(); ++i) ptrs[i] = ins[i].image(n);
-        concat(ptrs, extents, outer, ov.image(n));
-      }
-    };
+    auto whole = [=] { concat(ptrs, extents, outer * images, out.data); };
+    return run_now_or_queue(env, async, whole, info[3], keep_alive);
   }
-  if (!async) {
-    work();
-    return env.Undefined();
-  }
-  return queue_async(env, work, info[3], keep_alive);
+  auto per_image = [=] {
+    std::vector<const float*> image_ptrs(ins.size());
+    for (int64_t n = 0; n < images; ++n) {
+      for (size_t i = 0; i < ins.size(); ++i) image_ptrs[i] = ins[i].image(n);
+      concat(image_ptrs, extents, outer, ov.image(n));
+    }
+  };
+  return run_now_or_queue(env, async, per_image, info[3], keep_alive);
 }
 
 }  // namespace

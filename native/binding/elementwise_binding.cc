@@ -1,7 +1,6 @@
 // add / mul: argument checks and marshalling only; the math is in kernels/binary.cc.
 #include "binding/elementwise_binding.h"
 
-#include <functional>
 #include <utility>
 
 #include "binding/args.h"
@@ -94,25 +93,20 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       throw_range_error(env, std::string("out overlaps ") + what + " without being the same memory");
     }
   }
-  std::function<void()> work;
   if (av.contiguous() && bv.contiguous() && yv.contiguous()) {
-    work = [=] { binary(op, a.data, a_shape, b.data, b_shape, out.data, y_shape); };
-  } else {
-    // Some tensor is a strided view: one kernel call per output image.
-    const BroadcastInput ai = per_image(env, av, a_shape, y_shape, "a");
-    const BroadcastInput bi = per_image(env, bv, b_shape, y_shape, "b");
-    const Shape y_image(y_shape.begin() + 1, y_shape.end());
-    work = [=] {
-      for (int64_t n = 0; n < yv.images; ++n) {
-        binary(op, ai.base + n * ai.stride, ai.image_shape, bi.base + n * bi.stride, bi.image_shape, yv.image(n), y_image);
-      }
-    };
+    auto whole = [=] { binary(op, a.data, a_shape, b.data, b_shape, out.data, y_shape); };
+    return run_now_or_queue(env, async, whole, info[5], {info[1], info[3], info[5]});
   }
-  if (!async) {
-    work();
-    return env.Undefined();
-  }
-  return queue_async(env, work, info[5], {info[1], info[3], info[5]});
+  // Some tensor is a strided view: one kernel call per output image.
+  const BroadcastInput ai = per_image(env, av, a_shape, y_shape, "a");
+  const BroadcastInput bi = per_image(env, bv, b_shape, y_shape, "b");
+  const Shape y_image(y_shape.begin() + 1, y_shape.end());
+  auto per_image_work = [=] {
+    for (int64_t n = 0; n < yv.images; ++n) {
+      binary(op, ai.base + n * ai.stride, ai.image_shape, bi.base + n * bi.stride, bi.image_shape, yv.image(n), y_image);
+    }
+  };
+  return run_now_or_queue(env, async, per_image_work, info[5], {info[1], info[3], info[5]});
 }
 
 }  // namespace

@@ -114,8 +114,8 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     throw_range_error(env, "x is shorter than " + std::to_string(images) + " images at its batch stride");
   }
   const int64_t image = static_cast<int64_t>(x.length) - (images - 1) * strides[0];
-  const BatchView xv = batch_view(env, x, images, image, strides[0], "x", {images, image});
-  const BatchView yv = batch_view(env, out, images, image, strides[1], "out", {images, image});
+  const BatchView xv = batch_view(env, x, images, image, strides[0], "x");
+  const BatchView yv = batch_view(env, out, images, image, strides[1], "out");
   check_out(env, yv, xv, "x", true);
   auto work = whole_or_per_image(
       xv.contiguous() && yv.contiguous(), images, [=] { unary(kind, x.data, out.data, x.length); },
