@@ -118,7 +118,7 @@ describe('strided views: the binding checks batch strides itself', () => {
     expectThrows(() => native.binary(0, x, shape, x, shape, y, false, [16, -16, 8]), RangeError, ['strides']);
     expectThrows(() => native.binary(0, x, shape, x, shape, y, false, [16, 0.5, 8] as number[]), RangeError, ['strides']);
     expectThrows(() => native.binary(0, y, shape, f(6), [2, 2], f(16), false, [8, 4, 8]), RangeError, ['b [2,2] is a strided view that is broadcast']);
-    const h = native.conv2dCreate(new Float32Array(4).fill(1), [2, 2, 1, 1], null, [0, 1, 1, 1, 1, 1, 0, 0]);
+    const h = native.conv2dCreate(new Float32Array(4).fill(1), [2, 2, 1, 1], null, [0, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
     native.conv2dRun(h, x, shape, [0, 0, 0, 0], y, false, [16, 8]);
     expectThrows(() => native.conv2dRun(h, x, shape, [0, 0, 0, 0], y, false, [16, 7]), RangeError, ['out', 'batch stride 7']);
     expectThrows(() => native.conv2dRun(h, x, shape, [0, 0, 0, 0], f(41), false, [16, 32]), RangeError, ['out has 41 elements', 'spans 40']);
