@@ -60,6 +60,7 @@
         "native/kernels/conv2d/conv_scratch.cc",
         "native/binding/args.cc",
         "native/binding/async_work.cc",
+        "native/binding/batch_view.cc",
         "native/binding/elementwise_binding.cc",
         "native/binding/concat_binding.cc",
         "native/binding/conv2d_binding.cc",

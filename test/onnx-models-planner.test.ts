@@ -206,6 +206,7 @@ describe('ONNX loader: model metadata, options and errors', function () {
     assert.throws(() => m.run({}), /missing input 'x'/);
     assert.throws(() => m.run({ x: Tensor.zeros([1, 2, 4, 4]) }), /has shape \[1,2,4,4\] but the model declares \[1,2,5,5\]/);
     assert.throws(() => m.run({ ...b.feeds, y: Tensor.zeros([1]) }), /'y' is not an input/);
+    assert.throws(() => m.run({ x: Tensor.zeros([2, 4, 5, 5]).sliceChannels(1, 3) }), /input 'x' \[2,2,5,5\] is a strided channel view.*contiguous\(\) copy/);
     const full = m.run(b.feeds);
     const name = m.outputs[0].name;
     const both = m.run(b.feeds, { outputs: [name, convOut] });

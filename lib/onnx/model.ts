@@ -105,6 +105,10 @@ export class Model {
       if (!(t instanceof Tensor)) {
         throw new TypeError(`${op}: missing input '${i.name}' (a Tensor of shape [${i.shape.join(',')}]); model inputs: ${this.inputs.map((x) => x.name).join(', ')}`);
       }
+      // The compiled plan reads and copies feeds as whole buffers.
+      if (!t.isContiguous) {
+        throw new RangeError(`${op}: input '${i.name}' [${t.shape.join(',')}] is a strided channel view, which a model does not take; pass its contiguous() copy`);
+      }
       if (t.shape.length !== i.shape.length || i.shape.some((d, k) => typeof d === 'number' && d !== t.shape[k])) {
         throw new RangeError(`${op}: input '${i.name}' has shape [${t.shape.join(',')}] but the model declares [${i.shape.join(',')}]`);
       }

@@ -3,7 +3,8 @@
 import { native, Conv2dAlgorithm, Conv2dHandle } from '../native';
 import { Tensor } from '../tensor';
 import { formatShape, rangeError, typeError, describeValue } from '../errors';
-import { checkTensor, outputFor, overlaps } from './checks';
+import { checkTensorOrView, outputFor } from './checks';
+import { allContiguous, overlaps, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
 import {
   ACTIVATION_CODES, Conv2dOptions, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, conv2dOutputSize, resolveConv2dSpec,
@@ -17,6 +18,8 @@ interface Conv2dCall {
   x: Tensor;
   pads: number[];
   out: Tensor;
+  /** [x, out] batch strides when either is a strided view (the conv then runs per image). */
+  strides: number[] | undefined;
 }
 
 /**
@@ -54,11 +57,11 @@ export class Conv2d {
   }
 
   private prepare(op: string, x: unknown, options: OutOptions | undefined): Conv2dCall {
-    const tx = checkTensor(op, 'x', x);
+    const tx = checkTensorOrView(op, 'x', x);
     const geo = conv2dGeometry(op, this.spec, tx);
-    const out = outputFor(op, options, geo.outShape);
+    const out = outputFor(op, options, geo.outShape, true);
     if (overlaps(out, tx)) throw rangeError(op, `out ${formatShape(out.shape)} overlaps x ${formatShape(tx.shape)}`);
-    return { x: tx, pads: geo.pads, out };
+    return { x: tx, pads: geo.pads, out, strides: tx.isContiguous && out.isContiguous ? undefined : stridesOf([tx, out]) };
   }
 
   /** Convolves x; writes into `options.out` when given (it must not overlap x). */
@@ -69,7 +72,7 @@ export class Conv2d {
   /** @internal */
   runAs(op: string, x: unknown, options: OutOptions | undefined): Tensor {
     const c = this.prepare(op, x, options);
-    native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, false);
+    native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, false, c.strides);
     return c.out;
   }
 
@@ -105,7 +108,8 @@ export class Conv2d {
    * @internal The conv over the concat (mode Concat) or the sum (mode Sum) of NCHW `sources`
    * sharing N, H, W, computed without materialising it; with `skip`, out = act(conv + skip) in
    * the conv's epilogue (the conv's own activation must be 'none'). The callers (the fusion
-   * blocks) have validated shapes and overlaps; the binding checks every length again.
+   * blocks) have validated shapes and overlaps; the binding checks every length again. Any
+   * tensor may be a strided channel view (the binding then runs the conv per image).
    */
   runSources(sources: readonly Tensor[], mode: SourceMode, out: Tensor, skip: ConvSkip | null, async: false): void;
   runSources(sources: readonly Tensor[], mode: SourceMode, out: Tensor, skip: ConvSkip | null, async: true): Promise<Float32Array>;
@@ -118,8 +122,10 @@ export class Conv2d {
     const act = skip === null ? 0 : ACTIVATION_CODES[skip.activation];
     const alpha = skip === null ? 0 : skip.alpha;
     const skipData = skip === null ? null : skip.skip.data;
-    if (async) return native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, true);
-    native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, false);
+    const tensors = [...sources, out, skip === null ? null : skip.skip];
+    const strides = allContiguous(tensors) ? undefined : stridesOf(tensors);
+    if (async) return native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, true, strides);
+    native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, false, strides);
   }
 
   /** @internal The conv's own activation. */
@@ -130,7 +136,7 @@ export class Conv2d {
   /** @internal */
   async runAsyncAs(op: string, x: unknown, options: OutOptions | undefined): Promise<Tensor> {
     const c = this.prepare(op, x, options);
-    await native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, true);
+    await native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, true, c.strides);
     return c.out;
   }
 }
@@ -166,7 +172,7 @@ function outputSizeHint(op: string, spec: Conv2dSpec, xShape: readonly number[] 
 /** One-shot convolution (packs the weights on every call; keep a Conv2d to reuse them). */
 export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor {
   const out = split('conv2d', options);
-  checkTensor('conv2d', 'x', x);
+  checkTensorOrView('conv2d', 'x', x);
   // Disposed right away: the next one-shot conv of the same size reuses the packed block.
   const conv = new Conv2d(weight, options, 'conv2d', x.shape);
   try {
@@ -179,7 +185,7 @@ export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tens
 /** conv2d() off the main thread (the weights are packed on the calling thread). */
 export async function conv2dAsync(x: Tensor, weight: Tensor, options?: Conv2dOptions): Promise<Tensor> {
   const out = split('conv2dAsync', options);
-  checkTensor('conv2dAsync', 'x', x);
+  checkTensorOrView('conv2dAsync', 'x', x);
   const conv = new Conv2d(weight, options, 'conv2dAsync', x.shape);
   try {
     return await conv.runAsyncAs('conv2dAsync', x, out);

@@ -2,7 +2,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensor, outputFor, overlaps } from './checks';
+import { checkTensorOrView, outputFor } from './checks';
+import { overlaps, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
 
 export interface MaxPool2dOptions extends OutOptions {
@@ -39,10 +40,12 @@ interface PoolCall {
   x: Tensor;
   out: Tensor;
   params: number[];
+  /** [x, out] batch strides when either is a strided view. */
+  strides: number[] | undefined;
 }
 
 function prepare(op: string, x: unknown, options: unknown): PoolCall {
-  const tx = checkTensor(op, 'x', x);
+  const tx = checkTensorOrView(op, 'x', x);
   if (tx.shape.length !== 4) throw rangeError(op, `x must be NCHW (rank 4), got ${formatShape(tx.shape)}`);
   if (options === null || typeof options !== 'object') throw typeError(op, `options must be an object with a kernel, got ${describeValue(options)}`);
   const o = options as MaxPool2dOptions;
@@ -58,22 +61,22 @@ function prepare(op: string, x: unknown, options: unknown): PoolCall {
   if (oh < 1 || ow < 1) {
     throw rangeError(op, `kernel [${kernel.join(',')}] (dilations [${dilations.join(',')}]) does not fit x ${formatShape(tx.shape)} with pads [${pads.join(',')}]`);
   }
-  const out = outputFor(op, o, [n, c, oh, ow]);
+  const out = outputFor(op, o, [n, c, oh, ow], true);
   if (overlaps(out, tx)) throw rangeError(op, `out overlaps x ${formatShape(tx.shape)}`);
   const params = [kernel[0], kernel[1], strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0], dilations[1], ceil ? 1 : 0];
-  return { x: tx, out, params };
+  return { x: tx, out, params, strides: tx.isContiguous && out.isContiguous ? undefined : stridesOf([tx, out]) };
 }
 
 /** 2-D max pooling of an NCHW tensor. */
 export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
   const c = prepare('maxPool2d', x, options);
-  native.maxPool2d(c.x.data, c.x.shape, c.params, c.out.data, false);
+  native.maxPool2d(c.x.data, c.x.shape, c.params, c.out.data, false, c.strides);
   return c.out;
 }
 
 /** maxPool2d() on the libuv thread pool. */
 export async function maxPool2dAsync(x: Tensor, options: MaxPool2dOptions): Promise<Tensor> {
   const c = prepare('maxPool2dAsync', x, options);
-  await native.maxPool2d(c.x.data, c.x.shape, c.params, c.out.data, true);
+  await native.maxPool2d(c.x.data, c.x.shape, c.params, c.out.data, true, c.strides);
   return c.out;
 }
