@@ -147,6 +147,7 @@ describe('fusion-block ops: bad input', () => {
     expectThrows(() => tf.slice(x4, { starts: [0], ends: [1], axes: [4] }), RangeError, ['axis 4', '[1,2,3,3]']);
     expectThrows(() => tf.split(x4, 2, [1, 1]), RangeError, ['add up to 2', '[1,2,3,3]']);
     expectThrows(() => tf.split(x4, 2, 0), RangeError, ['count']);
+    expectThrows(() => tf.split(x4, 2, 2 ** 31), RangeError, ['count 2147483648 exceeds the 3 elements of axis 2', '[1,2,3,3]']);
     expectThrows(() => tf.split(x4, -5, 1), RangeError, ['axis -5']);
   });
 
