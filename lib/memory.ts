@@ -11,7 +11,21 @@ const NATIVE_ALLOC_MIN_BYTES = 64 * 1024;
  */
 const NATIVE_ALLOC_MAX_BYTES = 2 ** 32;
 
+/** Every tensor buffer tensorfuse makes goes through allocateFloat32: these count them. */
+let allocations = 0;
+let allocatedBytes = 0;
+
 export function allocateFloat32(elements: number): Float32Array {
+  allocations++;
+  allocatedBytes += elements * 4;
   if (elements * 4 < NATIVE_ALLOC_MIN_BYTES || elements * 4 > NATIVE_ALLOC_MAX_BYTES) return new Float32Array(elements);
   return native.allocate(elements);
+}
+
+/**
+ * @internal Tensor buffers allocated since load (outputs, Tensor.empty/zeros, block scratch),
+ * of any size: what a test diffs around a call to show which buffers the call made.
+ */
+export function tensorAllocationStats(): { allocations: number; bytes: number } {
+  return { allocations, bytes: allocatedBytes };
 }

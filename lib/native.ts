@@ -17,9 +17,20 @@ export interface AllocatorStats {
 }
 
 /** Packed conv2d weights owned by the addon (an opaque External). */
+/** What a packed conv runs (Conv2d.algorithm). */
+export type Conv2dAlgorithm = 'gemm-pixel-lanes' | 'gemm-channel-lanes' | 'winograd-f2x2-3x3' | 'depthwise';
+
 export interface Conv2dHandle {
   readonly __conv2dHandle: unique symbol;
 }
+
+/**
+ * The optional trailing `strides` of the ops that take strided channel views (lib/ops/views.ts
+ * stridesOf): undefined when every tensor is contiguous, else one batch stride per tensor
+ * argument in the order each signature states. The binding checks every view's span against
+ * its array and runs the kernel once per image when a view is strided.
+ */
+export type BatchStrides = readonly number[] | undefined;
 
 export interface NativeAddon {
   info(): NativeInfo;
@@ -27,48 +38,63 @@ export interface NativeAddon {
   allocate(elements: number): Float32Array;
   allocatorStats(): AllocatorStats;
   allocatorTrim(): void;
+  retainFreedMemory(bytes: number): boolean;
   binarySame(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** strides: [a, b, out]. */
   binary(op: number, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
-    out: Float32Array, async: false): void;
+    out: Float32Array, async: false, strides?: BatchStrides): void;
   binary(op: number, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
-    out: Float32Array, async: true): Promise<Float32Array>;
-  concat(inputs: Float32Array[], extents: number[], outer: number, out: Float32Array, async: false): void;
-  concat(inputs: Float32Array[], extents: number[], outer: number, out: Float32Array, async: true): Promise<Float32Array>;
+    out: Float32Array, async: true, strides?: BatchStrides): Promise<Float32Array>;
+  /**
+   * Inputs [outer, extents[i]] into out [outer, sum]. With strides ([...inputs, out]) every
+   * tensor is `images` such blocks, one per image, at its batch stride.
+   */
+  concat(inputs: Float32Array[], extents: number[], outer: number, out: Float32Array, async: false,
+    strides?: BatchStrides, images?: number): void;
+  concat(inputs: Float32Array[], extents: number[], outer: number, out: Float32Array, async: true,
+    strides?: BatchStrides, images?: number): Promise<Float32Array>;
   // conv2d (native/binding/conv2d_binding.cc). params: [layout (0 NCHW, 1 NHWC), groups,
   // strideH, strideW, dilationH, dilationW, activation code, alpha].
   conv2dCreate(weight: Float32Array, weightShape: readonly number[], bias: Float32Array | null, params: number[]): Conv2dHandle;
+  /** strides: [x, out]. */
   conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
-    async: false): void;
+    async: false, strides?: BatchStrides): void;
   conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
-    async: true): Promise<Float32Array>;
+    async: true, strides?: BatchStrides): Promise<Float32Array>;
   /**
    * NCHW conv over the channel concat (mode 0) or the sum (mode 1) of `sources` (shapes: 4 dims
    * per source, flat), without materialising it; with `skip`, out = act(conv + skip) (the
    * conv's own activation must be 'none'; skip is out itself or disjoint from it).
+   * strides: [...sources, out, skip] (skip's entry is ignored without a skip).
    */
   conv2dRunSources(handle: Conv2dHandle, sources: Float32Array[], sourceShapes: readonly number[], mode: number,
-    pads: readonly number[], out: Float32Array, skip: Float32Array | null, act: number, alpha: number, async: false): void;
+    pads: readonly number[], out: Float32Array, skip: Float32Array | null, act: number, alpha: number, async: false,
+    strides?: BatchStrides): void;
   conv2dRunSources(handle: Conv2dHandle, sources: Float32Array[], sourceShapes: readonly number[], mode: number,
     pads: readonly number[], out: Float32Array, skip: Float32Array | null, act: number, alpha: number,
-    async: true): Promise<Float32Array>;
+    async: true, strides?: BatchStrides): Promise<Float32Array>;
   /** Frees the packed weights (after any run in flight); later runs throw. */
   conv2dDispose(handle: Conv2dHandle): void;
+  conv2dAlgorithm(handle: Conv2dHandle): Conv2dAlgorithm;
   // fusion-block ops (native/binding/fusion_ops_binding.cc); with async = true each returns
   // a Promise of its out argument(s) instead of undefined.
-  unary(op: number, x: Float32Array, out: Float32Array, async: boolean): Promise<unknown> | undefined;
+  /** strides: [x, out], with the number of images. */
+  unary(op: number, x: Float32Array, out: Float32Array, async: boolean, strides?: BatchStrides, images?: number): Promise<unknown> | undefined;
   softmax(x: Float32Array, outer: number, axis: number, inner: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
+  /** strides: [...inputs, ...weights, out]. */
   weightedSum(inputs: Float32Array[], weights: Float32Array[], n: number, c: number, hw: number, out: Float32Array,
-    async: boolean): Promise<unknown> | undefined;
+    async: boolean, strides?: BatchStrides): Promise<unknown> | undefined;
   // pooling (native/binding/pool_binding.cc). pool2d: op 0 max / 1 average, layout 0 NCHW /
   // 1 NHWC, params [kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, ceil, flag] (flag: average
-  // count_include_pad, max NaN-never-wins); globalPool: op 0 average / 1 max.
+  // count_include_pad, max NaN-never-wins), strides: [x, out]; globalPool: op 0 average / 1 max.
   pool2d(op: number, layout: number, x: Float32Array, shape: readonly number[], params: number[], out: Float32Array,
-    async: boolean): Promise<unknown> | undefined;
+    async: boolean, strides?: BatchStrides): Promise<unknown> | undefined;
   globalPool(op: number, x: Float32Array, planes: number, inner: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
   lrn(x: Float32Array, n: number, c: number, inner: number, size: number, coefficients: number[], out: Float32Array,
     async: boolean): Promise<unknown> | undefined;
+  /** strides: [x, out]. */
   resize(x: Float32Array, shape: readonly number[], size: number[], scales: number[], mode: number, coord: number,
-    nearest: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
+    nearest: number, out: Float32Array, async: boolean, strides?: BatchStrides): Promise<unknown> | undefined;
   slice(x: Float32Array, shape: readonly number[], starts: number[], steps: number[], outShape: number[], out: Float32Array,
     async: boolean): Promise<unknown> | undefined;
   split(x: Float32Array, outer: number, extents: number[], outs: Float32Array[], async: boolean): Promise<unknown> | undefined;

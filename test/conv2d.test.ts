@@ -241,6 +241,39 @@ describe('conv2d API', () => {
     for (const y of results) close(y, expected, 1e-5, 'concurrent runAsync');
   });
 
+  it('inputSize picks the GEMM orientation for that size; any input still runs', () => {
+    const wt = uniform([96, 32, 3, 3], 30);
+    const bias = uniform([96], 31).data;
+    // AVX-512 tiles are 48 pixels wide: a 5x5 map fills few of them, so channels go on the lanes.
+    const small = new Conv2d(wt, { pads: [1, 1, 1, 1], bias, inputSize: [5, 5] });
+    const plain = new Conv2d(wt, { pads: [1, 1, 1, 1], bias });
+    assert.ok(['gemm-pixel-lanes', 'winograd-f2x2-3x3'].includes(plain.algorithm), plain.algorithm);
+    if (runtime.info().isa === 'avx512') assert.strictEqual(small.algorithm, 'gemm-channel-lanes');
+    for (const size of [5, 9, 16]) {
+      const xi = uniform([size === 5 ? 2 : 1, 32, size, size + 1], 32 + size);
+      close(small.run(xi), conv2dRef(xi, wt, { pads: [1, 1, 1, 1], bias }), 1e-4, `packed for 5x5, run on ${size}x${size + 1}`);
+    }
+    assert.strictEqual(new Conv2d(uniform([8, 1, 3, 3], 1), { groups: 8 }).algorithm, 'depthwise');
+    small.dispose();
+    assert.throws(() => small.algorithm, /disposed/);
+  });
+
+  it('NHWC convs whose Cout per group fills the lanes run the indirect GEMM (no input packing)', () => {
+    for (const [groups, cout, strides, dilations] of [[1, 64, 1, 1], [2, 96, 2, 1], [1, 40, 1, 2]] as const) {
+      const cin = 6 * groups;
+      const wt = uniform([3, 3, cin / groups, cout], 40 + cout);
+      const options: Conv2dOptions = { layout: 'NHWC', groups, strides, dilations, pads: [1, 0, 2, 1], bias: uniform([cout], 41).data, activation: 'relu6' };
+      const conv = new Conv2d(wt, options);
+      assert.strictEqual(conv.algorithm, 'gemm-channel-lanes');
+      for (const [n, h, w] of [[1, 7, 9], [2, 13, 5]]) {
+        const xi = uniform([n, h, w, cin], 42 + h);
+        close(conv.run(xi), conv2dRef(xi, wt, options), 1e-4, `NHWC groups ${groups} cout ${cout} x [${n},${h},${w},${cin}]`);
+      }
+    }
+    // 3 output channels fill 3 of the SIMD ISAs' 12-32 lanes (scalar's tile is 4 wide).
+    if (runtime.info().isa !== 'scalar') assert.strictEqual(new Conv2d(uniform([3, 3, 4, 3], 1), { layout: 'NHWC' }).algorithm, 'gemm-pixel-lanes');
+  });
+
   it('dispose() frees the packed weights: runs in flight finish, later runs throw', async () => {
     const conv = new Conv2d(w, options);
     const pending = conv.runAsync(x);
@@ -311,6 +344,9 @@ describe('conv2d bad input', () => {
       const xo = Tensor.from(buf.subarray(0, 144), [1, 4, 6, 6]);
       return conv2d(xo, w, { out: Tensor.from(buf.subarray(100, 196), [1, 6, 4, 4]) });
     }, RangeError, /out \[1,6,4,4\] overlaps x \[1,4,6,6\]/],
+    ['inputSize not a pair', () => new Conv2d(w, { inputSize: [6] }), TypeError, /inputSize must be \[H, W\]/],
+    ['inputSize 0', () => new Conv2d(w, { inputSize: [0, 6] }), RangeError, /inputSize must hold integers in \[1/],
+    ['inputSize the kernel does not fit', () => new Conv2d(w, { inputSize: [2, 6] }), RangeError, /Conv2d: output size 0x4 <= 0/],
     ['Conv2d.run with the wrong channels', () => new Conv2d(w).run(uniform([1, 5, 6, 6], 1)), RangeError, /Conv2d.run: weight \[6,4,3,3\]/],
     ['NHWC weight in-channels', () => conv2d(uniform([1, 6, 6, 4], 1), uniform([3, 3, 2, 6], 1), { layout: 'NHWC' }), RangeError, /weight \[3,3,2,6\] has 2 input channels per group but x \[1,6,6,4\]/],
   ];
@@ -326,7 +362,7 @@ describe('conv2d bad input', () => {
   });
 
   describe('the native binding checks again', () => {
-    const handle = native.conv2dCreate(w.data, w.shape, null, [0, 1, 1, 1, 1, 1, 0, 0.01]);
+    const handle = native.conv2dCreate(w.data, w.shape, null, [0, 1, 1, 1, 1, 1, 0, 0.01, 0, 0]);
     const out = new Float32Array(6 * 4 * 4);
 
     it('runs a well-formed call', () => {
@@ -335,11 +371,13 @@ describe('conv2d bad input', () => {
     });
 
     const bad: [string, () => unknown, RegExp][] = [
-      ['weight length != shape', () => native.conv2dCreate(w.data, [6, 4, 3, 4], null, [0, 1, 1, 1, 1, 1, 0, 0]), /weight has 216 elements but shape \[6,4,3,4\] needs 288/],
-      ['bias length', () => native.conv2dCreate(w.data, w.shape, new Float32Array(2), [0, 1, 1, 1, 1, 1, 0, 0]), /bias has 2 elements/],
-      ['groups not dividing', () => native.conv2dCreate(w.data, w.shape, null, [0, 4, 1, 1, 1, 1, 0, 0]), /groups 4 does not divide/],
-      ['bad activation code', () => native.conv2dCreate(w.data, w.shape, null, [0, 1, 1, 1, 1, 1, 9, 0]), /activation must be an integer in \[0, 5\]/],
-      ['stride 0', () => native.conv2dCreate(w.data, w.shape, null, [0, 1, 0, 1, 1, 1, 0, 0]), /strides\[0\]/],
+      ['weight length != shape', () => native.conv2dCreate(w.data, [6, 4, 3, 4], null, [0, 1, 1, 1, 1, 1, 0, 0, 0, 0]), /weight has 216 elements but shape \[6,4,3,4\] needs 288/],
+      ['bias length', () => native.conv2dCreate(w.data, w.shape, new Float32Array(2), [0, 1, 1, 1, 1, 1, 0, 0, 0, 0]), /bias has 2 elements/],
+      ['groups not dividing', () => native.conv2dCreate(w.data, w.shape, null, [0, 4, 1, 1, 1, 1, 0, 0, 0, 0]), /groups 4 does not divide/],
+      ['bad activation code', () => native.conv2dCreate(w.data, w.shape, null, [0, 1, 1, 1, 1, 1, 9, 0, 0, 0]), /activation must be an integer in \[0, 5\]/],
+      ['stride 0', () => native.conv2dCreate(w.data, w.shape, null, [0, 1, 0, 1, 1, 1, 0, 0, 0, 0]), /strides\[0\]/],
+      ['negative size hint', () => native.conv2dCreate(w.data, w.shape, null, [0, 1, 1, 1, 1, 1, 0, 0, -1, 0]), /output size hint/],
+      ['params of the old length', () => native.conv2dCreate(w.data, w.shape, null, [0, 1, 1, 1, 1, 1, 0, 0]), /10 numbers/],
       ['params not an array', () => native.conv2dCreate(w.data, w.shape, null, 3 as unknown as number[]), /params/],
       ['not a handle', () => native.conv2dRun({} as never, x.data, x.shape, [0, 0, 0, 0], out, false), /handle/],
       ['x length != shape', () => native.conv2dRun(handle, x.data, [1, 4, 6, 7], [0, 0, 0, 0], out, false), /x has 144 elements but shape \[1,4,6,7\] needs 168/],

@@ -5,7 +5,7 @@
 // input copy (3x3 s1, Cin, Cout >= 8); the residual epilogue with skip separate and skip ===
 // out, every activation; batch 2; 1 and 2 threads; and no scratch allocated on the way.
 import * as assert from 'assert';
-import { Conv2d, Conv2dActivation, Conv2dWeightOptions, Tensor, addConv, addConvAsync, concatConv, concatConvAsync, convResidual, convResidualAsync, fusionScratchStats } from '../lib';
+import { Conv2d, Conv2dActivation, Conv2dWeightOptions, Tensor, addConv, addConvAsync, concatConv, concatConvAsync, convResidual, convResidualAsync, fusionScratchStats, runtime } from '../lib';
 import { SourceMode } from '../lib/ops/conv2d';
 import { addConvRef, concatConvRef, convResidualRef } from '../lib/reference';
 import { expectNear, tolFor, uniformTensor, weightTensor } from './fusion-util';
@@ -22,6 +22,8 @@ interface PathCase {
   groups: 'one' | 'two' | 'depthwise';
   h: number;
   w: number;
+  /** Packed for its own input size (inputSize): these small maps take the channel-lane GEMM on AVX-512. */
+  hint?: boolean;
 }
 
 const PATHS: PathCase[] = [
@@ -35,6 +37,9 @@ const PATHS: PathCase[] = [
   { name: '3x3 grouped', k: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], cout: 8, groups: 'two', h: 5, w: 5 },
   { name: '3x3 depthwise', k: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], cout: 0, groups: 'depthwise', h: 6, w: 7 },
   { name: '3x3 depthwise stride 2', k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], cout: 0, groups: 'depthwise', h: 7, w: 9 },
+  { name: '3x3 channel lanes', k: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], cout: 48, groups: 'one', h: 3, w: 3, hint: true },
+  { name: '1x1 channel lanes in place', k: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], cout: 49, groups: 'one', h: 3, w: 2, hint: true },
+  { name: '1x1 stride 2 channel lanes', k: [1, 1], strides: [2, 2], pads: [0, 0, 0, 0], cout: 96, groups: 'two', h: 5, w: 4, hint: true },
 ];
 
 // Channel splits of the concat: one source, a 1-channel source, counts at SIMD widths +-1.
@@ -47,7 +52,8 @@ function makeConv(p: PathCase, cin: number, act: Conv2dActivation, seed: number)
   const cout = p.groups === 'depthwise' ? 2 * cin : p.cout;
   const weight = weightTensor(cout, cin / groups, p.k[0], p.k[1], seed);
   const options: Conv2dWeightOptions = { strides: p.strides, pads: p.pads, groups, activation: act, alpha: 0.2, bias: uniformTensor([cout], seed + 1) };
-  return { conv: new Conv2d(weight, options), weight, options };
+  const conv = new Conv2d(weight, p.hint ? { ...options, inputSize: [p.h, p.w] } : options);
+  return { conv, weight, options };
 }
 
 const ACTS: Conv2dActivation[] = ['none', 'relu', 'relu6', 'sigmoid', 'silu', 'leakyRelu'];
@@ -55,6 +61,11 @@ const ACTS: Conv2dActivation[] = ['none', 'relu', 'relu6', 'sigmoid', 'silu', 'l
 describe('fusion: native fused conv paths (Conv2d.runSources)', function () {
   this.timeout(60000);
   let seed = 1000;
+
+  it('the channel-lane cases run the channel-lane GEMM (AVX-512)', function () {
+    if (runtime.info().isa !== 'avx512') this.skip();
+    for (const p of PATHS.filter((q) => q.hint)) assert.strictEqual(makeConv(p, 18, 'none', 1).conv.algorithm, 'gemm-channel-lanes', p.name);
+  });
 
   for (const threads of [1, 2]) {
     describe(`${threads} thread(s)`, function () {

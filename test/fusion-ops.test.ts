@@ -147,6 +147,7 @@ describe('fusion-block ops: bad input', () => {
     expectThrows(() => tf.slice(x4, { starts: [0], ends: [1], axes: [4] }), RangeError, ['axis 4', '[1,2,3,3]']);
     expectThrows(() => tf.split(x4, 2, [1, 1]), RangeError, ['add up to 2', '[1,2,3,3]']);
     expectThrows(() => tf.split(x4, 2, 0), RangeError, ['count']);
+    expectThrows(() => tf.split(x4, 2, 2 ** 31), RangeError, ['count 2147483648 exceeds the 3 elements of axis 2', '[1,2,3,3]']);
     expectThrows(() => tf.split(x4, -5, 1), RangeError, ['axis -5']);
   });
 
@@ -219,13 +220,45 @@ describe('Tensor.sliceChannels', () => {
     assert.deepStrictEqual(seq([3, 2, 2]).sliceChannels(0, 2).shape, [3, 2, 2]); // whole range of a batch
   });
 
-  it('rejects bad ranges, rank < 2 and (for now) strided batch views', () => {
+  it('rejects bad ranges and rank < 2', () => {
     const x = seq([2, 4, 2, 2]);
     expectThrows(() => x.sliceChannels(1, 5), RangeError, ['[1, 5)', '[2,4,2,2]']);
     expectThrows(() => x.sliceChannels(3, 2), RangeError, ['[3, 2)']);
     expectThrows(() => x.sliceChannels(0.5, 2), TypeError, ['start']);
     expectThrows(() => seq([4]).sliceChannels(0, 1), RangeError, ['rank >= 2']);
-    expectThrows(() => x.sliceChannels(1, 3), RangeError, ['strided', '[2,4,2,2]']);
     assert.strictEqual(x.sliceChannels(0, 4).data.length, x.size);
+  });
+
+  it('of a batch (N > 1) is a strided view: images batchStride apart, data from the first to the last image', () => {
+    const x = seq([2, 4, 2, 2]);
+    const v = x.sliceChannels(1, 3);
+    assert.deepStrictEqual(v.shape, [2, 2, 2, 2]);
+    assert.strictEqual(v.isContiguous, false);
+    assert.strictEqual(v.batchStride, 16);
+    assert.strictEqual(v.size, 16);
+    assert.strictEqual(v.data.buffer, x.data.buffer);
+    // [image 0's channels 1-2 | channel 3 of image 0, channel 0 of image 1 | image 1's channels 1-2]
+    assert.deepStrictEqual(Array.from(v.data), Array.from({ length: 24 }, (_, i) => 4 + i));
+    assert.deepStrictEqual(Array.from(v.contiguous().data), [4, 5, 6, 7, 8, 9, 10, 11, 20, 21, 22, 23, 24, 25, 26, 27]);
+    assert.strictEqual(v.contiguous().isContiguous, true);
+    // A slice of a view is a view of the same parent; contiguous tensors report their image size.
+    const w = v.sliceChannels(1, 2);
+    assert.deepStrictEqual([w.batchStride, w.data.length], [16, 20]);
+    assert.deepStrictEqual(Array.from(w.contiguous().data), [8, 9, 10, 11, 24, 25, 26, 27]);
+    assert.deepStrictEqual([x.batchStride, x.isContiguous, x.contiguous() === x], [16, true, true]);
+    // One image, no elements, or every channel: contiguous.
+    assert.strictEqual(seq([1, 4, 2, 2]).sliceChannels(1, 3).isContiguous, true);
+    assert.strictEqual(x.sliceChannels(2, 2).isContiguous, true);
+    assert.strictEqual(x.sliceChannels(2, 2).data.length, 0);
+    assert.strictEqual(x.sliceChannels(0, 4).isContiguous, true);
+  });
+
+  it('a strided view reshapes only keeping its batch dim', () => {
+    const v = seq([3, 4, 2, 2]).sliceChannels(1, 3);
+    const r = v.reshape([3, -1]);
+    assert.deepStrictEqual([r.shape, r.batchStride, r.isContiguous], [[3, 8], 16, false]);
+    assert.deepStrictEqual(Array.from(r.contiguous().data), Array.from(v.contiguous().data));
+    expectThrows(() => v.reshape([24]), RangeError, ['strided view', 'batch dim 3', 'contiguous()']);
+    expectThrows(() => v.reshape([6, 4]), RangeError, ['strided view']);
   });
 });

@@ -4,8 +4,9 @@ import * as assert from 'assert';
 import {
   Conv2d, Tensor, add, concat, conv2d, addAsConcatWeight, splitConcatWeight, concatConv, concatConvAsync, addConv,
   addConvAsync, fpnMerge, fpnMergeAsync, asff, asffAsync, asffFuse, asffFuseAsync, createAsffParams, denseBlock,
-  denseBlockAsync, residual, residualAsync, convResidual, convResidualAsync, Conv2dWeightOptions,
+  denseBlockAsync, residual, residualAsync, convResidual, convResidualAsync, Conv2dWeightOptions, runtime,
 } from '../lib';
+import { tensorAllocationStats } from '../lib/memory';
 import {
   addConvRef, asffFuseRef, asffRef, concatConvRef, conv2dRef, convResidualRef, denseBlockRef, fpnMergeRef, residualRef,
 } from '../lib/reference';
@@ -331,15 +332,52 @@ describe('fusion: denseBlock', function () {
     });
   }
 
-  it('batch 2 falls back to per-layer features and concat (sliceChannels cannot view a batch), same result', async function () {
-    const x = uniformTensor([2, 4, 5, 5], 2);
-    for (const bottleneck of [false, true]) {
-      const { fast, ref } = makeLayers(4, 2, 3, bottleneck, 30);
+  for (const bottleneck of [false, true]) {
+    it(`batch 2 writes each layer into its strided slice of one output: the output is the only tensor memory (${bottleneck ? 'bottleneck + 3x3' : '3x3'})`, async function () {
+      // Sizes where every buffer (output, a concat of the earlier features, a layer's features)
+      // is large enough to come from the native allocator as well.
+      const [n, c0, g, layers, h, w] = [2, 16, 8, 4, 24, 24];
+      const x = uniformTensor([n, c0, h, w], 2);
+      const { fast, ref } = makeLayers(c0, g, layers, bottleneck, 30);
       const expected = denseBlockRef(x, ref);
+      const tol = tolFor(9 * (c0 + layers * g) * 2);
+      const outBytes = n * (c0 + layers * g) * h * w * 4;
+      denseBlock(x, fast); // warms the block's scratch pool (the bottleneck's output)
+      const tensors0 = tensorAllocationStats();
       const r = denseBlock(x, fast);
-      expectNear(r.output, expected, tolFor(9 * 10 * 2), 'sync');
-      assert.ok(r.concatBytes > 0, 'the fallback reports its concat bytes');
-      expectNear((await denseBlockAsync(x, fast)).output, expected, tolFor(9 * 10 * 2), 'async');
+      const tensors1 = tensorAllocationStats();
+      expectNear(r.output, expected, tol, 'sync');
+      assert.strictEqual(tensors1.bytes - tensors0.bytes, outBytes, 'tensor bytes allocated by the call: the output alone');
+      assert.strictEqual(tensors1.allocations - tensors0.allocations, 1, 'one tensor allocated: the output');
+      assert.strictEqual(r.allocatedBytes, outBytes);
+      assert.strictEqual(r.concatBytes, 0);
+      // Into a given out (sync and async): no tensor memory at all. Sync, on this thread whose
+      // conv scratch the calls above have grown, nothing new from the OS either (a libuv thread
+      // may still grow its own scratch on first use, so the async call is not counted there).
+      const out = Tensor.zeros(r.output.shape);
+      const tensors2 = tensorAllocationStats();
+      const os0 = runtime.allocatorStats().allocated;
+      denseBlock(x, fast, { out });
+      assert.strictEqual(runtime.allocatorStats().allocated - os0, 0, 'native allocations that went to the OS');
+      const r2 = await denseBlockAsync(x, fast, { out });
+      assert.strictEqual(tensorAllocationStats().bytes - tensors2.bytes, 0, 'tensor bytes allocated with a given out');
+      assert.strictEqual(r2.output, out);
+      assert.strictEqual(r2.allocatedBytes, 0);
+      expectNear(out, expected, tol, 'async into out');
+    });
+  }
+
+  it('batch 3 into a strided view as out: writes only its channels of the parent', async function () {
+    const x = uniformTensor([3, 4, 5, 5], 5);
+    const { fast, ref } = makeLayers(4, 2, 3, true, 40);
+    const expected = denseBlockRef(x, ref);
+    for (const run of [(o: Tensor) => denseBlock(x, fast, { out: o }), (o: Tensor) => denseBlockAsync(x, fast, { out: o })]) {
+      const parent = Tensor.zeros([3, 13, 5, 5]);
+      const out = parent.sliceChannels(2, 12);
+      const r = await run(out);
+      assert.strictEqual(r.output, out);
+      expectNear(out.contiguous(), expected, tolFor(9 * 10 * 2));
+      for (const [a, b] of [[0, 2], [12, 13]]) assert.ok(parent.sliceChannels(a, b).contiguous().data.every((v) => v === 0), `channels [${a}, ${b}) untouched`);
     }
   });
 

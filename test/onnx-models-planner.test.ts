@@ -2,62 +2,10 @@
 // load-time rejection of unsupported graphs (one error listing every problem).
 import * as assert from 'assert';
 import { onnx } from 'onnx-proto';
-import { Tensor, loadOnnx, Model, UnsupportedModelError } from '../lib';
-import type { LoadOptions, PassName } from '../lib/onnx';
+import { Tensor, loadOnnx, UnsupportedModelError } from '../lib';
 import { GraphBuilder } from '../bench/onnx-model';
-import { expectClose, ortRun, randomInput } from './onnx-models-util';
-
-function rand(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  return randomInput(n, seed).map((v) => v * scale + offset);
-}
-
-interface Built {
-  bytes: Uint8Array;
-  feeds: Record<string, Tensor>;
-}
-
-function feedsFor(inputs: Array<[string, number[]]>): Record<string, Tensor> {
-  const f: Record<string, Tensor> = {};
-  inputs.forEach(([name, shape], i) => (f[name] = Tensor.from(rand(shape.reduce((a, b) => a * b, 1), 100 + i), shape)));
-  return f;
-}
-
-/** conv(x) with a random 3x3 weight and bias; returns the output name. */
-function conv(g: GraphBuilder, x: string, cin: number, cout: number, seed: number, k = 3): string {
-  const w = g.initializer(g.fresh('W'), rand(cout * cin * k * k, seed, 1 / Math.sqrt(cin * k * k)), [cout, cin, k, k]);
-  const b = g.initializer(g.fresh('B'), rand(cout, seed + 1, 0.1), [cout]);
-  const p = (k - 1) / 2;
-  return g.node('Conv', [x, w, b], 1, { kernel_shape: [k, k], pads: [p, p, p, p] })[0];
-}
-
-function batchNorm(g: GraphBuilder, x: string, c: number, seed: number): string {
-  const ins = [rand(c, seed, 0.25, 1), rand(c, seed + 1, 0.1), rand(c, seed + 2, 0.1), rand(c, seed + 3, 0.25, 1.5)]
-    .map((d, i) => g.initializer(g.fresh(`bn${i}`), d, [c]));
-  return g.node('BatchNormalization', [x, ...ins], 1, { epsilon: { float: 1e-5 } })[0];
-}
-
-function build(shape: number[], body: (g: GraphBuilder, x: string) => string): Built {
-  const g = new GraphBuilder('planner');
-  const x = g.input('x', shape);
-  const y = body(g, x);
-  g.output(y);
-  return { bytes: g.bytes(), feeds: feedsFor([['x', shape]]) };
-}
-
-/**
- * Loads `b` planned and with `pass` off (and fully unplanned), checks all three agree with
- * onnxruntime, and returns the planned model.
- */
-async function checkPass(b: Built, pass: PassName): Promise<{ on: Model; off: Model }> {
-  const ref = await ortRun(b.bytes, b.feeds);
-  const variants: LoadOptions[] = [{}, { passes: { [pass]: false } }, { optimize: false }];
-  const models = await Promise.all(variants.map((o) => loadOnnx(b.bytes, o)));
-  for (const [i, m] of models.entries()) {
-    const out = m.run(b.feeds);
-    for (const o of m.outputs) expectClose(`variant ${JSON.stringify(variants[i])} ${o.name}`, out[o.name].data, ref[o.name]);
-  }
-  return { on: models[0], off: models[1] };
-}
+import { expectClose, ortRun } from './onnx-models-util';
+import { batchNorm, build, checkPass, conv, rand } from './onnx-planner-util';
 
 describe('ONNX planner passes (each on a small graph, on vs off vs onnxruntime)', function () {
   this.timeout(30000);
@@ -112,8 +60,13 @@ describe('ONNX planner passes (each on a small graph, on vs off vs onnxruntime)'
     const { on, off } = await checkPass(b, 'concatInPlace');
     assert.strictEqual(on.plan().concatInPlace, 3);
     assert.strictEqual(on.plan().concatCopied, 0);
+    assert.strictEqual(on.plan().passes.concatConv, 0);
+    // without the slices the concat would copy all three: the conv gathers them instead
     assert.strictEqual(off.plan().concatInPlace, 0);
-    assert.strictEqual(off.plan().concatCopied, 3);
+    assert.strictEqual(off.plan().concatCopied, 0);
+    assert.strictEqual(off.plan().passes.concatConv, 1);
+    const plain = await loadOnnx(b.bytes, { passes: { concatInPlace: false, concatConv: false } });
+    assert.strictEqual(plain.plan().concatCopied, 3);
   });
 
   it('concatInPlace: a graph input and a repeated input are copied, batch > 1 uses the concat kernel', async () => {
@@ -129,13 +82,13 @@ describe('ONNX planner passes (each on a small graph, on vs off vs onnxruntime)'
     assert.strictEqual(r2.on.plan().concatInPlace, 0);
   });
 
-  it('inPlace: a residual Add and the Relu after it overwrite the dying conv output (ResNet block)', async () => {
+  it('inPlace: a residual Add and the Relu after it overwrite the dying conv output (ResNet block, unfused)', async () => {
     const b = build([1, 6, 7, 7], (g, x) => {
       const r = g.node('Relu', [conv(g, x, 6, 6, 1)], 1)[0];
       const y = conv(g, r, 6, 6, 3);
       return g.node('Relu', [g.node('Add', [y, x], 1)[0]], 1)[0];
     });
-    const { on, off } = await checkPass(b, 'inPlace');
+    const { on, off } = await checkPass(b, 'inPlace', { passes: { fuseResidual: false } });
     // the Add overwrites the second conv's output, and the final Relu works in place on the
     // Add's result, which therefore lives in the (per-run) graph output buffer
     assert.strictEqual(on.plan().inPlace, 2);
@@ -253,6 +206,7 @@ describe('ONNX loader: model metadata, options and errors', function () {
     assert.throws(() => m.run({}), /missing input 'x'/);
     assert.throws(() => m.run({ x: Tensor.zeros([1, 2, 4, 4]) }), /has shape \[1,2,4,4\] but the model declares \[1,2,5,5\]/);
     assert.throws(() => m.run({ ...b.feeds, y: Tensor.zeros([1]) }), /'y' is not an input/);
+    assert.throws(() => m.run({ x: Tensor.zeros([2, 4, 5, 5]).sliceChannels(1, 3) }), /input 'x' \[2,2,5,5\] is a strided channel view.*contiguous\(\) copy/);
     const full = m.run(b.feeds);
     const name = m.outputs[0].name;
     const both = m.run(b.feeds, { outputs: [name, convOut] });

@@ -91,13 +91,17 @@ describe('ONNX light models vs onnxruntime-node', function () {
     assert.deepStrictEqual(a2[out].data, s2);
   });
 
-  it('resnet50 plan: every BatchNormalization folded, ReLUs fused, arena below the unplanned bytes', async () => {
+  it('resnet50 plan: every BatchNormalization folded, every residual Sum and ReLU in a conv epilogue, arena below the unplanned bytes', async () => {
     const m = await loadOnnx(path.join(DIR, 'light_resnet50.onnx'));
     const p = m.plan();
     assert.strictEqual(p.ops.BatchNormalization, undefined);
     assert.strictEqual(p.ops.TfAffine, undefined);
     assert.strictEqual(p.ops.Conv, 53);
     assert.strictEqual(p.passes.foldAffineIntoConv, 53);
+    assert.strictEqual(p.passes.fuseResidual, 16);
+    assert.strictEqual(p.ops.Sum, undefined);
+    assert.strictEqual(p.ops.Relu, undefined);
+    assert.strictEqual(p.stepList.filter((s) => s.detail?.endsWith('+skip, +relu')).length, 16);
     assert.ok(p.peakBytes * 3 < p.unplannedBytes, `peak ${p.peakBytes} vs unplanned ${p.unplannedBytes}`);
     assert.deepStrictEqual(p.inputShapes, { 'gpu_0/data_0': [1, 3, 224, 224] });
     assert.deepStrictEqual(p.outputShapes, { 'gpu_0/softmax_1': [1, 1000] });

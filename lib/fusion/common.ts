@@ -1,13 +1,15 @@
-// Checks shared by the fusion blocks: NCHW inputs, Conv2d arguments, channel counts.
+// Checks shared by the fusion blocks: NCHW inputs, Conv2d arguments, channel counts. Every
+// block takes strided channel views (Tensor.sliceChannels of a batch) as inputs and as out.
 import { Tensor } from '../tensor';
 import { Conv2d } from '../ops/conv2d';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensor, overlaps } from '../ops/checks';
+import { checkTensorOrView } from '../ops/checks';
+import { overlaps } from '../ops/views';
 import type { OutOptions } from '../ops/elementwise';
 
-/** `value` must be a rank-4 (NCHW) Tensor. */
+/** `value` must be a rank-4 (NCHW) Tensor or strided channel view. */
 export function checkNchw(op: string, name: string, value: unknown): Tensor {
-  const t = checkTensor(op, name, value);
+  const t = checkTensorOrView(op, name, value);
   if (t.shape.length !== 4) throw rangeError(op, `${name} must be NCHW (rank 4), got ${formatShape(t.shape)}`);
   return t;
 }
@@ -54,7 +56,7 @@ export function checkOptions<T extends object>(op: string, options: unknown): T 
 export function checkOut(op: string, options: OutOptions | undefined, shape: readonly number[], inputs: readonly Tensor[], names: readonly string[]): Tensor | undefined {
   const out = options?.out;
   if (out === undefined) return undefined;
-  checkTensor(op, 'out', out);
+  checkTensorOrView(op, 'out', out);
   if (out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i])) {
     throw rangeError(op, `out has shape ${formatShape(out.shape)} but the result has shape ${formatShape(shape)}`);
   }

@@ -1,15 +1,16 @@
 // DenseNet block: layer l reads the concat of x and every earlier layer's output and adds
-// `growth` channels. With N = 1 the block preallocates its output [N, C0 + sum(g), H, W] once,
-// copies x into its first channels, and each layer reads the channel range written so far and
-// writes its own range, both through sliceChannels views: the concat costs nothing and no
-// intermediate concat buffer exists (the memory-efficient DenseNet idea).
+// `growth` channels. The block preallocates its output [N, C0 + sum(g), H, W] once (or takes
+// `out`), copies x into its first channels, and each layer reads the channel range written so
+// far and writes its own range, both through sliceChannels views (strided when N > 1, which
+// the convs take image by image): the concat costs nothing and no intermediate concat buffer
+// exists (the memory-efficient DenseNet idea).
 import { Tensor } from '../tensor';
 import { Conv2d } from '../ops/conv2d';
 import { concat, concatAsync } from '../ops/concat';
 import type { OutOptions } from '../ops/elementwise';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { Step, checkConv, checkNchw, checkOptions, checkOut, convOutShape, runSteps, runStepsAsync, sizeOf } from './common';
-import { ScratchScope, concatConvInto, concatConvIntoAsync, fusionScratchStats } from './native-path';
+import { Step, checkConv, checkNchw, checkOptions, checkOut, convOutShape, runSteps, runStepsAsync } from './common';
+import { ScratchScope, fusionScratchStats } from './native-path';
 
 /** A dense layer: a conv over all earlier features, or a 1x1 bottleneck conv then the conv. */
 export type DenseLayer = Conv2d | { bottleneck?: Conv2d; conv: Conv2d };
@@ -17,9 +18,9 @@ export type DenseLayer = Conv2d | { bottleneck?: Conv2d; conv: Conv2d };
 export interface DenseBlockResult {
   /** [N, C0 + sum of the layers' output channels, H, W]. */
   output: Tensor;
-  /** Bytes of new memory the call allocated (output when not given, scratch growth, per-layer features for N > 1). */
+  /** Bytes of new memory the call allocated (the output when not given, scratch growth). */
   allocatedBytes: number;
-  /** Bytes of concatenated intermediates written: 0 on the slice-view path (N = 1). */
+  /** Bytes of concatenated intermediates written: always 0 (every layer works in views of the output). */
   concatBytes: number;
 }
 
@@ -70,57 +71,30 @@ function prepare(op: string, x: unknown, layers: unknown, options: unknown): Den
 }
 
 function* body(d: DenseCall): Generator<Step, DenseBlockResult, void> {
-  const [n, , h, w] = d.x.shape;
   const before = fusionScratchStats().allocatedBytes;
-  let allocated = d.outAllocated ? d.out.data.byteLength : 0;
-  let concatBytes = 0;
   const scratch = new ScratchScope();
   try {
-    if (n === 1) {
-      // Slice views: x into channels [0, C0), layer l reads [0, c) and writes [c, c + g).
-      d.out.data.set(d.x.data, 0);
-      for (const layer of d.layers) {
-        const input = d.out.sliceChannels(0, layer.cin);
-        const slot = d.out.sliceChannels(layer.cin, layer.cin + layer.growth);
-        const conv = layer.conv, bn = layer.bottleneck;
-        if (bn && layer.mid) {
-          const mid = scratch.take(layer.mid);
-          yield [() => bn.runAs(d.op, input, { out: mid }), () => bn.runAsyncAs(d.op, input, { out: mid })];
-          yield [() => conv.runAs(d.op, mid, { out: slot }), () => conv.runAsyncAs(d.op, mid, { out: slot })];
-          scratch.release(mid); // the next layer's bottleneck reuses it
-        } else {
-          yield [() => conv.runAs(d.op, input, { out: slot }), () => conv.runAsyncAs(d.op, input, { out: slot })];
-        }
+    // x into channels [0, C0); then layer l reads [0, c) and writes [c, c + g), all views of out.
+    const x = d.x, head = d.out.sliceChannels(0, x.shape[1]);
+    yield [() => concat([x], 1, { out: head }), () => concatAsync([x], 1, { out: head })];
+    for (const layer of d.layers) {
+      const input = d.out.sliceChannels(0, layer.cin);
+      const slot = d.out.sliceChannels(layer.cin, layer.cin + layer.growth);
+      const conv = layer.conv, bn = layer.bottleneck;
+      if (bn && layer.mid) {
+        const mid = scratch.take(layer.mid);
+        yield [() => bn.runAs(d.op, input, { out: mid }), () => bn.runAsyncAs(d.op, input, { out: mid })];
+        yield [() => conv.runAs(d.op, mid, { out: slot }), () => conv.runAsyncAs(d.op, mid, { out: slot })];
+        scratch.release(mid); // the next layer's bottleneck reuses it
+      } else {
+        yield [() => conv.runAs(d.op, input, { out: slot }), () => conv.runAsyncAs(d.op, input, { out: slot })];
       }
-    } else {
-      // N > 1: a channel range of a batch is a strided view, which sliceChannels rejects for
-      // now, so each layer gets its own feature tensor and reads the earlier ones through
-      // concatConvInto (which materialises their concat until the native multi-source conv
-      // lands); a last concat writes the output.
-      const features: Tensor[] = [d.x];
-      for (const layer of d.layers) {
-        const feat = Tensor.empty([n, layer.growth, h, w]);
-        allocated += feat.data.byteLength;
-        if (features.length > 1) concatBytes += sizeOf([n, layer.cin, h, w]) * 4;
-        const inputs = features.slice();
-        const conv = layer.conv, bn = layer.bottleneck;
-        if (bn && layer.mid) {
-          const mid = scratch.take(layer.mid);
-          yield [() => concatConvInto(bn, inputs, mid), () => concatConvIntoAsync(bn, inputs, mid)];
-          yield [() => conv.runAs(d.op, mid, { out: feat }), () => conv.runAsyncAs(d.op, mid, { out: feat })];
-          scratch.release(mid);
-        } else {
-          yield [() => concatConvInto(conv, inputs, feat), () => concatConvIntoAsync(conv, inputs, feat)];
-        }
-        features.push(feat);
-      }
-      yield [() => concat(features, 1, { out: d.out }), () => concatAsync(features, 1, { out: d.out })];
     }
   } finally {
     scratch.releaseAll();
   }
-  allocated += fusionScratchStats().allocatedBytes - before;
-  return { output: d.out, allocatedBytes: allocated, concatBytes };
+  const outBytes = d.outAllocated ? d.out.size * 4 : 0;
+  return { output: d.out, allocatedBytes: outBytes + fusionScratchStats().allocatedBytes - before, concatBytes: 0 };
 }
 
 /**

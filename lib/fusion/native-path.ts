@@ -22,7 +22,8 @@
 // asffFuseInto runs its softmax and weighted sum as separate passes.
 //
 // Preconditions (checked by the blocks before calling; the native versions may rely on them):
-//   * every tensor is NCHW and contiguous (a Tensor or a sliceChannels view with N = 1);
+//   * every tensor is NCHW: a Tensor or a sliceChannels view (strided when N > 1; the ops and
+//     the binding take those, running the kernels per image);
 //   * conv.layout === 'NCHW';
 //   * concat: inputs share N, H, W; their channels sum to the conv's Cin; when groups > 1 every
 //     input boundary is a multiple of Cin/groups. add: every input has the shape [N, Cin, H, W];
@@ -34,12 +35,12 @@ import { Conv2d } from '../ops/conv2d';
 import { concat, concatAsync } from '../ops/concat';
 import { add, addAsync } from '../ops/elementwise';
 import { relu, reluAsync, sigmoid, sigmoidAsync, softmax, softmaxAsync } from '../ops/activation';
-import { split, splitAsync } from '../ops/slice';
 import { weightedSum, weightedSumAsync } from '../ops/weighted';
 import { Step, runSteps, runStepsAsync } from './common';
 import type { Conv2dActivation } from '../ops/conv2d';
 import { SourceMode } from '../ops/conv2d';
 import { allocateFloat32 } from '../memory';
+import { forEachBlock } from '../ops/views';
 
 // ---- scratch buffers, reused across calls ----
 
@@ -196,15 +197,15 @@ export async function addConvIntoAsync(conv: Conv2d, inputs: readonly Tensor[], 
 export type ResidualActivation = Conv2dActivation;
 
 function activateInPlace(t: Tensor, activation: ResidualActivation, alpha: number): void {
-  const d = t.data;
   switch (activation) {
     case 'none': return;
     case 'relu': relu(t, { out: t }); return;
     case 'sigmoid': sigmoid(t, { out: t }); return;
     // No native op for these yet; the conv epilogue fusion will apply them in the kernel.
-    case 'relu6': for (let i = 0; i < d.length; i++) d[i] = Math.min(Math.max(d[i], 0), 6); return;
-    case 'leakyRelu': for (let i = 0; i < d.length; i++) if (d[i] < 0) d[i] *= alpha; return;
-    case 'silu': for (let i = 0; i < d.length; i++) d[i] = d[i] / (1 + Math.exp(-d[i])); return;
+    // Block by block: a strided view's data also spans its parent's other channels.
+    case 'relu6': forEachBlock(t, (d) => { for (let i = 0; i < d.length; i++) d[i] = Math.min(Math.max(d[i], 0), 6); }); return;
+    case 'leakyRelu': forEachBlock(t, (d) => { for (let i = 0; i < d.length; i++) if (d[i] < 0) d[i] *= alpha; }); return;
+    case 'silu': forEachBlock(t, (d) => { for (let i = 0; i < d.length; i++) d[i] = d[i] / (1 + Math.exp(-d[i])); }); return;
   }
 }
 
@@ -249,8 +250,8 @@ export async function convAddActIntoAsync(conv: Conv2d, x: Tensor, skip: Tensor,
  * softmax over the levels per pixel. Preconditions: the levels share one shape [N, C, H, W];
  * weightLevel[i] maps C -> c_i keeping H, W; weightLevels maps sum(c_i) -> levels.length
  * keeping H, W; out is [N, C, H, W] and overlaps no level.
- * Now: the compressed maps are written into channel slices of one scratch (N = 1; a
- * concatConvInto for N > 1), then conv, softmax and weightedSum run as separate passes. The
+ * Now: the compressed maps are written into channel slices (views) of one scratch, then conv,
+ * softmax and weightedSum (over channel views of the logits) run as separate passes. The
  * native version: one pass per row block that reads each level once.
  */
 export function asffFuseInto(levels: readonly Tensor[], weightLevel: readonly Conv2d[], weightLevels: Conv2d, out: Tensor): Tensor {
@@ -271,30 +272,19 @@ function* asffFuseBody(levels: readonly Tensor[], weightLevel: readonly Conv2d[]
   const take = (shape: number[]) => scratch.take(shape);
   try {
     const logits = take([n, k, h, w]);
-    if (n === 1) {
-      // Batch 1: channel slices are contiguous, so each compress conv writes its part of the
-      // concat in place and weightLevels reads the whole: no concat copy.
-      const cat = take([1, total, h, w]);
-      let at = 0;
-      for (let i = 0; i < k; i++) {
-        const conv = weightLevel[i], x = levels[i], slot = cat.sliceChannels(at, at + ccs[i]);
-        at += ccs[i];
-        yield [() => conv.runAs(op, x, { out: slot }), () => conv.runAsyncAs(op, x, { out: slot })];
-      }
-      yield [() => weightLevels.runAs(op, cat, { out: logits }), () => weightLevels.runAsyncAs(op, cat, { out: logits })];
-    } else {
-      const parts = ccs.map((cc) => take([n, cc, h, w]));
-      for (let i = 0; i < k; i++) {
-        const conv = weightLevel[i], x = levels[i], slot = parts[i];
-        yield [() => conv.runAs(op, x, { out: slot }), () => conv.runAsyncAs(op, x, { out: slot })];
-      }
-      yield [() => concatConvInto(weightLevels, parts, logits), () => concatConvIntoAsync(weightLevels, parts, logits)];
+    // Each compress conv writes its part of the concat in place (a channel view of one
+    // scratch, strided when N > 1) and weightLevels reads the whole: no concat copy.
+    const cat = take([n, total, h, w]);
+    let at = 0;
+    for (let i = 0; i < k; i++) {
+      const conv = weightLevel[i], x = levels[i], slot = cat.sliceChannels(at, at + ccs[i]);
+      at += ccs[i];
+      yield [() => conv.runAs(op, x, { out: slot }), () => conv.runAsyncAs(op, x, { out: slot })];
     }
+    yield [() => weightLevels.runAs(op, cat, { out: logits }), () => weightLevels.runAsyncAs(op, cat, { out: logits })];
     yield [() => softmax(logits, 1, { out: logits }), () => softmaxAsync(logits, 1, { out: logits })];
-    // The per-level weight maps: channel slices for N = 1, copies (split) for N > 1.
-    let maps: Tensor[] = [];
-    if (n === 1) maps = Array.from({ length: k }, (_, i) => logits.sliceChannels(i, i + 1));
-    else yield [() => (maps = split(logits, 1, k)), async () => (maps = await splitAsync(logits, 1, k))];
+    // The per-level weight maps: channel views of the logits (weightedSum takes strided views).
+    const maps = Array.from({ length: k }, (_, i) => logits.sliceChannels(i, i + 1));
     yield [() => weightedSum(levels as Tensor[], maps, { out }), () => weightedSumAsync(levels as Tensor[], maps, { out })];
     return out;
   } finally {

@@ -7,7 +7,7 @@ import { add, addAsync } from '../ops/elementwise';
 import type { OutOptions } from '../ops/elementwise';
 import { ACTIVATION_CODES } from '../ops/conv2d-options';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensor } from '../ops/checks';
+import { checkTensorOrView } from '../ops/checks';
 import { checkConv, checkNchw, checkOptions, checkOut, convOutShape } from './common';
 import { ResidualActivation, convAddActInto, convAddActIntoAsync } from './native-path';
 
@@ -21,7 +21,7 @@ export interface ConvResidualOptions extends OutOptions {
 }
 
 function checkBranch(op: string, x: Tensor, fx: unknown): Tensor {
-  const t = checkTensor(op, 'f(x)', fx);
+  const t = checkTensorOrView(op, 'f(x)', fx);
   if (t.shape.length !== x.shape.length || t.shape.some((d, i) => d !== x.shape[i])) {
     throw rangeError(op, `f(x) has shape ${formatShape(t.shape)} but x has ${formatShape(x.shape)}; a residual branch must keep the shape`);
   }
@@ -35,7 +35,7 @@ function checkF(op: string, f: unknown): void {
 /** f(x) + x. `out` may be x or f(x) (the add runs in place then). */
 export function residual(x: Tensor, f: (x: Tensor) => Tensor, options?: OutOptions): Tensor {
   const op = 'residual';
-  const tx = checkTensor(op, 'x', x);
+  const tx = checkTensorOrView(op, 'x', x);
   checkF(op, f);
   const o = checkOptions<OutOptions>(op, options);
   const fx = checkBranch(op, tx, f(tx));
@@ -45,7 +45,7 @@ export function residual(x: Tensor, f: (x: Tensor) => Tensor, options?: OutOptio
 /** residual() with a branch that may be async; the add runs off the main thread. */
 export async function residualAsync(x: Tensor, f: (x: Tensor) => Tensor | Promise<Tensor>, options?: OutOptions): Promise<Tensor> {
   const op = 'residualAsync';
-  const tx = checkTensor(op, 'x', x);
+  const tx = checkTensorOrView(op, 'x', x);
   checkF(op, f);
   const o = checkOptions<OutOptions>(op, options);
   const fx = checkBranch(op, tx, await f(tx));

@@ -9,11 +9,9 @@
 // intermediates whose lifetimes do not overlap share memory. Storages that hold a graph
 // output are allocated fresh on every run (the caller keeps them).
 import { Tensor } from '../tensor';
-import { allocateFloat32 } from '../memory';
 import { add, mul } from '../ops/elementwise';
 import { concat } from '../ops/concat';
 import { Conv2d } from '../ops/conv2d';
-import type { Conv2dActivation } from '../ops/conv2d';
 import { relu, sigmoid, softmax } from '../ops/activation';
 import { avgPool2d, maxPool2d } from '../ops/pool';
 import { globalAvgPool, globalMaxPool } from '../ops/global-pool';
@@ -26,6 +24,10 @@ import { checkIntsFolded, foldConstants } from './load';
 import { PASSES, PassName, PlanContext, activationOf, lowerBatchNorm, runPasses } from './plan';
 import { constFloats, flattenShape, poolGeometry, sliceSpec, splitSizes, transposePerm } from './shapes';
 import * as fb from './ops/fallback';
+import { convParts } from './conv-node';
+import { gatherCopiedConcats } from './concat-conv';
+import { buildConvStep } from './conv-step';
+import { ownData } from './raw-floats';
 
 export interface CompileOptions {
   /** false turns every rewrite pass and the memory planner off. Default true. */
@@ -72,7 +74,7 @@ export interface PlanReport {
 
 type Slots = Tensor[];
 
-interface Step {
+export interface Step {
   info: StepInfo;
   run(s: Slots): void;
   runAsync?(s: Slots): Promise<unknown>;
@@ -94,11 +96,6 @@ const ALIGN = 16; // floats (64 bytes)
 
 function alignUp(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
-}
-
-function constTensor(c: ConstTensor): Tensor {
-  if (!c.f32) throw new Error('internal: int64 constant used as a tensor');
-  return Tensor.from(c.f32, c.dims);
 }
 
 /** A prepared plan for one set of input shapes; executors (arena + slots) are made from it. */
@@ -237,17 +234,27 @@ export class CompiledPlan {
       placedConcat.set(idx, placed);
     });
 
-    // ---- in place element-wise ----
+    // ---- concat → conv: the conv gathers a concat that would copy (concat-conv.ts) ----
+    const gatheredConcats = enabled('concatConv') ? gatherCopiedConcats(nodes, shapeOf, keep, placedConcat, last) : new Map<number, number>();
+    for (const idx of gatheredConcats.keys()) {
+      const placed = placedConcat.get(idx)!;
+      concatCopied -= placed.filter((p) => !p).length;
+      // nothing placed in the concat's output: no one writes or reads it any more
+      if (!placed.some((p) => p)) roots.splice(roots.indexOf(storageOf.get(nodes[idx].outputs[0])!), 1);
+    }
+
+    // ---- in place element-wise (and a conv's residual epilogue over its dying skip) ----
     let inPlace = 0;
     const inPlaceOf = new Map<number, number>(); // node idx → input slot reused
     if (enabled('inPlace')) {
       nodes.forEach((n, idx) => {
-        if (!INPLACE_OPS.has(n.op)) return;
+        const conv = n.op === 'Conv' ? convParts(n) : undefined;
+        if (!INPLACE_OPS.has(n.op) && !conv?.skip) return;
         const out = n.outputs[0];
         const outS = storageOf.get(out)!;
         if (outS.values.length !== 1 || outS.children.length > 0 || outS.kind !== 'normal') return;
         const outShape = shapeOf(out);
-        const cands = n.op === 'TfAffine' || n.op === 'Relu' || n.op === 'Sigmoid' || n.op === 'LeakyRelu' || n.op === 'Clip' || n.op === 'Softmax' ? [0] : n.inputs.map((_, i) => i);
+        const cands = conv ? [3] : n.op === 'TfAffine' || n.op === 'Relu' || n.op === 'Sigmoid' || n.op === 'LeakyRelu' || n.op === 'Clip' || n.op === 'Softmax' ? [0] : n.inputs.map((_, i) => i);
         for (const k of cands) {
           const v = n.inputs[k];
           if (!v) continue;
@@ -256,6 +263,8 @@ export class CompiledPlan {
           if (s.kind !== 'normal' || s.parent || s.children.length > 0 || s === outS) continue;
           if (vs.length !== outShape.length || vs.some((d, i) => d !== outShape[i])) continue;
           if (n.inputs.filter((x) => x === v).length > 1 && n.op !== 'Add' && n.op !== 'Mul') continue;
+          // the kernel accumulates into a skip that is its output, but no source may overlap it
+          if (conv && conv.sources.some((x) => storageOf.get(x) === s)) continue;
           if (s.values.some((x) => (last.get(x) ?? -1) > idx || keep.has(x))) continue;
           // merge s into outS
           for (const x of s.values) { storageOf.set(x, outS); outS.values.unshift(x); }
@@ -329,7 +338,7 @@ export class CompiledPlan {
     this.steps = [];
     nodes.forEach((n, idx) => {
       if (ALIAS_OPS.has(n.op)) return;
-      if (splitViews.has(idx)) return;
+      if (splitViews.has(idx) || gatheredConcats.has(idx)) return;
       this.steps.push(builder.build(n, placedConcat.get(idx), inPlaceOf.has(idx)));
     });
     // Constants that steps read as tensors (weights packed into a Conv2d are not kept: the
@@ -337,11 +346,15 @@ export class CompiledPlan {
     for (const [name, c] of graph.consts) {
       const s = storageOf.get(name);
       if (!s || !c.f32) continue;
+      let data: Float32Array | undefined;
       for (const v of s.values) {
         const sl = this.slotOf.get(v)!;
-        if (builder.read.has(sl)) this.constSlots.push([sl, v === name ? constTensor(c) : Tensor.fromUnchecked(c.f32, shapeOf(v))]);
+        if (!builder.read.has(sl)) continue;
+        data ??= ownData(c.f32);
+        this.constSlots.push([sl, Tensor.fromUnchecked(data, v === name ? c.dims : shapeOf(v))]);
       }
     }
+    builder.finish();
 
     const ops: Record<string, number> = {};
     const fallbackOps: Record<string, number> = {};
@@ -355,7 +368,7 @@ export class CompiledPlan {
       nodes: originalNodes,
       steps: this.steps.length,
       fusedNodes,
-      passes: { ...passStats, concatInPlace, inPlace },
+      passes: { ...passStats, concatInPlace, concatConv: gatheredConcats.size, inPlace },
       peakBytes: arenaSize * 4,
       unplannedBytes: unplanned,
       outputBytes,
@@ -444,20 +457,31 @@ interface Executor {
   slots: Slots;
 }
 
-function convActivation(kind: string | undefined): Conv2dActivation {
-  switch (kind) {
-    case undefined: case 'none': return 'none';
-    case 'relu': case 'relu6': case 'sigmoid': case 'leakyRelu': return kind;
-  }
-  throw new Error(`internal: conv activation ${kind}`);
-}
-
 /** Builds the step (kernel call) for one node. */
 class StepBuilder {
   /** Slots some step reads or writes at run time. */
   readonly read = new Set<number>();
 
+  /** Weights rearranged just before a Conv2d packs (copies) them: one buffer for every step. */
+  private scratchData = new Float32Array(0);
+
   constructor(private readonly g: Graph, private readonly shapes: Map<string, number[]>, private readonly slotOf: Map<string, number>) {}
+
+  private scratch(n: number): Float32Array {
+    if (this.scratchData.length < n) this.scratchData = new Float32Array(n);
+    return this.scratchData.subarray(0, n);
+  }
+
+  /**
+   * Lets go of the graph's constants and the scratch once every step is built. The steps'
+   * closures share their scope with this builder, so whatever it still held would live as
+   * long as the plan: every fp32 weight of the model, next to its packed copy.
+   */
+  finish(): void {
+    this.g.consts.clear();
+    this.g.nodes = [];
+    this.scratchData = new Float32Array(0);
+  }
 
   private s(v: string): number {
     const sl = this.slotOf.get(v)!;
@@ -481,7 +505,7 @@ class StepBuilder {
     const step = (run: Step['run'], runAsync?: Step['runAsync']): Step => ({ info, run, runAsync });
     const fallback = (run: Step['run']): Step => { info.fallback = true; return { info, run }; };
     switch (n.op) {
-      case 'Conv': return this.conv(n, info);
+      case 'Conv': return buildConvStep(n, info, { constant: (v) => this.c(v), shape: (v) => this.shape(v), slot: (v) => this.s(v), scratch: (k) => this.scratch(k) });
       case 'Gemm': return this.gemm(n, info);
       case 'MatMul': return this.matmul(n, info);
       case 'Add': case 'Mul': case 'Sum': {
@@ -593,30 +617,9 @@ class StepBuilder {
     throw new Error(`node ${n.name} (${n.op}): no kernel (inputs must fold to constants at load)`);
   }
 
-  private conv(n: Node, info: StepInfo): Step {
-    const w = this.c(n.inputs[1]);
-    if (!w?.f32) throw new Error(`node ${n.name} (Conv): the weight must be a constant`);
-    const b = n.inputs[2] ? this.c(n.inputs[2]) : undefined;
-    if (n.inputs[2] && !b?.f32) throw new Error(`node ${n.name} (Conv): the bias must be a constant`);
-    const xs = this.shape(n.inputs[0]);
-    const g = poolGeometry(n, xs[2], xs[3], attrInts(n, 'kernel_shape', [w.dims[2], w.dims[3]]), true);
-    const act = convActivation(n.attrs.activation as string | undefined);
-    const conv = new Conv2d(Tensor.from(w.f32, w.dims), {
-      bias: b?.f32, strides: g.strides, pads: g.pads, dilations: g.dilations, groups: attrInt(n, 'group', 1),
-      activation: act, alpha: (n.attrs.alpha as number | undefined) ?? 0.01,
-    });
-    if (act !== 'none') info.detail = `+${act}`;
-    const x = this.s(n.inputs[0]), y = this.s(n.outputs[0]);
-    return {
-      info,
-      run: (s) => { conv.run(s[x], { out: s[y] }); },
-      runAsync: (s) => conv.runAsync(s[x], { out: s[y] }),
-    };
-  }
-
   /** A 1x1 Conv2d computing x[M,K] · W[N,K]ᵀ + bias: Gemm/MatMul on the conv kernels. */
   private fc(info: StepInfo, wNK: Float32Array, n: number, k: number, bias: Float32Array | undefined, xSlot: number, ySlot: number, m: number): Step {
-    const conv = new Conv2d(Tensor.from(wNK, [n, k, 1, 1]), { bias });
+    const conv = new Conv2d(Tensor.from(wNK, [n, k, 1, 1]), { bias, inputSize: [1, 1] });
     const xs4 = [m, k, 1, 1], ys4 = [m, n, 1, 1];
     info.detail = 'as 1x1 conv';
     return {
@@ -642,7 +645,7 @@ class StepBuilder {
       if (transB && alpha === 1) {
         w = src; // already [N, K]; Conv2d copies it while packing
       } else {
-        w = allocateFloat32(nn * k);
+        w = this.scratch(nn * k);
         if (transB) for (let i = 0; i < w.length; i++) w[i] = alpha * src[i];
         else for (let p = 0; p < k; p++) for (let j = 0; j < nn; j++) w[j * k + p] = alpha * src[p * nn + j];
       }
@@ -680,7 +683,7 @@ class StepBuilder {
     const as = this.shape(n.inputs[0]);
     if (B?.f32 && B.dims.length === 2 && as.length >= 2) {
       const [k, nn] = B.dims;
-      const w = allocateFloat32(nn * k);
+      const w = this.scratch(nn * k);
       const src = B.f32;
       for (let p = 0; p < k; p++) for (let j = 0; j < nn; j++) w[j * k + p] = src[p * nn + j];
       return this.fc(info, w, nn, k, undefined, this.s(n.inputs[0]), this.s(n.outputs[0]), sizeOf(as) / k);

@@ -113,8 +113,13 @@ export function readModelBytes(pathOrBytes: string | Uint8Array | ArrayBuffer): 
   throw new TypeError('loadOnnx: pathOrBytes must be a file path, a Uint8Array/Buffer or an ArrayBuffer');
 }
 
-/** Parses and validates a model; throws UnsupportedModelError listing every problem. */
-export function parseModel(bytes: Uint8Array): LoadedGraph {
+/**
+ * Parses and validates a model; throws UnsupportedModelError listing every problem. With
+ * `ownsBytes` the loader may rearrange `bytes` so that float weights stay in them instead of
+ * being copied (raw-floats.ts); the bytes are then no valid model any more.
+ */
+export function parseModel(bytes: Uint8Array, ownsBytes = false): LoadedGraph {
+  const owned = ownsBytes ? bytes : undefined;
   let model: onnx.ModelProto;
   try {
     model = decodeModel(bytes);
@@ -136,7 +141,7 @@ export function parseModel(bytes: Uint8Array): LoadedGraph {
   const consts = new Map<string, ConstTensor>();
   for (const t of g.initializer ?? []) {
     try {
-      consts.set(t.name ?? '', tensorFromProto(t, `initializer ${t.name}`));
+      consts.set(t.name ?? '', tensorFromProto(t, `initializer ${t.name}`, owned));
     } catch (e) {
       problems.push((e as Error).message);
     }
@@ -169,7 +174,7 @@ export function parseModel(bytes: Uint8Array): LoadedGraph {
       attrs: {},
     };
     try {
-      for (const a of p.attribute ?? []) node.attrs[a.name ?? ''] = attrFromProto(a, nodeLabel(node));
+      for (const a of p.attribute ?? []) node.attrs[a.name ?? ''] = attrFromProto(a, nodeLabel(node), owned);
     } catch (e) {
       problems.push(`${nodeLabel(node)}: ${(e as Error).message}`);
       nodes.push(node);

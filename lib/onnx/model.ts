@@ -1,7 +1,7 @@
 // loadOnnx() and Model: the public face of the ONNX runtime.
 import { Tensor } from '../tensor';
-import { DType, Graph } from './ir';
-import { LoadedGraph, parseModel, readModelBytes } from './load';
+import { LoadedGraph } from './load';
+import { ModelSource } from './model-source';
 import { CompileOptions, CompiledPlan, PlanReport } from './compile';
 import { PASSES, MEMORY_PASSES, PassName } from './plan';
 
@@ -11,6 +11,13 @@ export interface LoadOptions extends CompileOptions {
    * shapes are all static are planned at load anyway; others are planned on first run.
    */
   inputShapes?: Record<string, readonly number[]>;
+  /**
+   * Keep the parsed fp32 weights after planning (as much memory as the model file) so that a
+   * new plan (other input shapes or requested outputs) needs no second parse. Default false:
+   * once planned, a Model holds its packed weights only, and a new plan parses the model again
+   * (re-reading the file, or the bytes passed to loadOnnx: do not modify them meanwhile).
+   */
+  keepWeights?: boolean;
 }
 
 export interface TensorInfo {
@@ -28,7 +35,7 @@ export interface RunOptions {
 export interface ModelPlan extends PlanReport {
   inputShapes: Record<string, number[]>;
   outputShapes: Record<string, number[]>;
-  /** Bytes of constant weights held by the model (fp32, before packing). */
+  /** Bytes of the constant weights in the model file (fp32, before packing; held after planning only with keepWeights). */
   weightBytes: number;
 }
 
@@ -39,16 +46,22 @@ export class Model {
   readonly outputs: readonly TensorInfo[];
   readonly opset: number;
   readonly producerName: string;
-  private readonly graph: Graph;
-  private readonly dtypes: Map<string, DType>;
+  private readonly source: ModelSource;
+  /** The parse that the next plan uses; let go after planning unless keepWeights. */
+  private parsed: LoadedGraph | undefined;
+  private readonly keepWeights: boolean;
+  private readonly weightBytes: number;
   private readonly options: CompileOptions;
   private readonly plans = new Map<string, CompiledPlan>();
   private lastPlan: CompiledPlan | undefined;
 
   /** @internal use loadOnnx() */
-  constructor(loaded: LoadedGraph, options: LoadOptions) {
-    this.graph = loaded.graph;
-    this.dtypes = loaded.dtypes;
+  constructor(source: ModelSource, loaded: LoadedGraph, options: LoadOptions) {
+    this.source = source;
+    this.parsed = loaded;
+    this.keepWeights = options.keepWeights === true;
+    this.weightBytes = 0;
+    for (const c of loaded.graph.consts.values()) this.weightBytes += c.f32 ? c.f32.byteLength : 0;
     this.options = { optimize: options.optimize, passes: options.passes };
     this.opset = loaded.graph.opset;
     this.producerName = loaded.producerName;
@@ -60,10 +73,10 @@ export class Model {
 
   private staticShapes(given?: Record<string, readonly number[]>): Map<string, number[]> | undefined {
     const m = new Map<string, number[]>();
-    for (const i of this.graph.inputs) {
+    for (const i of this.inputs) {
       const g = given?.[i.name];
       if (g) m.set(i.name, g.slice());
-      else if (i.shape && i.shape.every((d) => typeof d === 'number')) m.set(i.name, i.shape as number[]);
+      else if (i.shape.every((d) => typeof d === 'number')) m.set(i.name, i.shape as number[]);
       else return undefined;
     }
     return m;
@@ -73,7 +86,9 @@ export class Model {
     const key = `${[...shapes].map(([k, v]) => `${k}:${v.join('x')}`).join(';')}|${outputs.join(';')}`;
     let p = this.plans.get(key);
     if (!p) {
-      p = new CompiledPlan(this.graph, this.dtypes, shapes, outputs.slice(), this.options);
+      const loaded = this.parsed ?? this.source.parse();
+      p = new CompiledPlan(loaded.graph, loaded.dtypes, shapes, outputs.slice(), this.options);
+      this.parsed = this.keepWeights ? loaded : undefined;
       if (this.plans.size >= MAX_CACHED_PLANS) this.plans.delete(this.plans.keys().next().value as string);
       this.plans.set(key, p);
     }
@@ -89,6 +104,10 @@ export class Model {
       const t = feeds[i.name];
       if (!(t instanceof Tensor)) {
         throw new TypeError(`${op}: missing input '${i.name}' (a Tensor of shape [${i.shape.join(',')}]); model inputs: ${this.inputs.map((x) => x.name).join(', ')}`);
+      }
+      // The compiled plan reads and copies feeds as whole buffers.
+      if (!t.isContiguous) {
+        throw new RangeError(`${op}: input '${i.name}' [${t.shape.join(',')}] is a strided channel view, which a model does not take; pass its contiguous() copy`);
       }
       if (t.shape.length !== i.shape.length || i.shape.some((d, k) => typeof d === 'number' && d !== t.shape[k])) {
         throw new RangeError(`${op}: input '${i.name}' has shape [${t.shape.join(',')}] but the model declares [${i.shape.join(',')}]`);
@@ -135,8 +154,7 @@ export class Model {
       if (!shapes) throw new RangeError('Model.plan: the model has symbolic input dims; pass inputShapes');
       p = this.planFor(shapes, this.outputs.map((o) => o.name));
     }
-    let weightBytes = 0;
-    for (const c of this.graph.consts.values()) weightBytes += c.f32 ? c.f32.byteLength : 0;
+    const weightBytes = this.weightBytes;
     return {
       ...p.report,
       inputShapes: Object.fromEntries(p.inputShapes),
@@ -163,6 +181,6 @@ export async function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, o
 /** loadOnnx() without the Promise. */
 export function loadOnnxSync(pathOrBytes: string | Uint8Array | ArrayBuffer, options: LoadOptions = {}): Model {
   if (options === null || typeof options !== 'object') throw new TypeError('loadOnnx: options must be an object');
-  const bytes = readModelBytes(pathOrBytes);
-  return new Model(parseModel(bytes), options);
+  const { source, loaded } = ModelSource.open(pathOrBytes);
+  return new Model(source, loaded, options);
 }

@@ -6,26 +6,23 @@
 //   channelAffine       Mul / Add by a per-channel constant become one affine op
 //   mergeAffine         affine → affine (BatchNorm → Scale → Bias in Caffe2 exports) merge
 //   foldAffineIntoConv  BatchNormalization (as affine) after a conv is folded into its weights
+//   fuseResidual        Conv → Add(·, skip): the add is the conv's epilogue (fuse-conv.ts)
 //   fuseActivation      Relu / LeakyRelu / Clip(0,6) / Sigmoid run in the conv's epilogue
-//                       (or the affine's loop)
+//                       (after the residual add when there is one) or the affine's loop
+//   fuseAddIntoConv     Add → Conv: the conv sums its sources while packing its input
 //
 // BatchNormalization itself is always lowered to an affine op (scale, shift per channel)
 // before the passes run; with the passes off it executes as that affine.
 //
-// Fusions of the issue that wait on other parts of tensorfuse (see the note in the report):
-// the residual Add into a conv epilogue needs a skip input in Conv2d; Concat→Conv and
-// Add→Conv into concatConv/addConv need lib/fusion. Concat without the copy is done by the
-// memory planner instead (producers write straight into their channel slice).
-import { allocateFloat32 } from '../memory';
+// Concat → Conv is decided by the memory planner (compile.ts), which knows whether the concat
+// is already free (its producers write straight into their channel slice) or would copy.
 import { ConstTensor, Graph, Node, attrFloat, attrInt, sizeOf } from './ir';
 import { constFloats } from './shapes';
+import { PlanContext, constOf, freshName, mergeFused, rename, sweep } from './plan-util';
+import { isPlainConv } from './conv-node';
+import { fuseAddIntoConv, fuseResidual } from './fuse-conv';
 
-export interface PlanContext {
-  graph: Graph;
-  shapes: Map<string, number[]>;
-  /** Values that must stay visible (graph outputs and outputs the caller asked for). */
-  keep: Set<string>;
-}
+export type { PlanContext };
 
 export interface Pass {
   name: PassName;
@@ -33,70 +30,8 @@ export interface Pass {
   run(ctx: PlanContext): number;
 }
 
-export type PassName = 'eliminateIdentity' | 'channelAffine' | 'mergeAffine' | 'foldAffineIntoConv' | 'fuseActivation' | 'concatInPlace' | 'inPlace';
-
-let fresh = 0;
-function freshName(base: string): string {
-  return `${base}::tf${fresh++}`;
-}
-
-function constOf(g: Graph, name: string): ConstTensor | undefined {
-  return name === '' ? undefined : g.consts.get(name);
-}
-
-/** Replaces every use of `from` by `to` in nodes' inputs. */
-function rename(g: Graph, from: string, to: string): void {
-  for (const n of g.nodes) n.inputs = n.inputs.map((v) => (v === from ? to : v));
-}
-
-/** Consumers of every value (node objects), built once per pass and kept up to date. */
-class Uses {
-  private readonly m = new Map<string, Node[]>();
-  constructor(nodes: readonly Node[], private readonly keep: Set<string>) {
-    for (const n of nodes) for (const v of n.inputs) if (v !== '') this.add(v, n);
-  }
-  add(v: string, n: Node): void {
-    let l = this.m.get(v);
-    if (!l) this.m.set(v, (l = []));
-    l.push(n);
-  }
-  replace(v: string, from: Node, to: Node): void {
-    const l = this.m.get(v);
-    if (l) this.m.set(v, l.map((x) => (x === from ? to : x)));
-  }
-  /** The single consumer of `v`, or undefined if it has none, several, or must stay visible. */
-  sole(v: string): Node | undefined {
-    if (this.keep.has(v)) return undefined;
-    const l = this.m.get(v) ?? [];
-    return l.length === 1 ? l[0] : undefined;
-  }
-}
-
-/**
- * One forward sweep: for each node p, `tryFuse(p, consumer)` may absorb p's sole consumer
- * into p (returns true); the consumer is then dropped and p is tried again (chains fuse).
- */
-function sweep(ctx: PlanContext, tryFuse: (p: Node, c: Node, uses: Uses) => boolean): number {
-  const g = ctx.graph;
-  const uses = new Uses(g.nodes, ctx.keep);
-  const dead = new Set<Node>();
-  let count = 0;
-  for (const p of g.nodes) {
-    if (dead.has(p)) continue;
-    for (;;) {
-      const c = p.outputs.length === 1 ? uses.sole(p.outputs[0]) : undefined;
-      if (!c || dead.has(c) || !tryFuse(p, c, uses)) break;
-      dead.add(c);
-      count++;
-    }
-  }
-  g.nodes = g.nodes.filter((n) => !dead.has(n));
-  return count;
-}
-
-function mergeFused(into: Node, from: Node): void {
-  into.fused = [...(into.fused ?? [into.name]), ...(from.fused ?? [from.name])];
-}
+export type PassName = 'eliminateIdentity' | 'channelAffine' | 'mergeAffine' | 'foldAffineIntoConv' | 'fuseResidual' | 'fuseActivation' |
+  'fuseAddIntoConv' | 'concatInPlace' | 'concatConv' | 'inPlace';
 
 /**
  * BatchNormalization → TfAffine(scale = gamma / sqrt(var + eps), shift = beta - mean * scale).
@@ -233,7 +168,7 @@ const foldAffineIntoConv: Pass = {
   run(ctx) {
     const g = ctx.graph;
     return sweep(ctx, (conv, aff) => {
-      if (conv.op !== 'Conv' || (conv.attrs.activation ?? 'none') !== 'none') return false;
+      if (!isPlainConv(conv) || (conv.attrs.activation ?? 'none') !== 'none') return false;
       if (aff.op !== 'TfAffine' || aff.inputs[0] !== conv.outputs[0]) return false;
       const w = constOf(g, conv.inputs[1]);
       if (!w?.f32) return false;
@@ -241,18 +176,19 @@ const foldAffineIntoConv: Pass = {
       if (conv.inputs[2] && !b) return false;
       const cout = w.dims[0];
       const [s, t] = affineParts(g, aff, cout);
-      const per = w.f32.length / cout;
-      const src = w.f32;
-      const nw = allocateFloat32(src.length);
-      for (let o = 0; o < cout; o++) { const so = s[o]; for (let k = o * per, e = k + per; k < e; k++) nw[k] = src[k] * so; }
+      // The weights are scaled when the conv step packs them (conv-step.ts): a folded copy of
+      // every conv's weights here would double the model in memory while it plans.
+      const prev = (conv.attrs.weightScale as ConstTensor | undefined)?.f32;
+      const scale = new Float32Array(cout);
+      for (let o = 0; o < cout; o++) scale[o] = (prev ? prev[o] : 1) * s[o];
       const nb = new Float32Array(cout);
       for (let o = 0; o < cout; o++) nb[o] = (b ? b[o] : 0) * s[o] + t[o];
-      const wName = freshName(`${conv.inputs[1]}/folded`), bName = freshName(`${conv.name}/bias_folded`);
-      g.consts.set(wName, { dtype: 'float32', dims: w.dims.slice(), f32: nw });
+      const bName = freshName(`${conv.name}/bias_folded`);
       g.consts.set(bName, { dtype: 'float32', dims: [cout], f32: nb });
-      conv.inputs = [conv.inputs[0], wName, bName];
+      conv.inputs = [conv.inputs[0], conv.inputs[1], bName];
       conv.outputs = [aff.outputs[0]];
-      conv.attrs = { ...conv.attrs, activation: aff.attrs.activation, alpha: aff.attrs.alpha ?? 0.01, min: aff.attrs.min ?? 0, max: aff.attrs.max ?? 0 };
+      const weightScale: ConstTensor = { dtype: 'float32', dims: [cout], f32: scale };
+      conv.attrs = { ...conv.attrs, weightScale, activation: aff.attrs.activation, alpha: aff.attrs.alpha ?? 0.01, min: aff.attrs.min ?? 0, max: aff.attrs.max ?? 0 };
       mergeFused(conv, aff);
       return true;
     });
@@ -303,11 +239,24 @@ const fuseActivation: Pass = {
 };
 
 /** The rewrite passes, in the order they run. */
-export const PASSES: readonly Pass[] = [eliminateIdentity, channelAffine, mergeAffine, foldAffineIntoConv, fuseActivation];
+const residual: Pass = {
+  name: 'fuseResidual',
+  description: 'an Add/Sum of a conv output and another tensor runs in the conv epilogue (before fuseActivation: act(conv + skip))',
+  run: fuseResidual,
+};
+
+const addIntoConv: Pass = {
+  name: 'fuseAddIntoConv',
+  description: 'an Add/Sum whose only reader is a conv is summed while the conv packs its input (addConv)',
+  run: fuseAddIntoConv,
+};
+
+export const PASSES: readonly Pass[] = [eliminateIdentity, channelAffine, mergeAffine, foldAffineIntoConv, residual, fuseActivation, addIntoConv];
 
 /** Memory-planner switches (not graph rewrites, but switchable the same way). */
 export const MEMORY_PASSES: readonly { name: PassName; description: string }[] = [
   { name: 'concatInPlace', description: 'producers of a batch-1 Concat write straight into their channel slice (no copy)' },
+  { name: 'concatConv', description: 'a Concat whose only reader is a conv and that would copy an input is gathered by the conv instead (concatConv)' },
   { name: 'inPlace', description: 'element-wise ops (activations, affine, add) overwrite an input that dies there' },
 ];
 

@@ -2,7 +2,7 @@
 // from onnx.proto); this file only converts its messages (Long ints, raw_data bytes) into
 // the loader's IR types.
 import { onnx } from 'onnx-proto';
-import { allocateFloat32 } from '../memory';
+import { floatsFromRaw } from './raw-floats';
 import { Attr, ConstTensor, DType, ValueInfo } from './ir';
 
 type LongLike = number | { toNumber(): number } | null | undefined;
@@ -38,9 +38,10 @@ function sizeOf(dims: readonly number[]): number {
 
 /**
  * A TensorProto as a constant. Throws for element types other than float32 / int64 (the
- * caller turns that into a load error) and for external data.
+ * caller turns that into a load error) and for external data. `owned`: the model bytes when
+ * the loader owns them (float data may then stay in them: raw-floats.ts).
  */
-export function tensorFromProto(t: onnx.ITensorProto, what: string): ConstTensor {
+export function tensorFromProto(t: onnx.ITensorProto, what: string, owned?: Uint8Array): ConstTensor {
   const dims = (t.dims ?? []).map(num);
   const dtype = dtypeOf(t.dataType ?? 0);
   if (dtype === null) throw new Error(`${what}: element type ${dtypeName(t.dataType ?? 0)} is not supported (float32 and int64 only)`);
@@ -53,8 +54,7 @@ export function tensorFromProto(t: onnx.ITensorProto, what: string): ConstTensor
     let data: Float32Array;
     if (raw && raw.length > 0) {
       if (raw.length !== n * 4) throw new Error(`${what}: raw_data has ${raw.length} bytes for ${n} floats`);
-      data = allocateFloat32(n);
-      new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(raw);
+      data = floatsFromRaw(raw, n, owned);
     } else {
       const f = t.floatData ?? [];
       if (f.length !== n) throw new Error(`${what}: float_data has ${f.length} values for ${n} elements`);
@@ -81,7 +81,7 @@ export function tensorToProto(name: string, dims: readonly number[], data: Float
   return { name, dims: dims.slice(), dataType: DT.FLOAT, rawData: bytes };
 }
 
-export function attrFromProto(a: onnx.IAttributeProto, what: string): Attr {
+export function attrFromProto(a: onnx.IAttributeProto, what: string, owned?: Uint8Array): Attr {
   const A = onnx.AttributeProto.AttributeType;
   switch (a.type) {
     case A.FLOAT: return a.f ?? 0;
@@ -90,7 +90,7 @@ export function attrFromProto(a: onnx.IAttributeProto, what: string): Attr {
     case A.FLOATS: return (a.floats ?? []).slice();
     case A.INTS: return (a.ints ?? []).map(num);
     case A.STRINGS: return (a.strings ?? []).map((s) => Buffer.from(s).toString('utf8'));
-    case A.TENSOR: return tensorFromProto(a.t ?? {}, `${what} attribute ${a.name}`);
+    case A.TENSOR: return tensorFromProto(a.t ?? {}, `${what} attribute ${a.name}`, owned);
     default:
       throw new Error(`${what}: attribute ${a.name} has unsupported type ${a.type}`);
   }

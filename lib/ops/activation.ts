@@ -2,7 +2,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensor, outputFor, overlaps, sameMemory } from './checks';
+import { checkTensor, checkTensorOrView, outputFor } from './checks';
+import { overlaps, sameMemory, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
 
 const enum UnaryOp {
@@ -10,11 +11,20 @@ const enum UnaryOp {
   Sigmoid = 1,
 }
 
-function unaryCall(op: string, x: unknown, options: OutOptions | undefined): { x: Tensor; out: Tensor } {
-  const tx = checkTensor(op, 'x', x);
-  const out = outputFor(op, options, tx.shape);
+interface UnaryCall {
+  x: Tensor;
+  out: Tensor;
+  /** [x, out] batch strides when either is a strided view, and their number of images. */
+  strides: number[] | undefined;
+  images: number;
+}
+
+function unaryCall(op: string, x: unknown, options: OutOptions | undefined): UnaryCall {
+  const tx = checkTensorOrView(op, 'x', x);
+  const out = outputFor(op, options, tx.shape, true);
   checkInPlace(op, out, tx);
-  return { x: tx, out };
+  if (tx.isContiguous && out.isContiguous) return { x: tx, out, strides: undefined, images: 1 };
+  return { x: tx, out, strides: stridesOf([tx, out]), images: tx.shape[0] };
 }
 
 /** out may be x's exact memory, never a partial overlap. */
@@ -27,28 +37,28 @@ export function checkInPlace(op: string, out: Tensor, x: Tensor): void {
 /** max(x, 0) element-wise (NaN stays NaN). */
 export function relu(x: Tensor, options?: OutOptions): Tensor {
   const c = unaryCall('relu', x, options);
-  native.unary(UnaryOp.Relu, c.x.data, c.out.data, false);
+  native.unary(UnaryOp.Relu, c.x.data, c.out.data, false, c.strides, c.images);
   return c.out;
 }
 
 /** 1 / (1 + exp(-x)) element-wise; sigmoid(-inf) = 0, sigmoid(inf) = 1, NaN stays NaN. */
 export function sigmoid(x: Tensor, options?: OutOptions): Tensor {
   const c = unaryCall('sigmoid', x, options);
-  native.unary(UnaryOp.Sigmoid, c.x.data, c.out.data, false);
+  native.unary(UnaryOp.Sigmoid, c.x.data, c.out.data, false, c.strides, c.images);
   return c.out;
 }
 
 /** relu() on the libuv thread pool. */
 export async function reluAsync(x: Tensor, options?: OutOptions): Promise<Tensor> {
   const c = unaryCall('reluAsync', x, options);
-  await native.unary(UnaryOp.Relu, c.x.data, c.out.data, true);
+  await native.unary(UnaryOp.Relu, c.x.data, c.out.data, true, c.strides, c.images);
   return c.out;
 }
 
 /** sigmoid() on the libuv thread pool. */
 export async function sigmoidAsync(x: Tensor, options?: OutOptions): Promise<Tensor> {
   const c = unaryCall('sigmoidAsync', x, options);
-  await native.unary(UnaryOp.Sigmoid, c.x.data, c.out.data, true);
+  await native.unary(UnaryOp.Sigmoid, c.x.data, c.out.data, true, c.strides, c.images);
   return c.out;
 }
 

@@ -1,13 +1,32 @@
 // Checks on Tensor arguments shared by the op wrappers.
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
+import { spanOf, viewRejection } from './views';
 
-/** `value` must be a Tensor whose buffer still holds all its elements (not detached). */
+
+function lostMemory(op: string, name: string, t: Tensor): RangeError {
+  return rangeError(op, `${name} ${formatShape(t.shape)} lost its memory (the buffer was detached or shrunk)`);
+}
+
+/**
+ * `value` must be a contiguous Tensor whose buffer still holds all its elements (not
+ * detached). A strided channel view is a RangeError naming the argument: ops that take views
+ * check with checkTensorOrView instead.
+ */
 export function checkTensor(op: string, name: string, value: unknown): Tensor {
   if (!(value instanceof Tensor)) throw typeError(op, `${name} must be a Tensor, got ${describeValue(value)}`);
+  // A view's data is longer than its size, so the common case pays one comparison for both checks.
   if (value.data.length !== value.size) {
-    throw rangeError(op, `${name} ${formatShape(value.shape)} lost its memory (the buffer was detached or shrunk)`);
+    if (!value.isContiguous && value.data.length === spanOf(value)) throw rangeError(op, viewRejection(name, value));
+    throw lostMemory(op, name, value);
   }
+  return value;
+}
+
+/** As checkTensor, but a strided channel view (of intact memory) is accepted too. */
+export function checkTensorOrView(op: string, name: string, value: unknown): Tensor {
+  if (!(value instanceof Tensor)) throw typeError(op, `${name} must be a Tensor, got ${describeValue(value)}`);
+  if (value.data.length !== value.size && value.data.length !== spanOf(value)) throw lostMemory(op, name, value);
   return value;
 }
 
@@ -18,26 +37,17 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-/** True when two tensors share any byte of memory. */
-export function overlaps(a: Tensor, b: Tensor): boolean {
-  if (a.buffer !== b.buffer || a.size === 0 || b.size === 0) return false;
-  const x = a.data, y = b.data;
-  return x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
-}
-
-/** True when two tensors cover exactly the same memory. */
-export function sameMemory(a: Tensor, b: Tensor): boolean {
-  return a.buffer === b.buffer && a.data.byteOffset === b.data.byteOffset && a.size === b.size;
-}
-
-/** Returns `options.out` checked against the expected output shape, or a new tensor. */
-export function outputFor(op: string, options: { out?: Tensor } | undefined, shape: readonly number[]): Tensor {
+/**
+ * Returns `options.out` checked against the expected output shape, or a new tensor. With
+ * `acceptViews` the out may be a strided channel view (for ops that pass batch strides on).
+ */
+export function outputFor(op: string, options: { out?: Tensor } | undefined, shape: readonly number[], acceptViews = false): Tensor {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw typeError(op, `options must be an object, got ${describeValue(options)}`);
   }
   const out = options?.out;
   if (out === undefined) return Tensor.empty(shape);
-  checkTensor(op, 'out', out);
+  (acceptViews ? checkTensorOrView : checkTensor)(op, 'out', out);
   if (!sameShape(out.shape, shape)) {
     throw rangeError(op, `out has shape ${formatShape(out.shape)} but the result has shape ${formatShape(shape)}`);
   }

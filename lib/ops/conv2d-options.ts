@@ -26,6 +26,12 @@ export interface Conv2dWeightOptions {
   alpha?: number;
   /** 'NCHW' (weights OIHW, the default) or 'NHWC' (weights HWIO). */
   layout?: Conv2dLayout;
+  /**
+   * [H, W] of the inputs this conv will mostly run on. Packing then picks the GEMM layout
+   * that suits the output size (small maps such as 7x7 or 14x14 put output channels on the
+   * vector lanes instead of pixels). Only speed depends on it: any input size still runs.
+   */
+  inputSize?: readonly number[];
 }
 
 export interface Conv2dOptions extends Conv2dWeightOptions {
@@ -51,6 +57,8 @@ export interface Conv2dSpec {
   activation: Conv2dActivation;
   alpha: number;
   bias: Float32Array | null;
+  /** From options.inputSize, or null. */
+  inputSize: [number, number] | null;
 }
 
 /** The input-dependent rest: resolved pads and the output shape. */
@@ -138,10 +146,22 @@ export function resolveConv2dSpec(op: string, weight: unknown, options: Conv2dWe
       throw rangeError(op, `bias has ${bias.length} elements but weight ${formatShape(w.shape)} has ${cout} output channels`);
     }
   }
-  return {
+  let inputSize: [number, number] | null = null;
+  if (o.inputSize !== undefined) {
+    const s = o.inputSize;
+    if (!Array.isArray(s) || s.length !== 2 || !s.every((d) => typeof d === 'number' && Number.isInteger(d))) {
+      throw typeError(op, `inputSize must be [H, W] (two integers), got ${describeValue(s)}`);
+    }
+    if (s[0] < 1 || s[1] < 1 || s[0] > MAX_ATTR || s[1] > MAX_ATTR) throw rangeError(op, `inputSize must hold integers in [1, 2^31], got [${s.join(', ')}]`);
+    inputSize = [s[0], s[1]];
+  }
+  const spec: Conv2dSpec = {
     layout, weightShape: w.shape, cout, cinPerGroup, kh, kw, groups, strides, dilations, pads,
-    activation: activation as Conv2dActivation, alpha, bias,
+    activation: activation as Conv2dActivation, alpha, bias, inputSize,
   };
+  // The conv must fit inputSize (checked now, with the same message a run would give).
+  if (inputSize) conv2dOutputSize(op, spec, inputSize);
+  return spec;
 }
 
 /** SAME_UPPER padding of one dim: output ceil(in / stride), the odd pixel at the end. */
@@ -150,6 +170,13 @@ function samePads(inSize: number, k: number, stride: number, dilation: number): 
   const total = Math.max(0, (out - 1) * stride + (k - 1) * dilation + 1 - inSize);
   const begin = Math.floor(total / 2);
   return [begin, total - begin];
+}
+
+/** [Hout, Wout] of the conv over an input of spatial size [h, w] (throws when it does not fit). */
+export function conv2dOutputSize(op: string, spec: Conv2dSpec, size: readonly [number, number]): [number, number] {
+  const xShape = spec.layout === 'NCHW' ? [1, spec.cinPerGroup * spec.groups, size[0], size[1]] : [1, size[0], size[1], spec.cinPerGroup * spec.groups];
+  const o = conv2dGeometry(op, spec, Tensor.fromUnchecked(new Float32Array(0), xShape)).outShape;
+  return spec.layout === 'NCHW' ? [o[2], o[3]] : [o[1], o[2]];
 }
 
 export function conv2dGeometry(op: string, spec: Conv2dSpec, x: Tensor): Conv2dGeometry {

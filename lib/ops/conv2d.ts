@@ -1,21 +1,25 @@
 // conv2d: NCHW (weights OIHW) or NHWC (weights HWIO) convolution with groups, strides,
 // dilations, pads, bias and a fused activation, on packed-GEMM SIMD kernels.
-import { native, Conv2dHandle } from '../native';
+import { native, Conv2dAlgorithm, Conv2dHandle } from '../native';
 import { Tensor } from '../tensor';
 import { formatShape, rangeError, typeError, describeValue } from '../errors';
-import { checkTensor, outputFor, overlaps } from './checks';
+import { checkTensorOrView, outputFor } from './checks';
+import { allContiguous, overlaps, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
 import {
-  ACTIVATION_CODES, Conv2dOptions, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, resolveConv2dSpec,
+  ACTIVATION_CODES, Conv2dOptions, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, conv2dOutputSize, resolveConv2dSpec,
 } from './conv2d-options';
 
 export type { Conv2dActivation, Conv2dLayout, Conv2dOptions, Conv2dWeightOptions } from './conv2d-options';
+export type { Conv2dAlgorithm } from '../native';
 import type { Conv2dActivation } from './conv2d-options';
 
 interface Conv2dCall {
   x: Tensor;
   pads: number[];
   out: Tensor;
+  /** [x, out] batch strides when either is a strided view (the conv then runs per image). */
+  strides: number[] | undefined;
 }
 
 /**
@@ -30,8 +34,11 @@ export class Conv2d {
   private readonly spec: Conv2dSpec;
   private readonly handle: Conv2dHandle;
 
-  /** @param op @internal the name errors report (conv2d() passes its own). */
-  constructor(weight: Tensor, options?: Conv2dWeightOptions, op = 'Conv2d') {
+  /**
+   * @param op @internal the name errors report (conv2d() passes its own).
+   * @param xShape @internal the input a one-shot conv2d() runs on: its size is the hint.
+   */
+  constructor(weight: Tensor, options?: Conv2dWeightOptions, op = 'Conv2d', xShape?: readonly number[]) {
     const spec = resolveConv2dSpec(op, weight, options);
     this.spec = spec;
     this.layout = spec.layout;
@@ -39,7 +46,7 @@ export class Conv2d {
     this.groups = spec.groups;
     const params = [
       spec.layout === 'NCHW' ? 0 : 1, spec.groups, spec.strides[0], spec.strides[1], spec.dilations[0], spec.dilations[1],
-      ACTIVATION_CODES[spec.activation], spec.alpha,
+      ACTIVATION_CODES[spec.activation], spec.alpha, ...outputSizeHint(op, spec, xShape),
     ];
     this.handle = native.conv2dCreate(weight.data, weight.shape, spec.bias, params);
   }
@@ -50,11 +57,11 @@ export class Conv2d {
   }
 
   private prepare(op: string, x: unknown, options: OutOptions | undefined): Conv2dCall {
-    const tx = checkTensor(op, 'x', x);
+    const tx = checkTensorOrView(op, 'x', x);
     const geo = conv2dGeometry(op, this.spec, tx);
-    const out = outputFor(op, options, geo.outShape);
+    const out = outputFor(op, options, geo.outShape, true);
     if (overlaps(out, tx)) throw rangeError(op, `out ${formatShape(out.shape)} overlaps x ${formatShape(tx.shape)}`);
-    return { x: tx, pads: geo.pads, out };
+    return { x: tx, pads: geo.pads, out, strides: tx.isContiguous && out.isContiguous ? undefined : stridesOf([tx, out]) };
   }
 
   /** Convolves x; writes into `options.out` when given (it must not overlap x). */
@@ -65,7 +72,7 @@ export class Conv2d {
   /** @internal */
   runAs(op: string, x: unknown, options: OutOptions | undefined): Tensor {
     const c = this.prepare(op, x, options);
-    native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, false);
+    native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, false, c.strides);
     return c.out;
   }
 
@@ -82,6 +89,16 @@ export class Conv2d {
     native.conv2dDispose(this.handle);
   }
 
+  /**
+   * The algorithm the packing chose: 'gemm-pixel-lanes' (implicit GEMM, output pixels on
+   * the vector lanes), 'gemm-channel-lanes' (output channels on the lanes; small maps, chosen
+   * from options.inputSize), 'winograd-f2x2-3x3' (dense 3x3 stride 1) or 'depthwise'.
+   * For performance diagnostics; every algorithm computes the same conv.
+   */
+  get algorithm(): Conv2dAlgorithm {
+    return native.conv2dAlgorithm(this.handle);
+  }
+
   /** @internal True when runSources can run this conv (NCHW). */
   get runsSources(): boolean {
     return this.spec.layout === 'NCHW';
@@ -91,7 +108,8 @@ export class Conv2d {
    * @internal The conv over the concat (mode Concat) or the sum (mode Sum) of NCHW `sources`
    * sharing N, H, W, computed without materialising it; with `skip`, out = act(conv + skip) in
    * the conv's epilogue (the conv's own activation must be 'none'). The callers (the fusion
-   * blocks) have validated shapes and overlaps; the binding checks every length again.
+   * blocks) have validated shapes and overlaps; the binding checks every length again. Any
+   * tensor may be a strided channel view (the binding then runs the conv per image).
    */
   runSources(sources: readonly Tensor[], mode: SourceMode, out: Tensor, skip: ConvSkip | null, async: false): void;
   runSources(sources: readonly Tensor[], mode: SourceMode, out: Tensor, skip: ConvSkip | null, async: true): Promise<Float32Array>;
@@ -104,8 +122,10 @@ export class Conv2d {
     const act = skip === null ? 0 : ACTIVATION_CODES[skip.activation];
     const alpha = skip === null ? 0 : skip.alpha;
     const skipData = skip === null ? null : skip.skip.data;
-    if (async) return native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, true);
-    native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, false);
+    const tensors = [...sources, out, skip === null ? null : skip.skip];
+    const strides = allContiguous(tensors) ? undefined : stridesOf(tensors);
+    if (async) return native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, true, strides);
+    native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, false, strides);
   }
 
   /** @internal The conv's own activation. */
@@ -116,7 +136,7 @@ export class Conv2d {
   /** @internal */
   async runAsyncAs(op: string, x: unknown, options: OutOptions | undefined): Promise<Tensor> {
     const c = this.prepare(op, x, options);
-    await native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, true);
+    await native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, true, c.strides);
     return c.out;
   }
 }
@@ -138,12 +158,23 @@ function split(op: string, options: Conv2dOptions | undefined): OutOptions | und
   return options?.out === undefined ? undefined : { out: options.out };
 }
 
+/** The output size the conv is packed for: from options.inputSize, else from a one-shot call's x. */
+function outputSizeHint(op: string, spec: Conv2dSpec, xShape: readonly number[] | undefined): [number, number] {
+  if (spec.inputSize) return conv2dOutputSize(op, spec, spec.inputSize);
+  if (!xShape || xShape.length !== 4) return [0, 0];
+  try {
+    return conv2dOutputSize(op, spec, spec.layout === 'NCHW' ? [xShape[2], xShape[3]] : [xShape[1], xShape[2]]);
+  } catch {
+    return [0, 0];  // x does not fit: the run reports it, naming x
+  }
+}
+
 /** One-shot convolution (packs the weights on every call; keep a Conv2d to reuse them). */
 export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor {
   const out = split('conv2d', options);
-  checkTensor('conv2d', 'x', x);
+  checkTensorOrView('conv2d', 'x', x);
   // Disposed right away: the next one-shot conv of the same size reuses the packed block.
-  const conv = new Conv2d(weight, options, 'conv2d');
+  const conv = new Conv2d(weight, options, 'conv2d', x.shape);
   try {
     return conv.runAs('conv2d', x, out);
   } finally {
@@ -154,8 +185,8 @@ export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tens
 /** conv2d() off the main thread (the weights are packed on the calling thread). */
 export async function conv2dAsync(x: Tensor, weight: Tensor, options?: Conv2dOptions): Promise<Tensor> {
   const out = split('conv2dAsync', options);
-  checkTensor('conv2dAsync', 'x', x);
-  const conv = new Conv2d(weight, options, 'conv2dAsync');
+  checkTensorOrView('conv2dAsync', 'x', x);
+  const conv = new Conv2d(weight, options, 'conv2dAsync', x.shape);
   try {
     return await conv.runAsyncAs('conv2dAsync', x, out);
   } finally {

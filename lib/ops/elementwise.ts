@@ -2,7 +2,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { formatShape, rangeError } from '../errors';
-import { checkTensor, outputFor, overlaps, sameMemory, sameShape } from './checks';
+import { checkTensorOrView, outputFor, sameShape } from './checks';
+import { overlaps, sameMemory, stridesOf } from './views';
 
 export interface OutOptions {
   out?: Tensor;
@@ -48,26 +49,34 @@ interface BinaryCall {
   b: Tensor;
   out: Tensor;
   same: boolean;
+  /** Batch strides of [a, b, out] when one is a strided view (the binding runs image by image). */
+  strides: number[] | undefined;
 }
 
 function prepare(op: string, a: unknown, b: unknown, options: OutOptions | undefined): BinaryCall {
-  const ta = checkTensor(op, 'a', a);
-  const tb = checkTensor(op, 'b', b);
+  const ta = checkTensorOrView(op, 'a', a);
+  const tb = checkTensorOrView(op, 'b', b);
   const same = sameShape(ta.shape, tb.shape);
   const shape = same ? ta.shape : broadcastShapes(op, ta.shape, tb.shape);
-  const out = outputFor(op, options, shape);
+  const out = outputFor(op, options, shape, true);
   for (const [name, t] of [['a', ta], ['b', tb]] as const) {
     if (overlaps(out, t) && !sameMemory(out, t)) {
       throw rangeError(op, `out overlaps ${name} ${formatShape(t.shape)} without being the same memory`);
     }
+    // A view's images are its axis 0; broadcast into a result of higher rank, that axis would
+    // fall inside the result's images.
+    if (!t.isContiguous && t.shape.length !== shape.length) {
+      throw rangeError(op, `${name} ${formatShape(t.shape)} is a strided view of lower rank than the result ${formatShape(shape)}; only a view's own batch axis may be strided: pass ${name}.contiguous()`);
+    }
   }
-  return { a: ta, b: tb, out, same };
+  const views = !(ta.isContiguous && tb.isContiguous && out.isContiguous);
+  return { a: ta, b: tb, out, same, strides: views ? stridesOf([ta, tb, out]) : undefined };
 }
 
 function runSync(op: string, code: BinaryOp, a: unknown, b: unknown, options?: OutOptions): Tensor {
   const call = prepare(op, a, b, options);
   const x = call.a.data, y = call.b.data, z = call.out.data;
-  if (call.same) {
+  if (call.same && call.strides === undefined) {
     const n = z.length;
     if (n <= inlineLimit) {
       if (code === BinaryOp.Add) for (let i = 0; i < n; i++) z[i] = x[i] + y[i];
@@ -76,14 +85,14 @@ function runSync(op: string, code: BinaryOp, a: unknown, b: unknown, options?: O
       native.binarySame(code, x, y, z);
     }
   } else {
-    native.binary(code, x, call.a.shape, y, call.b.shape, z, false);
+    native.binary(code, x, call.a.shape, y, call.b.shape, z, false, call.strides);
   }
   return call.out;
 }
 
 async function runAsync(op: string, code: BinaryOp, a: unknown, b: unknown, options?: OutOptions): Promise<Tensor> {
   const call = prepare(op, a, b, options);
-  await native.binary(code, call.a.data, call.a.shape, call.b.data, call.b.shape, call.out.data, true);
+  await native.binary(code, call.a.data, call.a.shape, call.b.data, call.b.shape, call.out.data, true, call.strides);
   return call.out;
 }
 
@@ -99,7 +108,8 @@ function inlineTarget(a: unknown, b: unknown, options: OutOptions | undefined): 
   if (a.shape !== out.shape || b.shape !== out.shape || out.size > inlineLimit) return undefined;
   if (out.buffer === a.buffer || out.buffer === b.buffer) return undefined;
   const n = out.size;
-  // A detached or shrunk buffer fails here and gets its error from the checked path.
+  // A detached or shrunk buffer, and a strided view (whose data is longer than its size), fail
+  // here and take the checked path.
   if (out.data.length !== n || a.data.length !== n || b.data.length !== n) return undefined;
   return out;
 }

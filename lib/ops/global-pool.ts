@@ -2,7 +2,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { formatShape, rangeError } from '../errors';
-import { checkTensor, outputFor, overlaps } from './checks';
+import { checkTensor, outputFor } from './checks';
+import { overlaps } from './views';
 import type { OutOptions } from './elementwise';
 
 const enum GlobalPoolOp {

@@ -3,7 +3,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensor, outputFor, overlaps } from './checks';
+import { checkTensor, outputFor } from './checks';
+import { overlaps } from './views';
 import type { OutOptions } from './elementwise';
 
 export interface LrnOptions extends OutOptions {

@@ -3,7 +3,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensor, outputFor, overlaps } from './checks';
+import { checkTensorOrView, outputFor } from './checks';
+import { overlaps, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
 
 export type PoolLayout = 'NCHW' | 'NHWC';
@@ -73,10 +74,12 @@ interface PoolCall {
   out: Tensor;
   layout: number;
   params: number[];
+  /** [x, out] batch strides when either is a strided view. */
+  strides: number[] | undefined;
 }
 
 function prepare(op: string, kind: PoolOp, x: unknown, options: unknown): PoolCall {
-  const tx = checkTensor(op, 'x', x);
+  const tx = checkTensorOrView(op, 'x', x);
   if (options === null || typeof options !== 'object') throw typeError(op, `options must be an object with a kernel, got ${describeValue(options)}`);
   const o = options as MaxPool2dOptions & AvgPool2dOptions;
   const layout = o.layout ?? 'NCHW';
@@ -101,21 +104,22 @@ function prepare(op: string, kind: PoolOp, x: unknown, options: unknown): PoolCa
   if (oh < 1 || ow < 1) {
     throw rangeError(op, `kernel [${kernel.join(',')}] (dilations [${dilations.join(',')}]) does not fit x ${formatShape(tx.shape)} (${layout}) with pads [${pads.join(',')}]`);
   }
-  const out = outputFor(op, o, nhwc ? [n, oh, ow, c] : [n, c, oh, ow]);
+  // A batch-strided view (x or out) runs one image at a time, in either layout.
+  const out = outputFor(op, o, nhwc ? [n, oh, ow, c] : [n, c, oh, ow], true);
   if (overlaps(out, tx)) throw rangeError(op, `out overlaps x ${formatShape(tx.shape)}`);
   const params = [kernel[0], kernel[1], strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0], dilations[1], ceil ? 1 : 0, flag ? 1 : 0];
-  return { x: tx, out, layout: nhwc ? 1 : 0, params };
+  return { x: tx, out, layout: nhwc ? 1 : 0, params, strides: tx.isContiguous && out.isContiguous ? undefined : stridesOf([tx, out]) };
 }
 
 function runSync(op: string, kind: PoolOp, x: Tensor, options: Pool2dOptions): Tensor {
   const c = prepare(op, kind, x, options);
-  native.pool2d(kind, c.layout, c.x.data, c.x.shape, c.params, c.out.data, false);
+  native.pool2d(kind, c.layout, c.x.data, c.x.shape, c.params, c.out.data, false, c.strides);
   return c.out;
 }
 
 async function runAsync(op: string, kind: PoolOp, x: Tensor, options: Pool2dOptions): Promise<Tensor> {
   const c = prepare(op, kind, x, options);
-  await native.pool2d(kind, c.layout, c.x.data, c.x.shape, c.params, c.out.data, true);
+  await native.pool2d(kind, c.layout, c.x.data, c.x.shape, c.params, c.out.data, true, c.strides);
   return c.out;
 }
 

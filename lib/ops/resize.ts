@@ -3,7 +3,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensor, outputFor, overlaps } from './checks';
+import { checkTensorOrView, outputFor } from './checks';
+import { overlaps, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
 
 export type CoordinateTransformationMode = 'half_pixel' | 'asymmetric' | 'align_corners' | 'pytorch_half_pixel' | 'half_pixel_symmetric';
@@ -45,10 +46,12 @@ interface ResizeCall {
   size: number[];
   scales: number[];
   modes: [number, number, number];
+  /** [x, out] batch strides when either is a strided view. */
+  strides: number[] | undefined;
 }
 
 function prepare(op: string, x: unknown, o: ResizeOptions, modes: [number, number, number]): ResizeCall {
-  const tx = checkTensor(op, 'x', x);
+  const tx = checkTensorOrView(op, 'x', x);
   if (tx.shape.length !== 4) throw rangeError(op, `x must be NCHW (rank 4), got ${formatShape(tx.shape)}`);
   const [n, c, h, w] = tx.shape;
   let size: [number, number], scales: [number, number];
@@ -65,9 +68,9 @@ function prepare(op: string, x: unknown, o: ResizeOptions, modes: [number, numbe
   }
   // An empty input axis gives a 0 / 0 scale; the kernel never reads it (the output is empty).
   scales = scales.map((s) => (Number.isFinite(s) && s > 0 ? s : 1)) as [number, number];
-  const out = outputFor(op, o, [n, c, size[0], size[1]]);
+  const out = outputFor(op, o, [n, c, size[0], size[1]], true);
   if (overlaps(out, tx)) throw rangeError(op, `out overlaps x ${formatShape(tx.shape)}`);
-  return { x: tx, out, size, scales, modes };
+  return { x: tx, out, size, scales, modes, strides: tx.isContiguous && out.isContiguous ? undefined : stridesOf([tx, out]) };
 }
 
 function resizeCall(op: string, x: unknown, options: unknown): ResizeCall {
@@ -99,12 +102,12 @@ function upsampleCall(op: string, x: unknown, scale: unknown, options: OutOption
 }
 
 function runSync(c: ResizeCall): Tensor {
-  native.resize(c.x.data, c.x.shape, c.size, c.scales, ...c.modes, c.out.data, false);
+  native.resize(c.x.data, c.x.shape, c.size, c.scales, ...c.modes, c.out.data, false, c.strides);
   return c.out;
 }
 
 async function runAsync(c: ResizeCall): Promise<Tensor> {
-  await native.resize(c.x.data, c.x.shape, c.size, c.scales, ...c.modes, c.out.data, true);
+  await native.resize(c.x.data, c.x.shape, c.size, c.scales, ...c.modes, c.out.data, true, c.strides);
   return c.out;
 }
 

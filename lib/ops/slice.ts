@@ -2,7 +2,8 @@
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
-import { checkTensor, outputFor, overlaps } from './checks';
+import { checkTensor, outputFor } from './checks';
+import { overlaps } from './views';
 import { resolveAxis } from './activation';
 import type { OutOptions } from './elementwise';
 
@@ -103,6 +104,8 @@ function prepareSplit(op: string, x: unknown, axis: unknown, parts: unknown): Sp
   if (typeof parts === 'number') {
     if (!Number.isInteger(parts)) throw typeError(op, `count must be an integer, got ${parts}`);
     if (parts < 1) throw rangeError(op, `count must be >= 1, got ${parts}`);
+    // Bounded so a huge count is an error, not 2^31 empty tensors (the fuzzer's crash).
+    if (parts > Math.max(len, 1)) throw rangeError(op, `count ${parts} exceeds the ${len} elements of axis ${ax} of x ${formatShape(tx.shape)}`);
     // Equal parts when they divide the axis, else ceil(len / count) each and a smaller
     // last part (ONNX Split-18 num_outputs).
     const chunk = Math.ceil(len / parts);

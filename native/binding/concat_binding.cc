@@ -6,6 +6,7 @@
 
 #include "binding/args.h"
 #include "binding/async_work.h"
+#include "binding/batch_view.h"
 #include "kernels/concat.h"
 
 namespace tf::binding {
@@ -19,7 +20,12 @@ int64_t checked_mul(Napi::Env env, int64_t a, int64_t b, const char* what) {
   return a * b;
 }
 
-// concat(inputs: Float32Array[], extents: number[], outer, out, async) -> undefined | Promise<out>
+// concat(inputs: Float32Array[], extents: number[], outer, out, async, strides?, images?)
+//   -> undefined | Promise<out>
+// Without strides: inputs are [outer, extents[i]] row-major, out [outer, sum extents].
+// With strides ([...inputs, out] batch strides) and images: each tensor is `images` images,
+// image n of input i ([outer, extents[i]]) at inputs[i] + n * strides[i], of out at
+// out + n * strides.back(); out image n is the concat of the inputs' images n.
 Napi::Value Concat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsArray()) throw_type_error(env, "inputs must be an array of Float32Array");
@@ -33,34 +39,45 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
     throw_range_error(env, "inputs and extents must be non-empty and of equal length");
   }
   if (outer < 0) throw_range_error(env, "outer must be >= 0");
+  const std::vector<int64_t> strides = batch_strides_arg(info, 5, list.Length() + 1);
+  const int64_t images = strides.empty() ? 1 : int_arg(info, 6, "images");
+  if (images < 0) throw_range_error(env, "images must be >= 0");
+  std::vector<BatchView> ins(list.Length());
   std::vector<const float*> ptrs(list.Length());
   std::vector<Napi::Value> keep_alive{info[3]};
   int64_t row = 0;
   for (uint32_t i = 0; i < list.Length(); ++i) {
+    const std::string name = "inputs[" + std::to_string(i) + "]";
     const Napi::Value v = list.Get(i);
-    const F32Arg in = f32_value(env, v, "inputs[" + std::to_string(i) + "]");
-    const int64_t expected = checked_mul(env, outer, extents[i], "outer * extent");
-    if (static_cast<int64_t>(in.length) != expected) {
-      throw_range_error(env, "inputs[" + std::to_string(i) + "] has " + std::to_string(in.length) +
-                                 " elements, expected " + std::to_string(expected));
-    }
-    if (overlaps(out, in)) throw_range_error(env, "out overlaps inputs[" + std::to_string(i) + "]");
+    const F32Arg in = f32_value(env, v, name);
+    const int64_t image = checked_mul(env, outer, extents[i], "outer * extent");
+    checked_mul(env, images, image, "images * outer * extent");
+    ins[i] = batch_view(env, in, images, image, stride_at(strides, i), name);
     ptrs[i] = in.data;
     if (extents[i] > INT64_MAX - row) throw_range_error(env, "the sum of extents is too large");
     row += extents[i];
     keep_alive.push_back(v);
   }
-  const int64_t out_expected = checked_mul(env, outer, row, "outer * row");
-  if (static_cast<int64_t>(out.length) != out_expected) {
-    throw_range_error(env, "out has " + std::to_string(out.length) + " elements, expected " +
-                               std::to_string(out_expected));
+  const int64_t out_image = checked_mul(env, outer, row, "outer * row");
+  checked_mul(env, images, out_image, "images * outer * row");
+  const BatchView ov = batch_view(env, out, images, out_image, stride_at(strides, list.Length()), "out");
+  bool contiguous = ov.contiguous();
+  for (uint32_t i = 0; i < ins.size(); ++i) {
+    if (overlaps(ov, ins[i])) throw_range_error(env, "out overlaps inputs[" + std::to_string(i) + "]");
+    contiguous = contiguous && ins[i].contiguous();
   }
-  auto work = [=] { concat(ptrs, extents, outer, out.data); };
-  if (!async) {
-    work();
-    return env.Undefined();
+  if (contiguous) {
+    auto whole = [=] { concat(ptrs, extents, outer * images, out.data); };
+    return run_now_or_queue(env, async, whole, info[3], keep_alive);
   }
-  return queue_async(env, work, info[3], keep_alive);
+  auto per_image = [=] {
+    std::vector<const float*> image_ptrs(ins.size());
+    for (int64_t n = 0; n < images; ++n) {
+      for (size_t i = 0; i < ins.size(); ++i) image_ptrs[i] = ins[i].image(n);
+      concat(image_ptrs, extents, outer, ov.image(n));
+    }
+  };
+  return run_now_or_queue(env, async, per_image, info[3], keep_alive);
 }
 
 }  // namespace

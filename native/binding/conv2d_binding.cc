@@ -11,6 +11,7 @@
 
 #include "binding/args.h"
 #include "binding/async_work.h"
+#include "binding/batch_view.h"
 #include "kernels/conv2d/conv2d.h"
 
 namespace tf::binding {
@@ -48,15 +49,17 @@ int64_t param(Napi::Env env, const Napi::Array& a, uint32_t i, const char* what,
   return static_cast<int64_t>(x);
 }
 
-// conv2dCreate(weight, weightShape, bias | null, [layout, groups, sh, sw, dh, dw, act, alpha]) -> handle
+// conv2dCreate(weight, weightShape, bias | null,
+//              [layout, groups, sh, sw, dh, dw, act, alpha, hintHout, hintWout]) -> handle
+// (hint 0 = unknown output size)
 Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const F32Arg weight = f32_arg(info, 0, "weight");
   const Shape wshape = shape_arg(info, 1, "weight shape");
   if (wshape.size() != 4) throw_range_error(env, "weight must have rank 4, got shape " + shape_string(wshape));
   expect_length(env, weight, wshape, "weight");
-  if (!info[3].IsArray() || info[3].As<Napi::Array>().Length() != 8) {
-    throw_type_error(env, "conv2d params must be an array of 8 numbers");
+  if (!info[3].IsArray() || info[3].As<Napi::Array>().Length() != 10) {
+    throw_type_error(env, "conv2d params must be an array of 10 numbers");
   }
   auto a = info[3].As<Napi::Array>();
   Conv2dParams p;
@@ -72,6 +75,8 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
     throw_range_error(env, "alpha must be a finite number");
   }
   p.alpha = alpha.As<Napi::Number>().FloatValue();
+  p.hint_hout = param(env, a, 8, "output size hint (height)", 0, kMaxAttr);
+  p.hint_wout = param(env, a, 9, "output size hint (width)", 0, kMaxAttr);
   const bool nchw = p.layout == ConvLayout::kNCHW;
   p.cout = nchw ? wshape[0] : wshape[3];
   p.cin_per_group = nchw ? wshape[1] : wshape[2];
@@ -144,7 +149,15 @@ Napi::Value run_or_queue(Napi::Env env, bool async, const std::function<void()>&
   return env.Undefined();
 }
 
-// conv2dRun(handle, x, xShape, pads[4], out, async) -> undefined | Promise<out>
+// The input geometry of one image of `in` (the per-image runs of strided views).
+Conv2dInput one_image(Conv2dInput in) {
+  in.n = 1;
+  return in;
+}
+
+// conv2dRun(handle, x, xShape, pads[4], out, async, strides?: [x, out]) -> undefined | Promise<out>
+// A strided x or out (a batch view) runs the conv once per image (N = 1 pointers); contiguous
+// tensors run it once for the whole batch.
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<const PackedConv2d> conv = handle_arg(info)->conv;
@@ -154,22 +167,32 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   const Shape pads = shape_arg(info, 3, "pads");
   const F32Arg out = f32_arg(info, 4, "out");
   const bool async = info[5].ToBoolean();
+  const std::vector<int64_t> strides = batch_strides_arg(info, 6, 2);
   if (xs.size() != 4) throw_range_error(env, "x must have rank 4, got shape " + shape_string(xs));
-  expect_length(env, x, xs, "x");
+  const BatchView xv = batch_view(env, x, xs, stride_at(strides, 0), "x");
   Shape ys;
   const Conv2dInput in = check_geometry(env, *conv, xs, pads, &ys);
-  expect_length(env, out, ys, "out");
-  if (overlaps(x, out)) throw_range_error(env, "out overlaps x");
+  const BatchView yv = batch_view(env, out, ys, stride_at(strides, 1), "out");
+  if (overlaps(xv, yv)) throw_range_error(env, "out overlaps x");
 
-  auto work = [conv, xd = x.data, in, yd = out.data] { conv->run(xd, in, yd); };
+  std::function<void()> work;
+  if (xv.contiguous() && yv.contiguous()) {
+    work = [conv, xd = x.data, in, yd = out.data] { conv->run(xd, in, yd); };
+  } else {
+    work = [conv, xv, in1 = one_image(in), yv] {
+      for (int64_t n = 0; n < xv.images; ++n) conv->run(xv.image(n), in1, yv.image(n));
+    };
+  }
   return run_or_queue(env, async, work, info[4], {info[0], info[1], info[4]});
 }
 
 // conv2dRunSources(handle, sources[], sourceShapes (4 dims per source, flat), mode (0 concat,
-// 1 sum), pads[4], out, skip | null, act, alpha, async) -> undefined | Promise<out>
+// 1 sum), pads[4], out, skip | null, act, alpha, async, strides?: [...sources, out, skip])
+// -> undefined | Promise<out>
 // NCHW only. The conv's input is the channel concat (mode 0) or the sum (mode 1) of the
 // sources, which share N, H, W; with skip, out = act(conv + skip) (the conv's own activation
-// must be 'none'; skip has out's shape and is either out itself or disjoint from it).
+// must be 'none'; skip has out's shape and is either out itself or disjoint from it). When a
+// source, out or skip is a strided view (strides given), the conv runs once per image.
 Napi::Value RunSources(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<const PackedConv2d> conv = handle_arg(info)->conv;
@@ -188,10 +211,11 @@ Napi::Value RunSources(const Napi::CallbackInfo& info) {
     throw_range_error(env, "sources must be non-empty with 4 shape dims each");
   }
   if (mode != 0 && mode != 1) throw_range_error(env, "mode must be 0 (concat) or 1 (sum)");
+  const std::vector<int64_t> strides = batch_strides_arg(info, 10, count + 2);
   ConvSources xs;
   xs.kind = mode == 0 ? ConvSources::Kind::kConcat : ConvSources::Kind::kSum;
   std::vector<Napi::Value> keep_alive{info[0], info[5]};
-  std::vector<F32Arg> args;
+  std::vector<BatchView> views;
   Shape total{dims[0], 0, dims[2], dims[3]};
   for (uint32_t i = 0; i < count; ++i) {
     const std::string name = "sources[" + std::to_string(i) + "]";
@@ -207,25 +231,28 @@ Napi::Value RunSources(const Napi::CallbackInfo& info) {
     }
     if (s[1] < 1) throw_range_error(env, name + " " + shape_string(s) + " has no channels");
     const Napi::Value v = list.Get(i);
-    const F32Arg a = f32_value(env, v, name);
-    expect_length(env, a, s, name.c_str());
-    if (overlaps(a, out)) throw_range_error(env, "out overlaps " + name);
-    xs.data.push_back(a.data);
+    views.push_back(batch_view(env, f32_value(env, v, name), s, stride_at(strides, i), name));
+    xs.data.push_back(views.back().data);
     xs.channels.push_back(s[1]);
     total[1] = mode == 1 ? s[1] : total[1] + s[1];
     keep_alive.push_back(v);
   }
   Shape ys;
   const Conv2dInput in = check_geometry(env, *conv, total, pads, &ys);
-  expect_length(env, out, ys, "out");
+  const BatchView yv = batch_view(env, out, ys, stride_at(strides, count), "out");
+  bool contiguous = yv.contiguous();
+  for (uint32_t i = 0; i < count; ++i) {
+    if (overlaps(views[i], yv)) throw_range_error(env, "out overlaps sources[" + std::to_string(i) + "]");
+    contiguous = contiguous && views[i].contiguous();
+  }
+  BatchView skip_view;
   if (!info[6].IsNull() && !info[6].IsUndefined()) {
-    const F32Arg skip = f32_arg(info, 6, "skip");
-    expect_length(env, skip, ys, "skip");
-    if (overlaps(skip, out) && !same_memory(skip, out)) throw_range_error(env, "skip partially overlaps out");
+    skip_view = batch_view(env, f32_arg(info, 6, "skip"), ys, stride_at(strides, count + 1), "skip");
+    if (overlaps(skip_view, yv) && !same_memory(skip_view, yv)) throw_range_error(env, "skip partially overlaps out");
     if (p.act != ConvActivation::kNone) {
       throw_range_error(env, "a residual epilogue needs the conv's own activation to be 'none'");
     }
-    xs.skip = skip.data;
+    xs.skip = skip_view.data;
     const double act = info[7].IsNumber() ? info[7].As<Napi::Number>().DoubleValue() : NAN;
     if (!(act == std::floor(act)) || act < 0 || act > 5) throw_range_error(env, "act must be an integer in [0, 5]");
     xs.act = static_cast<ConvActivation>(static_cast<int>(act));
@@ -233,10 +260,24 @@ Napi::Value RunSources(const Napi::CallbackInfo& info) {
       throw_range_error(env, "alpha must be a finite number");
     }
     xs.alpha = info[8].As<Napi::Number>().FloatValue();
+    contiguous = contiguous && skip_view.contiguous();
     keep_alive.push_back(info[6]);
   }
 
-  auto work = [conv, xs = std::move(xs), in, yd = out.data] { conv->run(xs, in, yd); };
+  std::function<void()> work;
+  if (contiguous) {
+    work = [conv, xs = std::move(xs), in, yd = out.data] { conv->run(xs, in, yd); };
+  } else {
+    // Per image: the same sources, each pointer moved to its image n.
+    work = [conv, xs = std::move(xs), views = std::move(views), skip_view, in1 = one_image(in), yv] {
+      ConvSources image = xs;
+      for (int64_t n = 0; n < yv.images; ++n) {
+        for (size_t i = 0; i < views.size(); ++i) image.data[i] = views[i].image(n);
+        if (xs.skip != nullptr) image.skip = skip_view.image(n);
+        conv->run(image, in1, yv.image(n));
+      }
+    };
+  }
   return run_or_queue(env, async, work, info[5], keep_alive);
 }
 
@@ -247,6 +288,13 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// conv2dAlgorithm(handle) -> the algorithm the packing chose (see PackedConv2d::algorithm).
+Napi::Value Algorithm(const Napi::CallbackInfo& info) {
+  const auto& conv = handle_arg(info)->conv;
+  if (!conv) throw_type_error(info.Env(), "conv2d handle was disposed");
+  return Napi::String::New(info.Env(), conv->algorithm());
+}
+
 }  // namespace
 
 void register_conv2d(Napi::Env env, Napi::Object exports) {
@@ -254,6 +302,7 @@ void register_conv2d(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dRun", Napi::Function::New(env, Run, "conv2dRun"));
   exports.Set("conv2dRunSources", Napi::Function::New(env, RunSources, "conv2dRunSources"));
   exports.Set("conv2dDispose", Napi::Function::New(env, Dispose, "conv2dDispose"));
+  exports.Set("conv2dAlgorithm", Napi::Function::New(env, Algorithm, "conv2dAlgorithm"));
 }
 
 }  // namespace tf::binding

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "binding/args.h"
+#include "binding/batch_view.h"
 #include "binding/op_args.h"
 #include "kernels/pointwise.h"
 #include "kernels/resize.h"
@@ -15,17 +16,36 @@ namespace tf::binding {
 
 namespace {
 
-// unary(op, x, out, async): op 0 = relu, 1 = sigmoid.
+// unary(op, x, out, async, strides?: [x, out], images?): op 0 = relu, 1 = sigmoid. With
+// strides, x and out are `images` images of equal size (x's length less the gaps).
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int64_t op = int_arg(info, 0, "op");
   if (op != 0 && op != 1) throw_range_error(env, "unknown unary op");
   const F32Arg x = f32_arg(info, 1, "x");
   const F32Arg out = f32_arg(info, 2, "out");
-  expect_count(env, out, static_cast<int64_t>(x.length), "out");
-  check_out(env, out, x, "x", true);
   const auto kind = static_cast<UnaryOp>(op);
-  return run(info, info[3].ToBoolean(), [=] { unary(kind, x.data, out.data, x.length); }, 2, {info[1], info[2]});
+  const std::vector<int64_t> strides = batch_strides_arg(info, 4, 2);
+  if (strides.empty()) {
+    expect_count(env, out, static_cast<int64_t>(x.length), "out");
+    check_out(env, out, x, "x", true);
+    return run(info, info[3].ToBoolean(), [=] { unary(kind, x.data, out.data, x.length); }, 2, {info[1], info[2]});
+  }
+  const int64_t images = int_arg(info, 5, "images");
+  if (images < 1) throw_range_error(env, "images must be >= 1");
+  // x's image size from its span; batch_view then checks the stride against it.
+  const double gaps = static_cast<double>(images - 1) * static_cast<double>(strides[0]);
+  if (gaps > static_cast<double>(x.length)) {
+    throw_range_error(env, "x is shorter than " + std::to_string(images) + " images at its batch stride");
+  }
+  const int64_t image = static_cast<int64_t>(x.length) - (images - 1) * strides[0];
+  const BatchView xv = batch_view(env, x, images, image, strides[0], "x");
+  const BatchView yv = batch_view(env, out, images, image, strides[1], "out");
+  check_out(env, yv, xv, "x", true);
+  auto work = whole_or_per_image(
+      xv.contiguous() && yv.contiguous(), images, [=] { unary(kind, x.data, out.data, x.length); },
+      [=](int64_t n) { unary(kind, xv.image(n), yv.image(n), static_cast<size_t>(image)); });
+  return run(info, info[3].ToBoolean(), work, 2, {info[1], info[2]});
 }
 
 // softmax(x, outer, axis, inner, out, async)
@@ -42,7 +62,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
              {info[0], info[4]});
 }
 
-// weightedSum(inputs[], weights[], n, c, hw, out, async)
+// weightedSum(inputs[], weights[], n, c, hw, out, async, strides?: [...inputs, ...weights, out])
 Napi::Value WeightedSum(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<Napi::Value> keep_alive{info[5]};
@@ -52,23 +72,41 @@ Napi::Value WeightedSum(const Napi::CallbackInfo& info) {
       checked_dims(env, {int_arg(info, 2, "n"), int_arg(info, 3, "c"), int_arg(info, 4, "hw")}, "weightedSum dims");
   const F32Arg out = f32_arg(info, 5, "out");
   if (xs.empty() || xs.size() != ws.size()) throw_range_error(env, "inputs and weights must be non-empty and of equal length");
-  const int64_t plane_total = shape_size(dims), map_total = dims[0] * dims[2];
-  expect_count(env, out, plane_total, "out");
-  std::vector<const float*> xp, wp;
+  const std::vector<int64_t> strides = batch_strides_arg(info, 7, 2 * xs.size() + 1);
+  const Shape plane_shape{dims[0], dims[1], dims[2]}, map_shape{dims[0], 1, dims[2]};
+  const BatchView yv = batch_view(env, out, plane_shape, stride_at(strides, 2 * xs.size()), "out");
+  std::vector<BatchView> xv, wv;
+  bool contiguous = yv.contiguous();
   for (size_t k = 0; k < xs.size(); ++k) {
     const std::string ks = "[" + std::to_string(k) + "]";
-    expect_count(env, xs[k], plane_total, "inputs" + ks);
-    expect_count(env, ws[k], map_total, "weights" + ks);
-    check_out(env, out, xs[k], "inputs" + ks, true);
-    check_out(env, out, ws[k], "weights" + ks, false);
-    xp.push_back(xs[k].data);
-    wp.push_back(ws[k].data);
+    xv.push_back(batch_view(env, xs[k], plane_shape, stride_at(strides, k), "inputs" + ks));
+    wv.push_back(batch_view(env, ws[k], map_shape, stride_at(strides, xs.size() + k), "weights" + ks));
+    check_out(env, yv, xv.back(), "inputs" + ks, true);
+    check_out(env, yv, wv.back(), "weights" + ks, false);
+    contiguous = contiguous && xv.back().contiguous() && wv.back().contiguous();
   }
-  return run(info, info[6].ToBoolean(), [=] { weighted_sum(xp, wp, dims[0], dims[1], dims[2], out.data); }, 5,
-             keep_alive);
+  auto pointers = [xv, wv](int64_t n, std::vector<const float*>* xp, std::vector<const float*>* wp) {
+    for (size_t k = 0; k < xv.size(); ++k) {
+      (*xp)[k] = xv[k].image(n);
+      (*wp)[k] = wv[k].image(n);
+    }
+  };
+  auto work = whole_or_per_image(
+      contiguous, dims[0],
+      [=] {
+        std::vector<const float*> xp(xv.size()), wp(wv.size());
+        pointers(0, &xp, &wp);
+        weighted_sum(xp, wp, dims[0], dims[1], dims[2], out.data);
+      },
+      [=](int64_t n) {
+        std::vector<const float*> xp(xv.size()), wp(wv.size());
+        pointers(n, &xp, &wp);
+        weighted_sum(xp, wp, 1, dims[1], dims[2], yv.image(n));
+      });
+  return run(info, info[6].ToBoolean(), work, 5, keep_alive);
 }
 
-// resize(x, [n,c,h,w], [oh,ow], [scaleH,scaleW], mode, coord, nearest, out, async)
+// resize(x, [n,c,h,w], [oh,ow], [scaleH,scaleW], mode, coord, nearest, out, async, strides?: [x, out])
 Napi::Value Resize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const F32Arg x = f32_arg(info, 0, "x");
@@ -87,15 +125,19 @@ Napi::Value Resize(const Napi::CallbackInfo& info) {
   if (mode < 0 || mode > 1 || coord < 0 || coord > 4 || nearest < 0 || nearest > 3) {
     throw_range_error(env, "unknown resize mode");
   }
-  expect_length(env, x, s, "x");
-  expect_length(env, out, checked_dims(env, {s[0], s[1], o[0], o[1]}, "resize output"), "out");
+  const std::vector<int64_t> strides = batch_strides_arg(info, 9, 2);
+  const BatchView xv = batch_view(env, x, s, stride_at(strides, 0), "x");
+  const BatchView yv =
+      batch_view(env, out, checked_dims(env, {s[0], s[1], o[0], o[1]}, "resize output"), stride_at(strides, 1), "out");
   if ((o[0] > 0 && s[2] == 0) || (o[1] > 0 && s[3] == 0)) throw_range_error(env, "resize of an empty axis");
-  check_out(env, out, x, "x", false);
+  check_out(env, yv, xv, "x", false);
   const ResizeAxis ay{s[2], o[0], sh}, ax{s[3], o[1], sw};
-  auto work = [=] {
-    resize2d(x.data, s[0] * s[1], ay, ax, static_cast<ResizeMode>(mode), static_cast<CoordMode>(coord),
-             static_cast<NearestMode>(nearest), out.data);
-  };
+  const auto rm = static_cast<ResizeMode>(mode);
+  const auto cm = static_cast<CoordMode>(coord);
+  const auto nm = static_cast<NearestMode>(nearest);
+  auto work = whole_or_per_image(
+      xv.contiguous() && yv.contiguous(), s[0], [=] { resize2d(x.data, s[0] * s[1], ay, ax, rm, cm, nm, out.data); },
+      [=](int64_t n) { resize2d(xv.image(n), s[1], ay, ax, rm, cm, nm, yv.image(n)); });
   return run(info, info[8].ToBoolean(), work, 7, {info[0], info[7]});
 }
 

@@ -15,10 +15,12 @@ Napi::Value run(const Napi::CallbackInfo& info, bool async, std::function<void()
   return queue_async(info.Env(), std::move(work), info[result_index], keep_alive);
 }
 
-void check_out(Napi::Env env, const F32Arg& out, const F32Arg& in, const std::string& what, bool allow_same) {
-  if (overlaps(out, in) && !(allow_same && same_memory(out, in))) {
-    throw_range_error(env, "out overlaps " + what + (allow_same ? " without being the same memory" : ""));
-  }
+std::function<void()> whole_or_per_image(bool contiguous, int64_t images, std::function<void()> whole,
+                                         std::function<void(int64_t)> per_image) {
+  if (contiguous) return whole;
+  return [images, per_image = std::move(per_image)] {
+    for (int64_t n = 0; n < images; ++n) per_image(n);
+  };
 }
 
 std::vector<int64_t> int_list(const Napi::CallbackInfo& info, size_t i, const char* what) {

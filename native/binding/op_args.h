@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "binding/args.h"
+#include "binding/batch_view.h"
 
 namespace tf::binding {
 
@@ -17,8 +18,17 @@ Napi::Value run(const Napi::CallbackInfo& info, bool async, std::function<void()
                 const std::vector<Napi::Value>& keep_alive);
 
 // An output may be exactly the memory of an input (in place) when `allow_same`, never a
-// partial overlap.
-void check_out(Napi::Env env, const F32Arg& out, const F32Arg& in, const std::string& what, bool allow_same);
+// partial overlap. T: F32Arg or BatchView (binding/batch_view.h).
+template <class T>
+void check_out(Napi::Env env, const T& out, const T& in, const std::string& what, bool allow_same) {
+  if (overlaps(out, in) && !(allow_same && same_memory(out, in))) {
+    throw_range_error(env, "out overlaps " + what + (allow_same ? " without being the same memory" : ""));
+  }
+}
+
+// work over the whole batch when every view is contiguous, else per_image(n) for each image.
+std::function<void()> whole_or_per_image(bool contiguous, int64_t images, std::function<void()> whole,
+                                         std::function<void(int64_t)> per_image);
 
 // info[i] must be an array of integers (any sign, each within +-2^53).
 std::vector<int64_t> int_list(const Napi::CallbackInfo& info, size_t i, const char* what);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "binding/args.h"
+#include "binding/batch_view.h"
 #include "binding/op_args.h"
 #include "kernels/global_pool.h"
 #include "kernels/lrn.h"
@@ -18,9 +19,10 @@ namespace {
 
 constexpr int64_t kMaxPoolParam = int64_t{1} << 31;
 
-// pool2d(op, layout, x, shape, params, out, async): op 0 = max, 1 = average; layout 0 =
-// NCHW [n,c,h,w], 1 = NHWC [n,h,w,c]; params = [kh, kw, sh, sw, pt, pl, pb, pr, dh, dw,
-// ceil, flag] where flag is count_include_pad (average) or "NaN never wins" (max).
+// pool2d(op, layout, x, shape, params, out, async, strides?: [x, out]): op 0 = max, 1 =
+// average; layout 0 = NCHW [n,c,h,w], 1 = NHWC [n,h,w,c]; params = [kh, kw, sh, sw, pt,
+// pl, pb, pr, dh, dw, ceil, flag] where flag is count_include_pad (average) or "NaN never
+// wins" (max). With strides, x and out are batch-strided views: the kernel runs per image.
 Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int64_t op = int_arg(info, 0, "pool op"), layout = int_arg(info, 1, "layout");
@@ -31,7 +33,8 @@ Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   const std::vector<int64_t> q = int_list(info, 4, "pool params");
   const F32Arg out = f32_arg(info, 5, "out");
   if (s.size() != 4 || q.size() != 12) throw_range_error(env, "pool2d needs a rank-4 shape and 12 params");
-  expect_length(env, x, s, "x");
+  const std::vector<int64_t> strides = batch_strides_arg(info, 7, 2);
+  const BatchView xv = batch_view(env, x, s, stride_at(strides, 0), "x");
   const Pool2dParams p{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10] != 0};
   if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1 || p.dh < 1 || p.dw < 1 || p.pt < 0 || p.pl < 0 || p.pb < 0 ||
       p.pr < 0) {
@@ -46,19 +49,24 @@ Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   const int64_t ow = pool_out_size(w, p.kw, p.sw, p.pl, p.pr, p.dw, p.ceil_mode);
   if (oh < 1 || ow < 1) throw_range_error(env, "pool2d: the window does not fit x " + shape_string(s));
   const Shape os = nhwc ? Shape{n, oh, ow, c} : Shape{n, c, oh, ow};
-  expect_length(env, out, checked_dims(env, os, "pool2d output"), "out");
-  check_out(env, out, x, "x", false);
+  const BatchView yv = batch_view(env, out, checked_dims(env, os, "pool2d output"), stride_at(strides, 1), "out");
+  check_out(env, yv, xv, "x", false);
   const bool flag = q[11] != 0;
-  std::function<void()> work;
-  if (nhwc) {
-    work = op == 0 ? std::function<void()>([=] { max_pool2d_nhwc(x.data, n, h, w, c, p, flag, out.data, oh, ow); })
-                   : [=] { avg_pool2d_nhwc(x.data, n, h, w, c, p, flag, out.data, oh, ow); };
-  } else {
-    // NaN always wins the NCHW max (ONNX); its flag must be 0.
-    if (op == 0 && flag) throw_range_error(env, "pool2d: the NCHW max pool has no NaN-ignoring mode");
-    work = op == 0 ? std::function<void()>([=] { max_pool2d(x.data, n * c, h, w, p, out.data, oh, ow); })
-                   : [=] { avg_pool2d(x.data, n * c, h, w, p, flag, out.data, oh, ow); };
-  }
+  // NaN always wins the NCHW max (ONNX); its flag must be 0.
+  if (!nhwc && op == 0 && flag) throw_range_error(env, "pool2d: the NCHW max pool has no NaN-ignoring mode");
+  // `images` images at x and y (one call over the whole batch, or one per image of a view).
+  auto pool = [=](const float* xp, float* yp, int64_t images) {
+    if (nhwc) {
+      if (op == 0) max_pool2d_nhwc(xp, images, h, w, c, p, flag, yp, oh, ow);
+      else avg_pool2d_nhwc(xp, images, h, w, c, p, flag, yp, oh, ow);
+    } else {
+      if (op == 0) max_pool2d(xp, images * c, h, w, p, yp, oh, ow);
+      else avg_pool2d(xp, images * c, h, w, p, flag, yp, oh, ow);
+    }
+  };
+  auto work = whole_or_per_image(
+      xv.contiguous() && yv.contiguous(), n, [=] { pool(x.data, out.data, n); },
+      [=](int64_t b) { pool(xv.image(b), yv.image(b), 1); });
   return run(info, info[6].ToBoolean(), std::move(work), 5, {info[2], info[5]});
 }
 

@@ -1,6 +1,10 @@
 // Runtime facts and settings, plus output buffers from tensorfuse's own allocator.
 #include "binding/runtime_binding.h"
 
+#include <algorithm>
+#include <cmath>
+
+
 #include "binding/args.h"
 #include "kernels/ukernels.h"
 #include "runtime/allocator.h"
@@ -71,6 +75,14 @@ Napi::Value AllocatorTrim(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// retainFreedMemory(bytes) -> whether the C heap now keeps freed memory (see allocator.h).
+Napi::Value RetainFreedMemory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double bytes = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (!(bytes >= 0) || bytes != std::floor(bytes)) throw_range_error(env, "bytes must be an integer >= 0");
+  return Napi::Boolean::New(env, retain_freed_heap_memory(static_cast<size_t>(std::min(bytes, 9e15))));
+}
+
 }  // namespace
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
@@ -79,6 +91,7 @@ void register_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("allocate", Napi::Function::New(env, Allocate, "allocate"));
   exports.Set("allocatorStats", Napi::Function::New(env, AllocatorStats, "allocatorStats"));
   exports.Set("allocatorTrim", Napi::Function::New(env, AllocatorTrim, "allocatorTrim"));
+  exports.Set("retainFreedMemory", Napi::Function::New(env, RetainFreedMemory, "retainFreedMemory"));
 }
 
 }  // namespace tf::binding

@@ -5,6 +5,10 @@
 #include <mutex>
 #include <vector>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -100,6 +104,18 @@ void allocator_trim() {
     c.bytes = 0;
   }
   for (const Block& b : blocks) std::free(b.ptr);
+}
+
+bool retain_freed_heap_memory(size_t bytes) {
+#if defined(__GLIBC__)
+  // A fixed mmap threshold (the largest glibc allows) also stops its dynamic adjustment.
+  constexpr int kMmapThreshold = 32 << 20;
+  const int trim = bytes > static_cast<size_t>(INT32_MAX) ? INT32_MAX : static_cast<int>(bytes);
+  return mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, trim) == 1;
+#else
+  (void)bytes;
+  return false;
+#endif
 }
 
 }  // namespace tf

@@ -10,7 +10,8 @@
 // (shape / size fields overwritten from JS, dims past 2^31 or NaN: only the native
 // re-checks stand between those and the kernels), an `out` that partially overlaps an input.
 // Valid variants ride along: SharedArrayBuffer-backed data, subarray views at odd element
-// offsets (byte offsets that are not 8/16/32/64-aligned), `out` that is exactly an input.
+// offsets (byte offsets that are not 8/16/32/64-aligned), `out` that is exactly an input,
+// and strided channel views (sliceChannels of a batch) wherever an op takes them.
 import * as assert from 'assert';
 import * as tf from '../../lib';
 import * as ref from '../../lib/reference';
@@ -51,9 +52,9 @@ export function makeTensor(shape: readonly number[], r: Rand, placement?: Placem
   return Tensor.from(makeData(sizeOf(shape), r, p, slack), shape);
 }
 
-/** A fresh copy in its own buffer: what the reference sees (an in-place op overwrites inputs). */
+/** A fresh contiguous copy in its own buffer: what the reference sees (an in-place op overwrites inputs). */
 function snapshot(t: Tensor): Tensor {
-  return Tensor.from(new Float32Array(t.data), t.shape);
+  return Tensor.from(new Float32Array(t.contiguous().data), t.shape);
 }
 
 /** Detaches the tensor's buffer (as postMessage with a transfer list would). */
@@ -102,12 +103,13 @@ export function junkValue(r: Rand): unknown {
 /** Overwrites a real tensor's readonly-in-TS fields from JS so its shape lies about its memory. */
 export function lie(t: Tensor, r: Rand): Tensor {
   const w = t as unknown as { shape: readonly number[]; size: number; data: Float32Array };
-  switch (int(r, 0, 5)) {
+  switch (int(r, 0, 6)) {
     case 0: w.shape = Object.freeze(t.shape.length >= 2 ? [65536, 32768, ...t.shape.slice(2)] : [2 ** 31 + 1]); break; // > 2^31 elements
     case 1: w.shape = Object.freeze(t.shape.map((d, i) => (i === 0 ? NaN : d))); break;
     case 2: w.shape = Object.freeze(t.shape.map((d, i) => (i === 0 ? -d : d))); break;
     case 3: w.shape = Object.freeze(t.shape.map((d, i) => (i === t.shape.length - 1 ? d + 1 : d))); break; // one row too many
     case 4: w.data = t.data.subarray(0, Math.max(0, t.data.length - 1)); w.size = w.data.length; break; // memory one short
+    case 5: (w as unknown as { viewStride: number }).viewStride = pick(r, [1, 3, 2 ** 40]); break; // a batch stride that lies
     default: w.shape = Object.freeze([...t.shape, 2 ** 16, 2 ** 16]); break;
   }
   return t;
@@ -156,6 +158,21 @@ function T(ctx: Ctx, shape: readonly number[], placement?: Placement, track = tr
   return t;
 }
 
+/**
+ * T for an argument the op may take as a strided channel view: for a batch (N > 1), one time
+ * in three channels [a, a + C) of a parent with 0-2 more channels on either side.
+ */
+function V(ctx: Ctx, shape: readonly number[], track = true): Tensor {
+  const { r } = ctx;
+  if (shape.length < 2 || shape[0] < 2 || r() >= 1 / 3) return T(ctx, shape, undefined, track);
+  const before = int(r, 0, 2), after = int(r, before === 0 ? 1 : 0, 2);
+  const parentShape = shape.slice();
+  parentShape[1] += before + after;
+  const v = T(ctx, parentShape, undefined, false).sliceChannels(before, before + shape[1]);
+  if (track) ctx.tensors.push(v);
+  return v;
+}
+
 type OutMode = 'none' | 'fresh' | 'inPlace';
 function outMode(r: Rand, inPlaceOk: boolean): OutMode {
   const u = r();
@@ -163,21 +180,23 @@ function outMode(r: Rand, inPlaceOk: boolean): OutMode {
 }
 
 /**
- * The op's options: no out, a fresh out, out = an input (in place), or, for the 'overlapOut'
- * corruption, an out of the right shape one element into `src`'s memory (a partial overlap).
+ * The op's options: no out, a fresh out (a strided view too when `views`), out = an input (in
+ * place), or, for the 'overlapOut' corruption, an out of the right shape overlapping `src`'s
+ * memory in part: one element in, or at a view's first element (a contiguous out is never the
+ * same memory as a view, and one element in could fall in the gap between its images).
  */
-function outOpts(ctx: Ctx, mode: OutMode, shape: readonly number[], inPlace?: Tensor, src?: Tensor): { out?: Tensor } | undefined {
+function outOpts(ctx: Ctx, mode: OutMode, shape: readonly number[], inPlace?: Tensor, src?: Tensor, views = false): { out?: Tensor } | undefined {
   const s = src ?? inPlace;
   if (ctx.c.corruption === 'overlapOut' && s !== undefined && s.size > 1) {
-    const n = sizeOf(shape), d = s.data;
-    if (n > 0 && d.byteOffset + 4 + 4 * n <= d.buffer.byteLength) {
+    const n = sizeOf(shape), d = s.data, skip = s.isContiguous ? 4 : 0;
+    if (n > 0 && d.byteOffset + skip + 4 * n <= d.buffer.byteLength) {
       ctx.overlapped = true;
-      return { out: Tensor.from(new Float32Array(d.buffer, d.byteOffset + 4, n), shape) };
+      return { out: Tensor.from(new Float32Array(d.buffer, d.byteOffset + skip, n), shape) };
     }
   }
   if (mode === 'none') return undefined;
   if (mode === 'inPlace' && inPlace) return { out: inPlace };
-  return { out: T(ctx, shape) };
+  return { out: views ? V(ctx, shape) : T(ctx, shape) };
 }
 
 const TRANSC = 3e-5;
@@ -237,11 +256,11 @@ const BUILDERS: Record<string, Builder> = {
       const s = base.slice();
       s[ax] = int(r, 0, 4);
       if (r() < 0.05) s[(ax + 1) % rank] += 1; // a mismatch off the axis (rank 1: on it, still valid)
-      return T(ctx, s);
+      return V(ctx, s);
     });
     const outShape = inputs[0].shape.slice();
     outShape[ax] = inputs.reduce((p, t) => p + t.shape[ax], 0);
-    const opts = outOpts(ctx, outMode(r, false), outShape, undefined, inputs[0]);
+    const opts = outOpts(ctx, outMode(r, false), outShape, undefined, inputs[0], true);
     const snaps = inputs.map(snapshot);
     return { run: () => both(ctx, tf.concat, tf.concatAsync)(inputs, axis, opts), expected: () => ref.concat(snaps, axis), tol: 0 };
   },
@@ -257,19 +276,19 @@ const BUILDERS: Record<string, Builder> = {
   },
   maxPool2d: (ctx) => {
     const { r } = ctx;
-    const x = T(ctx, [int(r, 1, 2), int(r, 1, 3), int(r, 1, 7), int(r, 1, 7)]);
+    const x = V(ctx, [int(r, 1, 2), int(r, 1, 3), int(r, 1, 7), int(r, 1, 7)]);
     return poolCase(ctx, x, { ...poolWindow(r), ceilMode: r() < 0.3 }, tf.maxPool2d, tf.maxPool2dAsync, ref.maxPool2d, 0);
   },
   avgPool2d: (ctx) => {
     const { r } = ctx;
     const layout = r() < 0.5 ? 'NCHW' as const : 'NHWC' as const;
-    const x = finite(T(ctx, [int(r, 1, 2), int(r, 1, 7), int(r, 1, 7), int(r, 1, 7)]));
+    const x = finite(V(ctx, [int(r, 1, 2), int(r, 1, 7), int(r, 1, 7), int(r, 1, 7)]));
     const o = { ...poolWindow(r), ceilMode: r() < 0.3, countIncludePad: r() < 0.5, layout };
     return poolCase(ctx, x, o, tf.avgPool2d, tf.avgPool2dAsync, ref.avgPool2d, TRANSC);
   },
   maxPool2dNhwc: (ctx) => {
     const { r } = ctx;
-    const x = T(ctx, [int(r, 1, 2), int(r, 1, 7), int(r, 1, 7), int(r, 1, 20)]);
+    const x = V(ctx, [int(r, 1, 2), int(r, 1, 7), int(r, 1, 7), int(r, 1, 20)]);
     const o = { ...poolWindow(r), layout: 'NHWC' as const, ignoreNaN: r() < 0.5 };
     return poolCase(ctx, x, o, tf.maxPool2d, tf.maxPool2dAsync, ref.maxPool2d, 0);
   },
@@ -297,14 +316,14 @@ const BUILDERS: Record<string, Builder> = {
   },
   upsampleNearest: (ctx) => {
     const { r } = ctx;
-    const x = T(ctx, [int(r, 1, 2), int(r, 1, 3), int(r, 1, 4), int(r, 1, 4)]);
+    const x = V(ctx, [int(r, 1, 2), int(r, 1, 3), int(r, 1, 4), int(r, 1, 4)]);
     const scale = r() < 0.7 ? int(r, 1, 3) : { size: [int(r, 1, 9), int(r, 1, 9)] as [number, number] };
     const sx = snapshot(x);
     return { run: () => both(ctx, tf.upsampleNearest, tf.upsampleNearestAsync)(x, scale), expected: () => ref.upsampleNearest(sx, scale), tol: 0 };
   },
   resize: (ctx) => {
     const { r } = ctx;
-    const x = finite(T(ctx, [1, int(r, 1, 2), int(r, 1, 5), int(r, 1, 5)]));
+    const x = finite(V(ctx, [int(r, 1, 2), int(r, 1, 2), int(r, 1, 5), int(r, 1, 5)]));
     const o: tf.ResizeOptions = {
       sizes: [int(r, 1, 8), int(r, 1, 8)],
       mode: pick(r, ['nearest', 'linear'] as const),
@@ -344,9 +363,9 @@ const BUILDERS: Record<string, Builder> = {
     const { r } = ctx;
     const shape = [int(r, 1, 2), int(r, 1, 3), int(r, 1, 4), int(r, 1, 4)];
     const n = int(r, 1, 3);
-    const inputs = Array.from({ length: n }, () => finite(T(ctx, shape)));
-    const weights = Array.from({ length: n }, () => finite(T(ctx, [shape[0], 1, shape[2], shape[3]])));
-    const opts = outOpts(ctx, outMode(r, true), shape, inputs[0]);
+    const inputs = Array.from({ length: n }, () => finite(V(ctx, shape)));
+    const weights = Array.from({ length: n }, () => finite(V(ctx, [shape[0], 1, shape[2], shape[3]])));
+    const opts = outOpts(ctx, outMode(r, true), shape, inputs[0], undefined, true);
     const si = inputs.map(snapshot), sw = weights.map(snapshot);
     return { run: () => both(ctx, tf.weightedSum, tf.weightedSumAsync)(inputs, weights, opts), expected: () => ref.weightedSum(si, sw), tol: 1e-6 };
   },
@@ -356,8 +375,8 @@ const BUILDERS: Record<string, Builder> = {
   addConv: (ctx) => fusionConvCase(ctx, 'add'),
   fpnMerge: (ctx) => {
     const { r } = ctx;
-    const [n, h, w, ct, cl, c] = [1, int(r, 1, 3), int(r, 1, 3), int(r, 1, 3), int(r, 1, 3), int(r, 1, 3)];
-    const top = finite(T(ctx, [n, ct, h, w])), lateral = finite(T(ctx, [n, cl, 2 * h, 2 * w]));
+    const [n, h, w, ct, cl, c] = [int(r, 1, 2), int(r, 1, 3), int(r, 1, 3), int(r, 1, 3), int(r, 1, 3), int(r, 1, 3)];
+    const top = finite(V(ctx, [n, ct, h, w])), lateral = finite(V(ctx, [n, cl, 2 * h, 2 * w]));
     const reduceW = convWeight(ctx, c, ct, 1, 1, false), latW = convWeight(ctx, c, cl, 1, 1, false), smoothW = convWeight(ctx, c, c, 3, 3, false);
     const o = {
       reduceConv: new Conv2d(reduceW), lateralConv: new Conv2d(latW), smoothConv: new Conv2d(smoothW, { pads: [1, 1, 1, 1] }),
@@ -373,8 +392,8 @@ const BUILDERS: Record<string, Builder> = {
   },
   asffFuse: (ctx) => {
     const { r } = ctx;
-    const shape = [1, int(r, 1, 3), int(r, 1, 4), int(r, 1, 4)];
-    const levels = [0, 1, 2].map(() => finite(T(ctx, shape)));
+    const shape = [int(r, 1, 2), int(r, 1, 3), int(r, 1, 4), int(r, 1, 4)];
+    const levels = [0, 1, 2].map(() => finite(V(ctx, shape)));
     const cc = int(r, 1, 3);
     const wl = [0, 1, 2].map(() => convWeight(ctx, cc, shape[1], 1, 1, false));
     const wls = convWeight(ctx, 3, 3 * cc, 1, 1, false);
@@ -390,11 +409,14 @@ const BUILDERS: Record<string, Builder> = {
 
 function binaryCase(ctx: Ctx, op: 'add' | 'mul'): Built {
   const { r } = ctx;
-  const a = T(ctx, randomShape(r, 0, 4, 4));
+  const as = randomShape(r, 0, 4, 4);
   // b: a broadcastable shape (a's dims, some set to 1, leading ones dropped), or rarely any shape.
-  let bs = a.shape.map((d) => (r() < 0.3 ? 1 : d)).slice(int(r, 0, a.shape.length));
+  let bs = as.map((d) => (r() < 0.3 ? 1 : d)).slice(int(r, 0, as.length));
   if (r() < 0.05) bs = randomShape(r, 0, 3, 4);
-  const b = T(ctx, bs);
+  // Views only at the result's rank: a view's batch axis must be the result's.
+  const top = Math.max(as.length, bs.length);
+  const a = as.length === top ? V(ctx, as) : T(ctx, as);
+  const b = bs.length === top ? V(ctx, bs) : T(ctx, bs);
   const [x, y] = r() < 0.5 ? [a, b] : [b, a];
   const rank = Math.max(x.shape.length, y.shape.length);
   const outShape: number[] = [];
@@ -403,7 +425,7 @@ function binaryCase(ctx: Ctx, op: 'add' | 'mul'): Built {
     outShape.push(dx === 1 ? dy : dx);
   }
   const inPlace = x.shape.length === rank && x.shape.every((d, i) => d === outShape[i]) ? x : undefined;
-  const opts = outOpts(ctx, outMode(r, inPlace !== undefined), outShape, inPlace, sizeOf(x.shape) >= sizeOf(y.shape) ? x : y);
+  const opts = outOpts(ctx, outMode(r, inPlace !== undefined), outShape, inPlace, sizeOf(x.shape) >= sizeOf(y.shape) ? x : y, true);
   const sx = snapshot(x), sy = snapshot(y);
   const fn = op === 'add' ? both(ctx, tf.add, tf.addAsync) : both(ctx, tf.mul, tf.mulAsync);
   return { run: () => fn(x, y, opts), expected: () => (op === 'add' ? ref.add : ref.mul)(sx, sy), tol: 0 };
@@ -411,8 +433,8 @@ function binaryCase(ctx: Ctx, op: 'add' | 'mul'): Built {
 
 function unaryCase(ctx: Ctx, op: 'relu' | 'sigmoid'): Built {
   const { r } = ctx;
-  const x = T(ctx, randomShape(r, 0, 4));
-  const opts = outOpts(ctx, outMode(r, true), x.shape, x);
+  const x = V(ctx, randomShape(r, 0, 4));
+  const opts = outOpts(ctx, outMode(r, true), x.shape, x, undefined, true);
   const sx = snapshot(x);
   const fn = op === 'relu' ? both(ctx, tf.relu, tf.reluAsync) : both(ctx, tf.sigmoid, tf.sigmoidAsync);
   return { run: () => fn(x, opts), expected: () => (op === 'relu' ? ref.relu : ref.sigmoid)(sx), tol: op === 'relu' ? 0 : TRANSC };
@@ -423,7 +445,7 @@ function convCase(ctx: Ctx, packed: boolean): Built {
   const groups = pick(r, [1, 1, 1, 2]);
   const cinG = int(r, 1, 3), coutG = int(r, 1, 3);
   const kh = int(r, 1, 3), kw = int(r, 1, 3);
-  const x = finite(T(ctx, [int(r, 1, 2), cinG * groups, int(r, 1, 7), int(r, 1, 7)]));
+  const x = finite(V(ctx, [int(r, 1, 2), cinG * groups, int(r, 1, 7), int(r, 1, 7)]));
   const weight = convWeight(ctx, coutG * groups, cinG, kh, kw);
   const options: tf.Conv2dWeightOptions = {
     groups,
@@ -458,7 +480,7 @@ function fusionConvCase(ctx: Ctx, kind: 'concat' | 'add'): Built {
   const k = int(r, 1, 3);
   const cs = Array.from({ length: k }, () => int(r, 1, 3));
   if (kind === 'add') cs.fill(cs[0]);
-  const inputs = cs.map((c) => finite(T(ctx, [n, c, h, w])));
+  const inputs = cs.map((c) => finite(V(ctx, [n, c, h, w])));
   const cin = kind === 'add' ? cs[0] : cs.reduce((p, c) => p + c, 0);
   const kk = pick(r, [1, 3]);
   const weight = convWeight(ctx, int(r, 1, 4), cin, kk, kk, false);
@@ -538,9 +560,10 @@ function compare(actual: unknown, expected: Expected | Expected[], tol: number, 
     assert.ok(a instanceof Tensor, `${label}: result ${k} is not a Tensor`);
     const e = es[k];
     assert.deepStrictEqual([...a.shape], [...e.shape], `${label}: shape of result ${k}`);
-    assert.strictEqual(a.data.length, e.data.length, `${label}: length of result ${k}`);
+    const got = a.contiguous().data; // an out that is a strided view: its elements in order
+    assert.strictEqual(got.length, e.data.length, `${label}: length of result ${k}`);
     for (let i = 0; i < e.data.length; i++) {
-      const x: number = a.data[i], y: number = e.data[i];
+      const x: number = got[i], y: number = e.data[i];
       if (Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y))) continue;
       if (tol > 0 && Math.abs(x - y) <= tol * (1 + Math.abs(y))) continue;
       if (x === y) continue; // +0 vs -0 (relu(-0)): the ISA property tests pin signed zeros

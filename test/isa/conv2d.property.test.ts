@@ -6,7 +6,7 @@
 // run-all.js runs this file once per ISA the CPU supports (TENSORFUSE_ISA).
 import * as assert from 'assert';
 import * as fc from 'fast-check';
-import { Conv2d, Conv2dActivation, Conv2dOptions, Tensor, conv2d, conv2dAsync } from '../../lib';
+import { Conv2d, Conv2dActivation, Conv2dOptions, Tensor, conv2d, conv2dAsync, runtime } from '../../lib';
 import { conv2dRef } from '../../lib/reference/conv2d';
 import { rng, viewAt } from '../helpers';
 import { checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, withThreads } from './generators';
@@ -215,6 +215,24 @@ async function runAsync(c: Case): Promise<void> {
   verify(c, p, result, 'async');
 }
 
+/** The smallest input the case's kernel fits: a hint for a 1x1 output map. */
+function smallestInput(c: Case): [number, number] {
+  if (c.pads === 'same') return [1, 1];
+  const [pt, pl, pb, pr] = c.pads === 'valid' ? [0, 0, 0, 0] : c.pads;
+  return [Math.max(1, (c.kh - 1) * c.dilations[0] + 1 - pt - pb), Math.max(1, (c.kw - 1) * c.dilations[1] + 1 - pl - pr)];
+}
+
+/**
+ * A Conv2d packed for a small map (the smallest input, or the case's own size), run on the
+ * case's input: dense NCHW convs then take the channel-lane GEMM. Returns the algorithm.
+ */
+function runPackedFor(c: Case, inputSize: [number, number], threads: number): string {
+  const p = prepare(c);
+  const conv = new Conv2d(p.weight, { ...p.options, inputSize });
+  verify(c, p, conv.run(p.x, { out: p.out }), `packed for ${inputSize.join('x')}, ${threads} thread(s)`);
+  return conv.algorithm;
+}
+
 describe(`conv2d properties vs lib/reference (TENSORFUSE_ISA=${process.env.TENSORFUSE_ISA ?? 'unset'})`, function () {
   this.timeout(60000);
 
@@ -237,6 +255,43 @@ describe(`conv2d properties vs lib/reference (TENSORFUSE_ISA=${process.env.TENSO
   it('dense 3x3 stride 1 (Winograd F(2x2, 3x3) path), 1 and 2 threads', async () => {
     await withThreads(1, () => fc.assert(fc.property(winogradArb, runSync), { numRuns: runs(100) }));
     await withThreads(2, () => fc.assert(fc.asyncProperty(winogradArb, runAsync), { numRuns: runs(60) }));
+  });
+
+  it('channel-lane GEMM (packed for a small map, run on any input size), 1 and 2 threads', async () => {
+    const denseNchw = caseArb.filter((c) => c.layout === 'NCHW' && c.cin / c.groups > 1);
+    for (const threads of [1, 2]) {
+      let hits = 0, total = 0;
+      await withThreads(threads, () => fc.assert(fc.property(denseNchw, (c) => {
+        total++;
+        if (runPackedFor(c, smallestInput(c), threads) === 'gemm-channel-lanes') hits++;
+      }), { numRuns: runs(threads === 1 ? 250 : 120) }));
+      // A hint of a 1-pixel output picks channel lanes unless Cout per group fills few of their lanes.
+      assert.ok(hits > total / 2, `channel lanes ran in ${hits} of ${total} cases`);
+    }
+  });
+
+  it('channel-lane GEMM on ResNet-like small maps (7x7, strided 1x1), sync and async', async () => {
+    const cases: Case[] = [
+      { layout: 'NCHW', batch: 1, cin: 40, cout: 100, groups: 1, kh: 3, kw: 3, strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], h: 7, w: 7,
+        activation: 'relu', alpha: 0.01, bias: true, givenOut: true, offsets: [1, 2], seed: 21 },
+      { layout: 'NCHW', batch: 2, cin: 96, cout: 130, groups: 1, kh: 1, kw: 1, strides: [2, 2], dilations: [1, 1], pads: 'valid', h: 14, w: 13,
+        activation: 'none', alpha: 0.01, bias: true, givenOut: false, offsets: [0, 0], seed: 22 },
+      { layout: 'NCHW', batch: 1, cin: 48, cout: 96, groups: 2, kh: 3, kw: 3, strides: [2, 2], dilations: [1, 1], pads: [1, 1, 0, 1], h: 14, w: 15,
+        activation: 'silu', alpha: 0.01, bias: false, givenOut: true, offsets: [3, 1], seed: 23 },
+    ];
+    for (const threads of [1, 2]) {
+      await withThreads(threads, async () => {
+        for (const c of cases) {
+          const algorithm = runPackedFor(c, [c.h, c.w], threads);
+          // AVX-512's 48-lane tile is the one small maps leave empty; AVX2 (16 lanes) and
+          // scalar fill theirs and may keep pixel lanes here.
+          if (runtime.info().isa === 'avx512') assert.strictEqual(algorithm, 'gemm-channel-lanes', describeCase(c));
+          const p = prepare({ ...c, seed: c.seed + 1 });
+          const conv = new Conv2d(p.weight, { ...p.options, inputSize: [c.h, c.w] });
+          verify(c, p, await conv.runAsync(p.x, { out: p.out }), `async, ${threads} thread(s)`);
+        }
+      });
+    }
   });
 
   it('every spatial width 1..50 around the register tile (3x3 pad 1, dense and depthwise, both layouts)', () => {

@@ -28,6 +28,8 @@ interface ConvCase {
   offset: number;
   async: boolean;
   threads: number;
+  /** Pack the conv for this input size: small maps then take the channel-lane GEMM. */
+  hint: boolean;
   seed: number;
 }
 
@@ -45,6 +47,7 @@ const convCaseArb = (add: boolean): fc.Arbitrary<ConvCase> => fc.record({
   offset: fc.integer({ min: 0, max: 5 }),
   async: fc.boolean(),
   threads: fc.integer({ min: 1, max: 2 }),
+  hint: fc.boolean(),
   seed: fc.integer({ min: 1, max: 1e6 }),
 }).map((c) => {
   // Grouped convs: every input must cover whole groups, so a concat takes one input per group;
@@ -61,7 +64,7 @@ async function checkConvCase(c: ConvCase, add: boolean): Promise<void> {
   const p = (c.k - 1) / 2;
   const o: Conv2dWeightOptions = { strides: [c.stride, c.stride], pads: [p, p, p, p], groups: c.groups, activation: c.act, alpha: 0.1 };
   if (c.bias) o.bias = uniformTensor([c.cout], c.seed + 11);
-  const conv = new Conv2d(w, o);
+  const conv = new Conv2d(w, c.hint ? { ...o, inputSize: [c.h, c.w] } : o);
   const expected = add ? addConvRef(xs, { weight: w, options: o }) : concatConvRef(xs, { weight: w, options: o });
   const out = c.offset > 0 ? placedOutput(expected.shape, c.offset) : undefined;
   const run = add ? (c.async ? addConvAsync : addConv) : (c.async ? concatConvAsync : concatConv);
@@ -120,7 +123,7 @@ describe(`fusion block properties vs lib/reference (TENSORFUSE_ISA=${process.env
       pad: fc.boolean(), depthwise: fc.boolean(), h: fc.integer({ min: 1, max: 12 }), w: fc.integer({ min: 1, max: 12 }),
       convAct: fc.constantFrom<Conv2dActivation>('none', 'none', 'relu'),
       act: fc.constantFrom<Conv2dActivation>('none', 'relu', 'relu6', 'sigmoid', 'silu', 'leakyRelu'), bias: fc.boolean(),
-      async: fc.boolean(), threads: fc.integer({ min: 1, max: 2 }), seed: fc.integer({ min: 1, max: 1e6 }),
+      async: fc.boolean(), threads: fc.integer({ min: 1, max: 2 }), hint: fc.boolean(), seed: fc.integer({ min: 1, max: 1e6 }),
     });
     await fc.assert(fc.asyncProperty(arb, async (c) => {
       const p = c.pad ? (c.k - 1) / 2 : 0;
@@ -131,7 +134,7 @@ describe(`fusion block properties vs lib/reference (TENSORFUSE_ISA=${process.env
       const w = weightTensor(cout, c.cin / groups, c.k, c.k, c.seed + 1);
       const o: Conv2dWeightOptions = { strides: [c.stride, c.stride], pads: [p, p, p, p], groups, activation: c.convAct };
       if (c.bias) o.bias = uniformTensor([cout], c.seed + 2);
-      const conv = new Conv2d(w, o);
+      const conv = new Conv2d(w, c.hint ? { ...o, inputSize: [c.h, c.w] } : o);
       const skip = uniformTensor(conv.outputShape(x.shape), c.seed + 3);
       const expected = convResidualRef(x, { weight: w, options: o }, skip, c.act, 0.2);
       const y = await withThreads(c.threads, () => (c.async ? convResidualAsync : convResidual)(x, conv, skip, { activation: c.act, alpha: 0.2 }));

@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 
+#include "kernels/conv2d/conv_scratch.h"
 #include "kernels/conv2d/conv_sources.h"
 #include "kernels/ukernels.h"
 #include "runtime/allocator.h"
@@ -17,74 +18,9 @@ namespace tf {
 
 namespace {
 
-// Below this many multiply-adds a conv runs on the calling thread alone.
-constexpr double kParallelMinMacs = 2e5;
 // Reduction block of the NCHW GEMM, and the partial sums one task keeps (floats).
 constexpr size_t kKc = 640;
 constexpr size_t kTileFloats = 4096;
-
-size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
-
-PhaseGeometry phase_geometry(const Conv2dParams& p, const Conv2dInput& in) {
-  const int64_t hp = in.h + in.pads[0] + in.pads[2];
-  const int64_t wp = in.w + in.pads[1] + in.pads[3];
-  return {p.sh, p.sw, static_cast<int64_t>(ceil_div(hp, p.sh)), static_cast<int64_t>(ceil_div(wp, p.sw))};
-}
-
-// Scratch that lives as long as its thread and only grows.
-float* thread_scratch(size_t floats) {
-  static thread_local std::vector<float> buf;
-  if (buf.size() < floats) buf.assign(floats, 0.0f);
-  return buf.data();
-}
-
-// The padded input copy of the NCHW GEMM: filled and read by the pool while its caller
-// waits, so it belongs to the calling thread (the JS thread or a libuv worker), grows to the
-// largest conv that thread has run and is kept, so its pages are touched only once (a fresh
-// block costs ~11 us per 4 KiB page on first write). Blocks over kKeepFloats are returned
-// to the allocator after the call.
-constexpr size_t kKeepFloats = size_t{16} << 20;  // 64 MiB
-
-class CallerScratch {
- public:
-  explicit CallerScratch(size_t floats) {
-    Kept& k = kept();
-    if (floats <= kKeepFloats) {
-      if (k.floats < floats) {
-        buffer_free(k.data, k.floats * sizeof(float));
-        k.data = nullptr;
-        k.floats = 0;
-        k.data = static_cast<float*>(buffer_alloc(floats * sizeof(float)));
-        if (k.data == nullptr) throw std::bad_alloc();
-        k.floats = floats;
-      }
-      data_ = k.data;
-      return;
-    }
-    owned_ = floats;
-    data_ = static_cast<float*>(buffer_alloc(floats * sizeof(float)));
-    if (data_ == nullptr) throw std::bad_alloc();
-  }
-  ~CallerScratch() {
-    if (owned_ != 0) buffer_free(data_, owned_ * sizeof(float));
-  }
-  CallerScratch(const CallerScratch&) = delete;
-  CallerScratch& operator=(const CallerScratch&) = delete;
-  float* data() const { return data_; }
-
- private:
-  struct Kept {
-    float* data = nullptr;
-    size_t floats = 0;
-    ~Kept() { buffer_free(data, floats * sizeof(float)); }
-  };
-  static Kept& kept() {
-    static thread_local Kept k;
-    return k;
-  }
-  float* data_ = nullptr;
-  size_t owned_ = 0;
-};
 
 // One work item of a GEMM conv: image n, group g, columns [col0, col0 + cols) of the
 // output (one tile of <= nr), chunk ms of the row blocks. Items are numbered chunk-fastest,
@@ -104,23 +40,6 @@ struct TileItem {
   int64_t n, g;
   size_t col0, cols;
 };
-
-// Runs fn over [0, items) on the pool in at most 4 chunks per thread whose sizes differ by
-// at most one item (the pool's own chunking can leave the last chunk much shorter, and
-// with two threads that imbalance is the whole tail of the call).
-void parallel(size_t items, double macs, const ThreadPool::RangeFn& fn) {
-  ThreadPool& pool = ThreadPool::instance();
-  // Few items (Winograd bands, a small image's tiles): one even share per thread, since
-  // uneven chunks would leave the last thread a whole item behind (10 bands in 8 chunks
-  // run as 6 + 4). Many items: 4 chunks per thread for dynamic balance.
-  const size_t threads = static_cast<size_t>(pool.threads());
-  const size_t chunks = items < threads * 8 ? std::min(items, threads) : threads * 4;
-  if (macs < kParallelMinMacs || chunks <= 1) {
-    fn(0, items);
-    return;
-  }
-  pool.parallel_for(chunks, 1, [&](size_t b, size_t e) { fn(b * items / chunks, e * items / chunks); });
-}
 
 }  // namespace
 
@@ -151,6 +70,11 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
       std::memcpy(packed_.reset(total), weights, total * sizeof(float));  // [cout][taps]
       return;
     }
+    if (prefer_channel_lanes(p_, *uk_)) {
+      mode_ = Mode::kGemmNchwChannelLanes;
+      pack_channel_panels(weights, k_, 1, uk_->nr);  // OIHW: (co, k) at co * K + k
+      return;
+    }
     if (winograd_eligible(p_)) {
       pack_winograd(weights);
       return;
@@ -166,12 +90,17 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
     std::memcpy(packed_.reset(total), weights, total * sizeof(float));  // [taps][cout]
     return;
   }
-  // HWIO: element (co, k) is w[k * cout + co], k = (i * kw + j) * cin_g + ci; the same
-  // MR-row panels as NCHW (output channels are the rows here too).
+  // HWIO: element (co, k) is w[k * cout + co], k = (i * kw + j) * cin_g + ci.
+  if (prefer_igemm_nhwc(p_, *uk_)) {
+    mode_ = Mode::kIgemmNhwc;
+    pack_channel_panels(weights, 1, p_.cout, uk_->igemm_nr);
+    return;
+  }
+  // The same MR-row panels as NCHW (output channels are the rows here too).
   mode_ = Mode::kGemmNhwc;
   pack_panels(weights, 1, p_.cout);
-  boff_nhwc_.resize(static_cast<size_t>(k_));
-  for (int64_t k = 0; k < k_; ++k) boff_nhwc_[k] = k * static_cast<int64_t>(nr);
+  boff_nr_.resize(static_cast<size_t>(k_));
+  for (int64_t k = 0; k < k_; ++k) boff_nr_[k] = k * static_cast<int64_t>(nr);
 }
 
 // Winograd F(2x2, 3x3) for dense 3x3 stride-1 convs wide enough to pay for the
@@ -252,13 +181,18 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
   // partly used NR-lane tiles as possible. With many channels that budget allows one tile
   // row, too few lanes to fill two NR tiles (27 of 48 for a 52x52 map, and every band
   // re-streams all 16 weight matrices): then V and M may grow to 8 MiB (the GEMM reads V
-  // one NR-lane tile at a time, so L3 serves it), keeping two bands per thread.
+  // one NR-lane tile at a time, so L3 serves it), keeping two bands per thread. When the
+  // weight matrices are small (< 1 MiB: DenseNet's 128 -> 32) re-streaming them costs
+  // little and bands that big only push V and M out of cache: grow to 2 MiB then
+  // (128 -> 32 at 56x56: 14-row bands -> 3, ~1.2x faster in interleaved A/B runs).
   const int64_t l2_rows = (256 << 10) / (16 * (cin + cout) * wph);
   int64_t max_rows = std::max<int64_t>(1, std::min<int64_t>(th_count, l2_rows));
   if (max_rows * wph < static_cast<int64_t>(2 * nr)) {
     const int64_t threads = ThreadPool::instance().threads();
     const int64_t balanced_rows = std::max<int64_t>(1, (th_count * in.n) / (2 * threads));
-    const int64_t l3_rows = (int64_t{2} << 20) / (16 * (cin + cout) * wph);
+    const bool small_weights = 16 * cin * cout * static_cast<int64_t>(sizeof(float)) < (int64_t{1} << 20);
+    const int64_t growth_floats = small_weights ? int64_t{512} << 10 : int64_t{2} << 20;
+    const int64_t l3_rows = growth_floats / (16 * (cin + cout) * wph);
     max_rows = std::max<int64_t>(max_rows, std::min<int64_t>({th_count, balanced_rows, l3_rows}));
   }
   int64_t rows = 1;
@@ -272,13 +206,24 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
     }
   }
   const size_t q_len = static_cast<size_t>(rows * wph);
-  const int64_t bands = (th_count + rows - 1) / rows;
+  // Band b of an image covers tile rows [band_start[b], band_start[b + 1]), <= rows each.
+  // One image over several threads: its rows are first split evenly between the threads,
+  // then each share into bands (28 rows in bands of 3 on 2 threads: 3,3,3,3,2 | 3,3,3,3,2,
+  // not 3 x 9 + 1, which left one thread 15 rows and the other 13).
+  const int64_t threads = ThreadPool::instance().threads();
+  const int64_t shares = in.n == 1 ? std::max<int64_t>(1, std::min<int64_t>(threads, th_count)) : 1;
+  std::vector<int64_t> band_start{0};
+  for (int64_t sh = 0; sh < shares; ++sh) {
+    const int64_t r0 = sh * th_count / shares, r1 = (sh + 1) * th_count / shares;
+    const int64_t nb = (r1 - r0 + rows - 1) / rows;
+    for (int64_t b = 1; b <= nb; ++b) band_start.push_back(r0 + b * (r1 - r0) / nb);
+  }
+  const int64_t bands = static_cast<int64_t>(band_start.size()) - 1;
   const int64_t band_phase = (rows + 1) * wph;  // floats per phase of a band's padded rows
   const size_t band_floats = static_cast<size_t>(cin * 4 * band_phase) + static_cast<size_t>(wph) + 64;
   const size_t v_floats = 16 * static_cast<size_t>(cin) * q_len, m_floats = 16 * static_cast<size_t>(cout) * q_len;
   std::vector<int64_t> boff(static_cast<size_t>(cin));
   for (int64_t ci = 0; ci < cin; ++ci) boff[ci] = ci * static_cast<int64_t>(q_len);
-  const size_t tiles = ceil_div(q_len, nr);
   const double macs = static_cast<double>(in.n * cout * hout * wout) * static_cast<double>(cin) * 9;
 
   parallel(static_cast<size_t>(in.n * bands), macs, [&](size_t begin, size_t end) {
@@ -290,39 +235,41 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
     const float* d[16];
     float* vrow[16];
     for (size_t item = begin; item < end; ++item) {
-      const int64_t n = static_cast<int64_t>(item) / bands, th0 = (static_cast<int64_t>(item) % bands) * rows;
+      const int64_t n = static_cast<int64_t>(item) / bands, b_index = static_cast<int64_t>(item) % bands;
+      const int64_t th0 = band_start[b_index], rb = band_start[b_index + 1] - th0;
+      // This band's lanes (a band may be shorter than `rows`; the buffers keep q_len strides).
+      const size_t qb = static_cast<size_t>(rb * wph);
       for (int64_t ci = 0; ci < cin; ++ci) {
         float* b = band + ci * 4 * band_phase;
         // A sum of sources is summed in this copy: the input transform is linear.
-        if (ci + 2 < cin) prefetch_rows(xs, n, ci + 2, in, 2 * th0 - in.pads[0], 2 * (th0 + rows + 1) - in.pads[0]);
-        gather_rows(xs, n, ci, in, geo, th0, th0 + rows + 1, b, band_phase, th0);
+        if (ci + 2 < cin) prefetch_rows(xs, n, ci + 2, in, 2 * th0 - in.pads[0], 2 * (th0 + rb + 1) - in.pads[0]);
+        gather_rows(xs, n, ci, in, geo, th0, th0 + rb + 1, b, band_phase, th0);
         for (int k = 0; k < 16; ++k) {
           const int r = k / 4, c = k % 4;
           d[k] = b + ((r % 2) * 2 + (c % 2)) * band_phase + (r / 2) * wph + c / 2;
           vrow[k] = v + (static_cast<size_t>(k) * cin + ci) * q_len;
         }
-        uk_->winograd_input(q_len, d, vrow);
+        uk_->winograd_input(qb, d, vrow);
       }
       for (int64_t xi = 0; xi < 16; ++xi) {
-        for (size_t t = 0; t < tiles; ++t) {
-          const size_t q0 = t * nr;
-          tile_rows(xi, 0, blocks_, std::min(nr, q_len - q0), v + static_cast<size_t>(xi * cin) * q_len + q0, boff.data(),
+        for (size_t q0 = 0; q0 < qb; q0 += nr) {
+          tile_rows(xi, 0, blocks_, std::min(nr, qb - q0), v + static_cast<size_t>(xi * cin) * q_len + q0, boff.data(),
                     m + static_cast<size_t>(xi * cout) * q_len + q0, q_len, false);
         }
       }
       for (int64_t co = 0; co < cout; ++co) {
         // Residual: the skip is added while scattering, then the activation (row by row).
-        uk_->winograd_output(q_len, m + co * q_len, static_cast<size_t>(cout) * q_len, bias_.empty() ? 0.0f : bias_[co], out4,
+        uk_->winograd_output(qb, m + co * q_len, static_cast<size_t>(cout) * q_len, bias_.empty() ? 0.0f : bias_[co], out4,
                              xs.skip != nullptr ? ConvActivation::kNone : p_.act, p_.alpha);
         float* yplane = y + (n * cout + co) * hout * wout;
         const float* splane = xs.skip != nullptr ? xs.skip + (n * cout + co) * hout * wout : nullptr;
-        for (int64_t r = 0; r < rows && th0 + r < th_count; ++r) {
+        for (int64_t r = 0; r < rb; ++r) {
           for (int64_t i = 0; i < 2; ++i) {
             const int64_t oh = 2 * (th0 + r) + i;
             if (oh >= hout) break;
             float* yrow = yplane + oh * wout;
-            const float* o0 = out4 + (2 * i) * q_len + r * wph;
-            const float* o1 = out4 + (2 * i + 1) * q_len + r * wph;
+            const float* o0 = out4 + (2 * i) * qb + r * wph;
+            const float* o1 = out4 + (2 * i + 1) * qb + r * wph;
             if (splane != nullptr) {
               const float* srow = splane + oh * wout;
               for (int64_t tw = 0; tw < wout / 2; ++tw) {
@@ -345,6 +292,19 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
   });
 }
 
+const char* PackedConv2d::algorithm() const {
+  switch (mode_) {
+    case Mode::kGemmNchw:
+    case Mode::kGemmNhwc: return "gemm-pixel-lanes";
+    case Mode::kGemmNchwChannelLanes:
+    case Mode::kIgemmNhwc: return "gemm-channel-lanes";
+    case Mode::kWinogradNchw: return "winograd-f2x2-3x3";
+    case Mode::kDepthwiseNchw:
+    case Mode::kDepthwiseNhwc: return "depthwise";
+  }
+  return "unknown";
+}
+
 void PackedConv2d::run(const float* x, const Conv2dInput& in, float* y) const {
   if (p_.layout == ConvLayout::kNCHW) {
     run(ConvSources::single(x, cin()), in, y);
@@ -355,6 +315,8 @@ void PackedConv2d::run(const float* x, const Conv2dInput& in, float* y) const {
   if (in.n == 0 || p_.cout == 0 || hout <= 0 || wout <= 0) return;
   if (mode_ == Mode::kGemmNhwc) {
     run_gemm_nhwc(x, in, hout, wout, y);
+  } else if (mode_ == Mode::kIgemmNhwc) {
+    run_igemm_nhwc(x, in, hout, wout, y);
   } else {
     run_dw_nhwc(x, in, hout, wout, y);
   }
@@ -366,9 +328,11 @@ void PackedConv2d::run(const ConvSources& x, const Conv2dInput& in, float* y) co
   if (in.n == 0 || p_.cout == 0 || hout <= 0 || wout <= 0) return;
   switch (mode_) {
     case Mode::kGemmNchw: run_gemm_nchw(x, in, hout, wout, y); break;
+    case Mode::kGemmNchwChannelLanes: run_channel_lanes_nchw(x, in, hout, wout, y); break;
     case Mode::kWinogradNchw: run_winograd_nchw(x, in, hout, wout, y); break;
     case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
     case Mode::kGemmNhwc:
+    case Mode::kIgemmNhwc:
     case Mode::kDepthwiseNhwc: break;  // NHWC takes one tensor: run(const float*, ...)
   }
 }
@@ -616,7 +580,7 @@ void PackedConv2d::run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t 
       }
       const size_t blk0 = ms * per_chunk;
       const size_t blk1 = std::min<size_t>(blocks_, blk0 + per_chunk);
-      tile_rows(g, blk0, blk1, cols, bpack, boff_nhwc_.data(), tmp, nr);
+      tile_rows(g, blk0, blk1, cols, bpack, boff_nr_.data(), tmp, nr);
       const size_t rows = std::min<size_t>(blk1 * mr, cout_g_) - blk0 * mr;
       float* ybase = y + (n * static_cast<int64_t>(pixels) + static_cast<int64_t>(p0)) * p_.cout + g * cout_g_ +
                      static_cast<int64_t>(blk0 * mr);
@@ -671,25 +635,27 @@ void PackedConv2d::run_dw_nchw(const ConvSources& xs, const Conv2dInput& in, int
 void PackedConv2d::run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
   const int64_t taps = p_.kh * p_.kw;
   const int64_t c = p_.cout;
-  const size_t pixels = static_cast<size_t>(in.n * hout * wout);
-  const double macs = static_cast<double>(pixels) * static_cast<double>(c * taps);
+  const double macs = static_cast<double>(in.n * hout * wout) * static_cast<double>(c * taps);
   const int64_t pt = in.pads[0], pl = in.pads[1];
-  parallel(pixels, macs, [&](size_t begin, size_t end) {
-    std::vector<const float*> ptrs(static_cast<size_t>(taps));
+  // One output row per item: the micro-kernel keeps a channel block's weights in registers
+  // across the row's pixels.
+  parallel(static_cast<size_t>(in.n * hout), macs, [&](size_t begin, size_t end) {
+    std::vector<const float*> ptrs(static_cast<size_t>(wout * taps));
     for (size_t item = begin; item < end; ++item) {
-      const int64_t n = static_cast<int64_t>(item) / (hout * wout);
-      const int64_t p = static_cast<int64_t>(item) % (hout * wout);
-      const int64_t oh = p / wout, ow = p % wout;
-      for (int64_t i = 0, t = 0; i < p_.kh; ++i) {
-        const int64_t ih = oh * p_.sh - pt + i * p_.dh;
-        for (int64_t j = 0; j < p_.kw; ++j, ++t) {
-          const int64_t iw = ow * p_.sw - pl + j * p_.dw;
-          const bool inside = ih >= 0 && ih < in.h && iw >= 0 && iw < in.w;
-          ptrs[t] = inside ? x + ((n * in.h + ih) * in.w + iw) * c : nullptr;
+      const int64_t n = static_cast<int64_t>(item) / hout, oh = static_cast<int64_t>(item) % hout;
+      for (int64_t ow = 0; ow < wout; ++ow) {
+        for (int64_t i = 0, t = 0; i < p_.kh; ++i) {
+          const int64_t ih = oh * p_.sh - pt + i * p_.dh;
+          for (int64_t j = 0; j < p_.kw; ++j, ++t) {
+            const int64_t iw = ow * p_.sw - pl + j * p_.dw;
+            const bool inside = ih >= 0 && ih < in.h && iw >= 0 && iw < in.w;
+            ptrs[ow * taps + t] = inside ? x + ((n * in.h + ih) * in.w + iw) * c : nullptr;
+          }
         }
       }
-      uk_->dw_pixel(static_cast<size_t>(c), static_cast<size_t>(taps), ptrs.data(), packed_.data(), static_cast<size_t>(c),
-                    bias_.empty() ? nullptr : bias_.data(), y + static_cast<int64_t>(item) * c, p_.act, p_.alpha);
+      uk_->dw_pixels(static_cast<size_t>(wout), static_cast<size_t>(c), static_cast<size_t>(taps), ptrs.data(),
+                     packed_.data(), static_cast<size_t>(c), bias_.empty() ? nullptr : bias_.data(),
+                     y + (n * hout + oh) * wout * c, static_cast<size_t>(c), p_.act, p_.alpha);
     }
   });
 }

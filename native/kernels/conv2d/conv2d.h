@@ -7,7 +7,14 @@
 //    read in place through a per-k offset table from a zero-padded copy split into
 //    stride phases (so every k row is contiguous along output pixels; no im2col buffer),
 //    or straight from x for a 1x1-wide, stride-1, unpadded conv (1x1 conv = plain GEMM).
-//  - NHWC, general groups: the same GEMM (output channels as rows, pixels as lanes) with
+//  - NCHW, small output maps (chosen at packing from the size hint): the same GEMM
+//    transposed, output channels on the vector lanes and pixels broadcast from packed
+//    input panels (conv_channel_lanes.cc): a 7x7 map fills 49 of 56 rows instead of 49 of
+//    96 lanes, and the weights stream once per call instead of once per pixel tile.
+//  - NHWC, Cout per group filling the lanes: an indirect GEMM (conv_channel_lanes.cc),
+//    output channels on the lanes, each output pixel's input channels read through per-tap
+//    pointers (no packing), the tile stored straight into y.
+//  - NHWC, other groups: the same GEMM (output channels as rows, pixels as lanes) with
 //    weights packed from HWIO; input tiles of NR pixels are packed on the fly and the
 //    output tile is stored transposed.
 //  - depthwise (Cin_g == 1): a direct kernel (any channel multiplier for NCHW).
@@ -37,6 +44,10 @@ struct Conv2dParams {
   int64_t dh = 1, dw = 1;  // dilations
   ConvActivation act = ConvActivation::kNone;
   float alpha = 0.01f;
+  // The output size the conv will mostly produce (0: unknown). With it, packing picks the
+  // GEMM orientation that fills the register tile best for that size (see
+  // prefer_channel_lanes); any size still runs, only the speed depends on the hint.
+  int64_t hint_hout = 0, hint_wout = 0;
 };
 
 // Output size of one spatial dim; <= 0 when the (dilated) kernel does not fit.
@@ -51,6 +62,13 @@ struct Conv2dInput {
   int64_t n = 1, h = 0, w = 0;
   int64_t pads[4] = {0, 0, 0, 0};
 };
+
+// The zero-padded input of a conv split into its stride phases (see PhaseGeometry).
+inline PhaseGeometry phase_geometry(const Conv2dParams& p, const Conv2dInput& in) {
+  const int64_t hp = in.h + in.pads[0] + in.pads[2];
+  const int64_t wp = in.w + in.pads[1] + in.pads[3];
+  return {p.sh, p.sw, (hp + p.sh - 1) / p.sh, (wp + p.sw - 1) / p.sw};
+}
 
 // Float storage from the recycling allocator (64-byte aligned; a block freed by one
 // short-lived conv is reused by the next of the same size, without fresh page faults).
@@ -78,6 +96,9 @@ class PackedConv2d {
   PackedConv2d(const Conv2dParams& params, const float* weights, const float* bias);
 
   const Conv2dParams& params() const { return p_; }
+  // What runs: "gemm-pixel-lanes", "gemm-channel-lanes", "winograd-f2x2-3x3", "depthwise"
+  // (NCHW or NHWC alike).
+  const char* algorithm() const;
   int64_t cin() const { return p_.cin_per_group * p_.groups; }
 
   // x: [n, cin, h, w] (NCHW) or [n, h, w, cin] (NHWC); y: [n, cout, hout, wout] or
@@ -90,10 +111,18 @@ class PackedConv2d {
   void run(const ConvSources& xs, const Conv2dInput& in, float* y) const;
 
  private:
-  enum class Mode { kGemmNchw, kGemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw };
+  enum class Mode { kGemmNchw, kGemmNchwChannelLanes, kGemmNhwc, kIgemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw };
 
   static bool winograd_eligible(const Conv2dParams& p);
+  // For the hinted output size: whether output channels on the vector lanes (pixels
+  // broadcast) beat pixels on the lanes; small maps (7x7, 14x14) fill few pixel lanes.
+  static bool prefer_channel_lanes(const Conv2dParams& p, const ConvUkernels& uk);
   void pack_panels(const float* weights, int64_t co_stride, int64_t k_stride);
+  // NR-column panels [g][panel][k][NR] of W^T (output channels on the lanes) from weights
+  // where (output channel co, reduction index k) is weights[co * co_stride + k * k_stride].
+  void pack_channel_panels(const float* weights, int64_t co_stride, int64_t k_stride, size_t nr);
+  // NHWC: whether the indirect GEMM (output channels on the lanes) suits Cout per group.
+  static bool prefer_igemm_nhwc(const Conv2dParams& p, const ConvUkernels& uk);
   void pack_winograd(const float* weights);
   void run_winograd_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
 
@@ -109,7 +138,9 @@ class PackedConv2d {
                  size_t ldc, bool epilogue = true, const GemmSegments* seg = nullptr, bool preloaded = false,
                  const ConvActivation* act = nullptr, float alpha = 0.0f) const;
   void run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+  void run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+  void run_igemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_dw_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
 
@@ -118,10 +149,10 @@ class PackedConv2d {
   const ConvUkernels* uk_;
   int64_t cout_g_;
   int64_t k_;       // reduction length per group
-  int64_t blocks_;  // MR-row panels of packed weights per group
+  int64_t blocks_;  // MR-row (or, channel lanes: NR-column) panels of packed weights per group
   ConvBuffer packed_;
   std::vector<float> bias_;          // empty when there is no bias
-  std::vector<int64_t> boff_nhwc_;   // k * NR: the rows of a packed NHWC input tile
+  std::vector<int64_t> boff_nr_;     // k * NR: the rows of a packed NR-wide panel
 };
 
 }  // namespace tf

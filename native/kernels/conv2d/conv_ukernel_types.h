@@ -25,15 +25,25 @@ struct ConvEpilogue {
 using ConvGemmUkernel = void (*)(size_t mr, size_t nr, size_t kc, const float* a, const float* b,
                                  const int64_t* boff, float* c, size_t ldc, const ConvEpilogue& ep);
 
+// Indirect GEMM (NHWC): C[r][j] = act(bias (or C[r][j] when ep.accumulate) + sum over taps t
+// and channels ci of rows[t * MR + r][ci] * B[t * cin + ci][j]) for r < mr <= MR,
+// j < nr <= NR: rows holds MR pointers per tap (to an input pixel's cin channels, or to
+// zeros for padding; rows past mr may repeat a valid one), B row k is b + k * NR (a packed
+// NR-column panel, lanes j >= nr zero or masked off). C row r is c + r * ldc.
+using ConvIgemmUkernel = void (*)(size_t mr, size_t nr, size_t taps, size_t cin, const float* const* rows,
+                                  const float* b, float* c, size_t ldc, const ConvEpilogue& ep);
+
 // Depthwise, one output row of n contiguous outputs:
 // y[i] = act(bias + sum_t w[t] * x[off[t] + i]) for i < n. Only x[off[t] + i], i < n, is read.
 using ConvDwRowUkernel = void (*)(size_t n, size_t taps, const float* x, const int64_t* off, const float* w,
                                   float bias, float* y, ConvActivation act, float alpha);
 
-// Depthwise over channels (NHWC), one output pixel:
-// y[c] = act(bias[c] + sum_t w[t * wstride + c] * x[t][c]) for c < channels; x[t] == null is padding.
-using ConvDwPixelUkernel = void (*)(size_t channels, size_t taps, const float* const* x, const float* w,
-                                    size_t wstride, const float* bias, float* y, ConvActivation act, float alpha);
+// Depthwise over channels (NHWC), a run of output pixels p < pixels:
+// y[p * ystride + c] = act(bias[c] + sum_t w[t * wstride + c] * x[p * taps + t][c]) for
+// c < channels; x[p * taps + t] == null is padding.
+using ConvDwPixelsUkernel = void (*)(size_t pixels, size_t channels, size_t taps, const float* const* x,
+                                     const float* w, size_t wstride, const float* bias, float* y, size_t ystride,
+                                     ConvActivation act, float alpha);
 
 // Winograd F(2x2, 3x3) input transform over n lanes: d[4 * r + c] is row r, column c of
 // the 4x4 input tiles (one tile per lane); v[16] receives B^T d B, row-major.
@@ -51,8 +61,11 @@ struct ConvUkernels {
   size_t mr = 0;  // rows of the GEMM register tile
   size_t nr = 0;  // columns (vector lanes) of the GEMM register tile
   ConvGemmUkernel gemm = nullptr;
+  size_t igemm_mr = 0;  // output pixels of the indirect GEMM's tile
+  size_t igemm_nr = 0;  // output channels (lanes) of the indirect GEMM's tile
+  ConvIgemmUkernel igemm = nullptr;
   ConvDwRowUkernel dw_row = nullptr;
-  ConvDwPixelUkernel dw_pixel = nullptr;
+  ConvDwPixelsUkernel dw_pixels = nullptr;
   ConvActivationUkernel activation = nullptr;
   ConvWinogradInputUkernel winograd_input = nullptr;
   ConvWinogradOutputUkernel winograd_output = nullptr;

@@ -30,103 +30,143 @@ struct ConvMath {
   }
 };
 
+// The MR x NV-vector register tile both GEMM kernels accumulate in: its start values (the
+// biases, or C itself when accumulating) and its end (activation, masked stores to C).
+template <class V, class M, size_t MR, size_t NV>
+struct ConvTile {
+  using T = typename V::T;
+  static constexpr size_t L = V::kLanes;
+  T acc[MR][NV];
+  size_t cnt[NV];  // valid lanes of each column vector
+
+  ConvTile(size_t mr, size_t nr, const float* c, size_t ldc, const ConvEpilogue& ep) {
+#pragma GCC unroll 16
+    for (size_t v = 0; v < NV; ++v) cnt[v] = nr > v * L ? (nr - v * L < L ? nr - v * L : L) : 0;
+    T bias_col[NV];
+#pragma GCC unroll 16
+    for (size_t v = 0; v < NV; ++v) {
+      bias_col[v] = V::zero();
+      if (ep.bias_cols != nullptr && cnt[v] != 0) {
+        bias_col[v] = cnt[v] == L ? V::load(ep.bias_cols + v * L) : V::load_tail(ep.bias_cols + v * L, cnt[v]);
+      }
+    }
+#pragma GCC unroll 16
+    for (size_t r = 0; r < MR; ++r) {
+      const T br = V::set1(ep.bias_rows != nullptr && r < mr ? ep.bias_rows[r] : 0.0f);
+#pragma GCC unroll 16
+      for (size_t v = 0; v < NV; ++v) acc[r][v] = V::add(br, bias_col[v]);
+    }
+    if (ep.accumulate) {
+#pragma GCC unroll 16
+      for (size_t r = 0; r < MR; ++r) {
+        if (r >= mr) break;
+        const float* cr = c + r * ldc;
+#pragma GCC unroll 16
+        for (size_t v = 0; v < NV; ++v) {
+          acc[r][v] = cnt[v] == L ? V::load(cr + v * L) : cnt[v] != 0 ? V::load_tail(cr + v * L, cnt[v]) : V::zero();
+        }
+      }
+    }
+  }
+
+  // The B row at bk, masked to the tile's columns (masked loads need no branch: a full
+  // mask loads all, an empty one nothing).
+  void load_row(const float* bk, bool full, T* bv) const {
+#pragma GCC unroll 16
+    for (size_t v = 0; v < NV; ++v) {
+      if constexpr (L > 1) {
+        bv[v] = full ? V::load(bk + v * L) : V::load_tail(bk + v * L, cnt[v]);
+      } else {
+        bv[v] = full || cnt[v] != 0 ? V::load(bk + v * L) : V::zero();
+      }
+    }
+  }
+
+  void finish(size_t mr, float* c, size_t ldc, const ConvEpilogue& ep) {
+    if (ep.act != ConvActivation::kNone) {
+      const T alpha = V::set1(ep.alpha);
+#pragma GCC unroll 16
+      for (size_t r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+        for (size_t v = 0; v < NV; ++v) acc[r][v] = ConvMath<V, M>::apply(acc[r][v], ep.act, alpha);
+      }
+    }
+#pragma GCC unroll 16
+    for (size_t r = 0; r < MR; ++r) {
+      if (r >= mr) break;
+      float* cr = c + r * ldc;
+#pragma GCC unroll 16
+      for (size_t v = 0; v < NV; ++v) {
+        if (cnt[v] == L) {
+          V::store(cr + v * L, acc[r][v]);
+        } else if (cnt[v] != 0) {
+          V::store_tail(cr + v * L, acc[r][v], cnt[v]);
+        }
+      }
+    }
+  }
+};
+
 // The register-blocked GEMM tile: MR rows (broadcast from the packed A panel) by NV
 // vectors of B. See ConvGemmUkernel for the contract.
 template <class V, class M, size_t MR, size_t NV>
 void conv_gemm(size_t mr, size_t nr, size_t kc, const float* a, const float* b, const int64_t* boff, float* c,
                size_t ldc, const ConvEpilogue& ep) {
   using T = typename V::T;
-  constexpr size_t L = V::kLanes;
-  constexpr size_t NR = NV * L;
-  T acc[MR][NV];
-  size_t cnt[NV];  // valid lanes of each column vector
-#pragma GCC unroll 16
-  for (size_t v = 0; v < NV; ++v) cnt[v] = nr > v * L ? (nr - v * L < L ? nr - v * L : L) : 0;
-
-  T bias_col[NV];
-#pragma GCC unroll 16
-  for (size_t v = 0; v < NV; ++v) {
-    bias_col[v] = V::zero();
-    if (ep.bias_cols != nullptr && cnt[v] != 0) {
-      bias_col[v] = cnt[v] == L ? V::load(ep.bias_cols + v * L) : V::load_tail(ep.bias_cols + v * L, cnt[v]);
-    }
-  }
-#pragma GCC unroll 16
-  for (size_t r = 0; r < MR; ++r) {
-    const T br = V::set1(ep.bias_rows != nullptr && r < mr ? ep.bias_rows[r] : 0.0f);
-#pragma GCC unroll 16
-    for (size_t v = 0; v < NV; ++v) acc[r][v] = V::add(br, bias_col[v]);
-  }
-  if (ep.accumulate) {
-#pragma GCC unroll 16
-    for (size_t r = 0; r < MR; ++r) {
-      if (r >= mr) break;
-      const float* cr = c + r * ldc;
-#pragma GCC unroll 16
-      for (size_t v = 0; v < NV; ++v) {
-        acc[r][v] = cnt[v] == L ? V::load(cr + v * L) : cnt[v] != 0 ? V::load_tail(cr + v * L, cnt[v]) : V::zero();
-      }
-    }
-  }
-
-  if (nr == NR) {
+  ConvTile<V, M, MR, NV> tile(mr, nr, c, ldc, ep);
+  // Two copies of the loop so the full tile's loads carry no mask.
+  auto loop = [&](bool full) {
     for (size_t k = 0; k < kc; ++k) {
-      const float* bk = b + boff[k];
       T bv[NV];
-#pragma GCC unroll 16
-      for (size_t v = 0; v < NV; ++v) bv[v] = V::load(bk + v * L);
+      tile.load_row(b + boff[k], full, bv);
       const float* ak = a + k * MR;
 #pragma GCC unroll 16
       for (size_t r = 0; r < MR; ++r) {
         const T ar = V::set1(ak[r]);
 #pragma GCC unroll 16
-        for (size_t v = 0; v < NV; ++v) acc[r][v] = V::fmadd(ar, bv[v], acc[r][v]);
+        for (size_t v = 0; v < NV; ++v) tile.acc[r][v] = V::fmadd(ar, bv[v], tile.acc[r][v]);
       }
     }
+  };
+  if (nr == NV * V::kLanes) {
+    loop(true);
   } else {
-    for (size_t k = 0; k < kc; ++k) {
-      const float* bk = b + boff[k];
-      T bv[NV];
+    loop(false);
+  }
+  tile.finish(mr, c, ldc, ep);
+}
+
+// The indirect GEMM tile (NHWC convs, no input packing): MR output pixels whose inputs
+// are read through per-tap row pointers, by NV vectors of output channels. See
+// ConvIgemmUkernel for the contract.
+template <class V, class M, size_t MR, size_t NV>
+void conv_igemm(size_t mr, size_t nr, size_t taps, size_t cin, const float* const* rows, const float* b, float* c,
+                size_t ldc, const ConvEpilogue& ep) {
+  using T = typename V::T;
+  constexpr size_t NR = NV * V::kLanes;
+  ConvTile<V, M, MR, NV> tile(mr, nr, c, ldc, ep);
+  auto loop = [&](bool full) {
+    for (size_t t = 0; t < taps; ++t) {
+      const float* const* rt = rows + t * MR;
+      const float* bt = b + t * cin * NR;
+      for (size_t ci = 0; ci < cin; ++ci) {
+        T bv[NV];
+        tile.load_row(bt + ci * NR, full, bv);
 #pragma GCC unroll 16
-      for (size_t v = 0; v < NV; ++v) {
-        if constexpr (L > 1) {
-          // Masked loads need no branch: a full mask loads all, an empty one nothing.
-          bv[v] = V::load_tail(bk + v * L, cnt[v]);
-        } else {
-          bv[v] = cnt[v] != 0 ? V::load(bk + v * L) : V::zero();
+        for (size_t r = 0; r < MR; ++r) {
+          const T ar = V::set1(rt[r][ci]);
+#pragma GCC unroll 16
+          for (size_t v = 0; v < NV; ++v) tile.acc[r][v] = V::fmadd(ar, bv[v], tile.acc[r][v]);
         }
       }
-      const float* ak = a + k * MR;
-#pragma GCC unroll 16
-      for (size_t r = 0; r < MR; ++r) {
-        const T ar = V::set1(ak[r]);
-#pragma GCC unroll 16
-        for (size_t v = 0; v < NV; ++v) acc[r][v] = V::fmadd(ar, bv[v], acc[r][v]);
-      }
     }
+  };
+  if (nr == NR) {
+    loop(true);
+  } else {
+    loop(false);
   }
-
-  if (ep.act != ConvActivation::kNone) {
-    const T alpha = V::set1(ep.alpha);
-#pragma GCC unroll 16
-    for (size_t r = 0; r < MR; ++r) {
-#pragma GCC unroll 16
-      for (size_t v = 0; v < NV; ++v) acc[r][v] = ConvMath<V, M>::apply(acc[r][v], ep.act, alpha);
-    }
-  }
-#pragma GCC unroll 16
-  for (size_t r = 0; r < MR; ++r) {
-    if (r >= mr) break;
-    float* cr = c + r * ldc;
-#pragma GCC unroll 16
-    for (size_t v = 0; v < NV; ++v) {
-      if (cnt[v] == L) {
-        V::store(cr + v * L, acc[r][v]);
-      } else if (cnt[v] != 0) {
-        V::store_tail(cr + v * L, acc[r][v], cnt[v]);
-      }
-    }
-  }
+  tile.finish(mr, c, ldc, ep);
 }
 
 // Depthwise: one output row, U vectors at a time. See ConvDwRowUkernel.
@@ -166,42 +206,66 @@ void conv_dw_row(size_t n, size_t taps, const float* x, const int64_t* off, cons
   }
 }
 
-// Depthwise over channels: one output pixel. See ConvDwPixelUkernel.
+// Depthwise over channels (NHWC), a run of output pixels. See ConvDwPixelsUkernel.
+// U vectors of channels at a time, their weights for up to kRegTaps taps held in
+// registers across the pixels, so each multiply-add loads one input vector (a pixel at a
+// time reloaded the weights too: two loads per multiply-add).
 template <class V, class M>
-void conv_dw_pixel(size_t channels, size_t taps, const float* const* x, const float* w, size_t wstride,
-                   const float* bias, float* y, ConvActivation act, float alpha) {
+void conv_dw_pixels(size_t pixels, size_t channels, size_t taps, const float* const* x, const float* w,
+                    size_t wstride, const float* bias, float* y, size_t ystride, ConvActivation act, float alpha) {
   using T = typename V::T;
   using CM = ConvMath<V, M>;
   constexpr size_t L = V::kLanes;
-  constexpr size_t U = 4;
+  constexpr size_t U = 2;
+  constexpr size_t kRegTaps = 9;
   const T va = V::set1(alpha);
   size_t c = 0;
-  for (; c + U * L <= channels; c += U * L) {
-    T acc[U];
-#pragma GCC unroll 8
-    for (size_t u = 0; u < U; ++u) acc[u] = bias != nullptr ? V::load(bias + c + u * L) : V::zero();
-    for (size_t t = 0; t < taps; ++t) {
-      if (x[t] == nullptr) continue;
-      const float* xt = x[t] + c;
-      const float* wt = w + t * wstride + c;
-#pragma GCC unroll 8
-      for (size_t u = 0; u < U; ++u) acc[u] = V::fmadd(V::load(wt + u * L), V::load(xt + u * L), acc[u]);
+  if (taps <= kRegTaps) {
+    for (; c + U * L <= channels; c += U * L) {
+      T wr[kRegTaps][U];
+#pragma GCC unroll 9
+      for (size_t t = 0; t < kRegTaps; ++t) {
+#pragma GCC unroll 4
+        for (size_t u = 0; u < U; ++u) wr[t][u] = t < taps ? V::load(w + t * wstride + c + u * L) : V::zero();
+      }
+      T b[U];
+#pragma GCC unroll 4
+      for (size_t u = 0; u < U; ++u) b[u] = bias != nullptr ? V::load(bias + c + u * L) : V::zero();
+      for (size_t p = 0; p < pixels; ++p) {
+        const float* const* xp = x + p * taps;
+        T acc[U];
+#pragma GCC unroll 4
+        for (size_t u = 0; u < U; ++u) acc[u] = b[u];
+#pragma GCC unroll 9
+        for (size_t t = 0; t < kRegTaps; ++t) {
+          if (t >= taps) break;
+          if (xp[t] == nullptr) continue;
+#pragma GCC unroll 4
+          for (size_t u = 0; u < U; ++u) acc[u] = V::fmadd(wr[t][u], V::load(xp[t] + c + u * L), acc[u]);
+        }
+        float* yp = y + p * ystride + c;
+#pragma GCC unroll 4
+        for (size_t u = 0; u < U; ++u) V::store(yp + u * L, CM::apply(acc[u], act, va));
+      }
     }
-#pragma GCC unroll 8
-    for (size_t u = 0; u < U; ++u) V::store(y + c + u * L, CM::apply(acc[u], act, va));
   }
+  // The remaining channels (and kernels with more taps): a vector at a time, weights loaded.
   for (; c < channels; c += L) {
     const size_t rest = channels - c < L ? channels - c : L;
-    auto ld = [&](const float* p) { return rest == L ? V::load(p) : V::load_tail(p, rest); };
-    T acc = bias != nullptr ? ld(bias + c) : V::zero();
-    for (size_t t = 0; t < taps; ++t) {
-      if (x[t] != nullptr) acc = V::fmadd(ld(w + t * wstride + c), ld(x[t] + c), acc);
-    }
-    acc = CM::apply(acc, act, va);
-    if (rest == L) {
-      V::store(y + c, acc);
-    } else {
-      V::store_tail(y + c, acc, rest);
+    auto ld = [&](const float* q) { return rest == L ? V::load(q) : V::load_tail(q, rest); };
+    for (size_t p = 0; p < pixels; ++p) {
+      const float* const* xp = x + p * taps;
+      T acc = bias != nullptr ? ld(bias + c) : V::zero();
+      for (size_t t = 0; t < taps; ++t) {
+        if (xp[t] != nullptr) acc = V::fmadd(ld(w + t * wstride + c), ld(xp[t] + c), acc);
+      }
+      acc = CM::apply(acc, act, va);
+      float* yp = y + p * ystride + c;
+      if (rest == L) {
+        V::store(yp, acc);
+      } else {
+        V::store_tail(yp, acc, rest);
+      }
     }
   }
 }
@@ -283,13 +347,18 @@ void conv_winograd_output(size_t n, const float* m, size_t m_stride, float bias,
 }
 
 // Fills the conv2d part of a UkernelTable with an MR x (NV vectors) GEMM tile.
-template <class V, class M, size_t MR, size_t NV, class Table>
+// MR x NV: the packed GEMM's tile; IMR x INV: the indirect GEMM's (NHWC output channels
+// on the lanes, where a narrower tile wastes fewer lanes on 64-channel layers).
+template <class V, class M, size_t MR, size_t NV, size_t IMR, size_t INV, class Table>
 void fill_conv(Table& t) {
   t.conv.mr = MR;
   t.conv.nr = NV * V::kLanes;
   t.conv.gemm = &conv_gemm<V, M, MR, NV>;
+  t.conv.igemm_mr = IMR;
+  t.conv.igemm_nr = INV * V::kLanes;
+  t.conv.igemm = &conv_igemm<V, M, IMR, INV>;
   t.conv.dw_row = &conv_dw_row<V, M>;
-  t.conv.dw_pixel = &conv_dw_pixel<V, M>;
+  t.conv.dw_pixels = &conv_dw_pixels<V, M>;
   t.conv.activation = &conv_activation<V, M>;
   t.conv.winograd_input = &conv_winograd_input<V>;
   t.conv.winograd_output = &conv_winograd_output<V, M>;

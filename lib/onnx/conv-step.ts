@@ -1,0 +1,90 @@
+// The step that runs a (possibly fused) Conv node: the weights packed once into a Conv2d,
+// then conv.run for a plain conv, or Conv2d.runSources for a conv over a concat / sum of
+// sources and/or with a residual skip in its epilogue (conv-node.ts has the node layout).
+import { Tensor } from '../tensor';
+import { Conv2d, SourceMode } from '../ops/conv2d';
+import type { Conv2dActivation } from '../ops/conv2d';
+import { ConstTensor, Node, attrInt, attrInts } from './ir';
+import { convParts } from './conv-node';
+import { poolGeometry } from './shapes';
+import { ownData } from './raw-floats';
+import type { Step, StepInfo } from './compile';
+
+/** What the step needs from the plan being built. */
+export interface ConvStepContext {
+  constant(v: string): ConstTensor | undefined;
+  shape(v: string): number[];
+  /** The slot of value v (marks it as read by a step). */
+  slot(v: string): number;
+  /** A buffer of n floats for weights about to be packed (reused by the next step built). */
+  scratch(n: number): Float32Array;
+}
+
+/**
+ * The weights to pack: the constant itself, or scaled per output channel into scratch when a
+ * BatchNormalization was folded into the conv (conv-node.ts: attrs.weightScale). Folding at
+ * this point keeps one rearranged conv's weights in memory at a time, not a second model.
+ */
+function packableWeights(w: ConstTensor, scale: ConstTensor | undefined, ctx: ConvStepContext): Float32Array {
+  const src = w.f32!;
+  if (!scale?.f32) return src;
+  const s = scale.f32, out = ctx.scratch(src.length), per = src.length / s.length;
+  for (let o = 0; o < s.length; o++) {
+    const so = s[o];
+    for (let k = o * per, e = k + per; k < e; k++) out[k] = src[k] * so;
+  }
+  return out;
+}
+
+function convActivation(kind: unknown): Conv2dActivation {
+  switch (kind) {
+    case undefined: case 'none': return 'none';
+    case 'relu': case 'relu6': case 'sigmoid': case 'leakyRelu': return kind;
+  }
+  throw new Error(`internal: conv activation ${String(kind)}`);
+}
+
+export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): Step {
+  const parts = convParts(n);
+  const w = ctx.constant(parts.weight);
+  if (!w?.f32) throw new Error(`node ${n.name} (Conv): the weight must be a constant`);
+  const b = parts.bias ? ctx.constant(parts.bias) : undefined;
+  if (parts.bias && !b?.f32) throw new Error(`node ${n.name} (Conv): the bias must be a constant`);
+  const xs = ctx.shape(parts.sources[0]);
+  const g = poolGeometry(n, xs[2], xs[3], attrInts(n, 'kernel_shape', [w.dims[2], w.dims[3]]), true);
+  const act = convActivation(n.attrs.activation);
+  const alpha = (n.attrs.alpha as number | undefined) ?? 0.01;
+  const withSkip = parts.skip !== '';
+  // With a skip the activation comes after the add: the epilogue's, not the conv's own.
+  const weights = packableWeights(w, n.attrs.weightScale as ConstTensor | undefined, ctx);
+  const conv = new Conv2d(Tensor.from(weights, w.dims), {
+    bias: b?.f32 && ownData(b.f32), strides: g.strides, pads: g.pads, dilations: g.dilations, groups: attrInt(n, 'group', 1),
+    activation: withSkip ? 'none' : act, alpha, inputSize: [xs[2], xs[3]],  // small maps pick channel lanes
+  });
+  const details = info.detail ? [info.detail] : [];
+  if (parts.sources.length > 1) details.push(`${parts.mode} of ${parts.sources.length} sources`);
+  if (withSkip) details.push('+skip');
+  if (act !== 'none') details.push(`+${act}`);
+  if (details.length > 0) info.detail = details.join(', ');
+  const y = ctx.slot(n.outputs[0]);
+  const sources = parts.sources.map((v) => ctx.slot(v));
+  if (sources.length === 1 && !withSkip) {
+    const x = sources[0];
+    return {
+      info,
+      run: (s) => { conv.run(s[x], { out: s[y] }); },
+      runAsync: (s) => conv.runAsync(s[x], { out: s[y] }),
+    };
+  }
+  const mode = parts.mode === 'sum' ? SourceMode.Sum : SourceMode.Concat;
+  const skip = withSkip ? ctx.slot(parts.skip) : -1;
+  // The planner checked shapes and overlaps (out may be the skip itself: the kernel then
+  // accumulates into it); the binding checks every length again.
+  const epilogue = (s: Tensor[]) => (skip < 0 ? null : { skip: s[skip], activation: act, alpha });
+  const inputs = (s: Tensor[]) => sources.map((i) => s[i]);
+  return {
+    info,
+    run: (s) => { conv.runSources(inputs(s), mode, s[y], epilogue(s), false); },
+    runAsync: (s) => conv.runSources(inputs(s), mode, s[y], epilogue(s), true),
+  };
+}

@@ -1,0 +1,282 @@
+// The NCHW GEMM with output channels on the vector lanes: C^T[pixel][co] = X^T[pixel][k] *
+// W^T[k][co]. The main GEMM (conv2d.cc) puts pixels on the lanes, which a 7x7 map (49
+// pixels, 63 with the padded copy's junk columns) fills to half over two 48-lane tiles, and
+// it streams every weight once per tile. Here the weights are the lanes (NR-column panels,
+// read once per call) and MR pixels are broadcast from packed input panels, so a small map
+// wastes at most MR - 1 pixel rows and a panel's last lanes. The same micro-kernel runs both.
+//
+// NHWC convs use the indirect variant (run_igemm_nhwc): each output pixel's input channels
+// are contiguous, so the micro-kernel broadcasts them through per-tap pointers (no packing)
+// and its tile rows are output pixels, stored straight into y.
+//
+// A call (NCHW) packs the input panels first (the implicit im2col for MR pixels at a time, K x MR
+// floats per block, summing/gathering sources like the padded copy), then splits the NR
+// panels (and, with few panels, the pixel blocks) over the pool. Large maps are done in
+// chunks of pixel blocks so the packed panels stay a few MiB.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "kernels/conv2d/conv2d.h"
+#include "kernels/conv2d/conv_scratch.h"
+#include "kernels/conv2d/conv_sources.h"
+#include "kernels/ukernels.h"
+#include "runtime/thread_pool.h"
+
+namespace tf {
+
+namespace {
+
+// Reduction block: B (kc x NR) stays in L1 while the pixel blocks pass over it.
+constexpr size_t kKcLanes = 192;
+// Packed input panels per chunk of pixel blocks (floats): 8 MiB.
+constexpr size_t kPanelChunkFloats = size_t{2} << 20;
+
+enum class LanesChoice { kAuto, kPixels, kChannels };
+
+// TENSORFUSE_CONV_LANES=pixels|channels forces the orientation of every NCHW GEMM conv
+// packed afterwards (A/B measurements); unset or anything else: chosen by the hint.
+LanesChoice lanes_override() {
+  static const LanesChoice choice = [] {
+    const char* e = std::getenv("TENSORFUSE_CONV_LANES");
+    if (e != nullptr && std::strcmp(e, "pixels") == 0) return LanesChoice::kPixels;
+    if (e != nullptr && std::strcmp(e, "channels") == 0) return LanesChoice::kChannels;
+    return LanesChoice::kAuto;
+  }();
+  return choice;
+}
+
+double fill(size_t used, size_t granule) {
+  return static_cast<double>(used) / static_cast<double>(ceil_div(used, granule) * granule);
+}
+
+}  // namespace
+
+bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernels& uk) {
+  if (p.layout != ConvLayout::kNCHW || p.cin_per_group == 1) return false;
+  const LanesChoice o = lanes_override();
+  if (o != LanesChoice::kAuto) return o == LanesChoice::kChannels;
+  if (p.hint_hout <= 0 || p.hint_wout <= 0) return false;
+  const int64_t cout_g = p.cout / p.groups;
+  const size_t pixels = static_cast<size_t>(p.hint_hout * p.hint_wout);
+  // The pixel-lane GEMM computes junk columns too (the padded copy's extra width) unless it
+  // reads x in place (1-column kernel, stride 1; pads are unknown here, assume none).
+  const int64_t junk = p.kw == 1 && p.sw == 1 ? 0 : ((p.kw - 1) * p.dw + p.sw - 1) / p.sw;
+  const size_t lanes_px = static_cast<size_t>(p.hint_hout * (p.hint_wout + junk));
+  // The pixel-lane GEMM of a conv with a stride wider than its kernel copies stride phases
+  // it never reads (a 1x1 stride-2 conv copies 4x what it uses); the channel-lane packing
+  // reads only the taps it needs.
+  const double copy_cost = p.kh < p.sh || p.kw < p.sw ? 0.8 : 1.0;
+  const double pixel_lanes = static_cast<double>(pixels) / static_cast<double>(ceil_div(lanes_px, uk.nr) * uk.nr) *
+                             fill(static_cast<size_t>(cout_g), uk.mr) * copy_cost;
+  const double channel_lanes = fill(pixels, uk.mr) * fill(static_cast<size_t>(cout_g), uk.nr);
+  // Packing the input panels costs more than the padded copy, and the pixel-lane GEMM has
+  // Winograd for 3x3: ask for 20 % (measured on the ResNet-50 shapes, 1 thread, AVX-512:
+  // 14x14 1x1 256->1024 fills 0.95 vs 0.82 and still runs 12 % slower on channel lanes).
+  return channel_lanes > 1.2 * pixel_lanes;
+}
+
+void PackedConv2d::pack_channel_panels(const float* weights, int64_t co_stride, int64_t k_stride, size_t nr) {
+  blocks_ = static_cast<int64_t>(ceil_div(static_cast<size_t>(cout_g_), nr));
+  float* out = packed_.reset(static_cast<size_t>(p_.groups * blocks_ * k_) * nr);
+  for (int64_t g = 0; g < p_.groups; ++g) {
+    for (int64_t j = 0; j < blocks_; ++j) {
+      const int64_t co0 = g * cout_g_ + j * static_cast<int64_t>(nr);
+      const size_t cols = static_cast<size_t>(std::min<int64_t>(nr, cout_g_ - j * static_cast<int64_t>(nr)));
+      for (int64_t k = 0; k < k_; ++k) {
+        const float* wk = weights + co0 * co_stride + k * k_stride;
+        for (size_t c = 0; c < nr; ++c) *out++ = c < cols ? wk[static_cast<int64_t>(c) * co_stride] : 0.0f;
+      }
+    }
+  }
+  boff_nr_.resize(static_cast<size_t>(k_));
+  for (int64_t k = 0; k < k_; ++k) boff_nr_[k] = k * static_cast<int64_t>(nr);
+}
+
+bool PackedConv2d::prefer_igemm_nhwc(const Conv2dParams& p, const ConvUkernels& uk) {
+  const LanesChoice o = lanes_override();
+  if (o != LanesChoice::kAuto) return o == LanesChoice::kChannels;
+  // The pixel-lane NHWC GEMM packs every input tile and stores its output transposed; the
+  // indirect GEMM does neither, so it wins unless Cout per group fills few of its lanes.
+  return fill(static_cast<size_t>(p.cout / p.groups), uk.igemm_nr) >= 0.6;
+}
+
+void PackedConv2d::run_igemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
+  const size_t mr = uk_->igemm_mr, nr = uk_->igemm_nr;
+  const int64_t cin = this->cin(), cin_g = p_.cin_per_group, taps = p_.kh * p_.kw;
+  const size_t pixels = static_cast<size_t>(hout * wout);
+  const size_t blocks = ceil_div(pixels, mr), panels = static_cast<size_t>(blocks_);
+  // Taps per reduction block: that block of the weight panel (<= 32 KiB) stays in L1
+  // while the item's pixel blocks pass over it.
+  const size_t tap_block = std::max<size_t>(1, (size_t{8} << 10) / (static_cast<size_t>(cin_g) * nr));
+  const size_t tblocks = ceil_div(static_cast<size_t>(taps), tap_block);
+  constexpr size_t kBlocksPerItem = 4;
+  const size_t items_per_image = ceil_div(blocks, kBlocksPerItem);
+  const std::vector<float> zeros(static_cast<size_t>(cin_g), 0.0f);
+  const double macs = static_cast<double>(in.n * p_.cout) * static_cast<double>(pixels * static_cast<size_t>(k_));
+  const int64_t pt = in.pads[0], pl = in.pads[1];
+
+  parallel(static_cast<size_t>(in.n) * items_per_image, macs, [&](size_t i0, size_t i1) {
+    std::vector<const float*> rows(kBlocksPerItem * static_cast<size_t>(taps) * mr);
+    for (size_t item = i0; item < i1; ++item) {
+      const int64_t n = static_cast<int64_t>(item / items_per_image);
+      const size_t b0 = (item % items_per_image) * kBlocksPerItem, b1 = std::min(blocks, b0 + kBlocksPerItem);
+      for (int64_t g = 0; g < p_.groups; ++g) {
+        // rows[(b - b0) * taps * MR + t * MR + r]: pixel r of block b, tap t (rows past the
+        // last pixel read zeros).
+        for (size_t b = b0; b < b1; ++b) {
+          const float** rb = rows.data() + (b - b0) * static_cast<size_t>(taps) * mr;
+          for (size_t r = 0; r < mr; ++r) {
+            const size_t p = b * mr + r;
+            const int64_t oh = static_cast<int64_t>(p / static_cast<size_t>(wout));
+            const int64_t ow = static_cast<int64_t>(p % static_cast<size_t>(wout));
+            for (int64_t i = 0, t = 0; i < p_.kh; ++i) {
+              const int64_t ih = oh * p_.sh - pt + i * p_.dh;
+              for (int64_t j = 0; j < p_.kw; ++j, ++t) {
+                const int64_t iw = ow * p_.sw - pl + j * p_.dw;
+                const bool inside = p < pixels && ih >= 0 && ih < in.h && iw >= 0 && iw < in.w;
+                rb[t * static_cast<int64_t>(mr) + static_cast<int64_t>(r)] =
+                    inside ? x + ((n * in.h + ih) * in.w + iw) * cin + g * cin_g : zeros.data();
+              }
+            }
+          }
+        }
+        for (size_t jp = 0; jp < panels; ++jp) {
+          const size_t cols = std::min<size_t>(nr, static_cast<size_t>(cout_g_) - jp * nr);
+          const int64_t co0 = g * cout_g_ + static_cast<int64_t>(jp * nr);
+          const float* bpanel = packed_.data() + (static_cast<size_t>(g) * panels + jp) * static_cast<size_t>(k_) * nr;
+          for (size_t tb = 0; tb < tblocks; ++tb) {
+            const size_t t0 = tb * tap_block, tn = std::min(tap_block, static_cast<size_t>(taps) - t0);
+            ConvEpilogue ep;
+            ep.accumulate = tb != 0;
+            if (tb == 0 && !bias_.empty()) ep.bias_cols = bias_.data() + co0;
+            if (tb + 1 == tblocks) {
+              ep.act = p_.act;
+              ep.alpha = p_.alpha;
+            }
+            for (size_t b = b0; b < b1; ++b) {
+              const size_t p0 = b * mr;
+              float* c = y + (n * static_cast<int64_t>(pixels) + static_cast<int64_t>(p0)) * p_.cout + co0;
+              const float* const* rt = rows.data() + ((b - b0) * static_cast<size_t>(taps) + t0) * mr;
+              uk_->igemm(std::min(mr, pixels - p0), cols, tn, static_cast<size_t>(cin_g), rt,
+                         bpanel + t0 * static_cast<size_t>(cin_g) * nr, c, static_cast<size_t>(p_.cout), ep);
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout,
+                                          float* y) const {
+  const size_t mr = uk_->mr, nr = uk_->nr;
+  const int64_t cin_g = p_.cin_per_group, taps = p_.kh * p_.kw;
+  const size_t pixels = static_cast<size_t>(hout * wout);
+  const size_t k = static_cast<size_t>(k_);
+  const bool padded = in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3];
+  // As in the pixel-lane GEMM: a 1-column, unpadded, stride-1 kernel reads the planes of x
+  // in place; anything else reads a padded, phase-split copy of each plane (made per
+  // channel, in the packing task's own scratch).
+  const bool in_place = !padded && p_.sh == 1 && p_.sw == 1 && p_.kw == 1 && xs.gathered();
+  const PhaseGeometry geo = in_place ? PhaseGeometry{1, 1, in.h, in.w} : phase_geometry(p_, in);
+  const int64_t wq = in_place ? wout : geo.wph;
+  std::vector<int64_t> tap_off(static_cast<size_t>(taps));
+  for (int64_t i = 0, t = 0; i < p_.kh; ++i) {
+    for (int64_t j = 0; j < p_.kw; ++j, ++t) tap_off[t] = geo.tap_offset(i * p_.dh, j * p_.dw);
+  }
+  // Pixel p reads its taps at q(p) + tap_off in the (padded) plane; block rows past the
+  // last pixel read pixel 0 (their results are dropped).
+  std::vector<int64_t> qpix(ceil_div(pixels, mr) * mr, 0);
+  for (size_t p = 0; p < pixels; ++p) qpix[p] = static_cast<int64_t>(p / wout) * wq + static_cast<int64_t>(p % wout);
+
+  const size_t blocks_total = ceil_div(pixels, mr);
+  const size_t chunk_blocks = std::max<size_t>(1, std::min(blocks_total, kPanelChunkFloats / (k * mr)));
+  CallerScratch apanels(chunk_blocks * k * mr);
+  float* a = apanels.data();
+  const size_t panels = static_cast<size_t>(blocks_);
+  const size_t threads = static_cast<size_t>(ThreadPool::instance().threads());
+  const double macs_per_block = static_cast<double>(mr * k) * static_cast<double>(cout_g_);
+
+  for (int64_t n = 0; n < in.n; ++n) {
+    for (int64_t g = 0; g < p_.groups; ++g) {
+      for (size_t b0 = 0; b0 < blocks_total; b0 += chunk_blocks) {
+        const size_t nb = std::min(chunk_blocks, blocks_total - b0);
+        // Packing: block b holds a[(b * K + k) * MR + r] = input k of pixel (b0 + b) * MR + r.
+        parallel(static_cast<size_t>(cin_g), macs_per_block * static_cast<double>(nb), [&](size_t c0, size_t c1) {
+          float* plane = in_place ? nullptr : thread_scratch(static_cast<size_t>(geo.plane_size()));
+          for (size_t ci = c0; ci < c1; ++ci) {
+            const int64_t c = g * cin_g + static_cast<int64_t>(ci);
+            const float* src;
+            if (in_place) {
+              int64_t local = 0;
+              const size_t s = xs.source_of(c, &local);
+              src = xs.plane(s, n, local, in.h * in.w);
+            } else {
+              gather_rows(xs, n, c, in, geo, 0, geo.hph, plane);
+              src = plane;
+            }
+            for (int64_t t = 0; t < taps; ++t) {
+              const float* st = src + tap_off[t];
+              const size_t kk = ci * static_cast<size_t>(taps) + static_cast<size_t>(t);
+              for (size_t b = 0; b < nb; ++b) {
+                const int64_t* q = qpix.data() + (b0 + b) * mr;
+                float* dst = a + (b * k + kk) * mr;
+                for (size_t r = 0; r < mr; ++r) dst[r] = st[q[r]];
+              }
+            }
+          }
+        });
+
+        // Items: NR panels times pixel-block ranges (split only when the panels alone would
+        // leave threads idle: every extra range re-reads the panel's weights).
+        const size_t ranges = std::min(nb, panels >= 4 * threads ? size_t{1} : ceil_div(4 * threads, panels));
+        const size_t per_range = ceil_div(nb, ranges);
+        const size_t kblocks = ceil_div(k, kKcLanes), kc = ceil_div(k, kblocks);
+        parallel(panels * ranges, macs_per_block * static_cast<double>(nb), [&](size_t i0, size_t i1) {
+          float* cbuf = thread_scratch(per_range * mr * nr);
+          for (size_t item = i0; item < i1; ++item) {
+            const size_t j = item / ranges, rb0 = (item % ranges) * per_range;
+            const size_t rb1 = std::min(nb, rb0 + per_range);
+            if (rb0 >= rb1) continue;
+            const size_t cols = std::min<size_t>(nr, static_cast<size_t>(cout_g_) - j * nr);
+            const int64_t co0 = g * cout_g_ + static_cast<int64_t>(j * nr);
+            const float* bpanel = packed_.data() + (static_cast<size_t>(g) * panels + j) * k * nr;
+            for (size_t kb = 0; kb < kblocks; ++kb) {
+              const size_t k0 = kb * kc, kn = std::min(kc, k - k0);
+              ConvEpilogue ep;
+              ep.accumulate = kb != 0;
+              if (kb == 0 && !bias_.empty()) ep.bias_cols = bias_.data() + co0;
+              // With a skip, the activation waits until the skip is added (below).
+              if (kb + 1 == kblocks && xs.skip == nullptr) {
+                ep.act = p_.act;
+                ep.alpha = p_.alpha;
+              }
+              for (size_t b = rb0; b < rb1; ++b) {
+                const size_t rows = std::min(mr, pixels - (b0 + b) * mr);
+                uk_->gemm(rows, cols, kn, a + (b * k + k0) * mr, bpanel, boff_nr_.data() + k0, cbuf + (b - rb0) * mr * nr,
+                          nr, ep);
+              }
+            }
+            // C^T tile rows are pixels: write them transposed into the channel planes.
+            const size_t p0 = (b0 + rb0) * mr, p1 = std::min(pixels, (b0 + rb1) * mr);
+            for (size_t c = 0; c < cols; ++c) {
+              float* yrow = y + (n * p_.cout + co0 + static_cast<int64_t>(c)) * static_cast<int64_t>(pixels);
+              const float* ct = cbuf + c;
+              if (xs.skip != nullptr) {
+                const float* srow = xs.skip + (yrow - y);
+                for (size_t p = p0; p < p1; ++p) yrow[p] = ct[(p - p0) * nr] + srow[p];
+                if (xs.act != ConvActivation::kNone) uk_->activation(yrow + p0, p1 - p0, xs.act, xs.alpha);
+              } else {
+                for (size_t p = p0; p < p1; ++p) yrow[p] = ct[(p - p0) * nr];
+              }
+            }
+          }
+        });
+      }
+    }
+  }
+}
+
+}  // namespace tf

@@ -1,0 +1,38 @@
+// Scratch memory and work splitting shared by the conv2d algorithms (conv2d.cc,
+// conv_channel_lanes.cc): internal to native/kernels/conv2d.
+#pragma once
+#include <cstddef>
+
+#include "runtime/thread_pool.h"
+
+namespace tf {
+
+inline size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+// Scratch that lives as long as its thread and only grows (one buffer per thread: a task
+// may hold one pointer from it at a time).
+float* thread_scratch(size_t floats);
+
+// Scratch filled and read by the pool while its caller waits (a padded input copy, packed
+// input panels), so it belongs to the calling thread (the JS thread or a libuv worker): it
+// grows to the largest conv that thread has run and is kept, so its pages are touched only
+// once (a fresh block costs ~11 us per 4 KiB page on first write). Blocks over 64 MiB are
+// returned to the allocator after the call. One CallerScratch per call at a time.
+class CallerScratch {
+ public:
+  explicit CallerScratch(size_t floats);
+  ~CallerScratch();
+  CallerScratch(const CallerScratch&) = delete;
+  CallerScratch& operator=(const CallerScratch&) = delete;
+  float* data() const { return data_; }
+
+ private:
+  float* data_ = nullptr;
+  size_t owned_ = 0;
+};
+
+// Runs fn over [0, items) on the pool (on the calling thread alone below ~2e5 multiply-adds)
+// in chunks whose sizes differ by at most one item.
+void parallel(size_t items, double macs, const ThreadPool::RangeFn& fn);
+
+}  // namespace tf
