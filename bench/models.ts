@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Row, loadAverage, newSuiteResult, textTable, writeResults } from './harness';
+import { BenchOptions, Row, SuiteResult, loadAverage, newSuiteResult, textTable, threadCounts, writeResults } from './harness';
 
 export const BENCH_MODELS = ['resnet50', 'densenet121', 'inception_v1', 'squeezenet'];
 
@@ -79,24 +79,23 @@ function runChild(engine: string, file: string, model: string, threads: number, 
   return JSON.parse(line) as ChildResult;
 }
 
-export interface ModelsSuiteOptions {
-  quick?: boolean;
-  models?: string[];
+/** `workloads` picks models by name (BENCH_MODELS). */
+export interface ModelsSuiteOptions extends BenchOptions {
+  /** Timed runs per (engine, model, threads); default 20, quick 5. */
   repeat?: number;
-  onProgress?: (m: string) => void;
 }
 
-export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<ReturnType<typeof newSuiteResult>> {
+export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<SuiteResult> {
   const { randomizeWeights } = await import('../lib/onnx/randomize');
   const result = newSuiteResult('models', 'End-to-end CNN latency, batch 1, 224x224 (random weights)', o.quick ?? false);
   const repeat = o.repeat ?? (o.quick ? 5 : 20);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-models-'));
   try {
-    for (const model of o.models ?? BENCH_MODELS) {
+    for (const model of o.workloads ?? BENCH_MODELS) {
       const bytes = randomizeWeights(fs.readFileSync(path.join(modelDir(), `light_${model}.onnx`)), { seed: 1 }).bytes;
       const file = path.join(tmp, `${model}.onnx`);
       fs.writeFileSync(file, bytes);
-      for (const threads of [1, 2]) {
+      for (const threads of threadCounts(o)) {
         const res: Record<string, ChildResult> = {};
         for (const engine of ['tensorfuse', 'onnxruntime-node']) {
           o.onProgress?.(`${model} ${engine} x${threads}`);
@@ -106,7 +105,7 @@ export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<Return
           const c = res[engine];
           const row: Row = {
             workload: model, variant: engine, threads, seconds: c.median, minSeconds: c.min, samples: c.runs, rmePercent: 0,
-            throughput: null, unit: null, ratios: {},
+            throughput: null, unit: null, ratios: {}, headline: engine === 'tensorfuse' ? 'tensorfuse' : 'onnxruntime',
             notes: { 'peak RSS MiB': Math.round(c.maxRssBytes / 2 ** 20), 'load s': Math.round(c.loadSeconds * 100) / 100 },
           };
           if (engine === 'tensorfuse') {
@@ -136,7 +135,7 @@ async function main(argv: string[]): Promise<void> {
   const ri = argv.indexOf('--repeat');
   const r = await runModelsSuite({
     quick,
-    models: mi >= 0 ? argv[mi + 1].split(',') : undefined,
+    workloads: mi >= 0 ? argv[mi + 1].split(',') : undefined,
     repeat: ri >= 0 ? Number(argv[ri + 1]) : undefined,
     onProgress: (m) => process.stderr.write(`  ${m}\n`),
   });
