@@ -28,7 +28,7 @@ function loadBenchModule(): BenchModule {
     const e = err as NodeJS.ErrnoException;
     const missing = e.code === 'MODULE_NOT_FOUND' ? /Cannot find module '([^']+)'/.exec(e.message)?.[1] : undefined;
     if (missing && !missing.startsWith('.') && !path.isAbsolute(missing)) {
-      throw new Error(`tensorfuse bench needs ${missing}, which is not installed: npm install --no-save ${BENCH_PACKAGES.join(' ')}`);
+      throw new Error(`tensorfuse bench needs ${missing}, which is not installed: npm install ${BENCH_PACKAGES.join(' ')}`);
     }
     throw err;
   }
