@@ -295,8 +295,19 @@ export interface SuiteResult {
   rows: Row[];
 }
 
+const CLI_BIN = path.resolve(__dirname, '..', '..', 'bin', 'tensorfuse.js');
+
+/** How to run this process again: `npx tensorfuse ...` through the CLI (npx runs it from npm's cache), else `node script ...`. */
 export function commandLine(): string {
-  const script = path.relative(process.cwd(), process.argv[1] ?? '') || process.argv[1];
+  const argv1 = process.argv[1] ?? '';
+  let real = argv1;
+  try {
+    real = fs.realpathSync(argv1);
+  } catch {
+    // not a file (node -e): keep it as it is
+  }
+  if (real === CLI_BIN) return ['npx tensorfuse', ...process.argv.slice(2)].join(' ');
+  const script = path.relative(process.cwd(), argv1) || argv1;
   return ['node', script, ...process.argv.slice(2)].join(' ');
 }
 

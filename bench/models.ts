@@ -1,7 +1,7 @@
 // End-to-end model latency: ResNet-50, DenseNet-121, Inception v1 and SqueezeNet (the
 // onnx-light graphs with seeded random weights), batch 1, 224x224, tensorfuse vs
 // onnxruntime-node at 1 and 2 threads, in one run. Each (engine, model, threads) runs in its
-// own child process so its peak RSS (process.resourceUsage().maxRSS) is its own.
+// own child process so its peak RSS is its own.
 //
 //   node dist/bench/models.js [--quick] [--models resnet50,densenet121] [--repeat k]
 //
@@ -35,6 +35,21 @@ function median(v: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/**
+ * This process's peak RSS. On Linux, VmHWM: getrusage's maxRSS of a spawned child also
+ * counts the parent's RSS when it forked (exec keeps the larger), which is wrong when the
+ * parent ran other suites first (`tensorfuse bench`: 5 GiB for every model).
+ */
+function peakRssBytes(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // no /proc: not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 /** Child: load one model in one engine, time `repeat` runs after 2 warm-ups, print JSON. */
 async function child(engine: string, file: string, model: string, threads: number, repeat: number): Promise<void> {
   const shape = [1, 3, 224, 224];
@@ -65,7 +80,7 @@ async function child(engine: string, file: string, model: string, threads: numbe
   }
   const r: ChildResult = {
     engine, model, threads, loadSeconds, median: median(times), min: Math.min(...times), runs: repeat,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    maxRssBytes: peakRssBytes(),
   };
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
@@ -120,7 +135,7 @@ export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<SuiteR
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   result.facts['runs per measurement'] = repeat;
-  result.facts['method'] = 'one child process per (engine, model, threads); median of the timed runs after 2 warm-ups; peak RSS = maxRSS of that process (includes load)';
+  result.facts['method'] = 'one child process per (engine, model, threads); median of the timed runs after 2 warm-ups; peak RSS = VmHWM of that process (getrusage maxRSS without /proc; includes load)';
   result.loadAverageAtEnd = loadAverage();
   return result;
 }

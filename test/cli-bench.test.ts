@@ -59,7 +59,7 @@ describe('tensorfuse bench: one small run', function () {
     const ratio = median('onnxruntime-node') / median('tensorfuse');
 
     const md = fs.readFileSync(path.join(out, 'summary.md'), 'utf8');
-    assert.ok(md.includes(`- command: \`node ${path.relative(ROOT, BIN)} ${args.join(' ')}\` (quick mode)`), md);
+    assert.ok(md.includes(`- command: \`npx tensorfuse ${args.join(' ')}\` (quick mode)`), md);
     // Only the thread count asked for: the root command's own --threads did not take it.
     assert.match(md, /\| models \| squeezenet \| tensorfuse \| [\d.]+ ms \| [\d.]+ ms \| ([\d.]+)× \|\n/);
     assert.strictEqual(md.match(/\| models \| squeezenet \|.*\| ([\d.]+)× \|\n/)![1], ratio.toFixed(2));

@@ -18,7 +18,7 @@ interface BenchCliOptions {
 }
 
 /** The modules the suites load that a plain install of tensorfuse does not bring. */
-export const BENCH_PACKAGES = ['benchmark', 'onnxruntime-node'];
+const BENCH_PACKAGES = ['benchmark', 'onnxruntime-node'];
 
 function loadBenchModule(): BenchModule {
   try {
