@@ -10,10 +10,8 @@ import * as path from 'path';
 import * as tf from '../lib/index';
 import { Tensor } from '../lib/tensor';
 import { runtime } from '../lib/runtime';
-import { BenchOptions, Row, SuiteResult, Timing, convFlops, formatSeconds, makeRow, measure, measureAsync, newSuiteResult, randomFill, withThreads } from './harness';
+import { BenchOptions, Row, SuiteResult, Timing, convFlops, formatSeconds, isSelected, makeRow, measure, measureAsync, newSuiteResult, randomFill, threadCounts, withThreads } from './harness';
 import { CONV_WORKLOADS, ConvModelShape, ConvParams, compareArrays, convModel, convOutputShape, convWeightShape, ortModel, randomConvParams, warmUpOrt } from './onnx-model';
-
-export const CONV_THREADS = [1, 2];
 
 // ---- FMA peak ----
 
@@ -151,7 +149,6 @@ function tfjsConv(t: TfjsLike, p: ConvParams, x: Float32Array): (() => void) | s
 // ---- the suite ----
 
 export interface ConvSuiteOptions extends BenchOptions {
-  workloads?: string[];
   /** Skip the tfjs wasm attempt. */
   skipTfjs?: boolean;
 }
@@ -165,11 +162,12 @@ function peakNote(row: Row, peak: FmaPeak | null): void {
 export async function runConvSuite(opts: ConvSuiteOptions = {}): Promise<SuiteResult> {
   const result = newSuiteResult('conv', 'tensorfuse conv2d vs onnxruntime-node (CONV3, CONV1, CONV3S2, DW3)', !!opts.quick);
   const facts = result.facts;
+  const threadList = threadCounts(opts);
 
   // The peak is measured before and after the convs and the best kept: on a shared machine
   // a probe that lost its core to another process would make every fraction look too good.
   opts.onProgress?.('measuring the FMA peak');
-  const fma = measureFmaPeak(CONV_THREADS, 0.1, opts.quick ? 3 : 5);
+  const fma = measureFmaPeak(threadList, 0.1, opts.quick ? 3 : 5);
   const peak = 'error' in fma ? null : fma;
   if ('error' in fma) {
     facts['FMA peak'] = `unknown (${fma.error})`;
@@ -193,13 +191,13 @@ export async function runConvSuite(opts: ConvSuiteOptions = {}): Promise<SuiteRe
   }
 
   for (const [name, shape] of Object.entries(CONV_WORKLOADS)) {
-    if (opts.workloads && !opts.workloads.includes(name)) continue;
+    if (!isSelected(opts, name)) continue;
     result.rows.push(...(await convRows(name, shape, Ctor, tfjs, opts, facts)));
   }
   if (peak) {
     opts.onProgress?.('measuring the FMA peak again');
-    const again = measureFmaPeak(CONV_THREADS, 0.1, opts.quick ? 3 : 5);
-    for (const t of CONV_THREADS) {
+    const again = measureFmaPeak(threadList, 0.1, opts.quick ? 3 : 5);
+    for (const t of threadList) {
       const before = peak.gflops[t];
       const after = 'error' in again ? 0 : again.gflops[t];
       peak.gflops[t] = Math.max(before, after);
@@ -230,9 +228,10 @@ async function convRows(name: string, shape: ConvModelShape, Ctor: Conv2dCtor | 
   out.data.fill(0);
 
   const firstRows: Record<string, Row> = {};
-  for (const threads of CONV_THREADS) {
+  const threadList = threadCounts(opts);
+  for (const threads of threadList) {
     const ort = await ortModel(bytes, threads, { x: { data: x, shape: xShape } });
-    if (conv && threads === CONV_THREADS[0]) {
+    if (conv && threads === threadList[0]) {
       // Same answer as onnxruntime, or the timing means nothing.
       const expected = await ort.run();
       withThreads(threads, () => conv.run(xt, { out }));
@@ -243,7 +242,7 @@ async function convRows(name: string, shape: ConvModelShape, Ctor: Conv2dCtor | 
     if (conv) {
       const t = withThreads(threads, () =>
         measure(`${name}: tensorfuse Conv2d.run(x, { out }), ${threads} thread(s)`, () => conv.run(xt, { out }), opts));
-      tfRow = makeRow(name, 'tensorfuse Conv2d.run (out reused)', threads, t, gf(t), 'GFLOP/s');
+      tfRow = makeRow(name, 'tensorfuse Conv2d.run (out reused)', threads, t, gf(t), 'GFLOP/s', 'tensorfuse');
     }
     opts.onProgress?.(`${name}: onnxruntime-node warm-up, ${threads} thread(s)`);
     const w = await warmUpOrt(ort, opts.quick);
@@ -252,7 +251,7 @@ async function convRows(name: string, shape: ConvModelShape, Ctor: Conv2dCtor | 
     const to = await measureAsync(`${name}: onnxruntime-node, ${threads} thread(s)`, () => ort.run(), opts);
     const tp = await measureAsync(`${name}: onnxruntime-node, preallocated output, ${threads} thread(s)`, () => ort.runInto(), opts);
     await ort.session.release();
-    const ortRow = makeRow(name, 'onnxruntime-node', threads, to, gf(to), 'GFLOP/s');
+    const ortRow = makeRow(name, 'onnxruntime-node', threads, to, gf(to), 'GFLOP/s', 'onnxruntime');
     const ortPre = makeRow(name, 'onnxruntime-node (preallocated output)', threads, tp, gf(tp), 'GFLOP/s');
     if (tfRow) {
       tfRow.ratios['tf/ort'] = to.median / tfRow.seconds;

@@ -11,10 +11,8 @@ import { concat } from '../lib/ops/concat';
 import { runtime } from '../lib/runtime';
 import {
   BenchOptions, Row, SuiteResult, Timing, concatGBs, copyGBs, elementwiseGBs, formatBytes, formatSeconds, makeRow, measure, measureAsync,
-  newSuiteResult, randomFill, withThreads,
+  newSuiteResult, randomFill, isSelected, threadCounts, withThreads,
 } from './harness';
-
-export const ELEMENTWISE_THREADS = [1, 2];
 
 interface AddWorkload {
   kind: 'add';
@@ -99,7 +97,7 @@ function addRows(w: AddWorkload, opts: BenchOptions, facts: SuiteResult['facts']
   }
   rows.push(naiveRow);
 
-  for (const threads of ELEMENTWISE_THREADS) {
+  for (const threads of threadCounts(opts)) {
     const t = withThreads(threads, () =>
       measure(`${w.name}: tensorfuse add, out reused, ${threads} thread(s)`, () => add(a, b, { out }), opts));
     const row = makeRow(w.name, 'tensorfuse add (out reused)', threads, t, elementwiseGBs(n, t.median), 'GB/s');
@@ -148,7 +146,7 @@ function concatRows(w: ConcatWorkload, opts: BenchOptions, facts: SuiteResult['f
   naiveRow.ratios['vs copy'] = naiveRow.throughput! / copy.gbs;
   rows.push(copy.row, naiveRow);
 
-  for (const threads of ELEMENTWISE_THREADS) {
+  for (const threads of threadCounts(opts)) {
     const t = withThreads(threads, () =>
       measure(`${w.name}: tensorfuse concat, out reused, ${threads} thread(s)`, () => concat(inputs, w.axis, { out }), opts));
     const row = makeRow(w.name, 'tensorfuse concat (out reused)', threads, t, concatGBs(outN, t.median), 'GB/s');
@@ -174,7 +172,7 @@ function outputMemoryRows(opts: BenchOptions): Row[] {
   out.data.fill(0);
   const rows: Row[] = [];
 
-  for (const threads of ELEMENTWISE_THREADS) {
+  for (const threads of threadCounts(opts)) {
     withThreads(threads, () => {
       const reused = measure(`${name}: out reused, ${threads} thread(s)`, () => add(a, b, { out }), opts);
       const reusedRow = makeRow(name, 'add, out reused', threads, reused, elementwiseGBs(n, reused.median), 'GB/s');
@@ -244,8 +242,6 @@ async function recycledOutputRow(opts: BenchOptions): Promise<Row> {
 }
 
 export interface ElementwiseSuiteOptions extends BenchOptions {
-  /** Subset of workload names (default: all). */
-  workloads?: string[];
   /** Skip the ADD-L output-memory comparison. */
   skipMemory?: boolean;
 }
@@ -256,10 +252,10 @@ export async function runElementwiseSuite(opts: ElementwiseSuiteOptions = {}): P
   const threadsBefore = runtime.info().threads;
   try {
     for (const w of ELEMENTWISE_WORKLOADS) {
-      if (opts.workloads && !opts.workloads.includes(w.name)) continue;
+      if (!isSelected(opts, w.name)) continue;
       result.rows.push(...(w.kind === 'add' ? addRows(w, opts, result.facts) : concatRows(w, opts, result.facts)));
     }
-    if (!opts.skipMemory) {
+    if (!opts.skipMemory && isSelected(opts, 'ADD-L')) {
       result.rows.push(...outputMemoryRows(opts));
       result.rows.push(await recycledOutputRow(opts));
     }

@@ -7,11 +7,12 @@
 import { Tensor } from '../lib/tensor';
 import { add } from '../lib/ops/elementwise';
 import { concat } from '../lib/ops/concat';
-import { BenchOptions, Row, SuiteResult, Timing, makeRow, measure, measureAsync, newSuiteResult, withThreads } from './harness';
+import { BenchOptions, Row, SuiteResult, Timing, isSelected, makeRow, measure, measureAsync, newSuiteResult, threadCounts, withThreads } from './harness';
 import { Conv2dCtor, Conv2dLike, makeTensorfuseConv, tensorfuseConv2d, tensorfuseExport } from './conv';
-import { FusionGraph, compareArrays, convOutputShape, fusionGraphs, ortModel, warmUpOrt } from './onnx-model';
+import { FUSION_GRAPH_NAMES, FusionGraph, compareArrays, convOutputShape, fusionGraphs, ortModel, warmUpOrt } from './onnx-model';
 
-export const FUSION_THREADS = [1, 2];
+/** The suite's workloads: the fusion graphs and the dense block. */
+export const FUSION_WORKLOADS = [...FUSION_GRAPH_NAMES, 'DENSE6'];
 
 type OutOpt = { out?: Tensor };
 type ConcatConvFn = (inputs: Tensor[], conv: Conv2dLike, options?: OutOpt) => Tensor;
@@ -30,6 +31,8 @@ const empty = (shape: number[]) => {
 /** A tensorfuse way to compute a graph: a name and a call writing into `out`. */
 interface Variant {
   variant: string;
+  /** One call of a fused block (the headline against onnxruntime), not a sequence of ops. */
+  fused: boolean;
   out: Tensor;
   call(): void;
 }
@@ -44,6 +47,7 @@ function variantsFor(g: FusionGraph, xs: Tensor[], Ctor: Conv2dCtor, notes: stri
     const isCat = g.name === 'CATCONV';
     vs.push({
       variant: isCat ? 'tensorfuse concat + Conv2d.run (unfused)' : 'tensorfuse add + Conv2d.run (unfused)',
+      fused: false,
       out: y,
       call: isCat
         ? () => conv.run(concat(xs, 1, { out: mid }), { out: y })
@@ -53,7 +57,7 @@ function variantsFor(g: FusionGraph, xs: Tensor[], Ctor: Conv2dCtor, notes: stri
     const fused = tensorfuseExport<ConcatConvFn>(fusedName);
     if (fused) {
       const y2 = empty(convOutputShape(p.shape));
-      vs.push({ variant: `tensorfuse ${fusedName} (fused)`, out: y2, call: () => fused(xs, conv, { out: y2 }) });
+      vs.push({ variant: `tensorfuse ${fusedName} (fused)`, fused: true, out: y2, call: () => fused(xs, conv, { out: y2 }) });
     } else {
       notes.push(`${g.name}: ${fusedName} not exported yet (fused row skipped)`);
     }
@@ -78,6 +82,7 @@ function variantsFor(g: FusionGraph, xs: Tensor[], Ctor: Conv2dCtor, notes: stri
     const maps = compress.map((_, i) => Tensor.from(s.data.subarray(i * h * w, (i + 1) * h * w), [1, 1, h, w]));
     vs.push({
       variant: 'tensorfuse ops: 3 Conv2d(relu), concat, Conv2d, softmax, weightedSum (unfused)',
+      fused: false,
       out: y,
       call: () => {
         compress.forEach((conv, i) => conv.run(xs[i], { out: ws[i] }));
@@ -91,7 +96,7 @@ function variantsFor(g: FusionGraph, xs: Tensor[], Ctor: Conv2dCtor, notes: stri
     if (asffFuse) {
       const y2 = empty([n, c, h, w]);
       const convs = { weightLevel: compress, weightLevels: weightsConv };
-      vs.push({ variant: 'tensorfuse asffFuse (fused)', out: y2, call: () => asffFuse(xs, convs, { out: y2 }) });
+      vs.push({ variant: 'tensorfuse asffFuse (fused)', fused: true, out: y2, call: () => asffFuse(xs, convs, { out: y2 }) });
     } else {
       notes.push('ASFF3: asffFuse not exported yet (fused row skipped)');
     }
@@ -166,7 +171,7 @@ function denseRows(Ctor: Conv2dCtor, opts: BenchOptions, facts: SuiteResult['fac
     `(${(cTotal * hw * 4 / 2 ** 20).toFixed(2)} MiB); views: channel ranges of one preallocated output`;
 
   const rows: Row[] = [];
-  for (const threads of FUSION_THREADS) {
+  for (const threads of threadCounts(opts)) {
     const tc = withThreads(threads, () => measure(`DENSE6: concat per layer, ${threads} thread(s)`, withConcat, opts));
     const tv = withThreads(threads, () => measure(`DENSE6: slice views, ${threads} thread(s)`, withViews, opts));
     const rc = makeRow('DENSE6', 'concat per layer, outputs allocated by tensorfuse', threads, tc, flops / tc.median / 1e9, 'GFLOP/s');
@@ -188,15 +193,18 @@ export async function runFusionSuite(opts: BenchOptions = {}): Promise<SuiteResu
     console.log('conv2d not available yet: tensorfuse rows skipped');
   }
   const notes: string[] = [];
-  for (const g of fusionGraphs()) {
+  const threadList = threadCounts(opts);
+  for (const g of fusionGraphs().filter((fg) => isSelected(opts, fg.name))) {
     const xs = Object.values(g.inputs).map((v) => Tensor.from(v.data, v.shape));
     const variants = Ctor ? variantsFor(g, xs, Ctor, notes) : [];
     const unit = g.name === 'ASFF3' ? 'GFLOP/s (1x1 convs only)' : 'GFLOP/s';
     const gf = (t: Timing) => g.flops / t.median / 1e9;
     const firsts: Record<string, Row> = {};
-    for (const threads of FUSION_THREADS) {
+    // The headline tensorfuse row: the fused block where one is exported, else the ops.
+    const headline = variants.find((v) => v.fused) ?? variants[0];
+    for (const threads of threadList) {
       const ort = await ortModel(g.bytes, threads, g.inputs);
-      const expected = threads === FUSION_THREADS[0] ? await ort.run() : undefined;
+      const expected = threads === threadList[0] ? await ort.run() : undefined;
       const tfRows: Row[] = [];
       for (const v of variants) {
         if (expected) {
@@ -205,13 +213,13 @@ export async function runFusionSuite(opts: BenchOptions = {}): Promise<SuiteResu
           facts[`${g.name} ${v.variant} vs onnxruntime`] = cmp.ok ? `match (max |Δ| ${cmp.maxAbs.toExponential(1)})` : `MISMATCH (max |Δ| ${cmp.maxAbs})`;
         }
         const t = withThreads(threads, () => measure(`${g.name}: ${v.variant}, ${threads} thread(s)`, v.call, opts));
-        tfRows.push(makeRow(g.name, v.variant, threads, t, gf(t), 'GFLOP/s'));
+        tfRows.push(makeRow(g.name, v.variant, threads, t, gf(t), 'GFLOP/s', v === headline ? 'tensorfuse' : undefined));
       }
       opts.onProgress?.(`${g.name}: onnxruntime-node warm-up, ${threads} thread(s)`);
       await warmUpOrt(ort, opts.quick);
       const to = await measureAsync(`${g.name}: onnxruntime-node graph, ${threads} thread(s)`, () => ort.run(), opts);
       await ort.session.release();
-      const ortRow = makeRow(g.name, 'onnxruntime-node graph', threads, to, gf(to), 'GFLOP/s');
+      const ortRow = makeRow(g.name, 'onnxruntime-node graph', threads, to, gf(to), 'GFLOP/s', 'onnxruntime');
       const unfused = tfRows.find((r) => r.variant.includes('unfused'));
       for (const r of tfRows) {
         r.ratios['vs ort'] = to.median / r.seconds;
@@ -226,7 +234,7 @@ export async function runFusionSuite(opts: BenchOptions = {}): Promise<SuiteResu
       result.rows.push(...tfRows, ortRow);
     }
   }
-  if (Ctor) {
+  if (Ctor && isSelected(opts, 'DENSE6')) {
     try {
       result.rows.push(...denseRows(Ctor, opts, facts));
     } catch (err) {

@@ -15,6 +15,25 @@ export interface BenchOptions {
   quick?: boolean;
   /** Called with a one-line description before each measurement. */
   onProgress?: (message: string) => void;
+  /**
+   * Thread counts to measure at, in this order (tensorfuse pool threads, onnxruntime
+   * intraOpNumThreads); default DEFAULT_THREADS. "vs 1 thread" ratios are against the first.
+   */
+  threads?: readonly number[];
+  /** Only these workloads (bench-workloads.md names, model names in the models suite); default: all. */
+  workloads?: readonly string[];
+}
+
+/** bench-workloads.md: single-threaded and two-threaded figures side by side. */
+export const DEFAULT_THREADS: readonly number[] = [1, 2];
+
+export function threadCounts(opts: BenchOptions): readonly number[] {
+  return opts.threads?.length ? opts.threads : DEFAULT_THREADS;
+}
+
+/** Whether the options select this workload. */
+export function isSelected(opts: BenchOptions, workload: string): boolean {
+  return !opts.workloads || opts.workloads.includes(workload);
 }
 
 export interface Timing {
@@ -243,14 +262,21 @@ export interface Row {
   ratios: Record<string, number>;
   /** Anything else worth a column: ns per call, fraction of peak, allocator counters. */
   notes?: Record<string, string | number>;
+  /**
+   * Which side of the headline tensorfuse-vs-onnxruntime comparison this row is, for
+   * `tensorfuse bench`'s summary: at most one row per side, workload and thread count.
+   */
+  headline?: Headline;
 }
 
+export type Headline = 'tensorfuse' | 'onnxruntime';
+
 export function makeRow(workload: string, variant: string, threads: number | null, t: Timing,
-  throughput: number | null, unit: Row['unit']): Row {
+  throughput: number | null, unit: Row['unit'], headline?: Headline): Row {
   return {
     workload, variant, threads, seconds: t.median, minSeconds: t.min, samples: t.samples, rmePercent: t.rme,
     warmUp: t.warmUp && { calls: t.warmUp.calls, seconds: t.warmUp.seconds, firstSeconds: t.warmUp.first },
-    throughput, unit, ratios: {},
+    throughput, unit, ratios: {}, ...(headline ? { headline } : {}),
   };
 }
 
@@ -269,8 +295,19 @@ export interface SuiteResult {
   rows: Row[];
 }
 
+const CLI_BIN = path.resolve(__dirname, '..', '..', 'bin', 'tensorfuse.js');
+
+/** How to run this process again: `npx tensorfuse ...` through the CLI (npx runs it from npm's cache), else `node script ...`. */
 export function commandLine(): string {
-  const script = path.relative(process.cwd(), process.argv[1] ?? '') || process.argv[1];
+  const argv1 = process.argv[1] ?? '';
+  let real = argv1;
+  try {
+    real = fs.realpathSync(argv1);
+  } catch {
+    // not a file (node -e): keep it as it is
+  }
+  if (real === CLI_BIN) return ['npx tensorfuse', ...process.argv.slice(2)].join(' ');
+  const script = path.relative(process.cwd(), argv1) || argv1;
   return ['node', script, ...process.argv.slice(2)].join(' ');
 }
 
@@ -286,11 +323,13 @@ export function machineInfo(): SuiteResult['machine'] {
   };
 }
 
+/** The facts of a run starting now: command line, date, runtime, machine and its load. */
+export function newRunHeader(title: string, quick: boolean): RunHeader {
+  return { title, command: commandLine(), date: new Date().toISOString(), quick, runtime: runtime.info(), machine: machineInfo() };
+}
+
 export function newSuiteResult(suite: string, title: string, quick: boolean): SuiteResult {
-  return {
-    suite, title, command: commandLine(), date: new Date().toISOString(), quick,
-    runtime: runtime.info(), machine: machineInfo(), facts: {}, rows: [],
-  };
+  return { suite, ...newRunHeader(title, quick), facts: {}, rows: [] };
 }
 
 export function formatBytes(b: number): string {
@@ -349,16 +388,23 @@ export function textTable(rows: readonly Row[]): string {
   return [fmt(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(fmt)].join('\n');
 }
 
-export function markdownTable(rows: readonly Row[]): string {
-  const cells = tableCells(rows);
+/** A markdown table from cells, header line first; `|` inside a cell is escaped. */
+export function markdownGrid(cells: readonly (readonly string[])[]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  const line = (l: string[]) => `| ${l.map(esc).join(' | ')} |`;
+  const line = (l: readonly string[]) => `| ${l.map(esc).join(' | ')} |`;
   return [line(cells[0]), line(cells[0].map(() => '---')), ...cells.slice(1).map(line)].join('\n');
 }
 
-export function markdownReport(r: SuiteResult): string {
+export function markdownTable(rows: readonly Row[]): string {
+  return markdownGrid(tableCells(rows));
+}
+
+/** What a results file says about the run that made it. */
+export type RunHeader = Pick<SuiteResult, 'title' | 'command' | 'quick' | 'date' | 'runtime' | 'machine' | 'loadAverageAtEnd'>;
+
+/** The title and the run's facts (command, date, runtime, CPU, load average) as markdown lines. */
+export function markdownHeader(r: RunHeader): string[] {
   const info = r.runtime ? `isa ${r.runtime.isa} (best ${r.runtime.bestIsa}), pool threads ${r.runtime.threads}, tensorfuse ${r.runtime.version}` : 'n/a';
-  const facts = Object.entries(r.facts).map(([k, v]) => `- ${k}: ${typeof v === 'number' ? formatNumber(v) : v}`);
   return [
     `# ${r.title}`,
     '',
@@ -368,6 +414,13 @@ export function markdownReport(r: SuiteResult): string {
     `- CPU: ${r.machine.cpu}, ${r.machine.cores} cores; ${r.machine.platform}; Node ${r.machine.node}`,
     `- load average at start (1, 5, 15 min): ${r.machine.loadAverageAtStart.join(', ')}`,
     ...(r.loadAverageAtEnd ? [`- load average at end: ${r.loadAverageAtEnd.join(', ')}`] : []),
+  ];
+}
+
+export function markdownReport(r: SuiteResult): string {
+  const facts = Object.entries(r.facts).map(([k, v]) => `- ${k}: ${typeof v === 'number' ? formatNumber(v) : v}`);
+  return [
+    ...markdownHeader(r),
     ...facts,
     '',
     'Times are medians over benchmark.js samples (min: the fastest sample); throughput and every ratio come from medians measured in the same run.',

@@ -1,7 +1,7 @@
 // End-to-end model latency: ResNet-50, DenseNet-121, Inception v1 and SqueezeNet (the
 // onnx-light graphs with seeded random weights), batch 1, 224x224, tensorfuse vs
 // onnxruntime-node at 1 and 2 threads, in one run. Each (engine, model, threads) runs in its
-// own child process so its peak RSS (process.resourceUsage().maxRSS) is its own.
+// own child process so its peak RSS is its own.
 //
 //   node dist/bench/models.js [--quick] [--models resnet50,densenet121] [--repeat k]
 //
@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Row, loadAverage, newSuiteResult, textTable, writeResults } from './harness';
+import { BenchOptions, Row, SuiteResult, loadAverage, newSuiteResult, textTable, threadCounts, writeResults } from './harness';
 
 export const BENCH_MODELS = ['resnet50', 'densenet121', 'inception_v1', 'squeezenet'];
 
@@ -33,6 +33,21 @@ function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * This process's peak RSS. On Linux, VmHWM: getrusage's maxRSS of a spawned child also
+ * counts the parent's RSS when it forked (exec keeps the larger), which is wrong when the
+ * parent ran other suites first (`tensorfuse bench`: 5 GiB for every model).
+ */
+function peakRssBytes(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // no /proc: not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 /** Child: load one model in one engine, time `repeat` runs after 2 warm-ups, print JSON. */
@@ -65,7 +80,7 @@ async function child(engine: string, file: string, model: string, threads: numbe
   }
   const r: ChildResult = {
     engine, model, threads, loadSeconds, median: median(times), min: Math.min(...times), runs: repeat,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    maxRssBytes: peakRssBytes(),
   };
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
@@ -79,24 +94,23 @@ function runChild(engine: string, file: string, model: string, threads: number, 
   return JSON.parse(line) as ChildResult;
 }
 
-export interface ModelsSuiteOptions {
-  quick?: boolean;
-  models?: string[];
+/** `workloads` picks models by name (BENCH_MODELS). */
+export interface ModelsSuiteOptions extends BenchOptions {
+  /** Timed runs per (engine, model, threads); default 20, quick 5. */
   repeat?: number;
-  onProgress?: (m: string) => void;
 }
 
-export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<ReturnType<typeof newSuiteResult>> {
+export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<SuiteResult> {
   const { randomizeWeights } = await import('../lib/onnx/randomize');
   const result = newSuiteResult('models', 'End-to-end CNN latency, batch 1, 224x224 (random weights)', o.quick ?? false);
   const repeat = o.repeat ?? (o.quick ? 5 : 20);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-models-'));
   try {
-    for (const model of o.models ?? BENCH_MODELS) {
+    for (const model of o.workloads ?? BENCH_MODELS) {
       const bytes = randomizeWeights(fs.readFileSync(path.join(modelDir(), `light_${model}.onnx`)), { seed: 1 }).bytes;
       const file = path.join(tmp, `${model}.onnx`);
       fs.writeFileSync(file, bytes);
-      for (const threads of [1, 2]) {
+      for (const threads of threadCounts(o)) {
         const res: Record<string, ChildResult> = {};
         for (const engine of ['tensorfuse', 'onnxruntime-node']) {
           o.onProgress?.(`${model} ${engine} x${threads}`);
@@ -106,7 +120,7 @@ export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<Return
           const c = res[engine];
           const row: Row = {
             workload: model, variant: engine, threads, seconds: c.median, minSeconds: c.min, samples: c.runs, rmePercent: 0,
-            throughput: null, unit: null, ratios: {},
+            throughput: null, unit: null, ratios: {}, headline: engine === 'tensorfuse' ? 'tensorfuse' : 'onnxruntime',
             notes: { 'peak RSS MiB': Math.round(c.maxRssBytes / 2 ** 20), 'load s': Math.round(c.loadSeconds * 100) / 100 },
           };
           if (engine === 'tensorfuse') {
@@ -121,7 +135,7 @@ export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<Return
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   result.facts['runs per measurement'] = repeat;
-  result.facts['method'] = 'one child process per (engine, model, threads); median of the timed runs after 2 warm-ups; peak RSS = maxRSS of that process (includes load)';
+  result.facts['method'] = 'one child process per (engine, model, threads); median of the timed runs after 2 warm-ups; peak RSS = VmHWM of that process (getrusage maxRSS without /proc; includes load)';
   result.loadAverageAtEnd = loadAverage();
   return result;
 }
@@ -136,7 +150,7 @@ async function main(argv: string[]): Promise<void> {
   const ri = argv.indexOf('--repeat');
   const r = await runModelsSuite({
     quick,
-    models: mi >= 0 ? argv[mi + 1].split(',') : undefined,
+    workloads: mi >= 0 ? argv[mi + 1].split(',') : undefined,
     repeat: ri >= 0 ? Number(argv[ri + 1]) : undefined,
     onProgress: (m) => process.stderr.write(`  ${m}\n`),
   });

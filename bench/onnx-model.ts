@@ -5,7 +5,7 @@
 // computation before it is timed, so a wrong model cannot produce a flattering number.
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
-import { BenchOptions, ConvShape, Row, SuiteResult, WarmUp, convFlops, convOutputSize, makeRow, measureAsync, newSuiteResult, randomFill, warmUpAsync } from './harness';
+import { BenchOptions, ConvShape, Row, SuiteResult, WarmUp, convFlops, convOutputSize, isSelected, makeRow, measureAsync, newSuiteResult, randomFill, threadCounts, warmUpAsync } from './harness';
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const OPSET = 13;
@@ -385,6 +385,9 @@ function randomInput(shape: number[], seed: number): { data: Float32Array; shape
   return { data: randomFill(new Float32Array(size(shape)), seed), shape };
 }
 
+/** The graphs fusionGraphs() builds, by name. */
+export const FUSION_GRAPH_NAMES = ['CATCONV', 'ADDCONV', 'ASFF3'];
+
 /** CATCONV, ADDCONV, ASFF3 with random weights and inputs. */
 export function fusionGraphs(): FusionGraph[] {
   const catShapes = [[1, 128, 52, 52], [1, 256, 52, 52]];
@@ -456,11 +459,12 @@ export async function checkBasicModels(): Promise<CheckResult[]> {
 
 // ---- suite: onnxruntime-node on every model, 1 and 2 threads ----
 
-export const ORT_THREADS = [1, 2];
+/** What runOnnxSuite times (bench-workloads.md names). */
+export const ONNX_WORKLOADS = [...Object.keys(CONV_WORKLOADS), 'ADD-L', 'CAT-L', ...FUSION_GRAPH_NAMES];
 
 export async function runOnnxSuite(opts: BenchOptions = {}): Promise<SuiteResult> {
   const result = newSuiteResult('onnx', 'onnxruntime-node on ONNX models built in code', !!opts.quick);
-  result.facts['onnxruntime-node'] = `${ort.env.versions?.node ?? 'unknown'} (intraOpNumThreads 1|2, interOpNumThreads 1, graphOptimizationLevel all)`;
+  result.facts['onnxruntime-node'] = `${ort.env.versions?.node ?? 'unknown'} (intraOpNumThreads ${threadCounts(opts).join('|')}, interOpNumThreads 1, graphOptimizationLevel all)`;
 
   opts.onProgress?.('checking models against plain JS');
   const checks = await checkBasicModels();
@@ -478,9 +482,9 @@ export async function runOnnxSuite(opts: BenchOptions = {}): Promise<SuiteResult
   timed.push({ name: 'CAT-L', bytes: concatModel(catL, 1), inputs: { x0: randomInput(catL[0], 1), x1: randomInput(catL[1], 2) }, flops: null, gbBytes: 8 * 2 * size(catL[0]) });
   for (const g of graphs) timed.push({ name: g.name, bytes: g.bytes, inputs: g.inputs, flops: g.flops, gbBytes: null });
 
-  for (const t of timed) {
+  for (const t of timed.filter((tm) => isSelected(opts, tm.name))) {
     const byThreads: Row[] = [];
-    for (const threads of ORT_THREADS) {
+    for (const threads of threadCounts(opts)) {
       const m = await ortModel(t.bytes, threads, t.inputs);
       opts.onProgress?.(`${t.name}: onnxruntime-node warm-up, ${threads} thread(s)`);
       await warmUpOrt(m, opts.quick);

@@ -6,6 +6,7 @@ import Table from 'cli-table3';
 import { runtime } from '../runtime';
 import { WORKLOADS, timeCall } from './workloads';
 import { registerRun } from './run';
+import { registerBench } from './bench';
 
 function formatTime(seconds: number): string {
   if (seconds < 1e-6) return `${(seconds * 1e9).toFixed(0)} ns`;
@@ -42,6 +43,9 @@ export function main(argv: string[]): void {
   const program = new Command();
   program
     .name('tensorfuse')
+    // Root options only before a subcommand: `run` and `bench` have their own --threads
+    // (bench's takes a list), which the root's would otherwise swallow.
+    .enablePositionalOptions()
     .description('Fast feature-fusion ops for CNNs. Without a command: runtime info and the bench workloads.')
     .option('-t, --threads <n>', 'threads for the internal pool', (v) => Number.parseInt(v, 10))
     .option('-w, --workload <names...>', 'run only these workloads (e.g. ADD-L CAT-L)')
@@ -55,5 +59,6 @@ export function main(argv: string[]): void {
     console.log(JSON.stringify(runtime.info(), null, 2));
   });
   registerRun(program);
+  registerBench(program);
   program.parse(argv);
 }

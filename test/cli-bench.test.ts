@@ -1,0 +1,73 @@
+// `tensorfuse bench` end to end on the smallest run there is (the models suite, SqueezeNet
+// only, 1 thread, --quick: two child processes, a few seconds), and its argument checks.
+import * as assert from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DOMParser } from '@xmldom/xmldom';
+import { parseThreadList } from '../lib/cli/bench';
+import { ONNXRUNTIME_SUITES, selectionErrors } from '../bench/suites';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'tensorfuse.js');
+
+function tensorfuse(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('tensorfuse bench: options', () => {
+  it('reads thread counts as a comma-separated list of positive whole numbers', () => {
+    assert.deepStrictEqual(parseThreadList('1,2'), [1, 2]);
+    assert.deepStrictEqual(parseThreadList(' 4 '), [4]);
+    for (const bad of ['', '0', '1,x', '1.5', '-1']) assert.throws(() => parseThreadList(bad), /positive whole numbers/, bad);
+  });
+
+  it('defaults to the suites that compare with onnxruntime-node', () => {
+    assert.deepStrictEqual(ONNXRUNTIME_SUITES, ['conv', 'fusion', 'models']);
+  });
+
+  it('names unknown suites and workloads before running anything', () => {
+    assert.deepStrictEqual(selectionErrors(['conv', 'models'], ['CONV3', 'squeezenet']), []);
+    const errors = selectionErrors(['conv', 'nope'], ['CONV3', 'ADD-L']);
+    assert.strictEqual(errors.length, 2);
+    assert.match(errors[0], /unknown suite\(s\): nope/);
+    assert.match(errors[1], /has workload\(s\) ADD-L; they have: CONV3, CONV1, CONV3S2, DW3/);
+    const r = tensorfuse(['bench', '--suites', 'conv,nope']);
+    assert.strictEqual(r.status, 1);
+    assert.match(r.stderr, /unknown suite\(s\): nope; known: elementwise, conv, fusion, models, onnx/);
+  });
+});
+
+describe('tensorfuse bench: one small run', function () {
+  this.timeout(120000);
+  let out: string;
+  before(() => {
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'tensorfuse-bench-'));
+  });
+  after(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it('writes the suite results, summary.md and summary.svg from the one run', () => {
+    const args = ['bench', '--suites', 'models', '--workloads', 'squeezenet', '--threads', '1', '--quick', '--out', out];
+    const r = tensorfuse(args);
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.deepStrictEqual(fs.readdirSync(out).sort(), ['models.json', 'models.md', 'summary.md', 'summary.svg']);
+
+    const models = JSON.parse(fs.readFileSync(path.join(out, 'models.json'), 'utf8')) as { rows: { workload: string; variant: string; seconds: number }[] };
+    const median = (variant: string) => models.rows.find((row) => row.variant === variant)!.seconds;
+    const ratio = median('onnxruntime-node') / median('tensorfuse');
+
+    const md = fs.readFileSync(path.join(out, 'summary.md'), 'utf8');
+    assert.ok(md.includes(`- command: \`npx tensorfuse ${args.join(' ')}\` (quick mode)`), md);
+    // Only the thread count asked for: the root command's own --threads did not take it.
+    assert.match(md, /\| models \| squeezenet \| tensorfuse \| [\d.]+ ms \| [\d.]+ ms \| ([\d.]+)× \|\n/);
+    assert.strictEqual(md.match(/\| models \| squeezenet \|.*\| ([\d.]+)× \|\n/)![1], ratio.toFixed(2));
+
+    const svg = new DOMParser({ onError: (level, msg) => { throw new Error(`SVG ${level}: ${msg}`); } })
+      .parseFromString(fs.readFileSync(path.join(out, 'summary.svg'), 'utf8'), 'image/svg+xml');
+    const bars = Array.from(svg.getElementsByTagName('rect')).filter((e) => e.getAttribute('class') === 'bar');
+    assert.deepStrictEqual(bars.map((b) => [b.getAttribute('data-workload'), b.getAttribute('data-threads'), b.getAttribute('data-ratio')]),
+      [['squeezenet', '1', ratio.toFixed(3)]]);
+  });
+});
