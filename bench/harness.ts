@@ -323,6 +323,29 @@ export function machineInfo(): SuiteResult['machine'] {
   };
 }
 
+/**
+ * glibc malloc settings every engine in a bench process runs with: freed memory up to
+ * 1 GiB stays in the process and blocks up to 32 MiB come from the heap, not fresh mmaps.
+ * On these VMs a first touch of a page costs ≈11 µs, and with glibc's defaults both
+ * engines' per-call buffers land on fresh pages some of the time: onnxruntime-node's CONV3
+ * then alternates between 1.3 and 4 ms a call and DW3 between 0.7 and 13 ms, which would
+ * make every ratio a measure of the allocator. Applied the same way to every engine.
+ */
+export const BENCH_MALLOC = { trimThresholdBytes: 2 ** 30, mmapThresholdBytes: 32 * 2 ** 20 };
+
+/** The same settings as environment for child processes (glibc tunables, read at start). */
+export function benchMallocEnv(): Record<string, string> {
+  return { GLIBC_TUNABLES: `glibc.malloc.mmap_threshold=${BENCH_MALLOC.mmapThresholdBytes}:glibc.malloc.trim_threshold=${BENCH_MALLOC.trimThresholdBytes}` };
+}
+
+/** Applies BENCH_MALLOC to this process (runtime.retainFreedMemory); returns the fact to record. */
+export function applyBenchMalloc(): string {
+  const ok = runtime.retainFreedMemory(BENCH_MALLOC.trimThresholdBytes);
+  return ok
+    ? 'glibc malloc keeps freed memory (trim threshold 1 GiB, mmap threshold 32 MiB) for every engine: runtime.retainFreedMemory in this process, GLIBC_TUNABLES in child processes'
+    : 'default (no glibc: runtime.retainFreedMemory unavailable)';
+}
+
 /** The facts of a run starting now: command line, date, runtime, machine and its load. */
 export function newRunHeader(title: string, quick: boolean): RunHeader {
   return { title, command: commandLine(), date: new Date().toISOString(), quick, runtime: runtime.info(), machine: machineInfo() };

@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BenchOptions, Row, SuiteResult, loadAverage, newSuiteResult, textTable, threadCounts, writeResults } from './harness';
+import { BenchOptions, Row, SuiteResult, benchMallocEnv, loadAverage, newSuiteResult, textTable, threadCounts, writeResults } from './harness';
 
 export const BENCH_MODELS = ['resnet50', 'densenet121', 'inception_v1', 'squeezenet'];
 
@@ -87,7 +87,7 @@ async function child(engine: string, file: string, model: string, threads: numbe
 
 function runChild(engine: string, file: string, model: string, threads: number, repeat: number): ChildResult {
   const r = spawnSync(process.execPath, [__filename, '--child', engine, file, model, String(threads), String(repeat)], {
-    encoding: 'utf8', env: { ...process.env, TENSORFUSE_THREADS: String(threads) }, maxBuffer: 1 << 20,
+    encoding: 'utf8', env: { ...process.env, ...benchMallocEnv(), TENSORFUSE_THREADS: String(threads) }, maxBuffer: 1 << 20,
   });
   if (r.status !== 0) throw new Error(`${engine} ${model} x${threads} failed:\n${r.stderr}`);
   const line = r.stdout.trim().split('\n').pop() ?? '';

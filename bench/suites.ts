@@ -1,6 +1,6 @@
 // The benchmark suites by name, and how one is run and reported on the terminal: shared by
 // `node dist/bench/index.js` and `tensorfuse bench` (bench/run-bench.ts).
-import { BenchOptions, SuiteResult, loadAverage, textTable } from './harness';
+import { BenchOptions, SuiteResult, applyBenchMalloc, loadAverage, textTable } from './harness';
 import { ELEMENTWISE_WORKLOADS, runElementwiseSuite } from './elementwise';
 import { runConvSuite } from './conv';
 import { CONV_WORKLOADS, ONNX_WORKLOADS, runOnnxSuite } from './onnx-model';
@@ -84,7 +84,9 @@ export async function runSuite(name: string, opts: BenchOptions, log: (line: str
   const progress = progressPrinter();
   log(`\n== ${name}${opts.quick ? ' (quick)' : ''} ==`);
   const started = Date.now();
+  const malloc = applyBenchMalloc();
   const result = await SUITES[name].run({ onProgress: progress.onProgress, ...opts });
+  result.facts['malloc'] = malloc;
   progress.clear();
   result.loadAverageAtEnd = loadAverage();
   const ri = result.runtime;

@@ -18,7 +18,7 @@ export type { ResizeOptions, CoordinateTransformationMode, NearestMode, Upsample
 export { slice, sliceAsync, split, splitAsync } from './ops/slice';
 export type { SliceSpec } from './ops/slice';
 export { loadOnnx, loadOnnxSync, Model, UnsupportedModelError } from './onnx';
-export type { LoadOptions, RunOptions, TensorInfo, ModelPlan } from './onnx';
+export type { LoadOptions, RunOptions, TensorInfo, ModelPlan, StepProfile } from './onnx';
 export {
   addAsConcatWeight, splitConcatWeight, concatConv, concatConvAsync, addConv, addConvAsync, fpnMerge, fpnMergeAsync,
   asff, asffAsync, asffFuse, asffFuseAsync, createAsffParams, denseBlock, denseBlockAsync,

@@ -215,4 +215,20 @@ describe('ONNX loader: model metadata, options and errors', function () {
     assert.deepStrictEqual(relu, full[name].data);
     assert.throws(() => m.run(b.feeds, { outputs: ['nope'] }), /'nope' is not a value/);
   });
+
+  it('profileSteps: one entry per planned step, conv flops and kernel; profile sums the same steps by op type', async () => {
+    // conv 3x3, pad 1 (conv() in onnx-planner-util): [1,4,9,9] → [1,6,9,9], then MaxPool 2x2.
+    const b = build([1, 4, 9, 9], (g, x) => g.node('MaxPool', [conv(g, x, 4, 6, 3)], 1, { kernel_shape: [2, 2] })[0]);
+    const m = await loadOnnx(b.bytes);
+    const steps = m.profileSteps(b.feeds, 3);
+    assert.deepStrictEqual(steps.map((s) => s.op), m.plan().stepList.map((s) => s.op));
+    assert.deepStrictEqual(steps.map((s) => s.op), ['Conv', 'MaxPool']);
+    assert.ok(steps.every((s) => Number.isFinite(s.ms) && s.ms > 0), JSON.stringify(steps));
+    assert.strictEqual(steps[0].flops, 2 * 6 * 9 * 9 * 4 * 3 * 3);
+    assert.match(steps[0].kernel ?? '', /^\[1,4,9,9\] → \[1,6,9,9\], 3x3\/1, (gemm|winograd)-/);
+    assert.strictEqual(steps[1].flops, undefined);
+    const byOp = new Map<string, number>();
+    m.profile(b.feeds, byOp);
+    assert.deepStrictEqual([...byOp.keys()].sort(), ['Conv', 'MaxPool']);
+  });
 });

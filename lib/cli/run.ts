@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import Table from 'cli-table3';
 import { runtime } from '../runtime';
 import { Tensor } from '../tensor';
-import { loadOnnx } from '../onnx';
+import { StepProfile, loadOnnx } from '../onnx';
 import { randomizeWeights } from '../onnx/randomize';
 
 interface RunOpts {
@@ -16,6 +16,7 @@ interface RunOpts {
   warmup: number;
   optimize: boolean;
   randomWeights?: boolean;
+  layers?: number;
 }
 
 function parseInputs(specs: string[] | undefined): Record<string, number[]> {
@@ -81,6 +82,19 @@ async function runModel(file: string, o: RunOpts): Promise<void> {
     byOp.push([op + (plan.fallbackOps[op] ? ' (TS fallback)' : ''), String(plan.ops[op] ?? 0), (t / runs).toFixed(2), `${((100 * t) / total).toFixed(1)} %`]);
   }
   console.log(byOp.toString());
+  if (o.layers) printSlowestSteps(model.profileSteps(feeds, runs), runs, o.layers);
+}
+
+/** The `count` slowest steps: what each computes, its time and, for convolutions, GFLOP/s. */
+function printSlowestSteps(steps: StepProfile[], runs: number, count: number): void {
+  const total = steps.reduce((a, s) => a + s.ms, 0);
+  const table = new Table({ head: ['step', 'op', 'detail', 'ms / run', 'share', 'GFLOP/s'] });
+  for (const s of [...steps].sort((a, b) => b.ms - a.ms).slice(0, count)) {
+    const ms = s.ms / runs;
+    table.push([s.name, s.op, [s.kernel, s.detail].filter((d) => d).join('; '), ms.toFixed(3), `${((100 * s.ms) / total).toFixed(1)} %`, s.flops ? (s.flops / ms / 1e6).toFixed(1) : '']);
+  }
+  console.log(`the ${Math.min(count, steps.length)} slowest of ${steps.length} steps:`);
+  console.log(table.toString());
 }
 
 /** Adds the `run` subcommand to the CLI. */
@@ -93,6 +107,7 @@ export function registerRun(program: Command): void {
     .option('-r, --repeat <k>', 'timed runs', (v) => Number.parseInt(v, 10), 20)
     .option('-w, --warmup <k>', 'untimed runs first', (v) => Number.parseInt(v, 10), 2)
     .option('--no-optimize', 'turn the planner off (no fusion, no buffer reuse)')
+    .option('-l, --layers <k>', 'also time each step and list the k slowest (shapes, algorithm, GFLOP/s)', (v) => Number.parseInt(v, 10))
     .option('--random-weights', 'replace ConstantOfShape weights by seeded random ones (the onnx-light models)')
     .action(async (file: string, o: RunOpts) => {
       // --threads before or after `run` (the root command has its own --threads)

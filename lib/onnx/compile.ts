@@ -44,6 +44,10 @@ export interface StepInfo {
   /** Runs a plain-TS fallback kernel (lib/onnx/ops/fallback.ts) rather than a native op. */
   fallback: boolean;
   detail?: string;
+  /** What the native kernel runs, where it is worth saying (convolutions: shapes, algorithm). */
+  kernel?: string;
+  /** Floating-point operations per run, where known (convolutions: 2 per multiply-add). */
+  flops?: number;
 }
 
 export interface PlanReport {
@@ -412,17 +416,17 @@ export class CompiledPlan {
     return out;
   }
 
-  run(feeds: Map<string, Tensor>, names: readonly string[], profile?: Map<string, number>): Record<string, Tensor> {
+  /** With `stepMs`, adds each step's milliseconds into stepMs[step index]. */
+  run(feeds: Map<string, Tensor>, names: readonly string[], stepMs?: number[]): Record<string, Tensor> {
     const ex = this.acquire();
     try {
       this.bind(ex, feeds);
-      if (profile) {
-        for (const st of this.steps) {
+      if (stepMs) {
+        this.steps.forEach((st, i) => {
           const t0 = process.hrtime.bigint();
           st.run(ex.slots);
-          const dt = Number(process.hrtime.bigint() - t0) / 1e6;
-          profile.set(st.info.op, (profile.get(st.info.op) ?? 0) + dt);
-        }
+          stepMs[i] = (stepMs[i] ?? 0) + Number(process.hrtime.bigint() - t0) / 1e6;
+        });
       } else {
         for (const st of this.steps) st.run(ex.slots);
       }

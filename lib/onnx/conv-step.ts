@@ -61,6 +61,10 @@ export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): St
     bias: b?.f32 && ownData(b.f32), strides: g.strides, pads: g.pads, dilations: g.dilations, groups: attrInt(n, 'group', 1),
     activation: withSkip ? 'none' : act, alpha, inputSize: [xs[2], xs[3]],  // small maps pick channel lanes
   });
+  const ys = ctx.shape(n.outputs[0]);
+  const [, cinPerGroup, kh, kw] = w.dims;
+  info.flops = 2 * ys[0] * ys[1] * ys[2] * ys[3] * cinPerGroup * kh * kw;
+  info.kernel = `[${xs}] → [${ys}], ${kh}x${kw}/${g.strides[0]}, ${conv.algorithm}`;
   const details = info.detail ? [info.detail] : [];
   if (parts.sources.length > 1) details.push(`${parts.mode} of ${parts.sources.length} sources`);
   if (withSkip) details.push('+skip');

@@ -2,7 +2,7 @@
 import { Tensor } from '../tensor';
 import { LoadedGraph } from './load';
 import { ModelSource } from './model-source';
-import { CompileOptions, CompiledPlan, PlanReport } from './compile';
+import { CompileOptions, CompiledPlan, PlanReport, StepInfo } from './compile';
 import { PASSES, MEMORY_PASSES, PassName } from './plan';
 
 export interface LoadOptions extends CompileOptions {
@@ -30,6 +30,11 @@ export interface TensorInfo {
 export interface RunOptions {
   /** Names of the values to return (graph outputs by default; any intermediate value name is allowed). */
   outputs?: readonly string[];
+}
+
+/** One step of a plan with its time (Model.profileSteps). */
+export interface StepProfile extends StepInfo {
+  ms: number;
 }
 
 export interface ModelPlan extends PlanReport {
@@ -140,7 +145,21 @@ export class Model {
   /** run() timing every step; adds milliseconds per op type into `profile`. */
   profile(feeds: Record<string, Tensor>, profile: Map<string, number>, options?: RunOptions): Record<string, Tensor> {
     const p = this.prepare('Model.profile', feeds, options);
-    return p.plan.run(p.map, p.names, profile);
+    const stepMs: number[] = [];
+    const result = p.plan.run(p.map, p.names, stepMs);
+    p.plan.report.stepList.forEach((info, i) => profile.set(info.op, (profile.get(info.op) ?? 0) + stepMs[i]));
+    return result;
+  }
+
+  /**
+   * run() timing every step: one entry per step of the plan, in run order, with its
+   * milliseconds summed over `runs` runs (default 1).
+   */
+  profileSteps(feeds: Record<string, Tensor>, runs = 1, options?: RunOptions): StepProfile[] {
+    const p = this.prepare('Model.profileSteps', feeds, options);
+    const stepMs: number[] = [];
+    for (let r = 0; r < runs; r++) p.plan.run(p.map, p.names, stepMs);
+    return p.plan.report.stepList.map((info, i) => ({ ...info, ms: stepMs[i] }));
   }
 
   /**

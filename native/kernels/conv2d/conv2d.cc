@@ -353,13 +353,13 @@ void PackedConv2d::row_chunks(size_t items, size_t* per_chunk, size_t* chunks) c
 // Cache blocking: the reduction runs in blocks of <= kKc rows, so a block of B (kc x NR)
 // stays in L1 while the MR-row panels of A stream past it from L2; partial sums wait in C.
 void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff,
-                             float* c, size_t ldc, bool epilogue, const GemmSegments* seg, bool preloaded,
+                             float* c, size_t ldc, bool epilogue, const GemmSegments* seg, const float* skip,
                              const ConvActivation* act, float alpha) const {
   const size_t mr = uk_->mr;
   // One block [k0, k0 + kn) of the reduction, B rows at bb + boff[k], for every row block.
   auto block = [&](size_t k0, size_t kn, const float* bb, bool first, bool last) {
     ConvEpilogue ep;
-    ep.accumulate = !first || preloaded;
+    ep.accumulate = !first;
     if (last && epilogue) {
       ep.act = act != nullptr ? *act : p_.act;
       ep.alpha = act != nullptr ? alpha : p_.alpha;
@@ -367,7 +367,9 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
     for (size_t blk = blk0; blk < blk1; ++blk) {
       const size_t rows = std::min<size_t>(mr, cout_g_ - blk * mr);
       const float* a = packed_.data() + ((g * blocks_ + static_cast<int64_t>(blk)) * k_ + static_cast<int64_t>(k0)) * mr;
-      ep.bias_rows = bias_.empty() || ep.accumulate || !epilogue ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
+      // The bias goes into the first block's start values (with the skip, when there is one).
+      ep.bias_rows = bias_.empty() || !first || (!epilogue && skip == nullptr) ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
+      ep.start = first && skip != nullptr ? skip + (blk - blk0) * mr * ldc : nullptr;
       uk_->gemm(rows, cols, kn, a, bb, boff + k0, c + (blk - blk0) * mr * ldc, ldc, ep);
     }
   };
@@ -495,14 +497,18 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
       const size_t rows = std::min<size_t>(blk1 * mr, cout_g_) - blk0 * mr;
       if (direct) {
         float* c = ygroup + blk0 * mr * hw_out + q0;
-        if (residual) {
-          preload_tile(c, xs.skip + (c - y), bias_.empty() ? nullptr : bias_.data() + g * cout_g_ + blk0 * mr, rows, cols,
-                       static_cast<size_t>(hw_out));
+        const float* skip = residual ? xs.skip + (c - y) : nullptr;
+        if (skip != nullptr && q0 + 2 * nr <= nq) {
+          // The next tile's skip rows, fetched while this one computes: the skip streams in
+          // from memory, one short run per row, too scattered for the hardware prefetcher.
+          for (size_t r = 0; r < rows; ++r) {
+            for (size_t l = 0; l < nr; l += 16) __builtin_prefetch(skip + r * hw_out + nr + l, 0, 1);
+          }
         }
-        tile_rows(g, blk0, blk1, cols, b, bo, c, hw_out, true, sp, residual, residual ? &xs.act : nullptr, xs.alpha);
+        tile_rows(g, blk0, blk1, cols, b, bo, c, hw_out, true, sp, skip, residual ? &xs.act : nullptr, xs.alpha);
         continue;
       }
-      tile_rows(g, blk0, blk1, cols, b, bo, tmp, nr, true, sp, false, residual ? &none : nullptr);
+      tile_rows(g, blk0, blk1, cols, b, bo, tmp, nr, true, sp, nullptr, residual ? &none : nullptr);
       // Scatter the valid columns: lanes [l, l + len) are output row oh, columns ow..
       float* yrows = ygroup + blk0 * mr * hw_out;
       for (size_t l = 0; l < cols;) {

@@ -123,15 +123,6 @@ void ConcatSegments::bases(const ConvSources& s, int64_t g, int64_t n, int64_t h
   for (size_t p = 0; p < source[g].size(); ++p) out[p] = s.plane(source[g][p], n, first[g][p], hw) + q0;
 }
 
-void preload_tile(float* c, const float* skip, const float* bias, size_t rows, size_t cols, size_t ldc) {
-  for (size_t r = 0; r < rows; ++r) {
-    float* cr = c + r * ldc;
-    const float* sr = skip + r * ldc;
-    const float b = bias != nullptr ? bias[r] : 0.0f;
-    for (size_t j = 0; j < cols; ++j) cr[j] = sr[j] + b;
-  }
-}
-
 void add_activate(float* y, const float* t, const float* skip, size_t n, ConvActivationUkernel activation,
                   ConvActivation act, float alpha) {
   for (size_t i = 0; i < n; ++i) y[i] = t[i] + skip[i];

@@ -116,9 +116,6 @@ void for_each_piece(const GemmSegments& seg, size_t max_k, F&& f) {
   }
 }
 
-// C rows (ldc apart) = skip rows (the same offsets from skip) + bias[r] (bias may be null):
-// the start values of a residual tile that the GEMM then accumulates into.
-void preload_tile(float* c, const float* skip, const float* bias, size_t rows, size_t cols, size_t ldc);
 
 // y[i] = act(t[i] + skip[i]) for i < n (skip may be y).
 void add_activate(float* y, const float* t, const float* skip, size_t n, ConvActivationUkernel activation,

@@ -15,8 +15,12 @@ struct ConvEpilogue {
   ConvActivation act = ConvActivation::kNone;
   float alpha = 0.01f;  // leakyRelu slope
   // Adds to the partial sums already in C (a later block of the reduction) instead of
-  // starting from the bias; the biases are then ignored.
+  // starting from the bias; the biases and `start` are then ignored.
   bool accumulate = false;
+  // Rows added to the biases as start values (ldc apart, the tile's shape; may be C
+  // itself): a residual's skip, read by the first block of the reduction instead of in a
+  // separate pass over the output.
+  const float* start = nullptr;
 };
 
 // C[r][j] = act(bias (or C[r][j] when ep.accumulate) + sum_k A[k][r] * B[k][j]) for r < mr <= MR, j < nr <= NR, where

@@ -56,14 +56,17 @@ struct ConvTile {
 #pragma GCC unroll 16
       for (size_t v = 0; v < NV; ++v) acc[r][v] = V::add(br, bias_col[v]);
     }
-    if (ep.accumulate) {
+    const float* from = ep.accumulate ? c : ep.start;
+    if (from != nullptr) {
+      const bool replace = ep.accumulate;  // partial sums in C replace the biases
 #pragma GCC unroll 16
       for (size_t r = 0; r < MR; ++r) {
         if (r >= mr) break;
-        const float* cr = c + r * ldc;
+        const float* fr = from + r * ldc;
 #pragma GCC unroll 16
         for (size_t v = 0; v < NV; ++v) {
-          acc[r][v] = cnt[v] == L ? V::load(cr + v * L) : cnt[v] != 0 ? V::load_tail(cr + v * L, cnt[v]) : V::zero();
+          const T f = cnt[v] == L ? V::load(fr + v * L) : cnt[v] != 0 ? V::load_tail(fr + v * L, cnt[v]) : V::zero();
+          acc[r][v] = replace ? f : V::add(acc[r][v], f);
         }
       }
     }
