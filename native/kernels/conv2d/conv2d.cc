@@ -72,7 +72,7 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
     }
     if (prefer_channel_lanes(p_, *uk_)) {
       mode_ = Mode::kGemmNchwChannelLanes;
-      pack_channel_panels(weights, k_, 1, uk_->nr);  // OIHW: (co, k) at co * K + k
+      pack_channel_panels(weights, k_, 1, uk_->lanes_nr);  // OIHW: (co, k) at co * K + k
       return;
     }
     if (winograd_eligible(p_)) {

@@ -70,7 +70,7 @@ bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernel
   const double copy_cost = p.kh < p.sh || p.kw < p.sw ? 0.8 : 1.0;
   const double pixel_lanes = static_cast<double>(pixels) / static_cast<double>(ceil_div(lanes_px, uk.nr) * uk.nr) *
                              fill(static_cast<size_t>(cout_g), uk.mr) * copy_cost;
-  const double channel_lanes = fill(pixels, uk.mr) * fill(static_cast<size_t>(cout_g), uk.nr);
+  const double channel_lanes = fill(pixels, uk.lanes_mr) * fill(static_cast<size_t>(cout_g), uk.lanes_nr);
   // Packing the input panels costs more than the padded copy, and the pixel-lane GEMM has
   // Winograd for 3x3: ask for 20 % (measured on the ResNet-50 shapes, 1 thread, AVX-512:
   // 14x14 1x1 256->1024 fills 0.95 vs 0.82 and still runs 12 % slower on channel lanes).
@@ -171,7 +171,7 @@ void PackedConv2d::run_igemm_nhwc(const float* x, const Conv2dInput& in, int64_t
 
 void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout,
                                           float* y) const {
-  const size_t mr = uk_->mr, nr = uk_->nr;
+  const size_t mr = uk_->lanes_mr, nr = uk_->lanes_nr;
   const int64_t cin_g = p_.cin_per_group, taps = p_.kh * p_.kw;
   const size_t pixels = static_cast<size_t>(hout * wout);
   const size_t k = static_cast<size_t>(k_);
@@ -255,7 +255,7 @@ void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInp
               }
               for (size_t b = rb0; b < rb1; ++b) {
                 const size_t rows = std::min(mr, pixels - (b0 + b) * mr);
-                uk_->gemm(rows, cols, kn, a + (b * k + k0) * mr, bpanel, boff_nr_.data() + k0, cbuf + (b - rb0) * mr * nr,
+                uk_->lanes_gemm(rows, cols, kn, a + (b * k + k0) * mr, bpanel, boff_nr_.data() + k0, cbuf + (b - rb0) * mr * nr,
                           nr, ep);
               }
             }

@@ -65,6 +65,11 @@ struct ConvUkernels {
   size_t mr = 0;  // rows of the GEMM register tile
   size_t nr = 0;  // columns (vector lanes) of the GEMM register tile
   ConvGemmUkernel gemm = nullptr;
+  // The same GEMM with the tile the channel-lane path uses (pixels as rows): its row count
+  // suits the maps that path gets (7 divides 7x7, 14x14, 28x28; 8 rows waste 1/8 of a 7x7).
+  size_t lanes_mr = 0;
+  size_t lanes_nr = 0;
+  ConvGemmUkernel lanes_gemm = nullptr;
   size_t igemm_mr = 0;  // output pixels of the indirect GEMM's tile
   size_t igemm_nr = 0;  // output channels (lanes) of the indirect GEMM's tile
   ConvIgemmUkernel igemm = nullptr;

@@ -350,13 +350,17 @@ void conv_winograd_output(size_t n, const float* m, size_t m_stride, float bias,
 }
 
 // Fills the conv2d part of a UkernelTable with an MR x (NV vectors) GEMM tile.
-// MR x NV: the packed GEMM's tile; IMR x INV: the indirect GEMM's (NHWC output channels
-// on the lanes, where a narrower tile wastes fewer lanes on 64-channel layers).
-template <class V, class M, size_t MR, size_t NV, size_t IMR, size_t INV, class Table>
+// MR x NV: the packed GEMM's tile; LMR x LNV: the same GEMM's tile on the channel-lane
+// path; IMR x INV: the indirect GEMM's (NHWC output channels on the lanes, where a narrower
+// tile wastes fewer lanes on 64-channel layers).
+template <class V, class M, size_t MR, size_t NV, size_t LMR, size_t LNV, size_t IMR, size_t INV, class Table>
 void fill_conv(Table& t) {
   t.conv.mr = MR;
   t.conv.nr = NV * V::kLanes;
   t.conv.gemm = &conv_gemm<V, M, MR, NV>;
+  t.conv.lanes_mr = LMR;
+  t.conv.lanes_nr = LNV * V::kLanes;
+  t.conv.lanes_gemm = &conv_gemm<V, M, LMR, LNV>;
   t.conv.igemm_mr = IMR;
   t.conv.igemm_nr = INV * V::kLanes;
   t.conv.igemm = &conv_igemm<V, M, IMR, INV>;
