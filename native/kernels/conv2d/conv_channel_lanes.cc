@@ -71,10 +71,17 @@ bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernel
   const double pixel_lanes = static_cast<double>(pixels) / static_cast<double>(ceil_div(lanes_px, uk.nr) * uk.nr) *
                              fill(static_cast<size_t>(cout_g), uk.mr) * copy_cost;
   const double channel_lanes = fill(pixels, uk.lanes_mr) * fill(static_cast<size_t>(cout_g), uk.lanes_nr);
-  // Packing the input panels costs more than the padded copy, and the pixel-lane GEMM has
-  // Winograd for 3x3: ask for 20 % (measured on the ResNet-50 shapes, 1 thread, AVX-512:
-  // 14x14 1x1 256->1024 fills 0.95 vs 0.82 and still runs 12 % slower on channel lanes).
-  return channel_lanes > 1.2 * pixel_lanes;
+  // Packing the input panels costs more than the padded copy: ask for 20 % (measured on
+  // the ResNet-50 shapes, 1 thread, AVX-512: 14x14 1x1 256->1024 fills 0.95 vs 0.82 and
+  // still runs 12 % slower on channel lanes).
+  if (!winograd_eligible(p)) return channel_lanes > 1.2 * pixel_lanes;
+  // The alternative is Winograd F(2x2, 3x3): its GEMMs' lanes are 2x2 output tiles, and it
+  // does 2.25x fewer multiplications, about 2x net of its transforms. Measured (AVX-512,
+  // 1 thread, 7x3 channel tile): 512x7x7->512 channel lanes 2.25x faster (16 tiles fill a
+  // third of 48 lanes); 64x13x13->256 0.89x and 128x7x7->32 0.83x, which this keeps on Winograd.
+  const size_t tiles = static_cast<size_t>(((p.hint_hout + 1) / 2) * ((p.hint_wout + 1) / 2));
+  const double winograd = 2.0 * fill(tiles, uk.nr) * fill(static_cast<size_t>(cout_g), uk.mr);
+  return channel_lanes > 1.2 * winograd;
 }
 
 void PackedConv2d::pack_channel_panels(const float* weights, int64_t co_stride, int64_t k_stride, size_t nr) {
