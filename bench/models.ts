@@ -25,7 +25,7 @@ interface ChildResult {
   maxRssBytes: number;
 }
 
-function modelDir(): string {
+export function modelDir(): string {
   return path.resolve(__dirname, '..', '..', 'test', 'data', 'onnx-light');
 }
 

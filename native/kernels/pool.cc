@@ -6,6 +6,7 @@
 
 #include "kernels/pointwise.h"
 #include "kernels/pointwise_table.h"
+#include "kernels/global_pool.h"
 #include "kernels/pool_window.h"
 
 namespace tf {
@@ -83,10 +84,21 @@ void row_pass(float* buf, const float* plane_x, int64_t w, const AxisWindow& wy,
   for (int64_t ky = wy.first + 1; ky < wy.last; ++ky) acc(buf, plane_x + (wy.start + ky * dh) * w, 1, static_cast<size_t>(w));
 }
 
+// One window that is the whole plane (ResNet's final 7x7 average pool): a global pool,
+// one vector reduction per plane instead of the separable passes' scalar column work.
+bool whole_plane(int64_t h, int64_t w, const Pool2dParams& p, int64_t oh, int64_t ow) {
+  return oh == 1 && ow == 1 && p.kh == h && p.kw == w && p.dh == 1 && p.dw == 1 && p.pt == 0 && p.pl == 0 &&
+         p.pb == 0 && p.pr == 0;
+}
+
 }  // namespace
 
 void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool2dParams& p, float* y, int64_t oh,
                 int64_t ow) {
+  if (whole_plane(h, w, p, oh, ow)) {
+    global_pool(GlobalPoolOp::kMax, x, planes, h * w, y);
+    return;
+  }
   const PointwiseTable& pw = pointwise();
   const ColumnPlan columns(w, ow, p);
   const std::vector<AxisWindow> windows = axis_windows(oh, h, p.kh, p.sh, p.dh, p.pt, p.pb, false);
@@ -109,6 +121,10 @@ void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
 
 void avg_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool2dParams& p, bool count_include_pad,
                 float* y, int64_t oh, int64_t ow) {
+  if (whole_plane(h, w, p, oh, ow) && h * w > 0) {  // no padding: count_include_pad changes nothing
+    global_pool(GlobalPoolOp::kAvg, x, planes, h * w, y);
+    return;
+  }
   const PointwiseTable& pw = pointwise();
   // Column divisors, the same for every output row.
   const std::vector<AxisWindow> col_windows = axis_windows(ow, w, p.kw, p.sw, p.dw, p.pl, p.pr, count_include_pad);

@@ -217,6 +217,19 @@ describe(`pooling ops vs lib/reference (TENSORFUSE_ISA=${process.env.TENSORFUSE_
     assert.ok(Number.isFinite(lrn(Tensor.from(Float32Array.from([1, 2, NaN]), [1, 3, 1]), { size: 1 }).data[0]));
   });
 
+  it('one window over the whole plane (the global-pool path): max and average match the reference, NaN wins', () => {
+    for (const [c, h, w] of [[1, 1, 1], [3, 7, 7], [17, 1, 33], [2048, 7, 7], [5, 15, 16]]) {
+      const x = moderateTensor([2, c, h, w], c * 31 + h, c % 4);
+      const o = { kernel: [h, w] as [number, number] };
+      const label = `[2,${c},${h},${w}] kernel [${h},${w}]`;
+      checkResult(maxPool2d(x, o), ref.maxPool2d(x, o), undefined, EXACT, `max ${label}`);
+      checkResult(avgPool2d(x, o), ref.avgPool2d(x, o), undefined, ARITH, `avg ${label}`);
+      checkResult(avgPool2d(x, { ...o, countIncludePad: true }), ref.avgPool2d(x, { ...o, countIncludePad: true }), undefined, ARITH, `avg incl. pad ${label}`);
+    }
+    const nan = Tensor.from(Float32Array.from([1, 2, NaN, 4, 5, 6]), [1, 1, 2, 3]);
+    assert.ok(Number.isNaN(maxPool2d(nan, { kernel: [2, 3] }).data[0]) && Number.isNaN(avgPool2d(nan, { kernel: [2, 3] }).data[0]));
+  });
+
   it('a window wholly in the padding: -inf for max, NaN for an average without countIncludePad, 0 with it', () => {
     const x = Tensor.from(new Float32Array([5, 6]), [1, 1, 1, 2]);
     const o = { kernel: [1, 1] as [number, number], pads: [0, 2, 0, 0] as [number, number, number, number], strides: [1, 1] as [number, number] };
