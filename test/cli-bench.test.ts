@@ -71,3 +71,30 @@ describe('tensorfuse bench: one small run', function () {
       [['squeezenet', '1', ratio.toFixed(3)]]);
   });
 });
+
+describe('bench/layers.js: per-layer times next to onnxruntime-node', function () {
+  this.timeout(120000);
+
+  it('writes layers-squeezenet.md: every conv shape with both engines\' times, sorted by what tensorfuse loses', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-layers-test-'));
+    try {
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'bench', 'layers.js'), 'squeezenet', '--runs', '2', '--out', out],
+        { encoding: 'utf8', cwd: ROOT, timeout: 120000 });
+      assert.strictEqual(r.status, 0, r.stderr);
+      const md = fs.readFileSync(path.join(out, 'layers-squeezenet.md'), 'utf8');
+      const convs = md.split('\n').filter((l) => l.startsWith('| Conv ['));
+      // SqueezeNet 1.1: 26 convs over 18 distinct shapes; each row has both engines' times.
+      assert.ok(convs.length >= 10, md);
+      for (const row of convs) {
+        const cells = row.split('|').map((c) => c.trim());
+        assert.ok(Number(cells[3]) > 0 && Number(cells[4]) > 0, `both times in: ${row}`);
+      }
+      const gaps = convs.map((row) => { const c = row.split('|').map((x) => x.trim()); return Number(c[3]) - Number(c[4]); });
+      const sorted = [...gaps].sort((a, b) => b - a);
+      assert.deepStrictEqual(gaps, sorted.filter((g) => gaps.includes(g)));
+      assert.match(md, /totals per run: tensorfuse \d+\.\d+ ms, onnxruntime-node \d+\.\d+ ms/);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
