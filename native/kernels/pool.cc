@@ -91,12 +91,41 @@ bool whole_plane(int64_t h, int64_t w, const Pool2dParams& p, int64_t oh, int64_
          p.pb == 0 && p.pr == 0;
 }
 
+// 2x2 windows at stride 2, all inside the input (DenseNet's transition AveragePool, U-Net's
+// MaxPool): each output reads two adjacent pairs. The separable passes cost a few calls per
+// output row, most of the time at these sizes; one plain loop per row vectorises instead.
+bool pairs_2x2(int64_t h, int64_t w, const Pool2dParams& p, int64_t oh, int64_t ow) {
+  return p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.dh == 1 && p.dw == 1 && p.pt == 0 && p.pl == 0 &&
+         p.pb == 0 && p.pr == 0 && 2 * oh <= h && 2 * ow <= w;
+}
+
+// y[plane, oy, ox] = combine(the 2x2 window at (2 oy, 2 ox)), planes x oh rows in parallel.
+template <class Combine>
+void pool_pairs_2x2(const float* x, int64_t planes, int64_t h, int64_t w, float* y, int64_t oh, int64_t ow,
+                    Combine combine) {
+  parallel_units(static_cast<size_t>(planes * oh), static_cast<size_t>(4 * ow), [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) {
+      const int64_t plane = static_cast<int64_t>(r) / oh, oy = static_cast<int64_t>(r) % oh;
+      const float* __restrict a = x + (plane * h + 2 * oy) * w;
+      const float* __restrict b = a + w;
+      float* __restrict out = y + static_cast<int64_t>(r) * ow;
+      for (int64_t ox = 0; ox < ow; ++ox) out[ox] = combine(a[2 * ox], a[2 * ox + 1], b[2 * ox], b[2 * ox + 1]);
+    }
+  });
+}
+
 }  // namespace
 
 void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool2dParams& p, float* y, int64_t oh,
                 int64_t ow) {
   if (whole_plane(h, w, p, oh, ow)) {
     global_pool(GlobalPoolOp::kMax, x, planes, h * w, y);
+    return;
+  }
+  if (pairs_2x2(h, w, p, oh, ow)) {
+    // NaN wins (ONNX), written branch-free so the loop vectorises.
+    auto max2 = [](float m, float v) { return m != m ? m : (!(v <= m) ? v : m); };
+    pool_pairs_2x2(x, planes, h, w, y, oh, ow, [&](float a, float b, float c, float d) { return max2(max2(max2(a, b), c), d); });
     return;
   }
   const PointwiseTable& pw = pointwise();
@@ -123,6 +152,10 @@ void avg_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
                 float* y, int64_t oh, int64_t ow) {
   if (whole_plane(h, w, p, oh, ow) && h * w > 0) {  // no padding: count_include_pad changes nothing
     global_pool(GlobalPoolOp::kAvg, x, planes, h * w, y);
+    return;
+  }
+  if (pairs_2x2(h, w, p, oh, ow)) {  // no padding: count_include_pad changes nothing
+    pool_pairs_2x2(x, planes, h, w, y, oh, ow, [](float a, float b, float c, float d) { return (((a + b) + c) + d) * 0.25f; });
     return;
   }
   const PointwiseTable& pw = pointwise();

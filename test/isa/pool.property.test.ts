@@ -230,6 +230,23 @@ describe(`pooling ops vs lib/reference (TENSORFUSE_ISA=${process.env.TENSORFUSE_
     assert.ok(Number.isNaN(maxPool2d(nan, { kernel: [2, 3] }).data[0]) && Number.isNaN(avgPool2d(nan, { kernel: [2, 3] }).data[0]));
   });
 
+  it('2x2 windows at stride 2 (the pair path): odd and SIMD-edge sizes, ceil mode, NaN, vs the reference', () => {
+    for (const [c, h, w] of [[1, 2, 2], [3, 5, 7], [2, 16, 33], [4, 56, 56], [1, 3, 65]]) {
+      for (const ceilMode of [false, true]) {
+        const x = moderateTensor([2, c, h, w], c * 7 + h + w, (h + w) % 4);
+        const o = { kernel: [2, 2] as [number, number], strides: [2, 2] as [number, number], ceilMode };
+        const label = `[2,${c},${h},${w}] 2x2/2${ceilMode ? ' ceil' : ''}`;
+        checkResult(maxPool2d(x, o), ref.maxPool2d(x, o), undefined, EXACT, `max ${label}`);
+        checkResult(avgPool2d(x, o), ref.avgPool2d(x, o), undefined, ARITH, `avg ${label}`);
+      }
+    }
+    const v = Float32Array.from([1, NaN, 3, 4, 5, 6, 7, 8]);
+    const y = maxPool2d(Tensor.from(v, [1, 1, 2, 4]), { kernel: [2, 2], strides: [2, 2] }).data;
+    assert.ok(Number.isNaN(y[0]) && y[1] === 8, `${Array.from(y)}`);
+    const a = avgPool2d(Tensor.from(v, [1, 1, 2, 4]), { kernel: [2, 2], strides: [2, 2] }).data;
+    assert.ok(Number.isNaN(a[0]) && a[1] === 5.5, `${Array.from(a)}`);
+  });
+
   it('a window wholly in the padding: -inf for max, NaN for an average without countIncludePad, 0 with it', () => {
     const x = Tensor.from(new Float32Array([5, 6]), [1, 1, 1, 2]);
     const o = { kernel: [1, 1] as [number, number], pads: [0, 2, 0, 0] as [number, number, number, number], strides: [1, 1] as [number, number] };
