@@ -242,16 +242,17 @@ describe('conv2d API', () => {
   });
 
   it('inputSize picks the GEMM orientation for that size; any input still runs', () => {
-    const wt = uniform([96, 32, 3, 3], 30);
+    const wt = uniform([96, 32, 1, 1], 30);
     const bias = uniform([96], 31).data;
-    // AVX-512 tiles are 48 pixels wide: a 5x5 map fills few of them, so channels go on the lanes.
-    const small = new Conv2d(wt, { pads: [1, 1, 1, 1], bias, inputSize: [5, 5] });
-    const plain = new Conv2d(wt, { pads: [1, 1, 1, 1], bias });
-    assert.ok(['gemm-pixel-lanes', 'winograd-f2x2-3x3'].includes(plain.algorithm), plain.algorithm);
+    // AVX-512 pixel tiles are 48 lanes wide: a 7x7 map (49 pixels) fills 49 of 64 (a tile
+    // and one narrow vector), the 7-row channel tile all of its rows: channels go on the lanes.
+    const small = new Conv2d(wt, { bias, inputSize: [7, 7] });
+    const plain = new Conv2d(wt, { bias });
+    assert.strictEqual(plain.algorithm, 'gemm-pixel-lanes');
     if (runtime.info().isa === 'avx512') assert.strictEqual(small.algorithm, 'gemm-channel-lanes');
-    for (const size of [5, 9, 16]) {
-      const xi = uniform([size === 5 ? 2 : 1, 32, size, size + 1], 32 + size);
-      close(small.run(xi), conv2dRef(xi, wt, { pads: [1, 1, 1, 1], bias }), 1e-4, `packed for 5x5, run on ${size}x${size + 1}`);
+    for (const size of [7, 9, 16]) {
+      const xi = uniform([size === 7 ? 2 : 1, 32, size, size + 1], 32 + size);
+      close(small.run(xi), conv2dRef(xi, wt, { bias }), 1e-4, `packed for 7x7, run on ${size}x${size + 1}`);
     }
     assert.strictEqual(new Conv2d(uniform([8, 1, 3, 3], 1), { groups: 8 }).algorithm, 'depthwise');
     small.dispose();

@@ -266,20 +266,22 @@ describe(`conv2d properties vs lib/reference (TENSORFUSE_ISA=${process.env.TENSO
         if (runPackedFor(c, smallestInput(c), threads) === 'gemm-channel-lanes') hits++;
       }), { numRuns: runs(threads === 1 ? 250 : 120) }));
       // A hint of a 1-pixel output picks channel lanes unless Cout per group fills few of
-      // their lanes (about half the random cases on AVX-512's 48 lanes, more on narrower ISAs).
-      assert.ok(hits > total / 4, `channel lanes ran in ${hits} of ${total} cases`);
+      // their lanes or Winograd does better (about a quarter of the random cases on AVX-512's
+      // 48 lanes, more on narrower ISAs): enough to test the path on every run.
+      assert.ok(hits > total / 8, `channel lanes ran in ${hits} of ${total} cases`);
     }
   });
 
   it('channel-lane GEMM on ResNet-like small maps (7x7, strided 1x1), sync and async', async () => {
     const cases: Case[] = [
-      // 94 output channels fill 2 of the 48-lane tiles: channel lanes beat Winograd here
-      // (100 would leave a third of the third tile empty, and Winograd wins the estimate).
-      { layout: 'NCHW', batch: 1, cin: 40, cout: 94, groups: 1, kh: 3, kw: 3, strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], h: 7, w: 7,
+      // Winograd's transformed weights for 256 -> 260 channels exceed 4 MiB with 16 tiles to
+      // reuse them: a 7x7 map takes channel lanes (ResNet's 512x7x7 layers do).
+      { layout: 'NCHW', batch: 1, cin: 256, cout: 260, groups: 1, kh: 3, kw: 3, strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], h: 7, w: 7,
         activation: 'relu', alpha: 0.01, bias: true, givenOut: true, offsets: [1, 2], seed: 21 },
       { layout: 'NCHW', batch: 2, cin: 96, cout: 130, groups: 1, kh: 1, kw: 1, strides: [2, 2], dilations: [1, 1], pads: 'valid', h: 14, w: 13,
         activation: 'none', alpha: 0.01, bias: true, givenOut: false, offsets: [0, 0], seed: 22 },
-      { layout: 'NCHW', batch: 1, cin: 48, cout: 96, groups: 2, kh: 3, kw: 3, strides: [2, 2], dilations: [1, 1], pads: [1, 1, 0, 1], h: 14, w: 15,
+      // A 9x8 output reads 9 padded rows of 9 (81 lanes: two 48-lane tiles); 72 pixels fill 72 of 77 channel-tile rows.
+      { layout: 'NCHW', batch: 1, cin: 48, cout: 96, groups: 2, kh: 3, kw: 3, strides: [2, 2], dilations: [1, 1], pads: [1, 1, 0, 1], h: 18, w: 15,
         activation: 'silu', alpha: 0.01, bias: false, givenOut: true, offsets: [3, 1], seed: 23 },
     ];
     for (const threads of [1, 2]) {

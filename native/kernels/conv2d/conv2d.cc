@@ -355,7 +355,10 @@ void PackedConv2d::row_chunks(size_t items, size_t* per_chunk, size_t* chunks) c
 void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff,
                              float* c, size_t ldc, bool epilogue, const GemmSegments* seg, const float* skip,
                              const ConvActivation* act, float alpha) const {
-  const size_t mr = uk_->mr;
+  const size_t mr = uk_->mr, lanes = uk_->vector_lanes;
+  // A tile of few columns (the last one of a row, a small Winograd band) runs a narrower
+  // kernel: the full one would spend its whole width of FMAs on them.
+  const ConvGemmUkernel gemm = cols <= lanes ? uk_->gemm_1v : cols <= 2 * lanes ? uk_->gemm_2v : uk_->gemm;
   // One block [k0, k0 + kn) of the reduction, B rows at bb + boff[k], for every row block.
   auto block = [&](size_t k0, size_t kn, const float* bb, bool first, bool last) {
     ConvEpilogue ep;
@@ -370,7 +373,7 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
       // The bias goes into the first block's start values (with the skip, when there is one).
       ep.bias_rows = bias_.empty() || !first || (!epilogue && skip == nullptr) ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
       ep.start = first && skip != nullptr ? skip + (blk - blk0) * mr * ldc : nullptr;
-      uk_->gemm(rows, cols, kn, a, bb, boff + k0, c + (blk - blk0) * mr * ldc, ldc, ep);
+      gemm(rows, cols, kn, a, bb, boff + k0, c + (blk - blk0) * mr * ldc, ldc, ep);
     }
   };
   if (seg != nullptr) {

@@ -51,6 +51,14 @@ double fill(size_t used, size_t granule) {
   return static_cast<double>(used) / static_cast<double>(ceil_div(used, granule) * granule);
 }
 
+// fill() of the pixel-lane GEMM's columns: a last tile of at most one or two vectors runs
+// a kernel that narrow (tile_rows), so only the rest of a full tile is wasted.
+double fill_columns(size_t used, const ConvUkernels& uk) {
+  const size_t rem = used % uk.nr, lanes = uk.vector_lanes;
+  const size_t last = rem == 0 ? 0 : rem <= lanes ? lanes : rem <= 2 * lanes ? 2 * lanes : uk.nr;
+  return static_cast<double>(used) / static_cast<double>(used - rem + last);
+}
+
 }  // namespace
 
 bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernels& uk) {
@@ -68,7 +76,7 @@ bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernel
   // it never reads (a 1x1 stride-2 conv copies 4x what it uses); the channel-lane packing
   // reads only the taps it needs.
   const double copy_cost = p.kh < p.sh || p.kw < p.sw ? 0.8 : 1.0;
-  const double pixel_lanes = static_cast<double>(pixels) / static_cast<double>(ceil_div(lanes_px, uk.nr) * uk.nr) *
+  const double pixel_lanes = static_cast<double>(pixels) / static_cast<double>(lanes_px) * fill_columns(lanes_px, uk) *
                              fill(static_cast<size_t>(cout_g), uk.mr) * copy_cost;
   const double channel_lanes = fill(pixels, uk.lanes_mr) * fill(static_cast<size_t>(cout_g), uk.lanes_nr);
   // Packing the input panels costs more than the padded copy: ask for 20 % (measured on
@@ -76,11 +84,16 @@ bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernel
   // still runs 12 % slower on channel lanes).
   if (!winograd_eligible(p)) return channel_lanes > 1.2 * pixel_lanes;
   // The alternative is Winograd F(2x2, 3x3): its GEMMs' lanes are 2x2 output tiles, and it
-  // does 2.25x fewer multiplications, about 2x net of its transforms. Measured (AVX-512,
-  // 1 thread, 7x3 channel tile): 512x7x7->512 channel lanes 2.25x faster (16 tiles fill a
-  // third of 48 lanes); 64x13x13->256 0.89x and 128x7x7->32 0.83x, which this keeps on Winograd.
+  // does 2.25x fewer multiplications, about 2x net of its transforms. Its transformed
+  // weights (16 per 9 of the kernel's) stream from memory once a call: with more than
+  // 4 MiB of them and fewer than 64 tiles to reuse them, the call is memory-bound.
+  // Measured (AVX-512, 1 thread, cold caches): 512x7x7->512 channel lanes 1.61 ms vs
+  // Winograd 2.58; 128x7x7->128 Winograd 0.133 vs 0.149; 64x13x13->256 Winograd 0.28 vs
+  // 0.41; 256x14x14->256 (4 MiB) Winograd 0.89 vs 1.66.
   const size_t tiles = static_cast<size_t>(((p.hint_hout + 1) / 2) * ((p.hint_wout + 1) / 2));
-  const double winograd = 2.0 * fill(tiles, uk.nr) * fill(static_cast<size_t>(cout_g), uk.mr);
+  const double winograd_bytes = 64.0 * static_cast<double>(p.cin_per_group) * static_cast<double>(cout_g);
+  if (winograd_bytes > 4.0 * (1 << 20) && tiles < 64) return true;
+  const double winograd = 2.0 * fill_columns(tiles, uk) * fill(static_cast<size_t>(cout_g), uk.mr);
   return channel_lanes > 1.2 * winograd;
 }
 

@@ -65,6 +65,12 @@ struct ConvUkernels {
   size_t mr = 0;  // rows of the GEMM register tile
   size_t nr = 0;  // columns (vector lanes) of the GEMM register tile
   ConvGemmUkernel gemm = nullptr;
+  // The same MR rows by one and by two vectors of columns, for a tile whose columns fill
+  // no more (a 14x14 map's last 4 pixels, the 16 tiles of a 7x7 Winograd): the full tile
+  // would do its 3 vectors of FMAs for them. vector_lanes: floats per vector.
+  size_t vector_lanes = 0;
+  ConvGemmUkernel gemm_1v = nullptr;
+  ConvGemmUkernel gemm_2v = nullptr;
   // The same GEMM with the tile the channel-lane path uses (pixels as rows): its row count
   // suits the maps that path gets (7 divides 7x7, 14x14, 28x28; 8 rows waste 1/8 of a 7x7).
   size_t lanes_mr = 0;

@@ -358,6 +358,9 @@ void fill_conv(Table& t) {
   t.conv.mr = MR;
   t.conv.nr = NV * V::kLanes;
   t.conv.gemm = &conv_gemm<V, M, MR, NV>;
+  t.conv.vector_lanes = V::kLanes;
+  t.conv.gemm_1v = &conv_gemm<V, M, MR, 1>;
+  t.conv.gemm_2v = &conv_gemm<V, M, MR, (NV < 2 ? NV : 2)>;
   t.conv.lanes_mr = LMR;
   t.conv.lanes_nr = LNV * V::kLanes;
   t.conv.lanes_gemm = &conv_gemm<V, M, LMR, LNV>;
