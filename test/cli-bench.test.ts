@@ -90,8 +90,8 @@ describe('bench/layers.js: per-layer times next to onnxruntime-node', function (
         assert.ok(Number(cells[3]) > 0 && Number(cells[4]) > 0, `both times in: ${row}`);
       }
       const gaps = convs.map((row) => { const c = row.split('|').map((x) => x.trim()); return Number(c[3]) - Number(c[4]); });
-      const sorted = [...gaps].sort((a, b) => b - a);
-      assert.deepStrictEqual(gaps, sorted.filter((g) => gaps.includes(g)));
+      // Sorted on unrounded times; the table shows them to 0.001 ms.
+      gaps.forEach((g, i) => assert.ok(i === 0 || gaps[i - 1] >= g - 0.002, `row ${i} out of order: ${gaps}`));
       assert.match(md, /totals per run: tensorfuse \d+\.\d+ ms, onnxruntime-node \d+\.\d+ ms/);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
