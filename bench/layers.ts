@@ -139,7 +139,7 @@ async function ortLayers(bytes: Uint8Array, x: Tensor, threads: number, runs: nu
   }
 }
 
-function report(model: string, threads: number, runs: number, tfl: Map<string, LayerTime>, orl: Map<string, LayerTime>, facts: string[]): string {
+function report(runs: number, tfl: Map<string, LayerTime>, orl: Map<string, LayerTime>, facts: string[]): string {
   const keys = [...new Set([...tfl.keys(), ...orl.keys()])];
   const gap = (k: string) => (tfl.get(k)?.ms ?? 0) - (orl.get(k)?.ms ?? 0);
   keys.sort((a, b) => gap(b) - gap(a));
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
   const tfl = await tensorfuseLayers(bytes, x, o.runs);
   const orl = matchPadded(await ortLayers(bytes, x, o.threads, o.runs), tfl);
   const facts = [...markdownHeader(header), `- model: ${path.relative(process.cwd(), file)}, input [1,3,224,224], weights randomised (seed 1)`, `- malloc: ${malloc}`];
-  const md = report(model, o.threads, o.runs, tfl, orl, facts);
+  const md = report(o.runs, tfl, orl, facts);
   fs.mkdirSync(o.out, { recursive: true });
   const out = path.join(o.out, `layers-${model}.md`);
   fs.writeFileSync(out, md);

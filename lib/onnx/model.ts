@@ -144,11 +144,9 @@ export class Model {
 
   /** run() timing every step; adds milliseconds per op type into `profile`. */
   profile(feeds: Record<string, Tensor>, profile: Map<string, number>, options?: RunOptions): Record<string, Tensor> {
-    const p = this.prepare('Model.profile', feeds, options);
-    const stepMs: number[] = [];
-    const result = p.plan.run(p.map, p.names, stepMs);
-    p.plan.report.stepList.forEach((info, i) => profile.set(info.op, (profile.get(info.op) ?? 0) + stepMs[i]));
-    return result;
+    const t = this.timedRuns('Model.profile', feeds, 1, options);
+    t.steps.forEach((s) => profile.set(s.op, (profile.get(s.op) ?? 0) + s.ms));
+    return t.result;
   }
 
   /**
@@ -156,10 +154,16 @@ export class Model {
    * milliseconds summed over `runs` runs (default 1).
    */
   profileSteps(feeds: Record<string, Tensor>, runs = 1, options?: RunOptions): StepProfile[] {
-    const p = this.prepare('Model.profileSteps', feeds, options);
+    return this.timedRuns('Model.profileSteps', feeds, runs, options).steps;
+  }
+
+  /** `runs` runs with every step timed: the last run's outputs and each step's summed time. */
+  private timedRuns(op: string, feeds: Record<string, Tensor>, runs: number, options?: RunOptions): { result: Record<string, Tensor>; steps: StepProfile[] } {
+    const p = this.prepare(op, feeds, options);
     const stepMs: number[] = [];
-    for (let r = 0; r < runs; r++) p.plan.run(p.map, p.names, stepMs);
-    return p.plan.report.stepList.map((info, i) => ({ ...info, ms: stepMs[i] }));
+    let result: Record<string, Tensor> = {};
+    for (let r = 0; r < runs; r++) result = p.plan.run(p.map, p.names, stepMs);
+    return { result, steps: p.plan.report.stepList.map((info, i) => ({ ...info, ms: stepMs[i] ?? 0 })) };
   }
 
   /**

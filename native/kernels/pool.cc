@@ -150,7 +150,7 @@ void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
 
 void avg_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool2dParams& p, bool count_include_pad,
                 float* y, int64_t oh, int64_t ow) {
-  if (whole_plane(h, w, p, oh, ow) && h * w > 0) {  // no padding: count_include_pad changes nothing
+  if (whole_plane(h, w, p, oh, ow)) {  // no padding: count_include_pad changes nothing
     global_pool(GlobalPoolOp::kAvg, x, planes, h * w, y);
     return;
   }

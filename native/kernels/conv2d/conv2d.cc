@@ -57,7 +57,6 @@ float* ConvBuffer::reset(size_t n) {
 
 PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, const float* bias)
     : p_(params), uk_(&ukernels().conv) {
-  const size_t nr = uk_->nr;
   cout_g_ = p_.cout / p_.groups;
   const int64_t taps = p_.kh * p_.kw;
   k_ = p_.cin_per_group * taps;
@@ -72,7 +71,8 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
     }
     if (prefer_channel_lanes(p_, *uk_)) {
       mode_ = Mode::kGemmNchwChannelLanes;
-      pack_channel_panels(weights, k_, 1, uk_->lanes_nr);  // OIHW: (co, k) at co * K + k
+      pack_panels(weights, k_, 1, uk_->lanes_nr);  // OIHW: (co, k) at co * K + k
+      set_panel_rows(uk_->lanes_nr);
       return;
     }
     if (winograd_eligible(p_)) {
@@ -81,7 +81,7 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
     }
     // OIHW: element (co, k) is w[co * K + k].
     mode_ = Mode::kGemmNchw;
-    pack_panels(weights, k_, 1);
+    pack_panels(weights, k_, 1, uk_->mr);
     return;
   }
 
@@ -93,14 +93,13 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
   // HWIO: element (co, k) is w[k * cout + co], k = (i * kw + j) * cin_g + ci.
   if (prefer_igemm_nhwc(p_, *uk_)) {
     mode_ = Mode::kIgemmNhwc;
-    pack_channel_panels(weights, 1, p_.cout, uk_->igemm_nr);
+    pack_panels(weights, 1, p_.cout, uk_->igemm_nr);
     return;
   }
   // The same MR-row panels as NCHW (output channels are the rows here too).
   mode_ = Mode::kGemmNhwc;
-  pack_panels(weights, 1, p_.cout);
-  boff_nr_.resize(static_cast<size_t>(k_));
-  for (int64_t k = 0; k < k_; ++k) boff_nr_[k] = k * static_cast<int64_t>(nr);
+  pack_panels(weights, 1, p_.cout, uk_->mr);
+  set_panel_rows(uk_->nr);  // rows of the B tile each call packs from x
 }
 
 // Winograd F(2x2, 3x3) for dense 3x3 stride-1 convs wide enough to pay for the
@@ -115,27 +114,33 @@ bool PackedConv2d::winograd_eligible(const Conv2dParams& p) {
          p.sw == 1 && p.dh == 1 && p.dw == 1 && p.cin_per_group >= 8 && p.cout >= 8;
 }
 
-// U = G g G^T per (co, ci), packed as MR-row panels [xi][block][ci][MR] for xi < 16: the
-// GEMM layout with the 16 products as "groups" and K = Cin.
-// MR-row panels [g][block][k][MR] of the GEMM's A operand from weights where element
-// (output channel co, reduction index k) sits at weights[co * co_stride + k * k_stride].
-// Writes are sequential; rows past a group's last channel are zero.
-void PackedConv2d::pack_panels(const float* weights, int64_t co_stride, int64_t k_stride) {
-  const size_t mr = uk_->mr;
-  blocks_ = static_cast<int64_t>(ceil_div(cout_g_, mr));
-  float* out = packed_.reset(static_cast<size_t>(p_.groups * blocks_ * k_) * mr);
+// Panels of `width` output channels [g][panel][k][width] from weights where element
+// (output channel co, reduction index k) sits at weights[co * co_stride + k * k_stride]:
+// the GEMM's A operand (width MR, channels as rows) or, on the channel-lane and indirect
+// paths, its B operand (width NR, channels on the lanes). Writes are sequential; entries
+// past a group's last channel are zero.
+void PackedConv2d::pack_panels(const float* weights, int64_t co_stride, int64_t k_stride, size_t width) {
+  blocks_ = static_cast<int64_t>(ceil_div(static_cast<size_t>(cout_g_), width));
+  float* out = packed_.reset(static_cast<size_t>(p_.groups * blocks_ * k_) * width);
   for (int64_t g = 0; g < p_.groups; ++g) {
     for (int64_t blk = 0; blk < blocks_; ++blk) {
-      const int64_t co0 = g * cout_g_ + blk * static_cast<int64_t>(mr);
-      const size_t rows = static_cast<size_t>(std::min<int64_t>(mr, cout_g_ - blk * static_cast<int64_t>(mr)));
+      const int64_t co0 = g * cout_g_ + blk * static_cast<int64_t>(width);
+      const size_t used = static_cast<size_t>(std::min<int64_t>(width, cout_g_ - blk * static_cast<int64_t>(width)));
       for (int64_t k = 0; k < k_; ++k) {
         const float* wk = weights + co0 * co_stride + k * k_stride;
-        for (size_t r = 0; r < mr; ++r) *out++ = r < rows ? wk[static_cast<int64_t>(r) * co_stride] : 0.0f;
+        for (size_t r = 0; r < width; ++r) *out++ = r < used ? wk[static_cast<int64_t>(r) * co_stride] : 0.0f;
       }
     }
   }
 }
 
+void PackedConv2d::set_panel_rows(size_t nr) {
+  boff_nr_.resize(static_cast<size_t>(k_));
+  for (int64_t k = 0; k < k_; ++k) boff_nr_[k] = k * static_cast<int64_t>(nr);
+}
+
+// U = G g G^T per (co, ci), packed as MR-row panels [xi][block][ci][MR] for xi < 16: the
+// GEMM layout with the 16 products as "groups" and K = Cin.
 void PackedConv2d::pack_winograd(const float* weights) {
   mode_ = Mode::kWinogradNchw;
   const size_t mr = uk_->mr;

@@ -117,10 +117,10 @@ class PackedConv2d {
   // For the hinted output size: whether output channels on the vector lanes (pixels
   // broadcast) beat pixels on the lanes; small maps (7x7, 14x14) fill few pixel lanes.
   static bool prefer_channel_lanes(const Conv2dParams& p, const ConvUkernels& uk);
-  void pack_panels(const float* weights, int64_t co_stride, int64_t k_stride);
-  // NR-column panels [g][panel][k][NR] of W^T (output channels on the lanes) from weights
-  // where (output channel co, reduction index k) is weights[co * co_stride + k * k_stride].
-  void pack_channel_panels(const float* weights, int64_t co_stride, int64_t k_stride, size_t nr);
+  // Panels of `width` output channels, [g][panel][k][width] (see conv2d.cc).
+  void pack_panels(const float* weights, int64_t co_stride, int64_t k_stride, size_t width);
+  // boff_nr_ = k * nr: the rows of a packed nr-wide panel.
+  void set_panel_rows(size_t nr);
   // NHWC: whether the indirect GEMM (output channels on the lanes) suits Cout per group.
   static bool prefer_igemm_nhwc(const Conv2dParams& p, const ConvUkernels& uk);
   void pack_winograd(const float* weights);

@@ -97,23 +97,6 @@ bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernel
   return channel_lanes > 1.2 * winograd;
 }
 
-void PackedConv2d::pack_channel_panels(const float* weights, int64_t co_stride, int64_t k_stride, size_t nr) {
-  blocks_ = static_cast<int64_t>(ceil_div(static_cast<size_t>(cout_g_), nr));
-  float* out = packed_.reset(static_cast<size_t>(p_.groups * blocks_ * k_) * nr);
-  for (int64_t g = 0; g < p_.groups; ++g) {
-    for (int64_t j = 0; j < blocks_; ++j) {
-      const int64_t co0 = g * cout_g_ + j * static_cast<int64_t>(nr);
-      const size_t cols = static_cast<size_t>(std::min<int64_t>(nr, cout_g_ - j * static_cast<int64_t>(nr)));
-      for (int64_t k = 0; k < k_; ++k) {
-        const float* wk = weights + co0 * co_stride + k * k_stride;
-        for (size_t c = 0; c < nr; ++c) *out++ = c < cols ? wk[static_cast<int64_t>(c) * co_stride] : 0.0f;
-      }
-    }
-  }
-  boff_nr_.resize(static_cast<size_t>(k_));
-  for (int64_t k = 0; k < k_; ++k) boff_nr_[k] = k * static_cast<int64_t>(nr);
-}
-
 bool PackedConv2d::prefer_igemm_nhwc(const Conv2dParams& p, const ConvUkernels& uk) {
   const LanesChoice o = lanes_override();
   if (o != LanesChoice::kAuto) return o == LanesChoice::kChannels;

@@ -116,7 +116,6 @@ void for_each_piece(const GemmSegments& seg, size_t max_k, F&& f) {
   }
 }
 
-
 // y[i] = act(t[i] + skip[i]) for i < n (skip may be y).
 void add_activate(float* y, const float* t, const float* skip, size_t n, ConvActivationUkernel activation,
                   ConvActivation act, float alpha);
