@@ -51,6 +51,7 @@
         "native/runtime/isa.cc",
         "native/runtime/thread_pool.cc",
         "native/runtime/allocator.cc",
+        "native/runtime/cache_info.cc",
         "native/kernels/dispatch.cc",
         "native/kernels/binary.cc",
         "native/kernels/concat.cc",

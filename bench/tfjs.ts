@@ -14,6 +14,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { runtime } from '../lib/runtime';
+import { applyBenchMalloc } from './harness';
 import { registerTensorfuseBackend } from '../lib/tfjs';
 import { NSFW_MODELS, fixedImage, loadNsfwModel } from '../test/tfjs/nsfw-models';
 
@@ -181,6 +182,7 @@ function table(rows: Row[]): string {
 
 async function main(): Promise<void> {
   const load0 = os.loadavg().map((l) => l.toFixed(2)).join(', ');
+  const malloc = applyBenchMalloc();
   registerTensorfuseBackend();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wasm = require('@tensorflow/tfjs-backend-wasm') as { setThreadsCount?: (n: number) => void };
@@ -198,6 +200,7 @@ async function main(): Promise<void> {
     `- CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores; Node ${process.version}`,
     `- load average at start: ${load0}; at end: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`,
     '- convs: NHWC, tf.fused.conv2d / tf.fused.depthwiseConv2d with bias, pad "same", output read back (dataSync); GFLOP/s = 2·Cout·Hout·Wout·(Cin/groups)·k² / median',
+    `- malloc: ${malloc}`,
     '- models: nsfwjs (weights shipped in its npm package), input [1, size, size, 3] = fixedImage(size), predict + dataSync',
     '- "vs wasm" / "vs cpu": that backend\'s median / this row\'s median (> 1: this row faster)',
     ...facts.map((f) => `- ${f}`),

@@ -18,9 +18,10 @@ namespace tf {
 
 namespace {
 
-// Reduction block of the NCHW GEMM, and the partial sums one task keeps (floats).
-constexpr size_t kKc = 640;
+// The partial sums one task keeps (floats).
 constexpr size_t kTileFloats = 4096;
+// Channels ahead whose input rows the padded copy prefetches.
+constexpr int64_t kCopyPrefetch = 6;
 
 // One work item of a GEMM conv: image n, group g, columns [col0, col0 + cols) of the
 // output (one tile of <= nr), chunk ms of the row blocks. Items are numbered chunk-fastest,
@@ -355,8 +356,9 @@ void PackedConv2d::row_chunks(size_t items, size_t* per_chunk, size_t* chunks) c
   *per_chunk = ceil_div(blocks, *chunks);  // even chunks: 32 blocks as 8+8+8+8, not 10+10+10+2
 }
 
-// Cache blocking: the reduction runs in blocks of <= kKc rows, so a block of B (kc x NR)
-// stays in L1 while the MR-row panels of A stream past it from L2; partial sums wait in C.
+// Cache blocking: the reduction runs in blocks of <= gemm_kc(NR) rows, so a block of B
+// (kc x NR) stays in L1 while the MR-row panels of A stream past it from L2; partial sums
+// wait in C.
 void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff,
                              float* c, size_t ldc, bool epilogue, const GemmSegments* seg, const float* skip,
                              const ConvActivation* act, float alpha) const {
@@ -382,10 +384,10 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
     }
   };
   if (seg != nullptr) {
-    for_each_piece(*seg, kKc, block);  // blocks that each read one source
+    for_each_piece(*seg, gemm_kc(uk_->nr), block);  // blocks that each read one source
     return;
   }
-  const size_t kblocks = ceil_div(static_cast<size_t>(k_), kKc);
+  const size_t kblocks = ceil_div(static_cast<size_t>(k_), gemm_kc(uk_->nr));
   const size_t kc = ceil_div(static_cast<size_t>(k_), kblocks);
   for (size_t kb = 0; kb < kblocks; ++kb) {
     const size_t k0 = kb * kc;
@@ -437,7 +439,10 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
     for (int64_t u = u0; u < u1; ++u) {
       uint8_t expected = 0;
       if (st[u].load(std::memory_order_acquire) == 0 && st[u].compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+        // Phase row u reads sh input rows of every channel: short runs of many planes.
+        const int64_t ih0 = u * geo.sh - in.pads[0];
         for (int64_t c = g * cin_g; c < (g + 1) * cin_g; ++c) {
+          if (c + kCopyPrefetch < (g + 1) * cin_g) prefetch_rows(xs, n, c + kCopyPrefetch, in, ih0, ih0 + geo.sh);
           gather_rows(xs, n, c, in, geo, u, u + 1, dst + (n * cin + c) * geo.plane_size());
         }
         st[u].store(2, std::memory_order_release);

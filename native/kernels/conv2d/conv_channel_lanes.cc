@@ -28,8 +28,6 @@ namespace tf {
 
 namespace {
 
-// Reduction block: B (kc x NR) stays in L1 while the pixel blocks pass over it.
-constexpr size_t kKcLanes = 192;
 // Packed input panels per chunk of pixel blocks (floats): 8 MiB.
 constexpr size_t kPanelChunkFloats = size_t{2} << 20;
 
@@ -236,7 +234,7 @@ void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInp
         // leave threads idle: every extra range re-reads the panel's weights).
         const size_t ranges = std::min(nb, panels >= 4 * threads ? size_t{1} : ceil_div(4 * threads, panels));
         const size_t per_range = ceil_div(nb, ranges);
-        const size_t kblocks = ceil_div(k, kKcLanes), kc = ceil_div(k, kblocks);
+        const size_t kblocks = ceil_div(k, gemm_kc(nr)), kc = ceil_div(k, kblocks);
         parallel(panels * ranges, macs_per_block * static_cast<double>(nb), [&](size_t i0, size_t i1) {
           float* cbuf = thread_scratch(per_range * mr * nr);
           for (size_t item = i0; item < i1; ++item) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "runtime/allocator.h"
+#include "runtime/cache_info.h"
 
 namespace tf {
 
@@ -26,6 +27,11 @@ KeptScratch& kept_scratch() {
 }
 
 }  // namespace
+
+size_t gemm_kc(size_t nr) {
+  const size_t kc = l1d_cache_bytes() * 3 / 4 / (nr * sizeof(float));
+  return std::clamp<size_t>(kc / 16 * 16, 64, 640);
+}
 
 float* thread_scratch(size_t floats) {
   static thread_local std::vector<float> buf;
