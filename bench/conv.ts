@@ -10,7 +10,10 @@ import * as path from 'path';
 import * as tf from '../lib/index';
 import { Tensor } from '../lib/tensor';
 import { runtime } from '../lib/runtime';
-import { BenchOptions, Row, SuiteResult, Timing, convFlops, formatSeconds, isSelected, makeRow, measure, measureAsync, newSuiteResult, randomFill, threadCounts, withThreads } from './harness';
+import {
+  BenchOptions, Contender, Row, SuiteResult, Timing, convFlops, formatSeconds, isSelected, makeRow, measure, measureInterleaved, newSuiteResult,
+  randomFill, threadCounts, withThreads, withThreadsAsync,
+} from './harness';
 import { CONV_WORKLOADS, ConvModelShape, ConvParams, compareArrays, convModel, convOutputShape, convWeightShape, ortModel, randomConvParams, warmUpOrt } from './onnx-model';
 
 // ---- FMA peak ----
@@ -238,18 +241,17 @@ async function convRows(name: string, shape: ConvModelShape, Ctor: Conv2dCtor | 
       const cmp = compareArrays(out.data, expected, 1e-3, 1e-3);
       facts[`${name} tensorfuse vs onnxruntime`] = cmp.ok ? `match (max |Δ| ${cmp.maxAbs.toExponential(1)})` : `MISMATCH (max |Δ| ${cmp.maxAbs})`;
     }
-    let tfRow: Row | undefined;
-    if (conv) {
-      const t = withThreads(threads, () =>
-        measure(`${name}: tensorfuse Conv2d.run(x, { out }), ${threads} thread(s)`, () => conv.run(xt, { out }), opts));
-      tfRow = makeRow(name, 'tensorfuse Conv2d.run (out reused)', threads, t, gf(t), 'GFLOP/s', 'tensorfuse');
-    }
     opts.onProgress?.(`${name}: onnxruntime-node warm-up, ${threads} thread(s)`);
     const w = await warmUpOrt(ort, opts.quick);
     facts[`${name} onnxruntime warm-up, ${threads} thread(s)`] = `${w.calls} calls in ${w.seconds.toFixed(1)} s, ` +
       `first batch ${formatSeconds(w.first)}/call, last ${formatSeconds(w.last)}/call`;
-    const to = await measureAsync(`${name}: onnxruntime-node, ${threads} thread(s)`, () => ort.run(), opts);
-    const tp = await measureAsync(`${name}: onnxruntime-node, preallocated output, ${threads} thread(s)`, () => ort.runInto(), opts);
+    const contenders: Contender[] = [
+      { name: `${name}: onnxruntime-node, ${threads} thread(s)`, fn: () => ort.run(), async: true },
+      { name: `${name}: onnxruntime-node, preallocated output, ${threads} thread(s)`, fn: () => ort.runInto(), async: true },
+    ];
+    if (conv) contenders.push({ name: `${name}: tensorfuse Conv2d.run(x, { out }), ${threads} thread(s)`, fn: () => conv.run(xt, { out }) });
+    const [to, tp, tt] = await withThreadsAsync(threads, () => measureInterleaved(contenders, opts));
+    const tfRow = tt && makeRow(name, 'tensorfuse Conv2d.run (out reused)', threads, tt, gf(tt), 'GFLOP/s', 'tensorfuse');
     await ort.session.release();
     const ortRow = makeRow(name, 'onnxruntime-node', threads, to, gf(to), 'GFLOP/s', 'onnxruntime');
     const ortPre = makeRow(name, 'onnxruntime-node (preallocated output)', threads, tp, gf(tp), 'GFLOP/s');

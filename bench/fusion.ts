@@ -7,7 +7,10 @@
 import { Tensor } from '../lib/tensor';
 import { add } from '../lib/ops/elementwise';
 import { concat } from '../lib/ops/concat';
-import { BenchOptions, Row, SuiteResult, Timing, isSelected, makeRow, measure, measureAsync, newSuiteResult, threadCounts, withThreads } from './harness';
+import {
+  BenchOptions, Contender, Row, SuiteResult, Timing, isSelected, makeRow, measure, measureInterleaved, newSuiteResult, threadCounts, withThreads,
+  withThreadsAsync,
+} from './harness';
 import { Conv2dCtor, Conv2dLike, makeTensorfuseConv, tensorfuseConv2d, tensorfuseExport } from './conv';
 import { FUSION_GRAPH_NAMES, FusionGraph, compareArrays, convOutputShape, fusionGraphs, ortModel, warmUpOrt } from './onnx-model';
 
@@ -205,19 +208,20 @@ export async function runFusionSuite(opts: BenchOptions = {}): Promise<SuiteResu
     for (const threads of threadList) {
       const ort = await ortModel(g.bytes, threads, g.inputs);
       const expected = threads === threadList[0] ? await ort.run() : undefined;
-      const tfRows: Row[] = [];
       for (const v of variants) {
-        if (expected) {
-          withThreads(threads, v.call);
-          const cmp = compareArrays(v.out.data, expected, 1e-3, 1e-3);
-          facts[`${g.name} ${v.variant} vs onnxruntime`] = cmp.ok ? `match (max |Δ| ${cmp.maxAbs.toExponential(1)})` : `MISMATCH (max |Δ| ${cmp.maxAbs})`;
-        }
-        const t = withThreads(threads, () => measure(`${g.name}: ${v.variant}, ${threads} thread(s)`, v.call, opts));
-        tfRows.push(makeRow(g.name, v.variant, threads, t, gf(t), 'GFLOP/s', v === headline ? 'tensorfuse' : undefined));
+        if (!expected) continue;
+        withThreads(threads, v.call);
+        const cmp = compareArrays(v.out.data, expected, 1e-3, 1e-3);
+        facts[`${g.name} ${v.variant} vs onnxruntime`] = cmp.ok ? `match (max |Δ| ${cmp.maxAbs.toExponential(1)})` : `MISMATCH (max |Δ| ${cmp.maxAbs})`;
       }
       opts.onProgress?.(`${g.name}: onnxruntime-node warm-up, ${threads} thread(s)`);
       await warmUpOrt(ort, opts.quick);
-      const to = await measureAsync(`${g.name}: onnxruntime-node graph, ${threads} thread(s)`, () => ort.run(), opts);
+      const contenders: Contender[] = [
+        { name: `${g.name}: onnxruntime-node graph, ${threads} thread(s)`, fn: () => ort.run(), async: true },
+        ...variants.map((v) => ({ name: `${g.name}: ${v.variant}, ${threads} thread(s)`, fn: v.call })),
+      ];
+      const [to, ...tv] = await withThreadsAsync(threads, () => measureInterleaved(contenders, opts));
+      const tfRows = variants.map((v, i) => makeRow(g.name, v.variant, threads, tv[i], gf(tv[i]), 'GFLOP/s', v === headline ? 'tensorfuse' : undefined));
       await ort.session.release();
       const ortRow = makeRow(g.name, 'onnxruntime-node graph', threads, to, gf(to), 'GFLOP/s', 'onnxruntime');
       const unfused = tfRows.find((r) => r.variant.includes('unfused'));

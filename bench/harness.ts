@@ -170,32 +170,83 @@ export function measure(name: string, fn: () => unknown, opts: BenchOptions = {}
   return { ...timingOf(bench), warmUp: w };
 }
 
+/** One contender of measureInterleaved: a synchronous call or one returning a promise. */
+export interface Contender {
+  name: string;
+  fn: () => unknown;
+  async?: boolean;
+}
+
+/** Rounds of measureInterleaved. */
+function rounds(quick: boolean | undefined): number {
+  return quick ? 3 : 6;
+}
+
+function runBenchmark(name: string, fn: () => unknown, isAsync: boolean, options: Benchmark.Options): Promise<Benchmark> {
+  return new Promise<Benchmark>((resolve, reject) => {
+    const bench: Benchmark = isAsync
+      ? new Benchmark(name, {
+        ...options,
+        defer: true,
+        async: true,
+        fn: (deferred: { resolve(): void }) => {
+          (fn() as Promise<unknown>).then(() => deferred.resolve(), (err: unknown) => {
+            bench.abort();
+            reject(err);
+          });
+        },
+      } as Benchmark.Options)
+      : new Benchmark(name, fn as () => void, { ...options, async: false });
+    bench.on('complete', () => resolve(bench));
+    bench.on('error', () => reject((bench as Benchmark & { error?: unknown }).error));
+    bench.run();
+  });
+}
+
+/**
+ * Times several contenders in alternating rounds (A B C A B C ...), each round a short
+ * benchmark.js run per contender, and pools each one's samples: on a shared machine a burst
+ * of other load then slows every contender alike instead of whichever ran during it, so
+ * the ratios of the medians stay meaningful. Each contender is warmed up first.
+ */
+export async function measureInterleaved(contenders: readonly Contender[], opts: BenchOptions = {}): Promise<Timing[]> {
+  const warm: WarmUp[] = [];
+  for (const c of contenders) {
+    opts.onProgress?.(`${c.name} (warm-up)`);
+    warm.push(c.async ? await warmUpAsync(c.fn, opts.quick) : warmUp(c.fn, opts.quick));
+  }
+  const n = rounds(opts.quick);
+  const options: Benchmark.Options = { maxTime: maxTime(opts.quick) / n, minSamples: 3, initCount: 1 };
+  const samples: number[][] = contenders.map(() => []);
+  const calls = contenders.map(() => 0);
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const c = contenders[i];
+      opts.onProgress?.(`${c.name} (round ${r + 1}/${n})`);
+      const bench = await runBenchmark(c.name, c.fn, !!c.async, options);
+      const b = bench as Benchmark & { error?: unknown };
+      if (b.error) throw b.error instanceof Error ? b.error : new Error(String(b.error));
+      samples[i].push(...bench.stats.sample);
+      calls[i] += bench.stats.sample.length * bench.count;
+    }
+  }
+  return contenders.map((c, i) => {
+    const s = samples[i];
+    if (s.length === 0) throw new Error(`benchmark ${c.name} produced no samples`);
+    const mean = s.reduce((a, b) => a + b, 0) / s.length;
+    const sd = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, s.length - 1));
+    // Relative margin of error of the mean (normal approximation), as benchmark.js reports it.
+    const rme = s.length > 1 ? (100 * 1.96 * sd) / Math.sqrt(s.length) / mean : 0;
+    return { median: median(s), min: Math.min(...s), samples: s.length, rme, calls: calls[i], warmUp: warm[i] };
+  });
+}
+
 /** Times a function returning a promise (benchmark.js deferred mode); one call at a time. */
 export async function measureAsync(name: string, fn: () => Promise<unknown>, opts: BenchOptions = {}): Promise<Timing> {
   opts.onProgress?.(name);
   const w = await warmUpAsync(fn, opts.quick);
-  return new Promise<Timing>((resolve, reject) => {
-    const bench = new Benchmark(name, {
-      ...benchOptions(opts.quick),
-      defer: true,
-      async: true,
-      fn: (deferred: { resolve(): void }) => {
-        fn().then(() => deferred.resolve(), (err: unknown) => {
-          bench.abort();
-          reject(err);
-        });
-      },
-    } as Benchmark.Options);
-    bench.on('complete', () => {
-      try {
-        resolve({ ...timingOf(bench), warmUp: w });
-      } catch (err) {
-        reject(err);
-      }
-    });
-    bench.on('error', () => reject((bench as Benchmark & { error?: unknown }).error));
-    bench.run();
-  });
+  const bench = await runBenchmark(name, fn, true, benchOptions(opts.quick));
+  return { ...timingOf(bench), warmUp: w };
 }
 
 // ---- derived figures (bench-workloads.md) ----
@@ -446,7 +497,7 @@ export function markdownReport(r: SuiteResult): string {
     ...markdownHeader(r),
     ...facts,
     '',
-    'Times are medians over benchmark.js samples (min: the fastest sample); throughput and every ratio come from medians measured in the same run.',
+    'Times are medians over benchmark.js samples (min: the fastest sample); throughput and every ratio come from medians measured in the same run. Contenders compared by a ratio are timed in alternating rounds (measureInterleaved), so a burst of other load on the machine hits them alike.',
     '',
     markdownTable(r.rows),
     '',

@@ -23,6 +23,19 @@ interface ChildResult {
   min: number;
   runs: number;
   maxRssBytes: number;
+  /** Seconds of each timed run. */
+  times: number[];
+}
+
+const ENGINES = ['tensorfuse', 'onnxruntime-node'];
+
+/** One engine's child runs pooled: times merged, the peak of peak RSS, the median load. */
+function pooled(runs: ChildResult[]): ChildResult {
+  const times = runs.flatMap((r) => r.times);
+  return {
+    ...runs[0], times, median: median(times), min: Math.min(...times), runs: times.length,
+    maxRssBytes: Math.max(...runs.map((r) => r.maxRssBytes)), loadSeconds: median(runs.map((r) => r.loadSeconds)),
+  };
 }
 
 export function modelDir(): string {
@@ -80,7 +93,7 @@ async function child(engine: string, file: string, model: string, threads: numbe
   }
   const r: ChildResult = {
     engine, model, threads, loadSeconds, median: median(times), min: Math.min(...times), runs: repeat,
-    maxRssBytes: peakRssBytes(),
+    maxRssBytes: peakRssBytes(), times,
   };
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
@@ -111,12 +124,18 @@ export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<SuiteR
       const file = path.join(tmp, `${model}.onnx`);
       fs.writeFileSync(file, bytes);
       for (const threads of threadCounts(o)) {
-        const res: Record<string, ChildResult> = {};
-        for (const engine of ['tensorfuse', 'onnxruntime-node']) {
-          o.onProgress?.(`${model} ${engine} x${threads}`);
-          res[engine] = runChild(engine, file, model, threads, repeat);
+        // The engines' child processes alternate, a share of the runs each, so that a burst
+        // of other load on the machine slows both engines alike.
+        const rounds = o.quick ? 2 : 3;
+        const runs: Record<string, ChildResult[]> = Object.fromEntries(ENGINES.map((e) => [e, []]));
+        for (let r = 0; r < rounds; r++) {
+          for (const engine of ENGINES) {
+            o.onProgress?.(`${model} ${engine} x${threads} (round ${r + 1}/${rounds})`);
+            runs[engine].push(runChild(engine, file, model, threads, Math.ceil(repeat / rounds)));
+          }
         }
-        for (const engine of ['tensorfuse', 'onnxruntime-node']) {
+        const res: Record<string, ChildResult> = Object.fromEntries(ENGINES.map((e) => [e, pooled(runs[e])]));
+        for (const engine of ENGINES) {
           const c = res[engine];
           const row: Row = {
             workload: model, variant: engine, threads, seconds: c.median, minSeconds: c.min, samples: c.runs, rmePercent: 0,
@@ -135,7 +154,7 @@ export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<SuiteR
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   result.facts['runs per measurement'] = repeat;
-  result.facts['method'] = 'one child process per (engine, model, threads); median of the timed runs after 2 warm-ups; peak RSS = VmHWM of that process (getrusage maxRSS without /proc; includes load)';
+  result.facts['method'] = `${o.quick ? 2 : 3} child processes per (engine, model, threads), the engines alternating, each timing its share of the runs after 2 warm-ups; median of the pooled runs; peak RSS = the largest VmHWM of those processes (getrusage maxRSS without /proc; includes load)`;
   result.loadAverageAtEnd = loadAverage();
   return result;
 }
