@@ -155,6 +155,44 @@ describe('tensorfuse/tfjs', function () {
     tf.dispose([x, c]);
   });
 
+  it('writes every element of its outputs: results in recycled NaN-filled buffers are unchanged', () => {
+    // Output buffers are neither zeroed when new nor cleared when reused: a kernel that
+    // skipped an element would show a NaN (or a stale value) here. (Resize runs the cpu
+    // kernels: see the exclusions in lib/tfjs/kernels.ts.)
+    const x = tf.randomNormal([1, 9, 11, 8], 0, 1, 'float32', 3);
+    const y = tf.randomNormal([1, 9, 11, 8], 0, 1, 'float32', 4);
+    const w = tf.randomNormal([3, 3, 8, 6], 0, 1, 'float32', 5);
+    const dw = tf.randomNormal([3, 3, 8, 1], 0, 1, 'float32', 6);
+    const bias6 = tf.randomNormal([6], 0, 1, 'float32', 7);
+    const ops: Array<[string, () => tf.Tensor]> = [
+      ['add', () => tf.add(x, y)],
+      ['addN', () => tf.addN([x, y, x])],
+      ['mul', () => tf.mul(x, y)],
+      ['concat', () => tf.concat([x, y], 3)],
+      ['conv2d', () => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same')],
+      ['fused conv2d', () => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'valid', bias: bias6, activation: 'relu' })],
+      ['depthwise', () => tf.depthwiseConv2d(x as tf.Tensor4D, dw as tf.Tensor4D, 1, 'same')],
+      ['maxPool', () => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same')],
+      ['avgPool', () => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid')],
+      ['relu', () => tf.relu(x)],
+      ['relu6', () => tf.relu6(x)],
+      ['sigmoid', () => tf.sigmoid(x)],
+      ['softmax', () => tf.softmax(x)],
+    ];
+    const valuesOf = (t: tf.Tensor) => (backend() as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(t.dataId).values;
+    for (const [name, op] of ops) {
+      const want = op().dataSync();
+      const poisoned = op();
+      const values = valuesOf(poisoned);
+      values.fill(NaN);
+      poisoned.dispose();  // never read through TF.js: its buffer goes back to the pool
+      const again = op();
+      assert.ok(valuesOf(again).buffer === values.buffer, `${name}: the output lands in the poisoned buffer`);
+      assert.deepEqual(Array.from(again.dataSync()), Array.from(want), name);
+    }
+    tf.dispose([x, y, w, dw, bias6]);
+  });
+
   describe('nsfwjs models (shipped in its npm package) vs tfjs-backend-cpu', () => {
     const expected = JSON.parse(fs.readFileSync(EXPECTED_PATH, 'utf8')).probabilities as Record<string, number[]>;
     const close = (got: ArrayLike<number>, want: ArrayLike<number>, what: string) => {
