@@ -197,8 +197,13 @@ function runBenchmark(name: string, fn: () => unknown, isAsync: boolean, options
         },
       } as Benchmark.Options)
       : new Benchmark(name, fn as () => void, { ...options, async: false });
-    bench.on('complete', () => resolve(bench));
-    bench.on('error', () => reject((bench as Benchmark & { error?: unknown }).error));
+    const failure = () => (bench as Benchmark & { error?: unknown }).error;
+    bench.on('complete', () => {
+      const err = failure();
+      if (err) reject(err instanceof Error ? err : new Error(String(err)));
+      else resolve(bench);
+    });
+    bench.on('error', () => reject(failure()));
     bench.run();
   });
 }
@@ -224,8 +229,6 @@ export async function measureInterleaved(contenders: readonly Contender[], opts:
       const c = contenders[i];
       opts.onProgress?.(`${c.name} (round ${r + 1}/${n})`);
       const bench = await runBenchmark(c.name, c.fn, !!c.async, options);
-      const b = bench as Benchmark & { error?: unknown };
-      if (b.error) throw b.error instanceof Error ? b.error : new Error(String(b.error));
       samples[i].push(...bench.stats.sample);
       calls[i] += bench.stats.sample.length * bench.count;
     }

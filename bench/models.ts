@@ -14,23 +14,27 @@ import { BenchOptions, Row, SuiteResult, benchMallocEnv, loadAverage, newSuiteRe
 
 export const BENCH_MODELS = ['resnet50', 'densenet121', 'inception_v1', 'squeezenet'];
 
+/** What one child process measured. */
 interface ChildResult {
   engine: string;
   model: string;
   threads: number;
   loadSeconds: number;
-  median: number;
-  min: number;
-  runs: number;
   maxRssBytes: number;
   /** Seconds of each timed run. */
   times: number[];
 }
 
+/** One engine's child runs pooled: times merged, the peak of peak RSS, the median load. */
+interface PooledResult extends ChildResult {
+  median: number;
+  min: number;
+  runs: number;
+}
+
 const ENGINES = ['tensorfuse', 'onnxruntime-node'];
 
-/** One engine's child runs pooled: times merged, the peak of peak RSS, the median load. */
-function pooled(runs: ChildResult[]): ChildResult {
+function pooled(runs: ChildResult[]): PooledResult {
   const times = runs.flatMap((r) => r.times);
   return {
     ...runs[0], times, median: median(times), min: Math.min(...times), runs: times.length,
@@ -91,10 +95,7 @@ async function child(engine: string, file: string, model: string, threads: numbe
     await runOnce();
     times.push(Number(process.hrtime.bigint() - a) / 1e9);
   }
-  const r: ChildResult = {
-    engine, model, threads, loadSeconds, median: median(times), min: Math.min(...times), runs: repeat,
-    maxRssBytes: peakRssBytes(), times,
-  };
+  const r: ChildResult = { engine, model, threads, loadSeconds, maxRssBytes: peakRssBytes(), times };
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 
@@ -134,7 +135,7 @@ export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<SuiteR
             runs[engine].push(runChild(engine, file, model, threads, Math.ceil(repeat / rounds)));
           }
         }
-        const res: Record<string, ChildResult> = Object.fromEntries(ENGINES.map((e) => [e, pooled(runs[e])]));
+        const res: Record<string, PooledResult> = Object.fromEntries(ENGINES.map((e) => [e, pooled(runs[e])]));
         for (const engine of ENGINES) {
           const c = res[engine];
           const row: Row = {

@@ -69,12 +69,26 @@ function median(a: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Warm-up, then per-call times until the budget or the call cap is reached. */
-function time(fn: () => void, slow: boolean, budgetScale = 1, capScale = 1): { median: number; min: number; calls: number; times: number[] } {
+/** Median, fastest and count of per-call times (ms). */
+interface Timed {
+  median: number;
+  min: number;
+  calls: number;
+}
+
+function summarize(times: number[]): Timed {
+  return { median: median(times), min: Math.min(...times), calls: times.length };
+}
+
+/**
+ * Warm-up, then per-call times (ms) until the budget or the call cap is reached; `share`
+ * scales both (a round of timeVariants takes its share of them).
+ */
+function time(fn: () => void, slow: boolean, share = 1): number[] {
   fn();
   if (!slow) fn();
-  const budget = (slow ? 2 : quick ? 1 : 3) * 1000 * budgetScale;
-  const maxCalls = Math.max(3, Math.ceil((slow ? (quick ? 1 : 3) : quick ? 15 : 50) * capScale));
+  const budget = (slow ? 2 : quick ? 1 : 3) * 1000 * share;
+  const maxCalls = Math.max(3, Math.ceil((slow ? (quick ? 1 : 3) : quick ? 15 : 50) * share));
   const times: number[] = [];
   const start = performance.now();
   while (times.length < maxCalls && (times.length < 3 || performance.now() - start < budget)) {
@@ -83,7 +97,7 @@ function time(fn: () => void, slow: boolean, budgetScale = 1, capScale = 1): { m
     fn();
     times.push(performance.now() - t0);
   }
-  return { median: median(times), min: Math.min(...times), calls: times.length, times };
+  return times;
 }
 
 /** A variant's timed call, made once its backend is active, and what frees its tensors. */
@@ -100,7 +114,7 @@ const ROUNDS = quick ? 2 : 4;
  * burst of other load on the shared machine slows them alike; `setup` makes a variant's
  * call after its backend is active (its tensors then live on that backend).
  */
-async function timeVariants(setup: (v: Variant) => Promise<Prepared>): Promise<Map<Variant, { median: number; min: number; calls: number }>> {
+async function timeVariants(setup: (v: Variant) => Promise<Prepared>): Promise<Map<Variant, Timed>> {
   const prepared = new Map<Variant, Prepared>();
   const times = new Map<Variant, number[]>();
   const fast = VARIANTS.filter((v) => v.backend !== 'cpu');
@@ -108,16 +122,17 @@ async function timeVariants(setup: (v: Variant) => Promise<Prepared>): Promise<M
     for (const v of fast) {
       await use(v);
       if (!prepared.has(v)) prepared.set(v, await setup(v));
-      times.set(v, [...(times.get(v) ?? []), ...time(prepared.get(v)!.run, false, 1 / ROUNDS, 1 / ROUNDS).times]);
+      if (!times.has(v)) times.set(v, []);
+      times.get(v)!.push(...time(prepared.get(v)!.run, false, 1 / ROUNDS));
     }
   }
-  const out = new Map<Variant, { median: number; min: number; calls: number }>();
-  for (const [v, t] of times) out.set(v, { median: median(t), min: Math.min(...t), calls: t.length });
+  const out = new Map<Variant, Timed>();
+  for (const [v, t] of times) out.set(v, summarize(t));
   for (const v of VARIANTS.filter((q) => q.backend === 'cpu')) {
     await use(v);
     const p = await setup(v);
     prepared.set(v, p);
-    out.set(v, time(p.run, true));
+    out.set(v, summarize(time(p.run, true)));
   }
   for (const p of prepared.values()) p.dispose();
   return out;
