@@ -24,6 +24,8 @@ interface PathCase {
   w: number;
   /** Packed for its own input size (inputSize): these small maps take the channel-lane GEMM on AVX-512. */
   hint?: boolean;
+  /** Input channel counts x4 (32+ per group: the gathering GEMM for k x k kernels). */
+  wide?: boolean;
 }
 
 const PATHS: PathCase[] = [
@@ -40,6 +42,8 @@ const PATHS: PathCase[] = [
   { name: '3x3 channel lanes', k: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], cout: 48, groups: 'one', h: 3, w: 3, hint: true },
   { name: '1x1 channel lanes in place', k: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], cout: 49, groups: 'one', h: 3, w: 2, hint: true },
   { name: '1x1 stride 2 channel lanes', k: [1, 1], strides: [2, 2], pads: [0, 0, 0, 0], cout: 96, groups: 'two', h: 5, w: 4, hint: true },
+  { name: '3x3 stride 2 gathering GEMM', k: [3, 3], strides: [2, 2], pads: [1, 0, 1, 1], cout: 32, groups: 'one', h: 9, w: 8, wide: true },
+  { name: '3x2 unpadded gathering GEMM', k: [3, 2], strides: [1, 1], pads: [0, 0, 0, 0], cout: 24, groups: 'one', h: 6, w: 7, wide: true },
 ];
 
 // Channel splits of the concat: one source, a 1-channel source, counts at SIMD widths +-1.
@@ -67,12 +71,17 @@ describe('fusion: native fused conv paths (Conv2d.runSources)', function () {
     for (const p of PATHS.filter((q) => q.hint)) assert.strictEqual(makeConv(p, 18, 'none', 1).conv.algorithm, 'gemm-channel-lanes', p.name);
   });
 
+  it('the wide k x k cases run the gathering GEMM', function () {
+    for (const p of PATHS.filter((q) => q.wide)) assert.strictEqual(makeConv(p, 36, 'none', 1).conv.algorithm, 'gemm-gather', p.name);
+  });
+
   for (const threads of [1, 2]) {
     describe(`${threads} thread(s)`, function () {
       for (const p of PATHS) {
         it(`concatConv on the ${p.name} path: 1-4 inputs, 1-channel and SIMD-width +-1 counts, batch 1 and 2`, async function () {
           await withThreads(threads, async () => {
-            for (const chans of p.groups === 'two' ? TWO_GROUP_SPLITS : CONCAT_SPLITS) {
+            for (const split of p.groups === 'two' ? TWO_GROUP_SPLITS : CONCAT_SPLITS) {
+              const chans = p.wide ? split.map((c) => 4 * c) : split;
               const cin = chans.reduce((s, v) => s + v, 0);
               for (const n of [1, 2]) {
                 const xs = chans.map((c, i) => uniformTensor([n, c, p.h, p.w], seed + i));
@@ -90,7 +99,7 @@ describe('fusion: native fused conv paths (Conv2d.runSources)', function () {
         it(`addConv on the ${p.name} path: 1-3 inputs, batch 1 and 2`, async function () {
           await withThreads(threads, async () => {
             for (const k of [1, 2, 3]) {
-              for (const cin of p.groups === 'two' ? [2, 16, 18] : [1, 7, 8, 17]) {
+              for (const cin of p.groups === 'two' ? [2, 16, 18] : p.wide ? [1, 32, 33] : [1, 7, 8, 17]) {
                 for (const n of [1, 2]) {
                   const xs = Array.from({ length: k }, (_, i) => uniformTensor([n, cin, p.h, p.w], seed + i));
                   const c = makeConv(p, cin, k === 2 ? 'silu' : 'none', seed + 50);
@@ -107,7 +116,7 @@ describe('fusion: native fused conv paths (Conv2d.runSources)', function () {
 
         it(`the residual epilogue on the ${p.name} path: every activation, skip separate and skip === out`, async function () {
           await withThreads(threads, async () => {
-            const cin = p.groups === 'two' ? 18 : 9;
+            const cin = p.groups === 'two' ? 18 : p.wide ? 36 : 9;
             for (const act of ACTS) {
               for (const n of [1, 2]) {
                 const x = uniformTensor([n, cin, p.h, p.w], seed);

@@ -92,7 +92,9 @@ export class Conv2d {
   /**
    * The algorithm the packing chose: 'gemm-pixel-lanes' (implicit GEMM, output pixels on
    * the vector lanes), 'gemm-channel-lanes' (output channels on the lanes; small maps, chosen
-   * from options.inputSize), 'winograd-f2x2-3x3' (dense 3x3 stride 1) or 'depthwise'.
+   * from options.inputSize), 'gemm-gather' (NCHW k x k convs with 32+ input channels per
+   * group: output channels on the lanes, each pixel's inputs read in place from a padded
+   * copy), 'winograd-f2x2-3x3' (dense 3x3 stride 1) or 'depthwise'.
    * For performance diagnostics; every algorithm computes the same conv.
    */
   get algorithm(): Conv2dAlgorithm {

@@ -80,6 +80,11 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
       pack_winograd(weights);
       return;
     }
+    if (prefer_gather_nchw(p_, *uk_)) {
+      mode_ = Mode::kGatherNchw;
+      pack_panels(weights, k_, 1, uk_->igemm_nr);  // OIHW: (co, k) at co * K + k
+      return;
+    }
     // OIHW: element (co, k) is w[co * K + k].
     mode_ = Mode::kGemmNchw;
     pack_panels(weights, k_, 1, uk_->mr);
@@ -304,6 +309,7 @@ const char* PackedConv2d::algorithm() const {
     case Mode::kGemmNhwc: return "gemm-pixel-lanes";
     case Mode::kGemmNchwChannelLanes:
     case Mode::kIgemmNhwc: return "gemm-channel-lanes";
+    case Mode::kGatherNchw: return "gemm-gather";
     case Mode::kWinogradNchw: return "winograd-f2x2-3x3";
     case Mode::kDepthwiseNchw:
     case Mode::kDepthwiseNhwc: return "depthwise";
@@ -335,6 +341,7 @@ void PackedConv2d::run(const ConvSources& x, const Conv2dInput& in, float* y) co
   switch (mode_) {
     case Mode::kGemmNchw: run_gemm_nchw(x, in, hout, wout, y); break;
     case Mode::kGemmNchwChannelLanes: run_channel_lanes_nchw(x, in, hout, wout, y); break;
+    case Mode::kGatherNchw: run_gather_nchw(x, in, hout, wout, y); break;
     case Mode::kWinogradNchw: run_winograd_nchw(x, in, hout, wout, y); break;
     case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
     case Mode::kGemmNhwc:

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "kernels/conv2d/conv2d.h"
@@ -34,7 +35,8 @@ constexpr size_t kPanelChunkFloats = size_t{2} << 20;
 enum class LanesChoice { kAuto, kPixels, kChannels };
 
 // TENSORFUSE_CONV_LANES=pixels|channels forces the orientation of every NCHW GEMM conv
-// packed afterwards (A/B measurements); unset or anything else: chosen by the hint.
+// packed afterwards (A/B measurements; channels means the packed-panel GEMM, not the
+// gathering one); unset or anything else: chosen by the hint and the shape.
 LanesChoice lanes_override() {
   static const LanesChoice choice = [] {
     const char* e = std::getenv("TENSORFUSE_CONV_LANES");
@@ -57,7 +59,38 @@ double fill_columns(size_t used, const ConvUkernels& uk) {
   return static_cast<double>(used) / static_cast<double>(used - rem + last);
 }
 
+// A C^T tile (rows: pixels [p0, p1), ldt floats apart; columns: `cols` output channels)
+// stored transposed into the channel planes of y starting at y + plane0 (pixels floats
+// each). With a residual, y = act(tile + skip) (the skip laid out as y).
+void store_pixel_rows(const float* t, size_t ldt, size_t p0, size_t p1, size_t cols, float* y, int64_t plane0,
+                      size_t pixels, const ConvSources& xs, ConvActivationUkernel activation) {
+  for (size_t c = 0; c < cols; ++c) {
+    const int64_t row0 = plane0 + static_cast<int64_t>(c * pixels);
+    float* yrow = y + row0;
+    const float* ct = t + c;
+    if (xs.skip != nullptr) {
+      const float* srow = xs.skip + row0;
+      for (size_t p = p0; p < p1; ++p) yrow[p] = ct[(p - p0) * ldt] + srow[p];
+      if (xs.act != ConvActivation::kNone) activation(yrow + p0, p1 - p0, xs.act, xs.alpha);
+    } else {
+      for (size_t p = p0; p < p1; ++p) yrow[p] = ct[(p - p0) * ldt];
+    }
+  }
+}
+
 }  // namespace
+
+ConvEpilogue PackedConv2d::lane_epilogue(size_t kb, size_t kblocks, int64_t co0, bool skip) const {
+  ConvEpilogue ep;
+  ep.accumulate = kb != 0;
+  if (kb == 0 && !bias_.empty()) ep.bias_cols = bias_.data() + co0;
+  // With a skip, the activation waits until the skip is added (store_pixel_rows).
+  if (kb + 1 == kblocks && !skip) {
+    ep.act = p_.act;
+    ep.alpha = p_.alpha;
+  }
+  return ep;
+}
 
 bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernels& uk) {
   if (p.layout != ConvLayout::kNCHW || p.cin_per_group == 1) return false;
@@ -93,6 +126,15 @@ bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernel
   if (winograd_bytes > 4.0 * (1 << 20) && tiles < 64) return true;
   const double winograd = 2.0 * fill_columns(tiles, uk) * fill(static_cast<size_t>(cout_g), uk.mr);
   return channel_lanes > 1.2 * winograd;
+}
+
+bool PackedConv2d::prefer_gather_nchw(const Conv2dParams& p, const ConvUkernels& uk) {
+  if (lanes_override() != LanesChoice::kAuto || p.kh * p.kw == 1) return false;
+  // Measured (AVX-512, 1 thread, in-process A/B against the pixel lanes): 3x3 stride 2 with
+  // 64-256 input channels 20-40 % faster, 5x5 / 3x3 stride 1 10-12 %; 16 input channels
+  // 7 % slower, ResNet's 7x7 stem (3 channels) 10 % slower.
+  if (p.cin_per_group < 32) return false;
+  return fill(static_cast<size_t>(p.cout / p.groups), uk.igemm_nr) >= 0.6;
 }
 
 bool PackedConv2d::prefer_igemm_nhwc(const Conv2dParams& p, const ConvUkernels& uk) {
@@ -149,13 +191,7 @@ void PackedConv2d::run_igemm_nhwc(const float* x, const Conv2dInput& in, int64_t
           const float* bpanel = packed_.data() + (static_cast<size_t>(g) * panels + jp) * static_cast<size_t>(k_) * nr;
           for (size_t tb = 0; tb < tblocks; ++tb) {
             const size_t t0 = tb * tap_block, tn = std::min(tap_block, static_cast<size_t>(taps) - t0);
-            ConvEpilogue ep;
-            ep.accumulate = tb != 0;
-            if (tb == 0 && !bias_.empty()) ep.bias_cols = bias_.data() + co0;
-            if (tb + 1 == tblocks) {
-              ep.act = p_.act;
-              ep.alpha = p_.alpha;
-            }
+            const ConvEpilogue ep = lane_epilogue(tb, tblocks, co0, false);
             for (size_t b = b0; b < b1; ++b) {
               const size_t p0 = b * mr;
               float* c = y + (n * static_cast<int64_t>(pixels) + static_cast<int64_t>(p0)) * p_.cout + co0;
@@ -164,6 +200,80 @@ void PackedConv2d::run_igemm_nhwc(const float* x, const Conv2dInput& in, int64_t
                          bpanel + t0 * static_cast<size_t>(cin_g) * nr, c, static_cast<size_t>(p_.cout), ep);
             }
           }
+        }
+      }
+    }
+  });
+}
+
+void PackedConv2d::run_gather_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
+  const size_t mr = uk_->igemm_mr, nr = uk_->igemm_nr;
+  const int64_t cin = this->cin(), cin_g = p_.cin_per_group, taps = p_.kh * p_.kw;
+  const size_t pixels = static_cast<size_t>(hout * wout);
+  const bool padded = in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3];
+  // Unpadded single tensors are read in place; otherwise one zero-padded copy of each plane
+  // (no stride phases: the row pointers step over the skipped columns), which also makes a
+  // concat or sum of sources one tensor.
+  const bool in_place = !padded && xs.data.size() == 1;
+  const int64_t hp = in.h + in.pads[0] + in.pads[2], wp = in.w + in.pads[1] + in.pads[3];
+  const int64_t plane = hp * wp;
+  const float* src = xs.data[0];
+  std::unique_ptr<CallerScratch> copy;
+  if (!in_place) {
+    copy = std::make_unique<CallerScratch>(static_cast<size_t>(in.n * cin * plane));
+    const PhaseGeometry geo{1, 1, hp, wp};
+    float* dst = copy->data();
+    parallel(static_cast<size_t>(in.n * cin), static_cast<double>(in.n * cin * plane), [&](size_t c0, size_t c1) {
+      for (size_t nc = c0; nc < c1; ++nc) {
+        const int64_t n = static_cast<int64_t>(nc) / cin, c = static_cast<int64_t>(nc) % cin;
+        gather_rows(xs, n, c, in, geo, 0, hp, dst + static_cast<int64_t>(nc) * plane);
+      }
+    });
+    src = dst;
+  }
+  const size_t blocks = ceil_div(pixels, mr), panels = static_cast<size_t>(blocks_);
+  const size_t k = static_cast<size_t>(k_);
+  const size_t kblocks = ceil_div(k, gemm_kc(nr)), kc = ceil_div(k, kblocks);
+  constexpr size_t kBlocksPerItem = 4;
+  const size_t items_per_image = ceil_div(blocks, kBlocksPerItem);
+  const double macs = static_cast<double>(in.n * p_.cout) * static_cast<double>(pixels * k);
+  // Reduction index k = ci * taps + tap (the OIHW order) sits at koff[k] from the pixel.
+  std::vector<int64_t> koff(k);
+  for (int64_t ci = 0, kk = 0; ci < cin_g; ++ci) {
+    for (int64_t i = 0; i < p_.kh; ++i) {
+      for (int64_t j = 0; j < p_.kw; ++j, ++kk) koff[kk] = ci * plane + i * p_.dh * wp + j * p_.dw;
+    }
+  }
+
+  parallel(static_cast<size_t>(in.n) * items_per_image, macs, [&](size_t i0, size_t i1) {
+    std::vector<const float*> pix(kBlocksPerItem * mr);
+    float* tmp = thread_scratch(kBlocksPerItem * mr * nr);
+    for (size_t item = i0; item < i1; ++item) {
+      const int64_t n = static_cast<int64_t>(item / items_per_image);
+      const size_t b0 = (item % items_per_image) * kBlocksPerItem, b1 = std::min(blocks, b0 + kBlocksPerItem);
+      const size_t p0 = b0 * mr, p1 = std::min(pixels, b1 * mr);
+      for (int64_t g = 0; g < p_.groups; ++g) {
+        const float* xg = src + (n * cin + g * cin_g) * plane;
+        for (size_t i = 0; i < (b1 - b0) * mr; ++i) {
+          const size_t p = p0 + i < pixels ? p0 + i : p0;  // rows past the end repeat a valid pixel
+          const int64_t oh = static_cast<int64_t>(p / static_cast<size_t>(wout));
+          const int64_t ow = static_cast<int64_t>(p % static_cast<size_t>(wout));
+          pix[i] = xg + oh * p_.sh * wp + ow * p_.sw;
+        }
+        for (size_t jp = 0; jp < panels; ++jp) {
+          const size_t cols = std::min<size_t>(nr, static_cast<size_t>(cout_g_) - jp * nr);
+          const int64_t co0 = g * cout_g_ + static_cast<int64_t>(jp * nr);
+          const float* bpanel = packed_.data() + (static_cast<size_t>(g) * panels + jp) * k * nr;
+          for (size_t kb = 0; kb < kblocks; ++kb) {
+            const size_t k0 = kb * kc, kn = std::min(kc, k - k0);
+            const ConvEpilogue ep = lane_epilogue(kb, kblocks, co0, xs.skip != nullptr);
+            for (size_t b = b0; b < b1; ++b) {
+              uk_->gather_gemm(std::min(mr, pixels - b * mr), cols, kn, pix.data() + (b - b0) * mr, koff.data() + k0,
+                               bpanel + k0 * nr, tmp + (b - b0) * mr * nr, nr, ep);
+            }
+          }
+          store_pixel_rows(tmp, nr, p0, p1, cols, y, (n * p_.cout + co0) * static_cast<int64_t>(pixels), pixels, xs,
+                           uk_->activation);
         }
       }
     }
@@ -246,33 +356,16 @@ void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInp
             const float* bpanel = packed_.data() + (static_cast<size_t>(g) * panels + j) * k * nr;
             for (size_t kb = 0; kb < kblocks; ++kb) {
               const size_t k0 = kb * kc, kn = std::min(kc, k - k0);
-              ConvEpilogue ep;
-              ep.accumulate = kb != 0;
-              if (kb == 0 && !bias_.empty()) ep.bias_cols = bias_.data() + co0;
-              // With a skip, the activation waits until the skip is added (below).
-              if (kb + 1 == kblocks && xs.skip == nullptr) {
-                ep.act = p_.act;
-                ep.alpha = p_.alpha;
-              }
+              const ConvEpilogue ep = lane_epilogue(kb, kblocks, co0, xs.skip != nullptr);
               for (size_t b = rb0; b < rb1; ++b) {
                 const size_t rows = std::min(mr, pixels - (b0 + b) * mr);
                 uk_->lanes_gemm(rows, cols, kn, a + (b * k + k0) * mr, bpanel, boff_nr_.data() + k0, cbuf + (b - rb0) * mr * nr,
                           nr, ep);
               }
             }
-            // C^T tile rows are pixels: write them transposed into the channel planes.
             const size_t p0 = (b0 + rb0) * mr, p1 = std::min(pixels, (b0 + rb1) * mr);
-            for (size_t c = 0; c < cols; ++c) {
-              float* yrow = y + (n * p_.cout + co0 + static_cast<int64_t>(c)) * static_cast<int64_t>(pixels);
-              const float* ct = cbuf + c;
-              if (xs.skip != nullptr) {
-                const float* srow = xs.skip + (yrow - y);
-                for (size_t p = p0; p < p1; ++p) yrow[p] = ct[(p - p0) * nr] + srow[p];
-                if (xs.act != ConvActivation::kNone) uk_->activation(yrow + p0, p1 - p0, xs.act, xs.alpha);
-              } else {
-                for (size_t p = p0; p < p1; ++p) yrow[p] = ct[(p - p0) * nr];
-              }
-            }
+            store_pixel_rows(cbuf, nr, p0, p1, cols, y, (n * p_.cout + co0) * static_cast<int64_t>(pixels), pixels, xs,
+                             uk_->activation);
           }
         });
       }

@@ -37,6 +37,15 @@ using ConvGemmUkernel = void (*)(size_t mr, size_t nr, size_t kc, const float* a
 using ConvIgemmUkernel = void (*)(size_t mr, size_t nr, size_t taps, size_t cin, const float* const* rows,
                                   const float* b, float* c, size_t ldc, const ConvEpilogue& ep);
 
+// Gathering GEMM (NCHW, output channels on the lanes): C[r][j] = act(bias (or C[r][j] when
+// ep.accumulate) + sum_k pix[r][koff[k]] * B[k][j]) for r < mr <= MR, j < nr <= NR: pix
+// holds MR pointers (an output pixel's first input, rows past mr may repeat a valid one),
+// koff[k] is reduction index k's offset from it (channel plane plus tap), B row k is
+// b + k * NR (a packed NR-column panel, lanes j >= nr zero or masked off). C row r is
+// c + r * ldc.
+using ConvGatherGemmUkernel = void (*)(size_t mr, size_t nr, size_t kc, const float* const* pix, const int64_t* koff,
+                                       const float* b, float* c, size_t ldc, const ConvEpilogue& ep);
+
 // Depthwise, one output row of n contiguous outputs:
 // y[i] = act(bias + sum_t w[t] * x[off[t] + i]) for i < n. Only x[off[t] + i], i < n, is read.
 using ConvDwRowUkernel = void (*)(size_t n, size_t taps, const float* x, const int64_t* off, const float* w,
@@ -79,6 +88,7 @@ struct ConvUkernels {
   size_t igemm_mr = 0;  // output pixels of the indirect GEMM's tile
   size_t igemm_nr = 0;  // output channels (lanes) of the indirect GEMM's tile
   ConvIgemmUkernel igemm = nullptr;
+  ConvGatherGemmUkernel gather_gemm = nullptr;  // the indirect GEMM's tile, igemm_mr x igemm_nr
   ConvDwRowUkernel dw_row = nullptr;
   ConvDwPixelsUkernel dw_pixels = nullptr;
   ConvActivationUkernel activation = nullptr;

@@ -85,6 +85,28 @@ struct ConvTile {
     }
   }
 
+  // acc[r] += a(r) * bv for every row r: one rank-1 update of the tile.
+  template <class A>
+  void rank1(const T* bv, A&& a) {
+#pragma GCC unroll 16
+    for (size_t r = 0; r < MR; ++r) {
+      const T ar = V::set1(a(r));
+#pragma GCC unroll 16
+      for (size_t v = 0; v < NV; ++v) acc[r][v] = V::fmadd(ar, bv[v], acc[r][v]);
+    }
+  }
+
+  // Runs loop(full), full = the columns fill all NV vectors: two copies of the reduction
+  // loop so the full tile's loads carry no mask.
+  template <class Loop>
+  static void by_width(size_t nr, Loop&& loop) {
+    if (nr == NV * L) {
+      loop(true);
+    } else {
+      loop(false);
+    }
+  }
+
   void finish(size_t mr, float* c, size_t ldc, const ConvEpilogue& ep) {
     if (ep.act != ConvActivation::kNone) {
       const T alpha = V::set1(ep.alpha);
@@ -115,27 +137,16 @@ struct ConvTile {
 template <class V, class M, size_t MR, size_t NV>
 void conv_gemm(size_t mr, size_t nr, size_t kc, const float* a, const float* b, const int64_t* boff, float* c,
                size_t ldc, const ConvEpilogue& ep) {
-  using T = typename V::T;
-  ConvTile<V, M, MR, NV> tile(mr, nr, c, ldc, ep);
-  // Two copies of the loop so the full tile's loads carry no mask.
-  auto loop = [&](bool full) {
+  using Tile = ConvTile<V, M, MR, NV>;
+  Tile tile(mr, nr, c, ldc, ep);
+  Tile::by_width(nr, [&](bool full) {
     for (size_t k = 0; k < kc; ++k) {
-      T bv[NV];
+      typename V::T bv[NV];
       tile.load_row(b + boff[k], full, bv);
       const float* ak = a + k * MR;
-#pragma GCC unroll 16
-      for (size_t r = 0; r < MR; ++r) {
-        const T ar = V::set1(ak[r]);
-#pragma GCC unroll 16
-        for (size_t v = 0; v < NV; ++v) tile.acc[r][v] = V::fmadd(ar, bv[v], tile.acc[r][v]);
-      }
+      tile.rank1(bv, [&](size_t r) { return ak[r]; });
     }
-  };
-  if (nr == NV * V::kLanes) {
-    loop(true);
-  } else {
-    loop(false);
-  }
+  });
   tile.finish(mr, c, ldc, ep);
 }
 
@@ -145,30 +156,43 @@ void conv_gemm(size_t mr, size_t nr, size_t kc, const float* a, const float* b, 
 template <class V, class M, size_t MR, size_t NV>
 void conv_igemm(size_t mr, size_t nr, size_t taps, size_t cin, const float* const* rows, const float* b, float* c,
                 size_t ldc, const ConvEpilogue& ep) {
-  using T = typename V::T;
+  using Tile = ConvTile<V, M, MR, NV>;
   constexpr size_t NR = NV * V::kLanes;
-  ConvTile<V, M, MR, NV> tile(mr, nr, c, ldc, ep);
-  auto loop = [&](bool full) {
+  Tile tile(mr, nr, c, ldc, ep);
+  Tile::by_width(nr, [&](bool full) {
     for (size_t t = 0; t < taps; ++t) {
       const float* const* rt = rows + t * MR;
       const float* bt = b + t * cin * NR;
       for (size_t ci = 0; ci < cin; ++ci) {
-        T bv[NV];
+        typename V::T bv[NV];
         tile.load_row(bt + ci * NR, full, bv);
-#pragma GCC unroll 16
-        for (size_t r = 0; r < MR; ++r) {
-          const T ar = V::set1(rt[r][ci]);
-#pragma GCC unroll 16
-          for (size_t v = 0; v < NV; ++v) tile.acc[r][v] = V::fmadd(ar, bv[v], tile.acc[r][v]);
-        }
+        tile.rank1(bv, [&](size_t r) { return rt[r][ci]; });
       }
     }
-  };
-  if (nr == NR) {
-    loop(true);
-  } else {
-    loop(false);
-  }
+  });
+  tile.finish(mr, c, ldc, ep);
+}
+
+// The gathering GEMM tile (NCHW convs, output channels on the lanes): MR output pixels
+// whose inputs sit at fixed offsets koff[k] from each pixel's pointer, by NV vectors of
+// output channels. See ConvGatherGemmUkernel for the contract.
+template <class V, class M, size_t MR, size_t NV>
+void conv_gather_gemm(size_t mr, size_t nr, size_t kc, const float* const* pix, const int64_t* koff, const float* b,
+                      float* c, size_t ldc, const ConvEpilogue& ep) {
+  using Tile = ConvTile<V, M, MR, NV>;
+  constexpr size_t NR = NV * V::kLanes;
+  Tile tile(mr, nr, c, ldc, ep);
+  const float* px[MR];
+#pragma GCC unroll 16
+  for (size_t r = 0; r < MR; ++r) px[r] = pix[r];
+  Tile::by_width(nr, [&](bool full) {
+    for (size_t k = 0; k < kc; ++k) {
+      typename V::T bv[NV];
+      tile.load_row(b + k * NR, full, bv);
+      const int64_t o = koff[k];
+      tile.rank1(bv, [&](size_t r) { return px[r][o]; });
+    }
+  });
   tile.finish(mr, c, ldc, ep);
 }
 
@@ -367,6 +391,7 @@ void fill_conv(Table& t) {
   t.conv.igemm_mr = IMR;
   t.conv.igemm_nr = INV * V::kLanes;
   t.conv.igemm = &conv_igemm<V, M, IMR, INV>;
+  t.conv.gather_gemm = &conv_gather_gemm<V, M, IMR, INV>;
   t.conv.dw_row = &conv_dw_row<V, M>;
   t.conv.dw_pixels = &conv_dw_pixels<V, M>;
   t.conv.activation = &conv_activation<V, M>;
