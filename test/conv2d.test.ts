@@ -5,6 +5,7 @@
 import * as assert from 'assert';
 import { Conv2d, Conv2dOptions, Tensor, conv2d, conv2dAsync, runtime } from '../lib';
 import { native } from '../lib/native';
+import { SourceMode } from '../lib/ops/conv2d';
 import { conv2dRef } from '../lib/reference/conv2d';
 import { rng, viewAt } from './helpers';
 import { OnnxCase, attr, expectClose, loadCases, testDataDir, toTensor, unsupportedTensor } from './onnx-cases';
@@ -257,6 +258,34 @@ describe('conv2d API', () => {
     assert.strictEqual(new Conv2d(uniform([8, 1, 3, 3], 1), { groups: 8 }).algorithm, 'depthwise');
     small.dispose();
     assert.throws(() => small.algorithm, /disposed/);
+  });
+
+  it('widening 1x1 convs (Cout > Cin, written rows outer in passes of tiles): full and partial passes, groups, batch 2, residual', async () => {
+    const saved = runtime.info().threads;
+    try {
+      for (const threads of [1, 2]) {
+        runtime.setThreads(threads);
+        for (const [cin, cout, groups, h, w] of [[16, 49, 1, 23, 29], [8, 64, 2, 17, 45], [24, 100, 1, 9, 11]] as const) {
+          const xi = uniform([2, cin, h, w], cin + h);
+          const wi = uniform([cout, cin / groups, 1, 1], cout);
+          const o: Conv2dOptions = { groups, bias: uniform([cout], 3).data, activation: 'relu' };
+          const label = `${cin} -> ${cout} groups ${groups} on ${h}x${w}, ${threads} thread(s)`;
+          close(conv2d(xi, wi, o), conv2dRef(xi, wi, o), 1e-5, label);
+          close(await conv2dAsync(xi, wi, o), conv2dRef(xi, wi, o), 1e-5, `${label} async`);
+          // the residual epilogue: the skip is the output (the conv accumulates into it)
+          const plain: Conv2dOptions = { groups, bias: o.bias };
+          const conv = new Conv2d(wi, plain);
+          const skip = uniform([2, cout, h, w], 5);
+          const expected = conv2dRef(xi, wi, plain);
+          for (let i = 0; i < expected.size; i++) expected.data[i] = Math.max(0, expected.data[i] + skip.data[i]);
+          const out = Tensor.from(skip.data.slice(), skip.shape);
+          conv.runSources([xi], SourceMode.Concat, out, { skip: out, activation: 'relu', alpha: 0 }, false);
+          close(out, expected, 1e-5, `${label} residual into the skip`);
+        }
+      }
+    } finally {
+      runtime.setThreads(saved);
+    }
   });
 
   it('NHWC convs whose Cout per group fills the lanes run the indirect GEMM (no input packing)', () => {

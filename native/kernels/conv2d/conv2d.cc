@@ -23,14 +23,36 @@ constexpr size_t kTileFloats = 4096;
 // Channels ahead whose input rows the padded copy prefetches.
 constexpr int64_t kCopyPrefetch = 6;
 
+// Tiles per pass of the rows-outer order (see TileItem): 8 tiles of 48 pixels of B with a
+// reduction of 256 are 384 KiB, kept in L2 while every row block passes over them.
+constexpr size_t kRowsOuterTiles = 8;
+// Row blocks per item in the rows-outer order: 16 output planes written at a time.
+constexpr size_t kRowsOuterBlocks = 2;
+
 // One work item of a GEMM conv: image n, group g, columns [col0, col0 + cols) of the
-// output (one tile of <= nr), chunk ms of the row blocks. Items are numbered chunk-fastest,
-// so consecutive items share their input tile; `fresh` says this task has not prepared it.
+// output (one tile of <= nr), chunk ms of the row blocks. Per image and group, the tiles go
+// in passes of `pass` tiles; within a pass, items are numbered tile-fastest, chunk by
+// chunk. With pass = 1 (the default order) consecutive items are the chunks of one tile and
+// share its input tile; `fresh` says this task has not prepared it. With a longer pass
+// (rows outer) every chunk sweeps the pass's tiles, so the output is written plane by plane
+// in long runs (a few planes at a time) instead of a short run of every plane per tile.
 struct TileItem {
-  TileItem(size_t item, size_t begin, size_t chunks, size_t tiles, int64_t groups, size_t nr, size_t total)
-      : ms(item % chunks), fresh(ms == 0 || item == begin) {
-    const size_t t = (item / chunks) % tiles;
-    const int64_t ng = static_cast<int64_t>(item / chunks / tiles);
+  TileItem(size_t item, size_t begin, size_t chunks, size_t tiles, int64_t groups, size_t nr, size_t total,
+           size_t pass = 1) {
+    const size_t per_ng = tiles * chunks, r = item % per_ng;
+    const size_t full = tiles / pass, in_full = full * pass * chunks;
+    size_t t;
+    if (r < in_full) {
+      const size_t rem = r % (pass * chunks);
+      ms = rem / pass;
+      t = r / (pass * chunks) * pass + rem % pass;
+    } else {
+      const size_t rest = tiles - full * pass, j = r - in_full;
+      ms = j / rest;
+      t = full * pass + j % rest;
+    }
+    fresh = pass > 1 || ms == 0 || item == begin;
+    const int64_t ng = static_cast<int64_t>(item / per_ng);
     n = ng / groups;
     g = ng % groups;
     col0 = t * nr;
@@ -485,6 +507,18 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
   const size_t items0 = static_cast<size_t>(in.n * groups) * tiles;
   size_t per_chunk = 0, mchunks = 0;
   row_chunks(items0, &per_chunk, &mchunks);
+  // A 1x1 conv that widens its input (Cout > K, the expansions of ResNet's bottlenecks)
+  // writes more than it reads: tile by tile it would write a short run of each of its many
+  // output planes, too many streams for the hardware prefetcher once the output is out of
+  // cache. Rows outer writes a few planes at a time instead, re-reading B from L2. Measured
+  // (1 thread, AVX-512, caches flushed between calls): [64,56,56] -> 256 2.44 -> 1.41 ms;
+  // a reduction ([256,56,56] -> 64) got 10 % slower (its B no longer fits L2), so only widening ones.
+  size_t pass = 1;
+  if (in_place && direct && cout_g_ > k_ && mchunks * per_chunk > kRowsOuterBlocks) {
+    pass = std::min(tiles, kRowsOuterTiles);
+    mchunks = ceil_div(static_cast<size_t>(blocks_), kRowsOuterBlocks);
+    per_chunk = kRowsOuterBlocks;
+  }
   const double macs = static_cast<double>(in.n * p_.cout * hw_out) * static_cast<double>(k_);
 
   parallel(items0 * mchunks, macs, [&](size_t begin, size_t end) {
@@ -492,7 +526,7 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
     std::vector<const float*> seg_b(segs ? segs->max_pieces : 0);
     GemmSegments seg;
     for (size_t item = begin; item < end; ++item) {
-      const TileItem it(item, begin, mchunks, tiles, groups, nr, nq);
+      const TileItem it(item, begin, mchunks, tiles, groups, nr, nq, pass);
       const size_t ms = it.ms, q0 = it.col0, cols = it.cols;
       const int64_t n = it.n, g = it.g;
       if (it.fresh) {
