@@ -7,6 +7,8 @@ export interface NativeInfo {
   isa: string;
   bestIsa: string;
   threads: number;
+  l1dCacheBytes: number;
+  l2CacheBytes: number;
 }
 
 export interface AllocatorStats {

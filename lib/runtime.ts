@@ -13,12 +13,15 @@ export interface RuntimeInfo {
   bestIsa: string;
   threads: number;
   version: string;
+  /** The per-core data caches the kernels size their blocking for (bytes, as the OS reports them). */
+  l1dCacheBytes: number;
+  l2CacheBytes: number;
 }
 
 export const runtime = {
   info(): RuntimeInfo {
     const i = native.info();
-    return { isa: i.isa, bestIsa: i.bestIsa, threads: i.threads, version };
+    return { isa: i.isa, bestIsa: i.bestIsa, threads: i.threads, version, l1dCacheBytes: i.l1dCacheBytes, l2CacheBytes: i.l2CacheBytes };
   },
   /** Sets the internal pool size (1 = single-threaded). Safe while async work runs. */
   setThreads(n: number): void {

@@ -161,6 +161,37 @@ describe('fusion: native fused conv paths (Conv2d.runSources)', function () {
     }
   });
 
+  it('1x1 reductions whose input outgrows L2 (B copied a few tiles at a time): single input, concat pieces, residual, groups, batch 2', async function () {
+    // Input channels so that one image's input is ~1.3x the L2 the kernels size for; every
+    // case has a partial last pass and a partial last tile (29 x 31 pixels).
+    const h = 29, w = 31;
+    const cin = 2 * Math.ceil((1.3 * runtime.info().l2CacheBytes) / (h * w * 4) / 2);
+    if (cin > 4000) this.skip();  // a huge L2: the reference would take too long
+    for (const [groups, n, cout] of [[1, 1, 8], [2, 2, 6]] as const) {
+      const weight = weightTensor(cout, cin / groups, 1, 1, 60 + groups);
+      const options: Conv2dWeightOptions = { groups, activation: 'relu', bias: uniformTensor([cout], 61) };
+      const conv = new Conv2d(weight, options);
+      const x = uniformTensor([n, cin, h, w], 62);
+      // concat pieces that straddle the tiles' rows and the groups' halves
+      const chans = groups === 1 ? [1, cin / 2 - 1, cin / 2] : [cin / 2, cin / 2];
+      const xs = chans.map((c, i) => uniformTensor([n, c, h, w], 63 + i));
+      const plainOptions: Conv2dWeightOptions = { groups, bias: options.bias };
+      const plain = new Conv2d(weight, plainOptions);
+      const skip = uniformTensor(plain.outputShape(x.shape), 66);
+      const expected = concatConvRef([x], { weight, options });
+      const expectedConcat = concatConvRef(xs, { weight, options });
+      const expectedResidual = convResidualRef(x, { weight, options: plainOptions }, skip, 'relu6');
+      for (const threads of [1, 2]) {
+        await withThreads(threads, async () => {
+          const label = `${cin} -> ${cout} groups ${groups} n ${n}, ${threads} thread(s)`;
+          expectNear(conv.run(x), expected, tolFor(cin), label);
+          expectNear(await concatConvAsync(xs, conv), expectedConcat, tolFor(cin), `${label} concat`);
+          expectNear(convResidual(x, plain, skip, { activation: 'relu6' }), expectedResidual, tolFor(cin), `${label} residual`);
+        });
+      }
+    }
+  });
+
   it('a conv with its own activation keeps the conv-add-act order (not fused)', function () {
     const x = uniformTensor([1, 8, 5, 5], 3);
     const w = weightTensor(8, 8, 3, 3, 4);

@@ -8,6 +8,7 @@
 #include "binding/args.h"
 #include "kernels/ukernels.h"
 #include "runtime/allocator.h"
+#include "runtime/cache_info.h"
 #include "runtime/thread_pool.h"
 
 namespace tf::binding {
@@ -23,6 +24,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("isa", isa_name(ukernels().isa));
   o.Set("bestIsa", isa_name(detect_best_isa()));
   o.Set("threads", ThreadPool::instance().threads());
+  o.Set("l1dCacheBytes", static_cast<double>(l1d_cache_bytes()));
+  o.Set("l2CacheBytes", static_cast<double>(l2_cache_bytes()));
   return o;
 }
 

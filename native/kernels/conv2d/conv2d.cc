@@ -64,6 +64,18 @@ struct TileItem {
   size_t col0, cols;
 };
 
+// Rows [k0, k1) of B tiles (row k at b + boff[k], len columns in all) copied tile by tile:
+// tile j's row k to dst + (j * K + k) * nr (a partial last tile copies its columns only).
+void pack_b_tiles(const float* b, const int64_t* boff, size_t k0, size_t k1, size_t K, size_t nr, size_t len,
+                  float* dst) {
+  for (size_t k = k0; k < k1; ++k) {
+    const float* row = b + boff[k];
+    for (size_t j = 0; j * nr < len; ++j) {
+      std::memcpy(dst + (j * K + k) * nr, row + j * nr, std::min(nr, len - j * nr) * sizeof(float));
+    }
+  }
+}
+
 }  // namespace
 
 ConvBuffer::~ConvBuffer() { buffer_free(data_, size_ * sizeof(float)); }
@@ -520,11 +532,20 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
     per_chunk = kRowsOuterBlocks;
   }
   const double macs = static_cast<double>(in.n * p_.cout * hw_out) * static_cast<double>(k_);
+  // A reduction read in place whose B is out of cache is copied a few tiles at a time.
+  const size_t pack_tiles = in_place && pass == 1 && tiles > 1
+      ? std::min(tiles, gemm_pack_tiles(static_cast<size_t>(k_), nr, static_cast<size_t>(cin_g * hw_out) * sizeof(float)))
+      : 0;
+  std::vector<int64_t> boff_packed(pack_tiles ? static_cast<size_t>(k_) : 0);
+  for (size_t k = 0; k < boff_packed.size(); ++k) boff_packed[k] = static_cast<int64_t>(k * nr);
 
   parallel(items0 * mchunks, macs, [&](size_t begin, size_t end) {
     alignas(64) float tmp[kTileFloats];
     std::vector<const float*> seg_b(segs ? segs->max_pieces : 0);
     GemmSegments seg;
+    float* bpack = pack_tiles ? thread_scratch(pack_tiles * nr * static_cast<size_t>(k_)) : nullptr;
+    size_t packed_lo = 0, packed_hi = 0;
+    int64_t packed_ng = -1;
     for (size_t item = begin; item < end; ++item) {
       const TileItem it(item, begin, mchunks, tiles, groups, nr, nq, pass);
       const size_t ms = it.ms, q0 = it.col0, cols = it.cols;
@@ -536,7 +557,29 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
       const float* b = src + (n * cin + g * cin_g) * geo.plane_size() + q0;
       const int64_t* bo = boff.data();
       const GemmSegments* sp = nullptr;
-      if (segs) {
+      if (bpack != nullptr) {
+        const size_t t = q0 / nr;
+        const int64_t ng = n * groups + g;
+        if (ng != packed_ng || t < packed_lo || t >= packed_hi) {
+          packed_lo = t;
+          packed_hi = std::min(tiles, t + pack_tiles);
+          packed_ng = ng;
+          const size_t c0 = packed_lo * nr, len = std::min(nq, packed_hi * nr) - c0;
+          if (segs) {
+            segs->bases(xs, g, n, geo.plane_size(), c0, seg_b.data());
+            const int64_t* k0 = segs->k0[g].data();
+            for (size_t piece = 0; piece < segs->source[g].size(); ++piece) {
+              pack_b_tiles(seg_b[piece], segs->boff.data() + g * k_, static_cast<size_t>(k0[piece]),
+                           static_cast<size_t>(k0[piece + 1]), static_cast<size_t>(k_), nr, len, bpack);
+            }
+          } else {
+            pack_b_tiles(src + (n * cin + g * cin_g) * geo.plane_size() + c0, boff.data(), 0, static_cast<size_t>(k_),
+                         static_cast<size_t>(k_), nr, len, bpack);
+          }
+        }
+        b = bpack + (t - packed_lo) * static_cast<size_t>(k_) * nr;
+        bo = boff_packed.data();
+      } else if (segs) {
         segs->bases(xs, g, n, geo.plane_size(), q0, seg_b.data());
         seg = GemmSegments{segs->k0[g].data(), seg_b.data(), segs->source[g].size()};
         sp = &seg;
