@@ -57,7 +57,8 @@ export interface NativeAddon {
     strides?: BatchStrides, images?: number): Promise<Float32Array>;
   // conv2d (native/binding/conv2d_binding.cc). params: [layout (0 NCHW, 1 NHWC), groups,
   // strideH, strideW, dilationH, dilationW, activation code, alpha].
-  conv2dCreate(weight: Float32Array, weightShape: readonly number[], bias: Float32Array | null, params: number[]): Conv2dHandle;
+  conv2dCreate(weight: Float32Array, weightShape: readonly number[], bias: Float32Array | null, params: number[],
+    inScale?: Float32Array | null, inShift?: Float32Array | null, inRelu?: boolean): Conv2dHandle;
   /** strides: [x, out]. */
   conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
     async: false, strides?: BatchStrides): void;

@@ -42,13 +42,34 @@ describe('ONNX planner passes (each on a small graph, on vs off vs onnxruntime)'
       y = g.node('Add', [g.node('Mul', [y, s], 1)[0], t], 1)[0];
       return conv(g, g.node('Relu', [y], 1)[0], 8, 4, 11, 1);
     });
-    const { on, off } = await checkPass(b, 'mergeAffine');
+    // (fuseInputAffine off: it would move the merged affine into the conv)
+    const { on, off } = await checkPass(b, 'mergeAffine', { passes: { fuseInputAffine: false } });
     const p = on.plan();
     assert.strictEqual(p.passes.channelAffine, 2);
     assert.strictEqual(p.passes.mergeAffine, 2);
     assert.strictEqual(p.ops.TfAffine, 1);
     assert.ok(p.stepList.some((st) => st.op === 'TfAffine' && st.fused.length === 4), JSON.stringify(p.stepList));
     assert.strictEqual(off.plan().ops.TfAffine, 3);
+  });
+
+  it('fuseInputAffine: BatchNorm (+ Relu) → Conv, the affine\'s only reader, runs inside the conv (DenseNet\'s pre-activation)', async () => {
+    const b = build([1, 4, 7, 7], (g, x) => {
+      const cat = g.node('Concat', [conv(g, x, 4, 6, 1), conv(g, x, 4, 5, 3, 1)], 1, { axis: 1 })[0];
+      const shared = g.node('Relu', [batchNorm(g, cat, 11, 5)], 1)[0];                       // read by two convs: stays
+      const sum = g.node('Add', [conv(g, shared, 11, 8, 9, 1), conv(g, shared, 11, 8, 11)], 1)[0];
+      const s = conv(g, g.node('Relu', [batchNorm(g, sum, 8, 13)], 1)[0], 8, 6, 17, 1);     // fused: BN + Relu → 1x1
+      const t = conv(g, batchNorm(g, g.node('Relu', [s], 1)[0], 6, 19), 6, 6, 23);          // fused: BN → 3x3 padded
+      const out = g.node('Concat', [t, s], 1, { axis: 1 })[0];
+      return g.node('Relu', [batchNorm(g, out, 12, 29)], 1)[0];                               // no conv after: stays
+    });
+    const { on, off } = await checkPass(b, 'fuseInputAffine');
+    const p = on.plan();
+    assert.strictEqual(p.passes.fuseInputAffine, 2);
+    assert.strictEqual(p.ops.TfAffine, 2);
+    const fused = p.stepList.filter((st) => st.detail?.includes('input affine'));
+    assert.deepStrictEqual(fused.map((st) => st.detail), ['input affine+relu', 'input affine']);
+    assert.deepStrictEqual(fused.map((st) => st.fused.map((f) => f.replace(/^n_([A-Za-z]+).*$/, '$1'))), [['BatchNormalization', 'Relu', 'Conv'], ['BatchNormalization', 'Conv']]);
+    assert.strictEqual(off.plan().ops.TfAffine, 4);
   });
 
   it('concatInPlace: Concat → Conv (Inception/DenseNet style) writes each branch into its channel slice', async () => {

@@ -159,7 +159,8 @@ export async function concatConvIntoAsync(conv: Conv2d, inputs: readonly Tensor[
 
 /** out = conv(inputs[0] + inputs[1] + ...), natively without the sum (NCHW). */
 export function addConvInto(conv: Conv2d, inputs: readonly Tensor[], out: Tensor): Tensor {
-  if (conv.runsSources) {
+  // The native sum is taken before the input affine only through a copy: materialise it.
+  if (conv.runsSources && !conv.hasInputAffine) {
     conv.runSources(inputs, SourceMode.Sum, out, null, false);
     return out;
   }
@@ -176,7 +177,7 @@ export function addConvInto(conv: Conv2d, inputs: readonly Tensor[], out: Tensor
 
 /** Async twin of addConvInto. */
 export async function addConvIntoAsync(conv: Conv2d, inputs: readonly Tensor[], out: Tensor): Promise<Tensor> {
-  if (conv.runsSources) {
+  if (conv.runsSources && !conv.hasInputAffine) {
     await conv.runSources(inputs, SourceMode.Sum, out, null, true);
     return out;
   }

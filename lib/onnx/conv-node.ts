@@ -9,6 +9,9 @@
 // add (Conv2d.runSources' residual epilogue); without one it is the conv's own activation.
 // attrs.weightScale (a ConstTensor of Cout floats), when set, multiplies W per output channel:
 // a folded BatchNormalization, applied when the step packs the weights (conv-step.ts).
+// attrs.inputScale / inputShift (ConstTensors of Cin floats) and inputRelu, when set, are a
+// BatchNormalization (+ ReLU when inputRelu is 1) before the conv, applied to x inside it
+// (Conv2d inputAffine).
 import { Node } from './ir';
 
 export type SourceMode = 'concat' | 'sum';

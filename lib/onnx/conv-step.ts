@@ -57,15 +57,21 @@ export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): St
   const withSkip = parts.skip !== '';
   // With a skip the activation comes after the add: the epilogue's, not the conv's own.
   const weights = packableWeights(w, n.attrs.weightScale as ConstTensor | undefined, ctx);
+  const inScale = n.attrs.inputScale as ConstTensor | undefined, inShift = n.attrs.inputShift as ConstTensor | undefined;
+  const inputAffine = inScale?.f32 && inShift?.f32
+    ? { scale: inScale.f32, shift: inShift.f32, activation: n.attrs.inputRelu === 1 ? 'relu' as const : 'none' as const }
+    : undefined;
   const conv = new Conv2d(Tensor.from(weights, w.dims), {
     bias: b?.f32 && ownData(b.f32), strides: g.strides, pads: g.pads, dilations: g.dilations, groups: attrInt(n, 'group', 1),
     activation: withSkip ? 'none' : act, alpha, inputSize: [xs[2], xs[3]],  // small maps pick channel lanes
+    inputAffine,
   });
   const ys = ctx.shape(n.outputs[0]);
   const [, cinPerGroup, kh, kw] = w.dims;
   info.flops = 2 * ys[0] * ys[1] * ys[2] * ys[3] * cinPerGroup * kh * kw;
   info.kernel = `[${xs}] → [${ys}], ${kh}x${kw}/${g.strides[0]}, ${conv.algorithm}`;
   const details = info.detail ? [info.detail] : [];
+  if (inputAffine) details.push(`input affine${inputAffine.activation === 'relu' ? '+relu' : ''}`);
   if (parts.sources.length > 1) details.push(`${parts.mode} of ${parts.sources.length} sources`);
   if (withSkip) details.push('+skip');
   if (act !== 'none') details.push(`+${act}`);

@@ -10,6 +10,9 @@
 //   fuseActivation      Relu / LeakyRelu / Clip(0,6) / Sigmoid run in the conv's epilogue
 //                       (after the residual add when there is one) or the affine's loop
 //   fuseAddIntoConv     Add → Conv: the conv sums its sources while packing its input
+//   fuseInputAffine     affine (+ ReLU) → Conv, the affine's only reader: the conv applies it
+//                       where it copies or packs its input (pre-activation BN-ReLU-Conv, as
+//                       in DenseNet), so the normalised tensor is never written
 //
 // BatchNormalization itself is always lowered to an affine op (scale, shift per channel)
 // before the passes run; with the passes off it executes as that affine.
@@ -31,7 +34,7 @@ export interface Pass {
 }
 
 export type PassName = 'eliminateIdentity' | 'channelAffine' | 'mergeAffine' | 'foldAffineIntoConv' | 'fuseResidual' | 'fuseActivation' |
-  'fuseAddIntoConv' | 'concatInPlace' | 'concatConv' | 'inPlace';
+  'fuseAddIntoConv' | 'fuseInputAffine' | 'concatInPlace' | 'concatConv' | 'inPlace';
 
 /**
  * BatchNormalization → TfAffine(scale = gamma / sqrt(var + eps), shift = beta - mean * scale).
@@ -251,7 +254,39 @@ const addIntoConv: Pass = {
   run: fuseAddIntoConv,
 };
 
-export const PASSES: readonly Pass[] = [eliminateIdentity, channelAffine, mergeAffine, foldAffineIntoConv, residual, fuseActivation, addIntoConv];
+const fuseInputAffine: Pass = {
+  name: 'fuseInputAffine',
+  description: 'an affine (+ ReLU) whose only reader is a plain NCHW conv runs inside the conv, where it copies or packs its input',
+  run(ctx) {
+    const g = ctx.graph;
+    return sweep(ctx, (aff, conv) => {
+      const act = aff.attrs.activation ?? 'none';
+      if (aff.op !== 'TfAffine' || (act !== 'none' && act !== 'relu')) return false;
+      if (!isPlainConv(conv) || conv.inputs[0] !== aff.outputs[0] || conv.attrs.inputScale !== undefined) return false;
+      const xs = ctx.shapes.get(aff.inputs[0]);
+      if (!xs || xs.length !== 4) return false;
+      const [scale, shift] = affineParts(g, aff, xs[1]);
+      // The affine node becomes the conv: its input is defined by then and the conv's other
+      // inputs (weights, bias) are constants.
+      const name = aff.name;
+      aff.op = 'Conv';
+      aff.name = conv.name;
+      aff.inputs = [aff.inputs[0], ...conv.inputs.slice(1)];
+      aff.outputs = conv.outputs;
+      aff.attrs = {
+        ...conv.attrs,
+        inputScale: { dtype: 'float32', dims: [xs[1]], f32: scale } satisfies ConstTensor,
+        inputShift: { dtype: 'float32', dims: [xs[1]], f32: shift } satisfies ConstTensor,
+        inputRelu: act === 'relu' ? 1 : 0,
+      };
+      aff.fused = [...(aff.fused ?? [name]), ...(conv.fused ?? [conv.name])];
+      return true;
+    });
+  },
+};
+
+export const PASSES: readonly Pass[] = [eliminateIdentity, channelAffine, mergeAffine, foldAffineIntoConv, residual, fuseActivation, addIntoConv,
+  fuseInputAffine];
 
 /** Memory-planner switches (not graph rewrites, but switchable the same way). */
 export const MEMORY_PASSES: readonly { name: PassName; description: string }[] = [

@@ -32,6 +32,20 @@ export interface Conv2dWeightOptions {
    * vector lanes instead of pixels). Only speed depends on it: any input size still runs.
    */
   inputSize?: readonly number[];
+  /**
+   * A per-channel affine of the input, then ReLU with activation 'relu', applied inside the
+   * conv where it copies or packs x: y = conv(act(x * scale + shift)), padding still zero.
+   * A pre-activation BatchNorm-ReLU (DenseNet, pre-activation ResNets) without a pass that
+   * writes the normalised tensor. NCHW only; scale and shift hold Cin values each.
+   */
+  inputAffine?: Conv2dInputAffine;
+}
+
+export interface Conv2dInputAffine {
+  scale: Float32Array;
+  shift: Float32Array;
+  /** 'none' (the default) or 'relu'. */
+  activation?: 'none' | 'relu';
 }
 
 export interface Conv2dOptions extends Conv2dWeightOptions {
@@ -59,6 +73,8 @@ export interface Conv2dSpec {
   bias: Float32Array | null;
   /** From options.inputSize, or null. */
   inputSize: [number, number] | null;
+  /** From options.inputAffine, or null. */
+  inputAffine: { scale: Float32Array; shift: Float32Array; relu: boolean } | null;
 }
 
 /** The input-dependent rest: resolved pads and the output shape. */
@@ -158,10 +174,25 @@ export function resolveConv2dSpec(op: string, weight: unknown, options: Conv2dWe
   const spec: Conv2dSpec = {
     layout, weightShape: w.shape, cout, cinPerGroup, kh, kw, groups, strides, dilations, pads,
     activation: activation as Conv2dActivation, alpha, bias, inputSize,
+    inputAffine: o.inputAffine === undefined ? null : resolveInputAffine(op, o.inputAffine, layout, cinPerGroup * groups),
   };
   // The conv must fit inputSize (checked now, with the same message a run would give).
   if (inputSize) conv2dOutputSize(op, spec, inputSize);
   return spec;
+}
+
+function resolveInputAffine(op: string, a: unknown, layout: Conv2dLayout, cin: number): NonNullable<Conv2dSpec['inputAffine']> {
+  if (a === null || typeof a !== 'object') throw typeError(op, `inputAffine must be { scale, shift, activation? }, got ${describeValue(a)}`);
+  const { scale, shift, activation = 'none' } = a as Conv2dInputAffine;
+  if (layout !== 'NCHW') throw rangeError(op, 'inputAffine needs the NCHW layout');
+  for (const [name, v] of [['scale', scale], ['shift', shift]] as const) {
+    if (!(v instanceof Float32Array)) throw typeError(op, `inputAffine.${name} must be a Float32Array, got ${describeValue(v)}`);
+    if (v.length !== cin) throw rangeError(op, `inputAffine.${name} has ${v.length} values but the conv has ${cin} input channels`);
+  }
+  if (activation !== 'none' && activation !== 'relu') {
+    throw rangeError(op, `inputAffine.activation must be 'none' or 'relu', got ${describeValue(activation)}`);
+  }
+  return { scale, shift, relu: activation === 'relu' };
 }
 
 /** SAME_UPPER padding of one dim: output ceil(in / stride), the odd pixel at the end. */

@@ -48,7 +48,8 @@ export class Conv2d {
       spec.layout === 'NCHW' ? 0 : 1, spec.groups, spec.strides[0], spec.strides[1], spec.dilations[0], spec.dilations[1],
       ACTIVATION_CODES[spec.activation], spec.alpha, ...outputSizeHint(op, spec, xShape),
     ];
-    this.handle = native.conv2dCreate(weight.data, weight.shape, spec.bias, params);
+    const affine = spec.inputAffine;
+    this.handle = native.conv2dCreate(weight.data, weight.shape, spec.bias, params, affine?.scale ?? null, affine?.shift ?? null, affine?.relu ?? false);
   }
 
   /** The output shape for an input of shape `xShape` (throws when x does not fit). */
@@ -128,6 +129,11 @@ export class Conv2d {
     const strides = allContiguous(tensors) ? undefined : stridesOf(tensors);
     if (async) return native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, true, strides);
     native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, false, strides);
+  }
+
+  /** @internal Whether the conv applies an input affine (runSources then takes concat sources only). */
+  get hasInputAffine(): boolean {
+    return this.spec.inputAffine !== null;
   }
 
   /** @internal The conv's own activation. */

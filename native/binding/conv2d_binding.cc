@@ -50,8 +50,9 @@ int64_t param(Napi::Env env, const Napi::Array& a, uint32_t i, const char* what,
 }
 
 // conv2dCreate(weight, weightShape, bias | null,
-//              [layout, groups, sh, sw, dh, dw, act, alpha, hintHout, hintWout]) -> handle
-// (hint 0 = unknown output size)
+//              [layout, groups, sh, sw, dh, dw, act, alpha, hintHout, hintWout],
+//              inScale | null, inShift | null, inRelu) -> handle
+// (hint 0 = unknown output size; inScale / inShift: the input affine, Cin floats each, NCHW)
 Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const F32Arg weight = f32_arg(info, 0, "weight");
@@ -98,7 +99,22 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
     }
     bias = b.data;
   }
-  auto* holder = new ConvHandle{std::make_shared<const PackedConv2d>(p, weight.data, bias)};
+  const bool affine = !info[4].IsNull() && !info[4].IsUndefined();
+  if (affine != (!info[5].IsNull() && !info[5].IsUndefined())) throw_type_error(env, "inScale and inShift go together");
+  F32Arg in_scale, in_shift;
+  if (affine) {
+    if (!nchw) throw_range_error(env, "an input affine needs an NCHW conv");
+    in_scale = f32_arg(info, 4, "inScale");
+    in_shift = f32_arg(info, 5, "inShift");
+    const int64_t cin = p.cin_per_group * p.groups;
+    if (static_cast<int64_t>(in_scale.length) != cin || static_cast<int64_t>(in_shift.length) != cin) {
+      throw_range_error(env, "inScale and inShift must have the conv's " + std::to_string(cin) + " input channels, got " +
+                                 std::to_string(in_scale.length) + " and " + std::to_string(in_shift.length));
+    }
+  }
+  auto conv = std::make_shared<PackedConv2d>(p, weight.data, bias);
+  if (affine) conv->set_input_affine(in_scale.data, in_shift.data, info[6].ToBoolean());
+  auto* holder = new ConvHandle{std::move(conv)};
   auto handle = Napi::External<ConvHandle>::New(env, holder, [](Napi::Env, ConvHandle* h) { delete h; });
   handle.TypeTag(&kConvTag);
   return handle;
@@ -211,6 +227,7 @@ Napi::Value RunSources(const Napi::CallbackInfo& info) {
     throw_range_error(env, "sources must be non-empty with 4 shape dims each");
   }
   if (mode != 0 && mode != 1) throw_range_error(env, "mode must be 0 (concat) or 1 (sum)");
+  if (mode == 1 && conv->has_input_affine()) throw_range_error(env, "a conv with an input affine takes concat sources only");
   const std::vector<int64_t> strides = batch_strides_arg(info, 10, count + 2);
   ConvSources xs;
   xs.kind = mode == 0 ? ConvSources::Kind::kConcat : ConvSources::Kind::kSum;

@@ -66,12 +66,20 @@ struct TileItem {
 
 // Rows [k0, k1) of B tiles (row k at b + boff[k], len columns in all) copied tile by tile:
 // tile j's row k to dst + (j * K + k) * nr (a partial last tile copies its columns only).
-void pack_b_tiles(const float* b, const int64_t* boff, size_t k0, size_t k1, size_t K, size_t nr, size_t len,
-                  float* dst) {
+// With the input affine (xs.in_scale), row k is input channel c0 + k / taps.
+void pack_b_tiles(const float* b, const int64_t* boff, size_t k0, size_t k1, size_t K, size_t nr, size_t len, float* dst,
+                  const ConvSources& xs, int64_t c0, size_t taps) {
   for (size_t k = k0; k < k1; ++k) {
     const float* row = b + boff[k];
+    const int64_t c = c0 + static_cast<int64_t>(k / taps);
     for (size_t j = 0; j * nr < len; ++j) {
-      std::memcpy(dst + (j * K + k) * nr, row + j * nr, std::min(nr, len - j * nr) * sizeof(float));
+      const size_t cols = std::min(nr, len - j * nr);
+      float* to = dst + (j * K + k) * nr;
+      if (xs.in_scale != nullptr) {
+        channel_affine(to, row + j * nr, cols, xs.in_scale[c], xs.in_shift[c], xs.in_relu);
+      } else {
+        std::memcpy(to, row + j * nr, cols * sizeof(float));
+      }
     }
   }
 }
@@ -368,7 +376,25 @@ void PackedConv2d::run(const float* x, const Conv2dInput& in, float* y) const {
   }
 }
 
-void PackedConv2d::run(const ConvSources& x, const Conv2dInput& in, float* y) const {
+void PackedConv2d::set_input_affine(const float* scale, const float* shift, bool relu) {
+  in_scale_.assign(scale, scale + cin());
+  in_shift_.assign(shift, shift + cin());
+  in_relu_ = relu;
+}
+
+void PackedConv2d::run(const ConvSources& xs, const Conv2dInput& in, float* y) const {
+  if (!in_scale_.empty()) {
+    ConvSources with_affine = xs;
+    with_affine.in_scale = in_scale_.data();
+    with_affine.in_shift = in_shift_.data();
+    with_affine.in_relu = in_relu_;
+    run_sources(with_affine, in, y);
+  } else {
+    run_sources(xs, in, y);
+  }
+}
+
+void PackedConv2d::run_sources(const ConvSources& x, const Conv2dInput& in, float* y) const {
   const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
   const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
   if (in.n == 0 || p_.cout == 0 || hout <= 0 || wout <= 0) return;
@@ -525,17 +551,21 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
   // cache. Rows outer writes a few planes at a time instead, re-reading B from L2. Measured
   // (1 thread, AVX-512, caches flushed between calls): [64,56,56] -> 256 2.44 -> 1.41 ms;
   // a reduction ([256,56,56] -> 64) got 10 % slower (its B no longer fits L2), so only widening ones.
+  // The input affine needs B copied (packed) to apply it: the in-place sweeps are off.
+  const bool affine = xs.in_scale != nullptr;
   size_t pass = 1;
-  if (in_place && direct && cout_g_ > k_ && mchunks * per_chunk > kRowsOuterBlocks) {
+  if (in_place && direct && !affine && cout_g_ > k_ && mchunks * per_chunk > kRowsOuterBlocks) {
     pass = std::min(tiles, kRowsOuterTiles);
     mchunks = ceil_div(static_cast<size_t>(blocks_), kRowsOuterBlocks);
     per_chunk = kRowsOuterBlocks;
   }
   const double macs = static_cast<double>(in.n * p_.cout * hw_out) * static_cast<double>(k_);
   // A reduction read in place whose B is out of cache is copied a few tiles at a time.
-  const size_t pack_tiles = in_place && pass == 1 && tiles > 1
+  // So is one with the input affine, whatever its size.
+  size_t pack_tiles = in_place && pass == 1 && tiles > 1
       ? std::min(tiles, gemm_pack_tiles(static_cast<size_t>(k_), nr, static_cast<size_t>(cin_g * hw_out) * sizeof(float)))
       : 0;
+  if (in_place && affine && pack_tiles == 0) pack_tiles = std::min(tiles, gemm_pack_tiles(static_cast<size_t>(k_), nr, 0, true));
   std::vector<int64_t> boff_packed(pack_tiles ? static_cast<size_t>(k_) : 0);
   for (size_t k = 0; k < boff_packed.size(); ++k) boff_packed[k] = static_cast<int64_t>(k * nr);
 
@@ -570,11 +600,12 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
             const int64_t* k0 = segs->k0[g].data();
             for (size_t piece = 0; piece < segs->source[g].size(); ++piece) {
               pack_b_tiles(seg_b[piece], segs->boff.data() + g * k_, static_cast<size_t>(k0[piece]),
-                           static_cast<size_t>(k0[piece + 1]), static_cast<size_t>(k_), nr, len, bpack);
+                           static_cast<size_t>(k0[piece + 1]), static_cast<size_t>(k_), nr, len, bpack, xs, g * cin_g,
+                           static_cast<size_t>(p_.kh * p_.kw));
             }
           } else {
             pack_b_tiles(src + (n * cin + g * cin_g) * geo.plane_size() + c0, boff.data(), 0, static_cast<size_t>(k_),
-                         static_cast<size_t>(k_), nr, len, bpack);
+                         static_cast<size_t>(k_), nr, len, bpack, xs, g * cin_g, static_cast<size_t>(p_.kh * p_.kw));
           }
         }
         b = bpack + (t - packed_lo) * static_cast<size_t>(k_) * nr;

@@ -114,8 +114,13 @@ class PackedConv2d {
   // with an optional residual epilogue. The sources' lengths and the epilogue's validity
   // (skip needs the conv's own activation to be kNone; NCHW only) are the caller's checks.
   void run(const ConvSources& xs, const Conv2dInput& in, float* y) const;
+  // The input affine every run applies (see ConvSources::in_scale): cin() floats each,
+  // copied. NCHW convs only (the binding checks), concat sources only.
+  void set_input_affine(const float* scale, const float* shift, bool relu);
+  bool has_input_affine() const { return !in_scale_.empty(); }
 
  private:
+  void run_sources(const ConvSources& xs, const Conv2dInput& in, float* y) const;
   enum class Mode { kGemmNchw, kGemmNchwChannelLanes, kGatherNchw, kGemmNhwc, kIgemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw };
 
   static bool winograd_eligible(const Conv2dParams& p);
@@ -166,6 +171,8 @@ class PackedConv2d {
   ConvBuffer packed_;
   std::vector<float> bias_;          // empty when there is no bias
   std::vector<int64_t> boff_nr_;     // k * NR: the rows of a packed NR-wide panel
+  std::vector<float> in_scale_, in_shift_;  // the input affine (empty: none)
+  bool in_relu_ = false;
 };
 
 }  // namespace tf

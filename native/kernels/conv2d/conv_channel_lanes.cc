@@ -214,7 +214,7 @@ void PackedConv2d::run_gather_nchw(const ConvSources& xs, const Conv2dInput& in,
   // Unpadded single tensors are read in place; otherwise one zero-padded copy of each plane
   // (no stride phases: the row pointers step over the skipped columns), which also makes a
   // concat or sum of sources one tensor.
-  const bool in_place = !padded && xs.data.size() == 1;
+  const bool in_place = !padded && xs.data.size() == 1 && xs.in_scale == nullptr;
   const int64_t hp = in.h + in.pads[0] + in.pads[2], wp = in.w + in.pads[1] + in.pads[3];
   const int64_t plane = hp * wp;
   const float* src = xs.data[0];
@@ -335,6 +335,8 @@ void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInp
                 const int64_t* q = qpix.data() + (b0 + b) * mr;
                 float* dst = a + (b * k + kk) * mr;
                 for (size_t r = 0; r < mr; ++r) dst[r] = st[q[r]];
+                // in place, the input affine is applied here (the copy applied it otherwise)
+                if (in_place && xs.in_scale != nullptr) channel_affine(dst, dst, mr, xs.in_scale[c], xs.in_shift[c], xs.in_relu);
               }
             }
           }

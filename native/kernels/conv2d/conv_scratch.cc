@@ -33,11 +33,11 @@ size_t gemm_kc(size_t nr) {
   return std::clamp<size_t>(kc / 16 * 16, 64, 640);
 }
 
-size_t gemm_pack_tiles(size_t k, size_t nr, size_t b_bytes) {
+size_t gemm_pack_tiles(size_t k, size_t nr, size_t b_bytes, bool always) {
   const size_t l2 = l2_cache_bytes();
-  if (b_bytes <= l2) return 0;
   const size_t tiles = std::min<size_t>(8, l2 * 3 / 8 / (k * nr * sizeof(float)));
-  return tiles >= 2 ? tiles : 0;
+  if (always) return std::max<size_t>(1, tiles);
+  return b_bytes > l2 && tiles >= 2 ? tiles : 0;
 }
 
 float* thread_scratch(size_t floats) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -29,7 +30,44 @@ void stride2(float* __restrict d, const float* __restrict s, int64_t n, bool add
   for (; v < n; ++v) d[v] = add ? d[v] + s[2 * v] : s[2 * v];
 }
 
+// Columns [begin, end) of column phase b hold input values: v with 0 <= v * sw + b - pl < w
+// (every sw-th input); the rest are padding. The same for every row.
+std::pair<int64_t, int64_t> copied_columns(const Conv2dInput& in, const PhaseGeometry& g, int64_t b) {
+  const int64_t pl = in.pads[1];
+  const int64_t first = pl > b ? (pl - b + g.sw - 1) / g.sw : 0;
+  const int64_t begin = std::min<int64_t>(first, g.wph);
+  return {begin, std::max<int64_t>(begin, std::min<int64_t>(g.wph, (in.w + pl - b + g.sw - 1) / g.sw))};
+}
+
+// The input affine over rows [u0, u1) of every phase of a padded copy pad_rows wrote:
+// only the columns and rows that hold input values (the padding stays zero).
+void affine_rows(const Conv2dInput& in, const PhaseGeometry& g, int64_t u0, int64_t u1, float* dst, int64_t phase_stride,
+                 int64_t u_base, float scale, float shift, bool relu) {
+  const int64_t pt = in.pads[0];
+  if (phase_stride < 0) phase_stride = g.phase_size();
+  for (int64_t b = 0; b < g.sw; ++b) {
+    const auto [begin, end] = copied_columns(in, g, b);
+    for (int64_t a = 0; a < g.sh; ++a) {
+      float* phase = dst + (a * g.sw + b) * phase_stride;
+      for (int64_t u = u0; u < u1; ++u) {
+        const int64_t ih = u * g.sh + a - pt;
+        if (ih < 0 || ih >= in.h) continue;
+        float* row = phase + (u - u_base) * g.wph + begin;
+        channel_affine(row, row, static_cast<size_t>(end - begin), scale, shift, relu);
+      }
+    }
+  }
+}
+
 }  // namespace
+
+void channel_affine(float* y, const float* x, size_t n, float scale, float shift, bool relu) {
+  if (relu) {
+    for (size_t i = 0; i < n; ++i) y[i] = std::max(0.0f, x[i] * scale + shift);
+  } else {
+    for (size_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
+  }
+}
 
 size_t ConvSources::source_of(int64_t c, int64_t* local) const {
   size_t i = 0;
@@ -43,11 +81,7 @@ void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, i
   const int64_t pt = in.pads[0], pl = in.pads[1];
   if (phase_stride < 0) phase_stride = g.phase_size();
   for (int64_t b = 0; b < g.sw; ++b) {
-    // Columns v with 0 <= v * sw + b - pl < w are copied (every sw-th input), the rest are
-    // zero: the same for every row, so worked out once.
-    const int64_t first = pl > b ? (pl - b + g.sw - 1) / g.sw : 0;
-    const int64_t begin = std::min<int64_t>(first, g.wph);
-    const int64_t end = std::max<int64_t>(begin, std::min<int64_t>(g.wph, (in.w + pl - b + g.sw - 1) / g.sw));
+    const auto [begin, end] = copied_columns(in, g, b);
     const int64_t len = end - begin;
     const int64_t s0 = begin * g.sw + b - pl;
     for (int64_t a = 0; a < g.sh; ++a) {
@@ -94,6 +128,7 @@ void gather_rows(const ConvSources& s, int64_t n, int64_t c, const Conv2dInput& 
     int64_t local = 0;
     const size_t i = s.source_of(c, &local);
     pad_rows(s.plane(i, n, local, hw), in, g, u0, u1, dst, phase_stride, u_base);
+    if (s.in_scale != nullptr) affine_rows(in, g, u0, u1, dst, phase_stride, u_base, s.in_scale[c], s.in_shift[c], s.in_relu);
     return;
   }
   // The sum is made while copying: each row is still in L1 when the next source is added.

@@ -32,6 +32,12 @@ struct ConvSources {
   const float* skip = nullptr;
   ConvActivation act = ConvActivation::kNone;
   float alpha = 0.01f;
+  // Input affine (a pre-activation BatchNorm-ReLU before the conv): input channel c reads
+  // x * in_scale[c] + in_shift[c], then max(0, .) with in_relu; padding stays zero. Applied
+  // where the conv copies or packs its input, never written back. Concat sources only.
+  const float* in_scale = nullptr;  // cin floats, or null: no affine
+  const float* in_shift = nullptr;  // cin floats (set with in_scale)
+  bool in_relu = false;
 
   static ConvSources single(const float* x, int64_t cin) {
     ConvSources s;
@@ -46,6 +52,10 @@ struct ConvSources {
   // Input plane (n, c) of source i (for concat, c is the channel within the source).
   const float* plane(size_t i, int64_t n, int64_t c, int64_t hw) const { return data[i] + (n * channels[i] + c) * hw; }
 };
+
+// y[i] = x[i] * scale + shift (then max(0, .) with relu) for i < n: one input channel's
+// affine (ConvSources::in_scale).
+void channel_affine(float* y, const float* x, size_t n, float scale, float shift, bool relu);
 
 // Geometry of the zero-padded input split into stride phases: phase (a, b) of a plane
 // holds padded[u * sh + a][v * sw + b] at [u][v], u < hph, v < wph. With it, input row
@@ -70,7 +80,8 @@ void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, i
               int64_t phase_stride = -1, int64_t u_base = 0, bool add = false);
 
 // pad_rows for plane (n, c) of the conv input described by s: the right source's plane
-// (concat) or the sum of every source's plane (sum: the first copied, the rest added).
+// (concat) or the sum of every source's plane (sum: the first copied, the rest added), with
+// the input affine applied to the copied values (concat only).
 void gather_rows(const ConvSources& s, int64_t n, int64_t c, const Conv2dInput& in, const PhaseGeometry& g, int64_t u0,
                  int64_t u1, float* dst, int64_t phase_stride = -1, int64_t u_base = 0);
 
