@@ -256,6 +256,14 @@ describe('conv2d API', () => {
       close(small.run(xi), conv2dRef(xi, wt, { bias }), 1e-4, `packed for 7x7, run on ${size}x${size + 1}`);
     }
     assert.strictEqual(new Conv2d(uniform([8, 1, 3, 3], 1), { groups: 8 }).algorithm, 'depthwise');
+    // A dense 3x3 with few output channels on a small map gathers instead of Winograd.
+    const w3 = uniform([32, 32, 3, 3], 33);
+    const o3: Conv2dOptions = { pads: [1, 1, 1, 1], bias: uniform([32], 34).data, activation: 'relu' };
+    const gathered = new Conv2d(w3, { ...o3, inputSize: [7, 7] });
+    assert.strictEqual(gathered.algorithm, 'gemm-gather');
+    assert.strictEqual(new Conv2d(w3, o3).algorithm, 'winograd-f2x2-3x3');
+    const x3 = uniform([1, 32, 7, 7], 35);
+    close(gathered.run(x3), conv2dRef(x3, w3, o3), 1e-4, '3x3 on 7x7 gathered');
     small.dispose();
     assert.throws(() => small.algorithm, /disposed/);
   });

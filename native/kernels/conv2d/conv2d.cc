@@ -118,7 +118,7 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
       set_panel_rows(uk_->lanes_nr);
       return;
     }
-    if (winograd_eligible(p_)) {
+    if (winograd_eligible(p_) && !gather_beats_winograd(p_, *uk_)) {
       pack_winograd(weights);
       return;
     }

@@ -134,6 +134,9 @@ class PackedConv2d {
   // NCHW k x k (not Winograd): whether the gathering GEMM (output channels on the lanes,
   // inputs read at fixed offsets from a padded copy) beats the pixel-lane GEMM.
   static bool prefer_gather_nchw(const Conv2dParams& p, const ConvUkernels& uk);
+  // For a Winograd-eligible 3x3: whether the gathering GEMM is faster anyway (small maps,
+  // few output channels: the transforms and 16/9 weights outweigh the saved multiplies).
+  static bool gather_beats_winograd(const Conv2dParams& p, const ConvUkernels& uk);
   // NHWC: whether the indirect GEMM (output channels on the lanes) suits Cout per group.
   static bool prefer_igemm_nhwc(const Conv2dParams& p, const ConvUkernels& uk);
   void pack_winograd(const float* weights);

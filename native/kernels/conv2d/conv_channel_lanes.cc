@@ -137,6 +137,14 @@ bool PackedConv2d::prefer_gather_nchw(const Conv2dParams& p, const ConvUkernels&
   return fill(static_cast<size_t>(p.cout / p.groups), uk.igemm_nr) >= 0.6;
 }
 
+bool PackedConv2d::gather_beats_winograd(const Conv2dParams& p, const ConvUkernels& uk) {
+  // Measured (AVX-512, 1 thread, in-process A/B, warm / caches flushed): [128,7,7] -> 32
+  // 134 -> 88 us / 272 -> 210; [128,14,14] -> 32 291 -> 228 / 403 -> 389 (DenseNet's 3x3s
+  // in blocks 3-4); but [256,14,14] -> 256 and [128,28,28] -> 32 keep Winograd (-20 %, even).
+  if (p.hint_hout <= 0 || p.hint_wout <= 0 || p.hint_hout * p.hint_wout > 196) return false;
+  return p.cout / p.groups <= 64 && prefer_gather_nchw(p, uk);
+}
+
 bool PackedConv2d::prefer_igemm_nhwc(const Conv2dParams& p, const ConvUkernels& uk) {
   const LanesChoice o = lanes_override();
   if (o != LanesChoice::kAuto) return o == LanesChoice::kChannels;
