@@ -296,6 +296,35 @@ describe('conv2d API', () => {
     }
   });
 
+  it('wide output rows of the padded copy go tile by tile within each row (no junk columns): stem-like, 5x5, residual, 1-2 threads', async () => {
+    const saved = runtime.info().threads;
+    try {
+      for (const threads of [1, 2]) {
+        runtime.setThreads(threads);
+        for (const [n, cin, cout, k, s, h, w] of [[1, 3, 16, 7, 2, 9, 230], [2, 5, 9, 5, 1, 4, 100], [1, 4, 20, 3, 1, 3, 151]] as const) {
+          const p = (k - 1) / 2;
+          const xi = uniform([n, cin, h, w], w + k);
+          const wi = uniform([cout, cin, k, k], cout + k);
+          const o: Conv2dOptions = { strides: s, pads: [p, p, p, p], bias: uniform([cout], 7).data, activation: 'relu6' };
+          const label = `${cin} -> ${cout} ${k}x${k}/${s} on [${n},${cin},${h},${w}], ${threads} thread(s)`;
+          const expected = conv2dRef(xi, wi, o);
+          close(conv2d(xi, wi, o), expected, 1e-4, label);
+          close(await conv2dAsync(xi, wi, o), expected, 1e-4, `${label} async`);
+          const plain: Conv2dOptions = { strides: s, pads: [p, p, p, p], bias: o.bias };
+          const conv = new Conv2d(wi, plain);
+          const skip = uniform(conv.outputShape(xi.shape), 9);
+          const res = conv2dRef(xi, wi, plain);
+          for (let i = 0; i < res.size; i++) res.data[i] = Math.max(0, res.data[i] + skip.data[i]);
+          const out = Tensor.from(skip.data.slice(), skip.shape);
+          conv.runSources([xi], SourceMode.Concat, out, { skip: out, activation: 'relu', alpha: 0 }, false);
+          close(out, res, 1e-4, `${label} residual into the skip`);
+        }
+      }
+    } finally {
+      runtime.setThreads(saved);
+    }
+  });
+
   it('NHWC convs whose Cout per group fills the lanes run the indirect GEMM (no input packing)', () => {
     for (const [groups, cout, strides, dilations] of [[1, 64, 1, 1], [2, 96, 2, 1], [1, 40, 1, 2]] as const) {
       const cin = 6 * groups;

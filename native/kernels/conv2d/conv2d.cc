@@ -521,9 +521,16 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
   };
   // Pixels q = oh * wph + ow, ow < wph: the columns ow >= wout are junk, computed and dropped.
   const int64_t wq = in_place ? wout : geo.wph;
-  const bool direct = wq == wout;  // no junk: tiles store straight into y
+  // Rows of at least two full tiles with junk columns go tile by tile within each output
+  // row instead (the last tile of a row narrower): no junk computed and every tile stored
+  // straight into y, where the flattened tiles would scatter short runs through a buffer.
+  // Measured (1 thread, AVX-512, in-process A/B): ResNet's 7x7/2 stem 2.57 -> 2.20 ms, a
+  // 5x5 over 224 columns -6 %.
+  const bool row_tiles = wq != wout && static_cast<size_t>(wout) >= 2 * nr;
+  const bool direct = wq == wout || row_tiles;  // tiles store straight into y
   const size_t nq = static_cast<size_t>(hout * wq);
-  const size_t tiles = ceil_div(nq, nr);
+  const size_t tiles_per_row = row_tiles ? ceil_div(static_cast<size_t>(wout), nr) : 0;
+  const size_t tiles = row_tiles ? static_cast<size_t>(hout) * tiles_per_row : ceil_div(nq, nr);
 
   std::vector<int64_t> boff(static_cast<size_t>(k_));
   for (int64_t ci = 0, k = 0; ci < cin_g; ++ci) {
@@ -577,8 +584,15 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
     size_t packed_lo = 0, packed_hi = 0;
     int64_t packed_ng = -1;
     for (size_t item = begin; item < end; ++item) {
-      const TileItem it(item, begin, mchunks, tiles, groups, nr, nq, pass);
-      const size_t ms = it.ms, q0 = it.col0, cols = it.cols;
+      const TileItem it(item, begin, mchunks, tiles, groups, nr, row_tiles ? tiles * nr : nq, pass);
+      const size_t ms = it.ms;
+      size_t q0 = it.col0, cols = it.cols, yq = it.col0;  // yq: the tile's first pixel in y (direct)
+      if (row_tiles) {
+        const size_t oh = it.col0 / nr / tiles_per_row, j = it.col0 / nr % tiles_per_row;
+        q0 = oh * static_cast<size_t>(wq) + j * nr;
+        yq = oh * static_cast<size_t>(wout) + j * nr;
+        cols = std::min(nr, static_cast<size_t>(wout) - j * nr);
+      }
       const int64_t n = it.n, g = it.g;
       if (it.fresh) {
         const int64_t oh_first = static_cast<int64_t>(q0 / wq), oh_last = static_cast<int64_t>((q0 + cols - 1) / wq);
@@ -621,7 +635,7 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
       float* ygroup = y + (n * p_.cout + g * cout_g_) * hw_out;
       const size_t rows = std::min<size_t>(blk1 * mr, cout_g_) - blk0 * mr;
       if (direct) {
-        float* c = ygroup + blk0 * mr * hw_out + q0;
+        float* c = ygroup + blk0 * mr * hw_out + yq;
         const float* skip = residual ? xs.skip + (c - y) : nullptr;
         if (skip != nullptr && q0 + 2 * nr <= nq) {
           // The next tile's skip rows, fetched while this one computes: the skip streams in
