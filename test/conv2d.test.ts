@@ -53,6 +53,17 @@ function close(actual: Tensor, expected: Tensor, tol: number, label: string): vo
 // ---------------------------------------------------------------------------------------
 // ONNX conformance vectors
 
+/** The residual epilogue with the skip as the output (the conv accumulates into it): relu(conv(x) + skip). */
+function residualIntoSkip(x: Tensor, w: Tensor, plain: Conv2dOptions, tol: number, label: string): void {
+  const conv = new Conv2d(w, plain);
+  const skip = uniform(conv.outputShape(x.shape), 9);
+  const expected = conv2dRef(x, w, plain);
+  for (let i = 0; i < expected.size; i++) expected.data[i] = Math.max(0, expected.data[i] + skip.data[i]);
+  const out = Tensor.from(skip.data.slice(), skip.shape);
+  conv.runSources([x], SourceMode.Concat, out, { skip: out, activation: 'relu', alpha: 0 }, false);
+  close(out, expected, tol, `${label} residual into the skip`);
+}
+
 const CONV_ATTRIBUTES = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
 
 /** The case's attributes as conv2d options, or why they cannot be expressed. */
@@ -280,15 +291,7 @@ describe('conv2d API', () => {
           const label = `${cin} -> ${cout} groups ${groups} on ${h}x${w}, ${threads} thread(s)`;
           close(conv2d(xi, wi, o), conv2dRef(xi, wi, o), 1e-5, label);
           close(await conv2dAsync(xi, wi, o), conv2dRef(xi, wi, o), 1e-5, `${label} async`);
-          // the residual epilogue: the skip is the output (the conv accumulates into it)
-          const plain: Conv2dOptions = { groups, bias: o.bias };
-          const conv = new Conv2d(wi, plain);
-          const skip = uniform([2, cout, h, w], 5);
-          const expected = conv2dRef(xi, wi, plain);
-          for (let i = 0; i < expected.size; i++) expected.data[i] = Math.max(0, expected.data[i] + skip.data[i]);
-          const out = Tensor.from(skip.data.slice(), skip.shape);
-          conv.runSources([xi], SourceMode.Concat, out, { skip: out, activation: 'relu', alpha: 0 }, false);
-          close(out, expected, 1e-5, `${label} residual into the skip`);
+          residualIntoSkip(xi, wi, { groups, bias: o.bias }, 1e-5, label);
         }
       }
     } finally {
@@ -310,14 +313,7 @@ describe('conv2d API', () => {
           const expected = conv2dRef(xi, wi, o);
           close(conv2d(xi, wi, o), expected, 1e-4, label);
           close(await conv2dAsync(xi, wi, o), expected, 1e-4, `${label} async`);
-          const plain: Conv2dOptions = { strides: s, pads: [p, p, p, p], bias: o.bias };
-          const conv = new Conv2d(wi, plain);
-          const skip = uniform(conv.outputShape(xi.shape), 9);
-          const res = conv2dRef(xi, wi, plain);
-          for (let i = 0; i < res.size; i++) res.data[i] = Math.max(0, res.data[i] + skip.data[i]);
-          const out = Tensor.from(skip.data.slice(), skip.shape);
-          conv.runSources([xi], SourceMode.Concat, out, { skip: out, activation: 'relu', alpha: 0 }, false);
-          close(out, res, 1e-4, `${label} residual into the skip`);
+          residualIntoSkip(xi, wi, { strides: s, pads: [p, p, p, p], bias: o.bias }, 1e-4, label);
         }
       }
     } finally {
