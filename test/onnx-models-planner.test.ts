@@ -72,6 +72,25 @@ describe('ONNX planner passes (each on a small graph, on vs off vs onnxruntime)'
     assert.strictEqual(off.plan().ops.TfAffine, 4);
   });
 
+  it('poolBeforeConv: 1x1 Conv → AveragePool runs as AveragePool → Conv; not with an activation, a 3x3, or counted padding', async () => {
+    const b = build([1, 6, 12, 12], (g, x) => {
+      const pool = (y: string, attrs: Record<string, unknown> = {}) =>
+        g.node('AveragePool', [y], 1, { kernel_shape: [2, 2], strides: [2, 2], ...attrs })[0];
+      const t = g.node('Relu', [batchNorm(g, x, 6, 3)], 1)[0];
+      const a = pool(conv(g, t, 6, 5, 5, 1));                                              // swapped (DenseNet transition)
+      const c = pool(g.node('Relu', [conv(g, a, 5, 4, 7, 1)], 1)[0]);                     // relu between: stays
+      const d = pool(conv(g, c, 4, 4, 9, 3));                                              // 3x3: stays
+      const e = pool(conv(g, d, 4, 3, 11, 1), { pads: [1, 1, 0, 0], count_include_pad: 1 }); // counted padding: stays
+      return pool(conv(g, e, 3, 2, 13, 1), { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] }); // padding not counted: swapped
+    });
+    const { on, off } = await checkPass(b, 'poolBeforeConv');
+    const p = on.plan();
+    assert.strictEqual(p.passes.poolBeforeConv, 2);
+    const order = p.stepList.filter((st) => st.op === 'Conv' || st.op === 'AveragePool').map((st) => st.op[0]).join('');
+    assert.strictEqual(order, 'ACCACACAAC');
+    assert.strictEqual(off.plan().stepList.filter((st) => st.op === 'Conv' || st.op === 'AveragePool').map((st) => st.op[0]).join(''), 'CACACACACA');
+  });
+
   it('concatInPlace: Concat → Conv (Inception/DenseNet style) writes each branch into its channel slice', async () => {
     const b = build([1, 4, 8, 8], (g, x) => {
       const branches = [conv(g, x, 4, 3, 1, 1), conv(g, x, 4, 5, 3), g.node('Relu', [conv(g, x, 4, 2, 5)], 1)[0]];

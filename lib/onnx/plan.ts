@@ -6,6 +6,8 @@
 //   channelAffine       Mul / Add by a per-channel constant become one affine op
 //   mergeAffine         affine → affine (BatchNorm → Scale → Bias in Caffe2 exports) merge
 //   foldAffineIntoConv  BatchNormalization (as affine) after a conv is folded into its weights
+//   poolBeforeConv      1x1 Conv → AveragePool becomes AveragePool → Conv (the conv on the
+//                       pooled map: DenseNet's transitions, 4x fewer multiply-adds)
 //   fuseResidual        Conv → Add(·, skip): the add is the conv's epilogue (fuse-conv.ts)
 //   fuseActivation      Relu / LeakyRelu / Clip(0,6) / Sigmoid run in the conv's epilogue
 //                       (after the residual add when there is one) or the affine's loop
@@ -24,6 +26,7 @@ import { constFloats } from './shapes';
 import { PlanContext, constOf, freshName, mergeFused, rename, sweep } from './plan-util';
 import { isPlainConv } from './conv-node';
 import { fuseAddIntoConv, fuseResidual } from './fuse-conv';
+import { poolBeforeConv } from './pool-before-conv';
 
 export type { PlanContext };
 
@@ -33,8 +36,8 @@ export interface Pass {
   run(ctx: PlanContext): number;
 }
 
-export type PassName = 'eliminateIdentity' | 'channelAffine' | 'mergeAffine' | 'foldAffineIntoConv' | 'fuseResidual' | 'fuseActivation' |
-  'fuseAddIntoConv' | 'fuseInputAffine' | 'concatInPlace' | 'concatConv' | 'inPlace';
+export type PassName = 'eliminateIdentity' | 'channelAffine' | 'mergeAffine' | 'foldAffineIntoConv' | 'poolBeforeConv' | 'fuseResidual' |
+  'fuseActivation' | 'fuseAddIntoConv' | 'fuseInputAffine' | 'concatInPlace' | 'concatConv' | 'inPlace';
 
 /**
  * BatchNormalization → TfAffine(scale = gamma / sqrt(var + eps), shift = beta - mean * scale).
@@ -285,8 +288,14 @@ const fuseInputAffine: Pass = {
   },
 };
 
-export const PASSES: readonly Pass[] = [eliminateIdentity, channelAffine, mergeAffine, foldAffineIntoConv, residual, fuseActivation, addIntoConv,
-  fuseInputAffine];
+const poolFirst: Pass = {
+  name: 'poolBeforeConv',
+  description: 'a 1x1 conv whose only reader is an average pool runs after the pool instead, on the pooled map (exact: both are linear)',
+  run: poolBeforeConv,
+};
+
+export const PASSES: readonly Pass[] = [eliminateIdentity, channelAffine, mergeAffine, foldAffineIntoConv, poolFirst, residual, fuseActivation,
+  addIntoConv, fuseInputAffine];
 
 /** Memory-planner switches (not graph rewrites, but switchable the same way). */
 export const MEMORY_PASSES: readonly { name: PassName; description: string }[] = [
