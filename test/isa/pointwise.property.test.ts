@@ -113,12 +113,13 @@ async function runWeighted(c: WeightedCase, async: boolean): Promise<void> {
 // ---- maxPool2d ----------------------------------------------------------------------------
 
 interface PoolCase { shape: number[]; o: MaxPool2dOptions; given: boolean; offset: number; seed: number }
-const poolArb: fc.Arbitrary<PoolCase> = fc.record({
+/** Kernels up to `k`, strides up to `s`, dilations up to `d`. */
+const poolArbOf = (k: number, s: number, d: number): fc.Arbitrary<PoolCase> => fc.record({
   shape: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 }), fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constantFrom(...SIMD_SIZES)),
-    fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constantFrom(...SIMD_SIZES))).map((s) => s.slice()),
-  kernel: fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 })),
-  strides: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-  dilations: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+    fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constantFrom(...SIMD_SIZES))).map((sh) => sh.slice()),
+  kernel: fc.tuple(fc.integer({ min: 1, max: k }), fc.integer({ min: 1, max: k })),
+  strides: fc.tuple(fc.integer({ min: 1, max: s }), fc.integer({ min: 1, max: s })),
+  dilations: fc.tuple(fc.integer({ min: 1, max: d }), fc.integer({ min: 1, max: d })),
   padFrac: fc.tuple(fc.nat(4), fc.nat(4), fc.nat(4), fc.nat(4)),
   ceilMode: fc.boolean(),
   given: fc.boolean(),
@@ -133,6 +134,9 @@ const poolArb: fc.Arbitrary<PoolCase> = fc.record({
   },
   given: r.given, offset: r.offset, seed: r.seed,
 }));
+const poolArb = poolArbOf(5, 3, 2);
+/** 3x3 at stride 1 padded by 1 all round (the output the input's size): the whole-plane kernel. */
+const samePoolArb = poolArbOf(3, 1, 1).map((c) => ({ ...c, o: { ...c.o, kernel: [3, 3], pads: [1, 1, 1, 1] } as MaxPool2dOptions }));
 
 async function runPool(c: PoolCase, async: boolean): Promise<void> {
   const x = placedTensor(c.shape, c.seed, c.offset);
@@ -272,6 +276,7 @@ const PROPERTIES: [string, fc.Arbitrary<never>, (c: never, async: boolean) => Pr
   ['softmax', softmaxArb as fc.Arbitrary<never>, runSoftmax as never, 150],
   ['weightedSum', weightedArb as fc.Arbitrary<never>, runWeighted as never, 120],
   ['maxPool2d', poolArb as fc.Arbitrary<never>, runPool as never, 150],
+  ['maxPool2d, 3x3 / stride 1 / pad 1', samePoolArb as fc.Arbitrary<never>, runPool as never, 100],
   ['resize', resizeArb as fc.Arbitrary<never>, runResize as never, 120],
   ['upsampleNearest', upsampleArb as fc.Arbitrary<never>, runUpsample as never, 100],
   ['slice', sliceArb as fc.Arbitrary<never>, runSlice as never, 150],
