@@ -112,6 +112,7 @@ TF_TEST(conv_sources_gather_rows_matches_naive_padded_copy) {
               }
             }
           }
+          TF_CHECK(bad == 0) << bad << " elements differ from the naive padded copy";
         }
       }
     }
@@ -160,6 +161,7 @@ void run_case(const ConvCase& cc, tf::ConvSources::Kind kind, const std::vector<
     for (size_t i = 0; i < ny; ++i) {
       if (!tf_test::same_float(got[i], want[i]) && ++bad <= 5) TF_CHECK(false) << "at " << i << " got " << got[i] << " want " << want[i];
     }
+    TF_CHECK(bad == 0) << bad << " outputs differ from the conv of the materialised input";
   }
   // The residual epilogue, on a single source: act(conv + bias + skip), skip apart and skip == y.
   if (kind != tf::ConvSources::Kind::kConcat || chans.size() != 1) return;
@@ -194,6 +196,7 @@ void run_case(const ConvCase& cc, tf::ConvSources::Kind kind, const std::vector<
           TF_CHECK(false) << "residual act " << a << " same " << same << " at " << i << " got " << y[i] << " want " << want[i];
         }
       }
+      TF_CHECK(bad == 0) << bad << " residual outputs differ";
     }
   }
 }
