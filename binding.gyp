@@ -54,6 +54,7 @@
         "native/runtime/cache_info.cc",
         "native/kernels/dispatch.cc",
         "native/kernels/binary.cc",
+        "native/kernels/channel_affine.cc",
         "native/kernels/concat.cc",
         "native/kernels/conv2d/conv2d.cc",
         "native/kernels/conv2d/conv_sources.cc",

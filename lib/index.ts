@@ -7,6 +7,8 @@ export type { Conv2dOptions, Conv2dWeightOptions, Conv2dActivation, Conv2dAlgori
 export { runtime } from './runtime';
 export type { RuntimeInfo } from './runtime';
 export { relu, sigmoid, softmax, reluAsync, sigmoidAsync, softmaxAsync } from './ops/activation';
+export { channelAffine, channelAffineAsync } from './ops/channel-affine';
+export type { ChannelAffineOptions } from './ops/channel-affine';
 export { weightedSum, weightedSumAsync } from './ops/weighted';
 export { maxPool2d, maxPool2dAsync, avgPool2d, avgPool2dAsync } from './ops/pool';
 export type { MaxPool2dOptions, AvgPool2dOptions, Pool2dOptions, PoolLayout } from './ops/pool';

@@ -84,6 +84,8 @@ export interface NativeAddon {
   /** strides: [x, out], with the number of images. */
   unary(op: number, x: Float32Array, out: Float32Array, async: boolean, strides?: BatchStrides, images?: number): Promise<unknown> | undefined;
   softmax(x: Float32Array, outer: number, axis: number, inner: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
+  channelAffine(x: Float32Array, n: number, c: number, hw: number, scale: Float32Array, shift: Float32Array, relu: boolean,
+    out: Float32Array, async: boolean): Promise<unknown> | undefined;
   /** strides: [...inputs, ...weights, out]. */
   weightedSum(inputs: Float32Array[], weights: Float32Array[], n: number, c: number, hw: number, out: Float32Array,
     async: boolean, strides?: BatchStrides): Promise<unknown> | undefined;

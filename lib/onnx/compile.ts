@@ -13,6 +13,7 @@ import { add, mul } from '../ops/elementwise';
 import { concat } from '../ops/concat';
 import { Conv2d } from '../ops/conv2d';
 import { relu, sigmoid, softmax } from '../ops/activation';
+import { channelAffine } from '../ops/channel-affine';
 import { avgPool2d, maxPool2d } from '../ops/pool';
 import { globalAvgPool, globalMaxPool } from '../ops/global-pool';
 import { lrn } from '../ops/lrn';
@@ -528,17 +529,10 @@ class StepBuilder {
         if (act.kind !== 'none') info.detail = `${info.detail ? info.detail + ', ' : ''}+${act.kind}`;
         const xs = this.shape(n.inputs[0]);
         if (xs.length >= 2 && (act.kind === 'none' || act.kind === 'relu')) {
-          // native broadcasting mul / add (+ relu), each an in-place SIMD pass over the output
-          const cshape = [1, xs[1], ...xs.slice(2).map(() => 1)];
-          const sT = sc ? Tensor.from(sc, cshape) : undefined, tT = sh ? Tensor.from(sh, cshape) : undefined;
-          return step((s) => {
-            const out = s[y];
-            let src = s[x];
-            if (sT) { mul(src, sT, { out }); src = out; }
-            if (tT) { add(src, tT, { out }); src = out; }
-            if (act.kind === 'relu') relu(src, { out });
-            else if (src !== out) out.data.set(src.data);
-          });
+          // one native pass: x * scale + shift (+ relu)
+          const scale = sc ? ownData(sc) : new Float32Array(xs[1]).fill(1), shift = sh ? ownData(sh) : new Float32Array(xs[1]);
+          const activation = act.kind;
+          return step((s) => { channelAffine(s[x], scale, shift, { activation, out: s[y] }); });
         }
         return fallback((s) => fb.channelAffine(s[x], sc, sh, act, s[y]));
       }

@@ -8,6 +8,7 @@
 #include "binding/args.h"
 #include "binding/batch_view.h"
 #include "binding/op_args.h"
+#include "kernels/channel_affine.h"
 #include "kernels/pointwise.h"
 #include "kernels/resize.h"
 #include "kernels/slice.h"
@@ -60,6 +61,29 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   check_out(env, out, x, "x", true);
   return run(info, info[5].ToBoolean(), [=] { softmax(x.data, out.data, dims[0], dims[1], dims[2]); }, 4,
              {info[0], info[4]});
+}
+
+// channelAffine(x, n, c, hw, scale, shift, relu, out, async): out[n,c,:] = x[n,c,:] *
+// scale[c] + shift[c] (max(0, .) with relu); out may be x itself.
+Napi::Value ChannelAffine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const F32Arg x = f32_arg(info, 0, "x");
+  const Shape dims =
+      checked_dims(env, {int_arg(info, 1, "n"), int_arg(info, 2, "c"), int_arg(info, 3, "hw")}, "channelAffine dims");
+  const F32Arg scale = f32_arg(info, 4, "scale");
+  const F32Arg shift = f32_arg(info, 5, "shift");
+  const F32Arg out = f32_arg(info, 7, "out");
+  expect_length(env, x, dims, "x");
+  expect_length(env, out, dims, "out");
+  expect_count(env, scale, dims[1], "scale");
+  expect_count(env, shift, dims[1], "shift");
+  check_out(env, out, x, "x", true);
+  check_out(env, out, scale, "scale", false);
+  check_out(env, out, shift, "shift", false);
+  const bool relu = info[6].ToBoolean();
+  return run(info, info[8].ToBoolean(),
+             [=] { channel_affine_planes(x.data, dims[0], dims[1], dims[2], scale.data, shift.data, relu, out.data); }, 7,
+             {info[0], info[4], info[5], info[7]});
 }
 
 // weightedSum(inputs[], weights[], n, c, hw, out, async, strides?: [...inputs, ...weights, out])
@@ -202,6 +226,7 @@ Napi::Value Split(const Napi::CallbackInfo& info) {
 
 void register_fusion_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  exports.Set("channelAffine", Napi::Function::New(env, ChannelAffine, "channelAffine"));
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
   exports.Set("weightedSum", Napi::Function::New(env, WeightedSum, "weightedSum"));
   exports.Set("resize", Napi::Function::New(env, Resize, "resize"));

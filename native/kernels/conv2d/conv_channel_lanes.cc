@@ -216,7 +216,7 @@ void PackedConv2d::run_igemm_nhwc(const float* x, const Conv2dInput& in, int64_t
 
 void PackedConv2d::run_gather_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
   const size_t mr = uk_->igemm_mr, nr = uk_->igemm_nr;
-  const int64_t cin = this->cin(), cin_g = p_.cin_per_group, taps = p_.kh * p_.kw;
+  const int64_t cin = this->cin(), cin_g = p_.cin_per_group;
   const size_t pixels = static_cast<size_t>(hout * wout);
   const bool padded = in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3];
   // Unpadded single tensors are read in place; otherwise one zero-padded copy of each plane

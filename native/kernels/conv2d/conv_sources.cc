@@ -61,14 +61,6 @@ void affine_rows(const Conv2dInput& in, const PhaseGeometry& g, int64_t u0, int6
 
 }  // namespace
 
-void channel_affine(float* y, const float* x, size_t n, float scale, float shift, bool relu) {
-  if (relu) {
-    for (size_t i = 0; i < n; ++i) y[i] = std::max(0.0f, x[i] * scale + shift);
-  } else {
-    for (size_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
-  }
-}
-
 size_t ConvSources::source_of(int64_t c, int64_t* local) const {
   size_t i = 0;
   while (i + 1 < data.size() && c >= channels[i]) c -= channels[i++];

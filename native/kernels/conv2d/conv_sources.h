@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/channel_affine.h"
 #include "kernels/conv2d/conv_ukernel_types.h"
 
 namespace tf {
@@ -52,10 +53,6 @@ struct ConvSources {
   // Input plane (n, c) of source i (for concat, c is the channel within the source).
   const float* plane(size_t i, int64_t n, int64_t c, int64_t hw) const { return data[i] + (n * channels[i] + c) * hw; }
 };
-
-// y[i] = x[i] * scale + shift (then max(0, .) with relu) for i < n: one input channel's
-// affine (ConvSources::in_scale).
-void channel_affine(float* y, const float* x, size_t n, float scale, float shift, bool relu);
 
 // Geometry of the zero-padded input split into stride phases: phase (a, b) of a plane
 // holds padded[u * sh + a][v * sw + b] at [u][v], u < hph, v < wph. With it, input row
