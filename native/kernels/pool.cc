@@ -150,6 +150,74 @@ void max_pool_same_3x3(const float* x, int64_t planes, int64_t h, int64_t w, flo
   });
 }
 
+// 3x3 windows at stride 2, padded by at most 1 (the stem pools of ResNet and DenseNet,
+// Inception's stage pools): per output row the window's rows are maxed whole (as the
+// separable path does), then the row is split into its even and odd columns so that each
+// output's three columns become three contiguous vectors for the ISA's max, where the
+// separable path walked them at a stride of 2, one float at a time.
+bool stride2_3x3(const Pool2dParams& p) {
+  return p.kh == 3 && p.kw == 3 && p.sh == 2 && p.sw == 2 && p.dh == 1 && p.dw == 1 && p.pt <= 1 && p.pl <= 1;
+}
+
+void max_pool_3x3_s2(const float* x, int64_t planes, int64_t h, int64_t w, const Pool2dParams& p, float* y,
+                     int64_t oh, int64_t ow) {
+  const PointwiseTable& pw = pointwise();
+  const std::vector<AxisWindow> rows = axis_windows(oh, h, 3, 2, 1, p.pt, p.pb, false);
+  const std::vector<AxisWindow> cols = axis_windows(ow, w, 3, 2, 1, p.pl, p.pr, false);
+  int64_t in0 = 0, in1 = ow;  // outputs whose three columns all lie in the row
+  while (in0 < ow && cols[in0].last - cols[in0].first < 3) ++in0;
+  while (in1 > in0 && cols[in1 - 1].last - cols[in1 - 1].first < 3) --in1;
+  const float lowest = -std::numeric_limits<float>::infinity();
+  auto max2 = [](float m, float a) { return m != m ? m : (!(a <= m) ? a : m); };  // NaN wins, as pw.max_acc
+  const size_t total = static_cast<size_t>(planes * oh);
+  parallel_units(total, static_cast<size_t>(3 * w), [&](size_t r0, size_t r1) {
+    std::vector<float> buf(static_cast<size_t>(2 * w + 2));
+    float* vm = buf.data();
+    float* even = vm + w;                 // even[i] = vm[2 i]
+    float* odd = even + (w + 2) / 2;      // odd[i] = vm[2 i + 1]
+    for (size_t r = r0; r < r1; ++r) {
+      const int64_t plane = static_cast<int64_t>(r) / oh, oy = static_cast<int64_t>(r) % oh;
+      float* out = y + static_cast<int64_t>(r) * ow;
+      const AxisWindow& wy = rows[oy];
+      if (wy.first >= wy.last) {  // the window lies in the padding
+        std::fill(out, out + ow, lowest);
+        continue;
+      }
+      row_pass(vm, x + plane * h * w, w, wy, 1, pw.max_acc);
+      for (int64_t ox = 0; ox < std::min(in0, ow); ++ox) {
+        float m = lowest;
+        for (int64_t k = cols[ox].first; k < cols[ox].last; ++k) m = max2(m, vm[cols[ox].start + k]);
+        out[ox] = m;
+      }
+      if (in0 < in1) {
+        for (int64_t i = 0; 2 * i + 1 < w; ++i) {
+          even[i] = vm[2 * i];
+          odd[i] = vm[2 * i + 1];
+        }
+        if (w % 2 == 1) even[w / 2] = vm[w - 1];
+        const size_t n = static_cast<size_t>(in1 - in0);
+        // Output ox starts at column 2 ox - pl: columns (2ox, 2ox+1, 2ox+2) with pl = 0,
+        // (2ox-1, 2ox, 2ox+1) with pl = 1.
+        float* o = out + in0;
+        if (p.pl == 0) {
+          std::copy(even + in0, even + in1, o);
+          pw.max_acc(o, odd + in0, 1, n);
+          pw.max_acc(o, even + in0 + 1, 1, n);
+        } else {
+          std::copy(even + in0, even + in1, o);
+          pw.max_acc(o, odd + in0 - 1, 1, n);
+          pw.max_acc(o, odd + in0, 1, n);
+        }
+      }
+      for (int64_t ox = std::max(in0, in1); ox < ow; ++ox) {
+        float m = lowest;
+        for (int64_t k = cols[ox].first; k < cols[ox].last; ++k) m = max2(m, vm[cols[ox].start + k]);
+        out[ox] = m;
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool2dParams& p, float* y, int64_t oh,
@@ -160,6 +228,10 @@ void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
   }
   if (same_3x3(h, w, p, oh, ow)) {
     max_pool_same_3x3(x, planes, h, w, y);
+    return;
+  }
+  if (stride2_3x3(p)) {
+    max_pool_3x3_s2(x, planes, h, w, p, y, oh, ow);
     return;
   }
   if (pairs_2x2(h, w, p, oh, ow)) {

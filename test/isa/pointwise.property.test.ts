@@ -137,6 +137,11 @@ const poolArbOf = (k: number, s: number, d: number): fc.Arbitrary<PoolCase> => f
 const poolArb = poolArbOf(5, 3, 2);
 /** 3x3 at stride 1 padded by 1 all round (the output the input's size): the whole-plane kernel. */
 const samePoolArb = poolArbOf(3, 1, 1).map((c) => ({ ...c, o: { ...c.o, kernel: [3, 3], pads: [1, 1, 1, 1] } as MaxPool2dOptions }));
+/** 3x3 at stride 2, pads 0-1 (ceil mode either way): the even/odd column kernel. */
+const stride2PoolArb = poolArbOf(3, 1, 1).map((c) => ({
+  ...c,
+  o: { ...c.o, kernel: [3, 3], strides: [2, 2], pads: c.o.pads && [c.o.pads[0] % 2, c.o.pads[1] % 2, c.o.pads[2] % 2, c.o.pads[3] % 2] } as MaxPool2dOptions,
+}));
 
 async function runPool(c: PoolCase, async: boolean): Promise<void> {
   const x = placedTensor(c.shape, c.seed, c.offset);
@@ -277,6 +282,7 @@ const PROPERTIES: [string, fc.Arbitrary<never>, (c: never, async: boolean) => Pr
   ['weightedSum', weightedArb as fc.Arbitrary<never>, runWeighted as never, 120],
   ['maxPool2d', poolArb as fc.Arbitrary<never>, runPool as never, 150],
   ['maxPool2d, 3x3 / stride 1 / pad 1', samePoolArb as fc.Arbitrary<never>, runPool as never, 100],
+  ['maxPool2d, 3x3 / stride 2 / pads 0-1', stride2PoolArb as fc.Arbitrary<never>, runPool as never, 100],
   ['resize', resizeArb as fc.Arbitrary<never>, runResize as never, 120],
   ['upsampleNearest', upsampleArb as fc.Arbitrary<never>, runUpsample as never, 100],
   ['slice', sliceArb as fc.Arbitrary<never>, runSlice as never, 150],
