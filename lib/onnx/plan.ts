@@ -271,7 +271,7 @@ const fuseInputAffine: Pass = {
       const [scale, shift] = affineParts(g, aff, xs[1]);
       // The affine node becomes the conv: its input is defined by then and the conv's other
       // inputs (weights, bias) are constants.
-      const name = aff.name;
+      mergeFused(aff, conv);
       aff.op = 'Conv';
       aff.name = conv.name;
       aff.inputs = [aff.inputs[0], ...conv.inputs.slice(1)];
@@ -282,7 +282,6 @@ const fuseInputAffine: Pass = {
         inputShift: { dtype: 'float32', dims: [xs[1]], f32: shift } satisfies ConstTensor,
         inputRelu: act === 'relu' ? 1 : 0,
       };
-      aff.fused = [...(aff.fused ?? [name]), ...(conv.fused ?? [conv.name])];
       return true;
     });
   },

@@ -4,7 +4,7 @@
 // multiply-adds under DenseNet's 2x2 transition pools. The pool now averages the conv's
 // input channels instead of its output channels (cheap: no reduction over channels).
 import { Node, attrInt, attrInts, attrString } from './ir';
-import { PlanContext, freshName } from './plan-util';
+import { PlanContext, Uses, freshName } from './plan-util';
 import { isPlainConv } from './conv-node';
 
 /** A 1x1, stride-1, unpadded, undilated conv with no fused activation, read as written. */
@@ -29,8 +29,7 @@ function isAveraging(n: Node): boolean {
 
 export function poolBeforeConv(ctx: PlanContext): number {
   const g = ctx.graph;
-  const readers = new Map<string, number>();
-  for (const n of g.nodes) for (const v of n.inputs) if (v !== '') readers.set(v, (readers.get(v) ?? 0) + 1);
+  const uses = new Uses(g.nodes, ctx.keep);
   let count = 0;
   for (let i = 0; i < g.nodes.length; i++) {
     const conv = g.nodes[i];
@@ -38,10 +37,9 @@ export function poolBeforeConv(ctx: PlanContext): number {
     const w = g.consts.get(conv.inputs[1]);
     if (!isPointwiseConv(conv, w?.dims.slice(2))) continue;
     const y = conv.outputs[0];
-    if (readers.get(y) !== 1 || ctx.keep.has(y)) continue;
-    const j = g.nodes.findIndex((n, k) => k > i && n.inputs.includes(y));
-    const pool = g.nodes[j];
+    const pool = uses.sole(y);
     if (!pool || !isAveraging(pool) || pool.inputs[0] !== y) continue;
+    const j = g.nodes.indexOf(pool);
     const xs = ctx.shapes.get(conv.inputs[0]), ps = ctx.shapes.get(pool.outputs[0]);
     if (!xs || !ps || xs.length !== 4 || ps.length !== 4) continue;
     // x -> pool -> pooled -> conv -> the pool's old output, each where the other was.

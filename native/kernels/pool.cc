@@ -114,6 +114,9 @@ void pool_pairs_2x2(const float* x, int64_t planes, int64_t h, int64_t w, float*
   });
 }
 
+// max(m, a) where a NaN wins (ONNX), as pw.max_acc; branch-free so loops over it vectorise.
+inline float max_nan(float m, float a) { return m != m ? m : (!(a <= m) ? a : m); }
+
 // 3x3 windows at stride 1 with one pixel of padding all round (the output the input's
 // size: Inception's branch pools): whole planes at once, each a long vector for the ISA's
 // max, instead of a few calls of a few dozen floats per output row (4-6x slower on 14x14
@@ -131,8 +134,6 @@ void max_pool_same_3x3(const float* x, int64_t planes, int64_t h, int64_t w, flo
   parallel_units(static_cast<size_t>(planes), 6 * hw, [&](size_t q0, size_t q1) {
     std::vector<float> rows(hw);
     float* v = rows.data();
-    // NaN wins (ONNX), as in pw.max_acc.
-    auto max2 = [](float m, float a) { return m != m ? m : (!(a <= m) ? a : m); };
     for (size_t q = q0; q < q1; ++q) {
       const float* xp = x + q * hw;
       float* out = y + q * hw;
@@ -143,8 +144,8 @@ void max_pool_same_3x3(const float* x, int64_t planes, int64_t h, int64_t w, flo
       pw.max_acc(out + 1, v, 1, hw - 1);  // column c takes c - 1
       pw.max_acc(out, v + 1, 1, hw - 1);  // column c takes c + 1
       for (size_t r = 0; r < hw; r += row) {
-        out[r] = max2(v[r], v[r + 1]);
-        out[r + row - 1] = max2(v[r + row - 2], v[r + row - 1]);
+        out[r] = max_nan(v[r], v[r + 1]);
+        out[r + row - 1] = max_nan(v[r + row - 2], v[r + row - 1]);
       }
     }
   });
@@ -168,7 +169,6 @@ void max_pool_3x3_s2(const float* x, int64_t planes, int64_t h, int64_t w, const
   while (in0 < ow && cols[in0].last - cols[in0].first < 3) ++in0;
   while (in1 > in0 && cols[in1 - 1].last - cols[in1 - 1].first < 3) --in1;
   const float lowest = -std::numeric_limits<float>::infinity();
-  auto max2 = [](float m, float a) { return m != m ? m : (!(a <= m) ? a : m); };  // NaN wins, as pw.max_acc
   const size_t total = static_cast<size_t>(planes * oh);
   parallel_units(total, static_cast<size_t>(3 * w), [&](size_t r0, size_t r1) {
     std::vector<float> buf(static_cast<size_t>(2 * w + 2));
@@ -184,11 +184,13 @@ void max_pool_3x3_s2(const float* x, int64_t planes, int64_t h, int64_t w, const
         continue;
       }
       row_pass(vm, x + plane * h * w, w, wy, 1, pw.max_acc);
-      for (int64_t ox = 0; ox < std::min(in0, ow); ++ox) {
+      // Outputs whose window is cut by the row's ends: their taps one by one.
+      auto edge = [&](int64_t ox) {
         float m = lowest;
-        for (int64_t k = cols[ox].first; k < cols[ox].last; ++k) m = max2(m, vm[cols[ox].start + k]);
+        for (int64_t k = cols[ox].first; k < cols[ox].last; ++k) m = max_nan(m, vm[cols[ox].start + k]);
         out[ox] = m;
-      }
+      };
+      for (int64_t ox = 0; ox < std::min(in0, ow); ++ox) edge(ox);
       if (in0 < in1) {
         for (int64_t i = 0; 2 * i + 1 < w; ++i) {
           even[i] = vm[2 * i];
@@ -199,21 +201,16 @@ void max_pool_3x3_s2(const float* x, int64_t planes, int64_t h, int64_t w, const
         // Output ox starts at column 2 ox - pl: columns (2ox, 2ox+1, 2ox+2) with pl = 0,
         // (2ox-1, 2ox, 2ox+1) with pl = 1.
         float* o = out + in0;
+        std::copy(even + in0, even + in1, o);
         if (p.pl == 0) {
-          std::copy(even + in0, even + in1, o);
           pw.max_acc(o, odd + in0, 1, n);
           pw.max_acc(o, even + in0 + 1, 1, n);
         } else {
-          std::copy(even + in0, even + in1, o);
           pw.max_acc(o, odd + in0 - 1, 1, n);
           pw.max_acc(o, odd + in0, 1, n);
         }
       }
-      for (int64_t ox = std::max(in0, in1); ox < ow; ++ox) {
-        float m = lowest;
-        for (int64_t k = cols[ox].first; k < cols[ox].last; ++k) m = max2(m, vm[cols[ox].start + k]);
-        out[ox] = m;
-      }
+      for (int64_t ox = std::max(in0, in1); ox < ow; ++ox) edge(ox);
     }
   });
 }
@@ -235,9 +232,7 @@ void max_pool2d(const float* x, int64_t planes, int64_t h, int64_t w, const Pool
     return;
   }
   if (pairs_2x2(h, w, p, oh, ow)) {
-    // NaN wins (ONNX), written branch-free so the loop vectorises.
-    auto max2 = [](float m, float v) { return m != m ? m : (!(v <= m) ? v : m); };
-    pool_pairs_2x2(x, planes, h, w, y, oh, ow, [&](float a, float b, float c, float d) { return max2(max2(max2(a, b), c), d); });
+    pool_pairs_2x2(x, planes, h, w, y, oh, ow, [](float a, float b, float c, float d) { return max_nan(max_nan(max_nan(a, b), c), d); });
     return;
   }
   const PointwiseTable& pw = pointwise();

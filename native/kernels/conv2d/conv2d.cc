@@ -569,10 +569,9 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
   const double macs = static_cast<double>(in.n * p_.cout * hw_out) * static_cast<double>(k_);
   // A reduction read in place whose B is out of cache is copied a few tiles at a time.
   // So is one with the input affine, whatever its size.
-  size_t pack_tiles = in_place && pass == 1 && tiles > 1
-      ? std::min(tiles, gemm_pack_tiles(static_cast<size_t>(k_), nr, static_cast<size_t>(cin_g * hw_out) * sizeof(float)))
+  const size_t pack_tiles = in_place && pass == 1 && (tiles > 1 || affine)
+      ? std::min(tiles, gemm_pack_tiles(static_cast<size_t>(k_), nr, static_cast<size_t>(cin_g * hw_out) * sizeof(float), affine))
       : 0;
-  if (in_place && affine && pack_tiles == 0) pack_tiles = std::min(tiles, gemm_pack_tiles(static_cast<size_t>(k_), nr, 0, true));
   std::vector<int64_t> boff_packed(pack_tiles ? static_cast<size_t>(k_) : 0);
   for (size_t k = 0; k < boff_packed.size(); ++k) boff_packed[k] = static_cast<int64_t>(k * nr);
 
