@@ -99,6 +99,16 @@ function fit(c: Case, extraH: number, extraW: number): Case {
   return out;
 }
 
+/** Activation, bias, output placement and data seed: drawn alike for every kind of case. */
+const epilogueAndPlacement = {
+  activation: fc.constantFrom(...ACTIVATIONS),
+  alpha: fc.constantFrom(0.01, 0.2, -0.3),
+  bias: fc.boolean(),
+  givenOut: fc.boolean(),
+  offsets: fc.tuple(fc.nat(3), fc.nat(3)),
+  seed: fc.integer(),
+};
+
 const caseArb: fc.Arbitrary<Case> = fc
   .record({
     layout: fc.constantFrom<'NCHW' | 'NHWC'>('NCHW', 'NHWC'),
@@ -111,12 +121,7 @@ const caseArb: fc.Arbitrary<Case> = fc
     pads: padsArb,
     extraH: fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constantFrom(15, 16, 17, 31, 47, 49)),
     extraW: fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constantFrom(15, 16, 17, 31, 47, 49)),
-    activation: fc.constantFrom(...ACTIVATIONS),
-    alpha: fc.constantFrom(0.01, 0.2, -0.3),
-    bias: fc.boolean(),
-    givenOut: fc.boolean(),
-    offsets: fc.tuple(fc.nat(3), fc.nat(3)),
-    seed: fc.integer(),
+    ...epilogueAndPlacement,
   })
   .map((r) => {
     const [cin, cout, groups] = r.grouping;
@@ -177,6 +182,26 @@ const gatherArb: fc.Arbitrary<Case> = fc
     layout: 'NCHW', batch: r.batch, cin: r.cinG * r.groups, cout: r.coutG * r.groups, groups: r.groups, kh: r.kh, kw: r.kw,
     strides: r.strides, dilations: r.dilations, pads: r.pads, h: 0, w: 0, activation: r.activation, alpha: 0.2, bias: r.bias,
     givenOut: r.givenOut, offsets: r.offsets, seed: r.seed,
+  }, r.extraH, r.extraW));
+
+/**
+ * NHWC depthwise 3x3 stride 1 (dilation 1): outputs whose window is inside the image run
+ * through the row kernel, the others (padding) through per-tap pointers; widths around its
+ * 4-pixel groups, channels around the 2-vector blocks.
+ */
+const depthwise3x3Arb: fc.Arbitrary<Case> = fc
+  .record({
+    batch: fc.integer({ min: 1, max: 3 }),
+    channels: fc.constantFrom(...CHANNELS, 63, 64, 65, 96),
+    pads: padsArb,
+    extraH: fc.integer({ min: 0, max: 6 }),
+    extraW: fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constantFrom(15, 16, 17, 31)),
+    ...epilogueAndPlacement,
+  })
+  .map((r) => fit({
+    layout: 'NHWC', batch: r.batch, cin: r.channels, cout: r.channels, groups: r.channels, kh: 3, kw: 3, strides: [1, 1],
+    dilations: [1, 1], pads: r.pads, h: 0, w: 0, activation: r.activation, alpha: r.alpha, bias: r.bias, givenOut: r.givenOut,
+    offsets: r.offsets, seed: r.seed,
   }, r.extraH, r.extraW));
 
 interface Prepared {
@@ -287,6 +312,11 @@ describe(`conv2d properties vs lib/reference (TENSORFUSE_ISA=${process.env.TENSO
     await withThreads(2, () => fc.assert(fc.asyncProperty(winogradArb, runAsync), { numRuns: runs(60) }));
   });
 
+  it('NHWC depthwise 3x3 stride 1 (the row kernel inside, pointers at the padding), 1 and 2 threads', async () => {
+    await withThreads(1, () => fc.assert(fc.property(depthwise3x3Arb, runSync), { numRuns: runs(120) }));
+    await withThreads(2, () => fc.assert(fc.asyncProperty(depthwise3x3Arb, runAsync), { numRuns: runs(60) }));
+  });
+
   it('gathering GEMM (NCHW k x k, 32+ input channels per group), sync 1 thread and async 2 threads', async () => {
     let hits = 0, total = 0;
     const count = (c: Case) => {
@@ -360,6 +390,7 @@ describe(`conv2d properties vs lib/reference (TENSORFUSE_ISA=${process.env.TENSO
         };
         runSync(base);
         runSync({ ...base, cin: 17, cout: 17, groups: 17, strides: [1, 2] });
+        runSync({ ...base, cin: 33, cout: 33, groups: 33 });
         if (layout === 'NCHW') runSync({ ...base, cin: 32, cout: 24, strides: [2, 1] });  // the gathering GEMM
       }
     }

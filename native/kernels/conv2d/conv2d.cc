@@ -781,25 +781,47 @@ void PackedConv2d::run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t ho
   const int64_t c = p_.cout;
   const double macs = static_cast<double>(in.n * hout * wout) * static_cast<double>(c * taps);
   const int64_t pt = in.pads[0], pl = in.pads[1];
-  // One output row per item: the micro-kernel keeps a channel block's weights in registers
-  // across the row's pixels.
+  const float* bias = bias_.empty() ? nullptr : bias_.data();
+  const bool dense_3x3 = p_.kh == 3 && p_.kw == 3 && p_.sh == 1 && p_.sw == 1 && p_.dh == 1 && p_.dw == 1;
+  // One output row per item.
   parallel(static_cast<size_t>(in.n * hout), macs, [&](size_t begin, size_t end) {
     std::vector<const float*> ptrs(static_cast<size_t>(wout * taps));
-    for (size_t item = begin; item < end; ++item) {
-      const int64_t n = static_cast<int64_t>(item) / hout, oh = static_cast<int64_t>(item) % hout;
-      for (int64_t ow = 0; ow < wout; ++ow) {
+    const std::vector<float> zeros(static_cast<size_t>(c), 0.0f);
+    // Outputs [ow0, ow1) of row oh through per-tap input pointers (any geometry, padding).
+    auto by_pointers = [&](int64_t n, int64_t oh, int64_t ow0, int64_t ow1) {
+      if (ow0 >= ow1) return;
+      for (int64_t ow = ow0; ow < ow1; ++ow) {
         for (int64_t i = 0, t = 0; i < p_.kh; ++i) {
           const int64_t ih = oh * p_.sh - pt + i * p_.dh;
           for (int64_t j = 0; j < p_.kw; ++j, ++t) {
             const int64_t iw = ow * p_.sw - pl + j * p_.dw;
             const bool inside = ih >= 0 && ih < in.h && iw >= 0 && iw < in.w;
-            ptrs[ow * taps + t] = inside ? x + ((n * in.h + ih) * in.w + iw) * c : nullptr;
+            ptrs[(ow - ow0) * taps + t] = inside ? x + ((n * in.h + ih) * in.w + iw) * c : zeros.data();
           }
         }
       }
-      uk_->dw_pixels(static_cast<size_t>(wout), static_cast<size_t>(c), static_cast<size_t>(taps), ptrs.data(),
-                     packed_.data(), static_cast<size_t>(c), bias_.empty() ? nullptr : bias_.data(),
-                     y + (n * hout + oh) * wout * c, static_cast<size_t>(c), p_.act, p_.alpha);
+      uk_->dw_pixels(static_cast<size_t>(ow1 - ow0), static_cast<size_t>(c), static_cast<size_t>(taps), ptrs.data(),
+                     packed_.data(), static_cast<size_t>(c), bias, y + ((n * hout + oh) * wout + ow0) * c,
+                     static_cast<size_t>(c), p_.act, p_.alpha);
+    };
+    for (size_t item = begin; item < end; ++item) {
+      const int64_t n = static_cast<int64_t>(item) / hout, oh = static_cast<int64_t>(item) % hout;
+      const int64_t ih = oh - pt;  // top row of the window (3x3 stride 1)
+      if (!dense_3x3 || ih < 0 || ih + 3 > in.h) {
+        by_pointers(n, oh, 0, wout);
+        continue;
+      }
+      // Outputs whose window lies inside the row: ow - pl >= 0 and ow - pl + 3 <= w.
+      const int64_t lo = std::min(pl, wout), hi = std::max(lo, std::min(wout, in.w - 3 + pl + 1));
+      by_pointers(n, oh, 0, lo);
+      if (hi > lo) {
+        const float* rows = x + ((n * in.h + ih) * in.w + (lo - pl)) * c;
+        const float* xr[3] = {rows, rows + in.w * c, rows + 2 * in.w * c};
+        uk_->dw_3x3s1(static_cast<size_t>(hi - lo), static_cast<size_t>(c), xr, static_cast<size_t>(c), packed_.data(),
+                      static_cast<size_t>(c), bias, y + ((n * hout + oh) * wout + lo) * c, static_cast<size_t>(c), p_.act,
+                      p_.alpha);
+      }
+      by_pointers(n, oh, hi, wout);
     }
   });
 }

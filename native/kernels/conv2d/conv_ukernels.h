@@ -237,6 +237,93 @@ void conv_dw_row(size_t n, size_t taps, const float* x, const int64_t* off, cons
 // U vectors of channels at a time, their weights for up to kRegTaps taps held in
 // registers across the pixels, so each multiply-add loads one input vector (a pixel at a
 // time reloaded the weights too: two loads per multiply-add).
+// Depthwise 3x3, stride 1 (NHWC), P output pixels x U channel vectors from channel c: each
+// input vector is loaded once and feeds the up to three outputs whose window holds it. With
+// kTail, only the first `rest` lanes of the last vector are read and written.
+template <class V, class M, size_t P, size_t U, bool kTail>
+inline void dw_3x3s1_tile(const float* const* x, size_t xstride, const float* w, size_t wstride, const float* bias,
+                          float* y, size_t ystride, size_t c, size_t rest, ConvActivation act, float alpha) {
+  using T = typename V::T;
+  constexpr size_t L = V::kLanes;
+  auto ld = [&](const float* q, size_t u) {
+    return kTail && u == U - 1 ? V::load_tail(q + u * L, rest) : V::load(q + u * L);
+  };
+  T acc[P][U];
+#pragma GCC unroll 4
+  for (size_t u = 0; u < U; ++u) {
+    const T b = bias != nullptr ? ld(bias + c, u) : V::zero();
+#pragma GCC unroll 4
+    for (size_t q = 0; q < P; ++q) acc[q][u] = b;
+  }
+#pragma GCC unroll 3
+  for (size_t r = 0; r < 3; ++r) {
+    T wr[3][U];
+#pragma GCC unroll 3
+    for (size_t kx = 0; kx < 3; ++kx) {
+#pragma GCC unroll 4
+      for (size_t u = 0; u < U; ++u) wr[kx][u] = ld(w + (3 * r + kx) * wstride + c, u);
+    }
+#pragma GCC unroll 6
+    for (size_t j = 0; j < P + 2; ++j) {  // input column j feeds outputs j - 2 .. j
+#pragma GCC unroll 4
+      for (size_t u = 0; u < U; ++u) {
+        const T xv = ld(x[r] + j * xstride + c, u);
+#pragma GCC unroll 3
+        for (size_t kx = 0; kx < 3; ++kx) {
+          if (j >= kx && j - kx < P) acc[j - kx][u] = V::fmadd(wr[kx][u], xv, acc[j - kx][u]);
+        }
+      }
+    }
+  }
+  const T va = V::set1(alpha);
+#pragma GCC unroll 4
+  for (size_t q = 0; q < P; ++q) {
+#pragma GCC unroll 4
+    for (size_t u = 0; u < U; ++u) {
+      const T v = ConvMath<V, M>::apply(acc[q][u], act, va);
+      float* yq = y + q * ystride + c + u * L;
+      if (kTail && u == U - 1) {
+        V::store_tail(yq, v, rest);
+      } else {
+        V::store(yq, v);
+      }
+    }
+  }
+}
+
+// P output pixels, every channel: full blocks of U vectors, then single vectors, the last
+// one masked.
+template <class V, class M, size_t P>
+inline void dw_3x3s1_pixels(size_t channels, const float* const* x, size_t xstride, const float* w, size_t wstride,
+                            const float* bias, float* y, size_t ystride, ConvActivation act, float alpha) {
+  constexpr size_t L = V::kLanes;
+  // P * U accumulators + 3 * U weights of a kernel row + an input vector in registers.
+  constexpr size_t U = (P + 3) * 2 + 2 <= V::kRegisters ? 2 : 1;
+  size_t c = 0;
+  for (; c + U * L <= channels; c += U * L) dw_3x3s1_tile<V, M, P, U, false>(x, xstride, w, wstride, bias, y, ystride, c, L, act, alpha);
+  for (; c + L <= channels; c += L) dw_3x3s1_tile<V, M, P, 1, false>(x, xstride, w, wstride, bias, y, ystride, c, L, act, alpha);
+  if (c < channels) dw_3x3s1_tile<V, M, P, 1, true>(x, xstride, w, wstride, bias, y, ystride, c, channels - c, act, alpha);
+}
+
+// See ConvDw3x3s1Ukernel. Pixels outer, channels inner: the window under P outputs (3 rows
+// of P + 2 pixels) stays in L1 while every channel block reads it, and the three input rows
+// and the output row are each read or written front to back (channel blocks outer strode
+// through the rows a pixel apart and ran at a third of this speed).
+template <class V, class M>
+void conv_dw_3x3s1(size_t n, size_t channels, const float* const* x, size_t xstride, const float* w, size_t wstride,
+                   const float* bias, float* y, size_t ystride, ConvActivation act, float alpha) {
+  constexpr size_t P = 4;
+  size_t p = 0;
+  for (; p + P <= n; p += P) {
+    const float* xp[3] = {x[0] + p * xstride, x[1] + p * xstride, x[2] + p * xstride};
+    dw_3x3s1_pixels<V, M, P>(channels, xp, xstride, w, wstride, bias, y + p * ystride, ystride, act, alpha);
+  }
+  for (; p < n; ++p) {
+    const float* xp[3] = {x[0] + p * xstride, x[1] + p * xstride, x[2] + p * xstride};
+    dw_3x3s1_pixels<V, M, 1>(channels, xp, xstride, w, wstride, bias, y + p * ystride, ystride, act, alpha);
+  }
+}
+
 template <class V, class M>
 void conv_dw_pixels(size_t pixels, size_t channels, size_t taps, const float* const* x, const float* w,
                     size_t wstride, const float* bias, float* y, size_t ystride, ConvActivation act, float alpha) {
@@ -266,7 +353,6 @@ void conv_dw_pixels(size_t pixels, size_t channels, size_t taps, const float* co
 #pragma GCC unroll 9
         for (size_t t = 0; t < kRegTaps; ++t) {
           if (t >= taps) break;
-          if (xp[t] == nullptr) continue;
 #pragma GCC unroll 4
           for (size_t u = 0; u < U; ++u) acc[u] = V::fmadd(wr[t][u], V::load(xp[t] + c + u * L), acc[u]);
         }
@@ -284,7 +370,7 @@ void conv_dw_pixels(size_t pixels, size_t channels, size_t taps, const float* co
       const float* const* xp = x + p * taps;
       T acc = bias != nullptr ? ld(bias + c) : V::zero();
       for (size_t t = 0; t < taps; ++t) {
-        if (xp[t] != nullptr) acc = V::fmadd(ld(w + t * wstride + c), ld(xp[t] + c), acc);
+        acc = V::fmadd(ld(w + t * wstride + c), ld(xp[t] + c), acc);
       }
       acc = CM::apply(acc, act, va);
       float* yp = y + p * ystride + c;
@@ -394,6 +480,7 @@ void fill_conv(Table& t) {
   t.conv.gather_gemm = &conv_gather_gemm<V, M, IMR, INV>;
   t.conv.dw_row = &conv_dw_row<V, M>;
   t.conv.dw_pixels = &conv_dw_pixels<V, M>;
+  t.conv.dw_3x3s1 = &conv_dw_3x3s1<V, M>;
   t.conv.activation = &conv_activation<V, M>;
   t.conv.winograd_input = &conv_winograd_input<V>;
   t.conv.winograd_output = &conv_winograd_output<V, M>;

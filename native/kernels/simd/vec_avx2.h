@@ -9,6 +9,7 @@ namespace tf::avx2 {
 struct Vec {
   using T = __m256;
   static constexpr size_t kLanes = 8;
+  static constexpr size_t kRegisters = 16;  // ymm0-15: bounds register-blocked tiles
   static T zero() { return _mm256_setzero_ps(); }
   static T set1(float x) { return _mm256_set1_ps(x); }
   static T load(const float* p) { return _mm256_loadu_ps(p); }

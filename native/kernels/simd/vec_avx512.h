@@ -8,6 +8,7 @@ namespace tf::avx512 {
 struct Vec {
   using T = __m512;
   static constexpr size_t kLanes = 16;
+  static constexpr size_t kRegisters = 32;  // zmm0-31: bounds register-blocked tiles
   static T zero() { return _mm512_setzero_ps(); }
   static T set1(float x) { return _mm512_set1_ps(x); }
   static T load(const float* p) { return _mm512_loadu_ps(p); }

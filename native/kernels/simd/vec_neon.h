@@ -8,6 +8,7 @@ namespace tf::neon {
 struct Vec {
   using T = float32x4_t;
   static constexpr size_t kLanes = 4;
+  static constexpr size_t kRegisters = 32;  // v0-v31: bounds register-blocked tiles
   static T zero() { return vdupq_n_f32(0.0f); }
   static T set1(float x) { return vdupq_n_f32(x); }
   static T load(const float* p) { return vld1q_f32(p); }

@@ -9,6 +9,7 @@ namespace tf::scalar {
 struct Vec {
   using T = float;
   static constexpr size_t kLanes = 1;
+  static constexpr size_t kRegisters = 16;  // xmm0-15 hold scalar floats on x86-64: bounds register-blocked tiles
   static T zero() { return 0.0f; }
   static T set1(float x) { return x; }
   static T load(const float* p) { return *p; }
