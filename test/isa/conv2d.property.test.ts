@@ -185,13 +185,14 @@ const gatherArb: fc.Arbitrary<Case> = fc
   }, r.extraH, r.extraW));
 
 /**
- * NHWC depthwise 3x3, dilation 1, column stride 1 or 2 (any row stride): outputs whose
- * window is inside the image run through the row kernel, the others (padding) through
+ * NHWC depthwise 3x3 and 5x5, dilation 1, column stride 1 or 2 (any row stride): outputs
+ * whose window is inside the image run through the row kernel, the others (padding) through
  * per-tap pointers; widths around its 4-pixel groups, channels around the 2-vector blocks.
  */
-const depthwise3x3Arb: fc.Arbitrary<Case> = fc
+const depthwiseRowsArb: fc.Arbitrary<Case> = fc
   .record({
     batch: fc.integer({ min: 1, max: 3 }),
+    k: fc.constantFrom(3, 5),
     strides: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.constantFrom(1, 2)),
     channels: fc.constantFrom(...CHANNELS, 63, 64, 65, 96),
     pads: padsArb,
@@ -200,7 +201,7 @@ const depthwise3x3Arb: fc.Arbitrary<Case> = fc
     ...epilogueAndPlacement,
   })
   .map((r) => fit({
-    layout: 'NHWC', batch: r.batch, cin: r.channels, cout: r.channels, groups: r.channels, kh: 3, kw: 3, strides: r.strides,
+    layout: 'NHWC', batch: r.batch, cin: r.channels, cout: r.channels, groups: r.channels, kh: r.k, kw: r.k, strides: r.strides,
     dilations: [1, 1], pads: r.pads, h: 0, w: 0, activation: r.activation, alpha: r.alpha, bias: r.bias, givenOut: r.givenOut,
     offsets: r.offsets, seed: r.seed,
   }, r.extraH, r.extraW));
@@ -313,9 +314,9 @@ describe(`conv2d properties vs lib/reference (TENSORFUSE_ISA=${process.env.TENSO
     await withThreads(2, () => fc.assert(fc.asyncProperty(winogradArb, runAsync), { numRuns: runs(60) }));
   });
 
-  it('NHWC depthwise 3x3, column stride 1 or 2 (the row kernel inside, pointers at the padding), 1 and 2 threads', async () => {
-    await withThreads(1, () => fc.assert(fc.property(depthwise3x3Arb, runSync), { numRuns: runs(120) }));
-    await withThreads(2, () => fc.assert(fc.asyncProperty(depthwise3x3Arb, runAsync), { numRuns: runs(60) }));
+  it('NHWC depthwise 3x3 and 5x5, column stride 1 or 2 (the row kernel inside, pointers at the padding), 1 and 2 threads', async () => {
+    await withThreads(1, () => fc.assert(fc.property(depthwiseRowsArb, runSync), { numRuns: runs(120) }));
+    await withThreads(2, () => fc.assert(fc.asyncProperty(depthwiseRowsArb, runAsync), { numRuns: runs(60) }));
   });
 
   it('gathering GEMM (NCHW k x k, 32+ input channels per group), sync 1 thread and async 2 threads', async () => {

@@ -782,12 +782,13 @@ void PackedConv2d::run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t ho
   const double macs = static_cast<double>(in.n * hout * wout) * static_cast<double>(c * taps);
   const int64_t pt = in.pads[0], pl = in.pads[1];
   const float* bias = bias_.empty() ? nullptr : bias_.data();
-  // 3x3 windows (dilation 1, column stride 1 or 2) inside the image run through the row
-  // kernel; the rest through per-tap pointers.
-  const bool row_kernel = p_.kh == 3 && p_.kw == 3 && p_.dh == 1 && p_.dw == 1 && (p_.sw == 1 || p_.sw == 2);
-  // Outputs whose window lies inside a row: ow * sw - pl >= 0 and ow * sw - pl + 3 <= w.
+  // Square 3x3 and 5x5 windows (dilation 1, column stride 1 or 2) inside the image run
+  // through the row kernel; the rest through per-tap pointers.
+  const int64_t k = p_.kh;
+  const bool row_kernel = (k == 3 || k == 5) && p_.kw == k && p_.dh == 1 && p_.dw == 1 && (p_.sw == 1 || p_.sw == 2);
+  // Outputs whose window lies inside a row: ow * sw - pl >= 0 and ow * sw - pl + k <= w.
   const int64_t lo = std::min(wout, (pl + p_.sw - 1) / p_.sw);
-  const int64_t hi = std::max(lo, std::min(wout, in.w - 3 + pl >= 0 ? (in.w - 3 + pl) / p_.sw + 1 : 0));
+  const int64_t hi = std::max(lo, std::min(wout, in.w - k + pl >= 0 ? (in.w - k + pl) / p_.sw + 1 : 0));
   // One output row per item.
   parallel(static_cast<size_t>(in.n * hout), macs, [&](size_t begin, size_t end) {
     std::vector<const float*> ptrs(static_cast<size_t>(wout * taps));
@@ -812,17 +813,17 @@ void PackedConv2d::run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t ho
     for (size_t item = begin; item < end; ++item) {
       const int64_t n = static_cast<int64_t>(item) / hout, oh = static_cast<int64_t>(item) % hout;
       const int64_t ih = oh * p_.sh - pt;  // top row of the window
-      if (!row_kernel || ih < 0 || ih + 3 > in.h) {
+      if (!row_kernel || ih < 0 || ih + k > in.h) {
         by_pointers(n, oh, 0, wout);
         continue;
       }
       by_pointers(n, oh, 0, lo);
       if (hi > lo) {
-        const float* rows = x + ((n * in.h + ih) * in.w + (lo * p_.sw - pl)) * c;
-        const float* xr[3] = {rows, rows + in.w * c, rows + 2 * in.w * c};
-        uk_->dw_3x3(static_cast<size_t>(hi - lo), static_cast<size_t>(p_.sw), static_cast<size_t>(c), xr,
-                    static_cast<size_t>(c), packed_.data(), static_cast<size_t>(c), bias,
-                    y + ((n * hout + oh) * wout + lo) * c, static_cast<size_t>(c), p_.act, p_.alpha);
+        const float* xr[5];
+        for (int64_t r = 0; r < k; ++r) xr[r] = x + ((n * in.h + ih + r) * in.w + (lo * p_.sw - pl)) * c;
+        uk_->dw_rows(static_cast<size_t>(hi - lo), static_cast<size_t>(k), static_cast<size_t>(p_.sw),
+                     static_cast<size_t>(c), xr, static_cast<size_t>(c), packed_.data(), static_cast<size_t>(c), bias,
+                     y + ((n * hout + oh) * wout + lo) * c, static_cast<size_t>(c), p_.act, p_.alpha);
       }
       by_pointers(n, oh, hi, wout);
     }

@@ -58,14 +58,14 @@ using ConvDwPixelsUkernel = void (*)(size_t pixels, size_t channels, size_t taps
                                      const float* w, size_t wstride, const float* bias, float* y, size_t ystride,
                                      ConvActivation act, float alpha);
 
-// Depthwise 3x3, dilation 1 (NHWC), column stride `stride` (1 or 2), n output pixels of one
-// row whose whole input window is inside the image: x[r] is the first output window's
-// first pixel in input row r, pixels xstride apart; y[p * ystride + c] = act(bias[c] +
-// sum_{r,j<3} w[(3r + j) * wstride + c] * x[r][(p * stride + j) * xstride + c]) for p < n,
-// c < channels.
-using ConvDw3x3Ukernel = void (*)(size_t n, size_t stride, size_t channels, const float* const* x, size_t xstride,
-                                  const float* w, size_t wstride, const float* bias, float* y, size_t ystride,
-                                  ConvActivation act, float alpha);
+// Depthwise k x k, k = 3 or 5, dilation 1 (NHWC), column stride `stride` (1 or 2), n output
+// pixels of one row whose whole input window is inside the image: x[r] (r < k) is the first
+// output window's first pixel in input row r, pixels xstride apart; y[p * ystride + c] =
+// act(bias[c] + sum_{r,j<k} w[(k r + j) * wstride + c] * x[r][(p * stride + j) * xstride + c])
+// for p < n, c < channels.
+using ConvDwRowsUkernel = void (*)(size_t n, size_t k, size_t stride, size_t channels, const float* const* x,
+                                   size_t xstride, const float* w, size_t wstride, const float* bias, float* y,
+                                   size_t ystride, ConvActivation act, float alpha);
 
 // Winograd F(2x2, 3x3) input transform over n lanes: d[4 * r + c] is row r, column c of
 // the 4x4 input tiles (one tile per lane); v[16] receives B^T d B, row-major.
@@ -100,7 +100,7 @@ struct ConvUkernels {
   ConvGatherGemmUkernel gather_gemm = nullptr;  // the indirect GEMM's tile, igemm_mr x igemm_nr
   ConvDwRowUkernel dw_row = nullptr;
   ConvDwPixelsUkernel dw_pixels = nullptr;
-  ConvDw3x3Ukernel dw_3x3 = nullptr;
+  ConvDwRowsUkernel dw_rows = nullptr;
   ConvActivationUkernel activation = nullptr;
   ConvWinogradInputUkernel winograd_input = nullptr;
   ConvWinogradOutputUkernel winograd_output = nullptr;

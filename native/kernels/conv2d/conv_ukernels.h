@@ -237,12 +237,12 @@ void conv_dw_row(size_t n, size_t taps, const float* x, const int64_t* off, cons
 // U vectors of channels at a time, their weights for up to kRegTaps taps held in
 // registers across the pixels, so each multiply-add loads one input vector (a pixel at a
 // time reloaded the weights too: two loads per multiply-add).
-// Depthwise 3x3 (NHWC), column stride S, P output pixels x U channel vectors from channel
+// Depthwise KxK (NHWC), column stride S, P output pixels x U channel vectors from channel
 // c: each input vector is loaded once and feeds the outputs whose window holds it (up to
-// 3 / S of them). With kTail, only the first `rest` lanes of the last vector are touched.
-template <class V, class M, size_t S, size_t P, size_t U, bool kTail>
-inline void dw_3x3_tile(const float* const* x, size_t xstride, const float* w, size_t wstride, const float* bias,
-                        float* y, size_t ystride, size_t c, size_t rest, ConvActivation act, float alpha) {
+// K / S of them). With kTail, only the first `rest` lanes of the last vector are touched.
+template <class V, class M, size_t K, size_t S, size_t P, size_t U, bool kTail>
+inline void dw_rows_tile(const float* const* x, size_t xstride, const float* w, size_t wstride, const float* bias,
+                         float* y, size_t ystride, size_t c, size_t rest, ConvActivation act, float alpha) {
   using T = typename V::T;
   constexpr size_t L = V::kLanes;
   auto ld = [&](const float* q, size_t u) {
@@ -255,21 +255,21 @@ inline void dw_3x3_tile(const float* const* x, size_t xstride, const float* w, s
 #pragma GCC unroll 4
     for (size_t q = 0; q < P; ++q) acc[q][u] = b;
   }
-#pragma GCC unroll 3
-  for (size_t r = 0; r < 3; ++r) {
-    T wr[3][U];
-#pragma GCC unroll 3
-    for (size_t kx = 0; kx < 3; ++kx) {
+#pragma GCC unroll 5
+  for (size_t r = 0; r < K; ++r) {
+    T wr[K][U];
+#pragma GCC unroll 5
+    for (size_t kx = 0; kx < K; ++kx) {
 #pragma GCC unroll 4
-      for (size_t u = 0; u < U; ++u) wr[kx][u] = ld(w + (3 * r + kx) * wstride + c, u);
+      for (size_t u = 0; u < U; ++u) wr[kx][u] = ld(w + (K * r + kx) * wstride + c, u);
     }
-#pragma GCC unroll 9
-    for (size_t j = 0; j < (P - 1) * S + 3; ++j) {  // input column j feeds output q at kx = j - S q
+#pragma GCC unroll 16
+    for (size_t j = 0; j < (P - 1) * S + K; ++j) {  // input column j feeds output q at kx = j - S q
 #pragma GCC unroll 4
       for (size_t u = 0; u < U; ++u) {
         const T xv = ld(x[r] + j * xstride + c, u);
-#pragma GCC unroll 3
-        for (size_t kx = 0; kx < 3; ++kx) {
+#pragma GCC unroll 5
+        for (size_t kx = 0; kx < K; ++kx) {
           if (j >= kx && (j - kx) % S == 0 && (j - kx) / S < P) {
             acc[(j - kx) / S][u] = V::fmadd(wr[kx][u], xv, acc[(j - kx) / S][u]);
           }
@@ -295,47 +295,50 @@ inline void dw_3x3_tile(const float* const* x, size_t xstride, const float* w, s
 
 // P output pixels, every channel: full blocks of U vectors, then single vectors, the last
 // one masked.
-template <class V, class M, size_t S, size_t P>
-inline void dw_3x3_pixels(size_t channels, const float* const* x, size_t xstride, const float* w, size_t wstride,
-                          const float* bias, float* y, size_t ystride, ConvActivation act, float alpha) {
+template <class V, class M, size_t K, size_t S, size_t P>
+inline void dw_rows_pixels(size_t channels, const float* const* x, size_t xstride, const float* w, size_t wstride,
+                           const float* bias, float* y, size_t ystride, ConvActivation act, float alpha) {
   constexpr size_t L = V::kLanes;
-  // P * U accumulators + 3 * U weights of a kernel row + an input vector in registers.
-  constexpr size_t U = (P + 3) * 2 + 2 <= V::kRegisters ? 2 : 1;
+  // P * U accumulators + K * U weights of a kernel row + an input vector in registers.
+  constexpr size_t U = (P + K + 1) * 2 <= V::kRegisters ? 2 : 1;
   size_t c = 0;
-  for (; c + U * L <= channels; c += U * L) dw_3x3_tile<V, M, S, P, U, false>(x, xstride, w, wstride, bias, y, ystride, c, L, act, alpha);
-  for (; c + L <= channels; c += L) dw_3x3_tile<V, M, S, P, 1, false>(x, xstride, w, wstride, bias, y, ystride, c, L, act, alpha);
-  if (c < channels) dw_3x3_tile<V, M, S, P, 1, true>(x, xstride, w, wstride, bias, y, ystride, c, channels - c, act, alpha);
+  for (; c + U * L <= channels; c += U * L) {
+    dw_rows_tile<V, M, K, S, P, U, false>(x, xstride, w, wstride, bias, y, ystride, c, L, act, alpha);
+  }
+  for (; c + L <= channels; c += L) dw_rows_tile<V, M, K, S, P, 1, false>(x, xstride, w, wstride, bias, y, ystride, c, L, act, alpha);
+  if (c < channels) dw_rows_tile<V, M, K, S, P, 1, true>(x, xstride, w, wstride, bias, y, ystride, c, channels - c, act, alpha);
 }
 
-template <class V, class M, size_t S>
-void dw_3x3_row(size_t n, size_t channels, const float* const* x, size_t xstride, const float* w, size_t wstride,
-                const float* bias, float* y, size_t ystride, ConvActivation act, float alpha) {
+template <class V, class M, size_t K, size_t S>
+void dw_rows(size_t n, size_t channels, const float* const* x, size_t xstride, const float* w, size_t wstride,
+             const float* bias, float* y, size_t ystride, ConvActivation act, float alpha) {
   constexpr size_t P = 4;
+  const float* xp[K];
   size_t p = 0;
   for (; p + P <= n; p += P) {
-    const size_t o = p * S * xstride;
-    const float* xp[3] = {x[0] + o, x[1] + o, x[2] + o};
-    dw_3x3_pixels<V, M, S, P>(channels, xp, xstride, w, wstride, bias, y + p * ystride, ystride, act, alpha);
+    for (size_t r = 0; r < K; ++r) xp[r] = x[r] + p * S * xstride;
+    dw_rows_pixels<V, M, K, S, P>(channels, xp, xstride, w, wstride, bias, y + p * ystride, ystride, act, alpha);
   }
   for (; p < n; ++p) {
-    const size_t o = p * S * xstride;
-    const float* xp[3] = {x[0] + o, x[1] + o, x[2] + o};
-    dw_3x3_pixels<V, M, S, 1>(channels, xp, xstride, w, wstride, bias, y + p * ystride, ystride, act, alpha);
+    for (size_t r = 0; r < K; ++r) xp[r] = x[r] + p * S * xstride;
+    dw_rows_pixels<V, M, K, S, 1>(channels, xp, xstride, w, wstride, bias, y + p * ystride, ystride, act, alpha);
   }
 }
 
-// See ConvDw3x3Ukernel. Pixels outer, channels inner: the window under P outputs (3 rows
-// of (P - 1) S + 3 pixels) stays in L1 while every channel block reads it, and the input
+// See ConvDwRowsUkernel. Pixels outer, channels inner: the window under P outputs (K rows
+// of (P - 1) S + K pixels) stays in L1 while every channel block reads it, and the input
 // rows and the output row are each read or written front to back (channel blocks outer
 // strode through the rows a pixel apart: 3x3 stride 1 ran 2-3x slower on maps in L2).
 template <class V, class M>
-void conv_dw_3x3(size_t n, size_t stride, size_t channels, const float* const* x, size_t xstride, const float* w,
-                 size_t wstride, const float* bias, float* y, size_t ystride, ConvActivation act, float alpha) {
-  if (stride == 1) {
-    dw_3x3_row<V, M, 1>(n, channels, x, xstride, w, wstride, bias, y, ystride, act, alpha);
-  } else {
-    dw_3x3_row<V, M, 2>(n, channels, x, xstride, w, wstride, bias, y, ystride, act, alpha);
+void conv_dw_rows(size_t n, size_t k, size_t stride, size_t channels, const float* const* x, size_t xstride,
+                  const float* w, size_t wstride, const float* bias, float* y, size_t ystride, ConvActivation act,
+                  float alpha) {
+  if (k == 3) {
+    if (stride == 1) return dw_rows<V, M, 3, 1>(n, channels, x, xstride, w, wstride, bias, y, ystride, act, alpha);
+    return dw_rows<V, M, 3, 2>(n, channels, x, xstride, w, wstride, bias, y, ystride, act, alpha);
   }
+  if (stride == 1) return dw_rows<V, M, 5, 1>(n, channels, x, xstride, w, wstride, bias, y, ystride, act, alpha);
+  return dw_rows<V, M, 5, 2>(n, channels, x, xstride, w, wstride, bias, y, ystride, act, alpha);
 }
 
 template <class V, class M>
@@ -494,7 +497,7 @@ void fill_conv(Table& t) {
   t.conv.gather_gemm = &conv_gather_gemm<V, M, IMR, INV>;
   t.conv.dw_row = &conv_dw_row<V, M>;
   t.conv.dw_pixels = &conv_dw_pixels<V, M>;
-  t.conv.dw_3x3 = &conv_dw_3x3<V, M>;
+  t.conv.dw_rows = &conv_dw_rows<V, M>;
   t.conv.activation = &conv_activation<V, M>;
   t.conv.winograd_input = &conv_winograd_input<V>;
   t.conv.winograd_output = &conv_winograd_output<V, M>;
