@@ -782,8 +782,9 @@ void PackedConv2d::run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t ho
   const double macs = static_cast<double>(in.n * hout * wout) * static_cast<double>(c * taps);
   const int64_t pt = in.pads[0], pl = in.pads[1];
   const float* bias = bias_.empty() ? nullptr : bias_.data();
-  // Square 3x3 and 5x5 windows (dilation 1, column stride 1 or 2) inside the image run
-  // through the row kernel; the rest through per-tap pointers.
+  // Square 3x3 and 5x5 windows (dilation 1, column stride 1 or 2) whose columns are inside
+  // the image run through the row kernel (rows above or below it read a zero row); the
+  // rest through per-tap pointers.
   const int64_t k = p_.kh;
   const bool row_kernel = (k == 3 || k == 5) && p_.kw == k && p_.dh == 1 && p_.dw == 1 && (p_.sw == 1 || p_.sw == 2);
   // Outputs whose window lies inside a row: ow * sw - pl >= 0 and ow * sw - pl + k <= w.
@@ -793,6 +794,7 @@ void PackedConv2d::run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t ho
   parallel(static_cast<size_t>(in.n * hout), macs, [&](size_t begin, size_t end) {
     std::vector<const float*> ptrs(static_cast<size_t>(wout * taps));
     const std::vector<float> zeros(static_cast<size_t>(c), 0.0f);
+    std::vector<float> zero_row;  // the columns the row kernel reads, made on first need
     // Outputs [ow0, ow1) of row oh through per-tap input pointers (any geometry, padding).
     auto by_pointers = [&](int64_t n, int64_t oh, int64_t ow0, int64_t ow1) {
       if (ow0 >= ow1) return;
@@ -813,14 +815,21 @@ void PackedConv2d::run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t ho
     for (size_t item = begin; item < end; ++item) {
       const int64_t n = static_cast<int64_t>(item) / hout, oh = static_cast<int64_t>(item) % hout;
       const int64_t ih = oh * p_.sh - pt;  // top row of the window
-      if (!row_kernel || ih < 0 || ih + k > in.h) {
+      if (!row_kernel) {
         by_pointers(n, oh, 0, wout);
         continue;
       }
       by_pointers(n, oh, 0, lo);
       if (hi > lo) {
         const float* xr[5];
-        for (int64_t r = 0; r < k; ++r) xr[r] = x + ((n * in.h + ih + r) * in.w + (lo * p_.sw - pl)) * c;
+        for (int64_t r = 0; r < k; ++r) {
+          if (ih + r >= 0 && ih + r < in.h) {
+            xr[r] = x + ((n * in.h + ih + r) * in.w + (lo * p_.sw - pl)) * c;
+            continue;
+          }
+          if (zero_row.empty()) zero_row.assign(static_cast<size_t>(((hi - lo - 1) * p_.sw + k) * c), 0.0f);
+          xr[r] = zero_row.data();
+        }
         uk_->dw_rows(static_cast<size_t>(hi - lo), static_cast<size_t>(k), static_cast<size_t>(p_.sw),
                      static_cast<size_t>(c), xr, static_cast<size_t>(c), packed_.data(), static_cast<size_t>(c), bias,
                      y + ((n * hout + oh) * wout + lo) * c, static_cast<size_t>(c), p_.act, p_.alpha);
