@@ -1,14 +1,16 @@
 // channelAffine: one native pass of x * scale[c] + shift[c] (+ ReLU) per channel, against a
-// plain loop; in place; rank 2 to 5; empty batches; 1 and 2 threads; bad arguments named.
+// plain loop; in place; rank 2 to 5; channels first or last; empty batches; 1 and 2 threads;
+// bad arguments named.
 import * as assert from 'assert';
 import { Tensor, channelAffine, channelAffineAsync } from '../lib';
 import { native } from '../lib/native';
 import { expectThrows, randomData } from './helpers';
 import { withThreads } from './isa/generators';
 
-function expected(x: Tensor, scale: Float32Array, shift: Float32Array, relu: boolean): Float32Array {
-  const [n, c] = x.shape;
-  const per = n * c === 0 ? 0 : x.size / (n * c);
+function expected(x: Tensor, scale: Float32Array, shift: Float32Array, relu: boolean, channelsLast = false): Float32Array {
+  const [n] = x.shape;
+  const c = channelsLast ? x.shape[x.shape.length - 1] : x.shape[1];
+  const per = channelsLast ? 1 : n * c === 0 ? 0 : x.size / (n * c);
   const y = new Float32Array(x.size);
   for (let i = 0; i < x.size; i++) {
     const ch = Math.floor(i / per) % c;
@@ -54,6 +56,29 @@ describe('channelAffine', function () {
     });
   }
 
+  for (const threads of [1, 2]) {
+    it(`layout NHWC: channels are the last dim, ranks 2-4, SIMD-edge channel counts (${threads} thread(s))`, async () => {
+      await withThreads(threads, async () => {
+        const nhwc = [[3, 7], [1, 9, 11, 17], [2, 5, 33], [1, 112, 112, 32], [2, 4, 3, 1], [0, 3, 16]];
+        for (const [k, shape] of nhwc.entries()) {
+          const x = Tensor.from(randomData(shape.reduce((a, b) => a * b, 1), 40 + k), shape);
+          const c = shape[shape.length - 1];
+          const scale = Float32Array.from(randomData(c, 50 + k, 0)), shift = Float32Array.from(randomData(c, 60 + k, 0));
+          for (const relu of [false, true]) {
+            const want = expected(x, scale, shift, relu, true);
+            const options = { activation: relu ? 'relu' as const : 'none' as const, layout: 'NHWC' as const };
+            const label = `NHWC [${shape}] ${options.activation}`;
+            near(channelAffine(x, scale, shift, options).data, want, label);
+            near((await channelAffineAsync(x, scale, shift, options)).data, want, `${label} async`);
+            const inPlace = Tensor.from(x.data.slice(), shape);
+            assert.strictEqual(channelAffine(inPlace, scale, shift, { ...options, out: inPlace }), inPlace);
+            near(inPlace.data, want, `${label} in place`);
+          }
+        }
+      });
+    });
+  }
+
   it('rejects bad arguments naming them; the binding checks the lengths again', () => {
     const x = Tensor.from(new Float32Array(24), [2, 3, 4]);
     const s3 = new Float32Array(3);
@@ -61,6 +86,8 @@ describe('channelAffine', function () {
     expectThrows(() => channelAffine(x, s3, [0, 0, 0] as unknown as Float32Array), TypeError, ['shift']);
     expectThrows(() => channelAffine(Tensor.from(new Float32Array(3), [3]), s3, s3), RangeError, ['rank >= 2']);
     expectThrows(() => channelAffine(x, s3, s3, { activation: 'silu' as 'relu' }), RangeError, ['activation']);
+    expectThrows(() => channelAffine(x, s3, s3, { layout: 'NWHC' as 'NHWC' }), RangeError, ['layout']);
+    expectThrows(() => channelAffine(x, s3, s3, { layout: 'NHWC' }), RangeError, ['scale', '4 channels', 'NHWC']);
     expectThrows(() => channelAffine(x, s3, s3, { out: Tensor.from(new Float32Array(24), [2, 12]) }), RangeError, ['out']);
     expectThrows(() => channelAffine(x, s3, s3, { out: Tensor.fromUnchecked(x.data.subarray(1, 25) as Float32Array, [2, 3, 4]) }), RangeError, ['overlaps']);
     expectThrows(() => native.channelAffine(x.data, 2, 3, 5, s3, s3, false, x.data, false), RangeError);

@@ -113,6 +113,8 @@ describe('fusion-block ops: bad input', () => {
   it('non-Tensor inputs are TypeErrors naming the argument', () => {
     expectThrows(() => tf.relu(new Float32Array(4) as unknown as Tensor), TypeError, ['relu', 'x']);
     expectThrows(() => tf.sigmoid(null as unknown as Tensor), TypeError, ['sigmoid', 'x']);
+    expectThrows(() => tf.clip(x4, NaN, 1), TypeError, ['clip', 'min', 'NaN']);
+    expectThrows(() => tf.clip(x4, 0, '6' as unknown as number), TypeError, ['clip', 'max']);
     expectThrows(() => tf.softmax(x4, 1.5), TypeError, ['axis']);
     expectThrows(() => tf.weightedSum(x4 as unknown as Tensor[], []), TypeError, ['inputs']);
     expectThrows(() => tf.maxPool2d(x4, undefined as unknown as tf.MaxPool2dOptions), TypeError, ['options']);
@@ -125,6 +127,7 @@ describe('fusion-block ops: bad input', () => {
 
   it('bad shapes and values are RangeErrors naming the argument and the shapes', () => {
     expectThrows(() => tf.relu(x4, { out: Tensor.zeros([1, 2, 3]) }), RangeError, ['out', '[1,2,3]', '[1,2,3,3]']);
+    expectThrows(() => tf.clip(x4, 1, 0), RangeError, ['clip', 'min 1', 'max 0']);
     expectThrows(() => tf.softmax(x4, 4), RangeError, ['axis 4', '[1,2,3,3]']);
     expectThrows(() => tf.softmax(Tensor.zeros([]), 0), RangeError, ['rank']);
     expectThrows(() => tf.weightedSum([], []), RangeError, ['at least one']);
@@ -180,6 +183,8 @@ describe('fusion-block ops: bad input', () => {
     const f = (n: number) => new Float32Array(n);
     expectThrows(() => native.unary(0, f(4), f(3), false), RangeError, ['out']);
     expectThrows(() => native.unary(7, f(4), f(4), false), RangeError, ['unary op']);
+    expectThrows(() => native.unary(2, f(4), f(4), false), TypeError, ['clip bounds']);
+    expectThrows(() => native.unary(2, f(4), f(4), false, undefined, undefined, 2, 1), RangeError, ['lo <= hi']);
     expectThrows(() => native.softmax(f(6), 2, 3, 2, f(6), false), RangeError, ['x']);
     expectThrows(() => native.softmax(f(6), -2, -3, 1, f(6), false), RangeError, ['softmax dims']);
     expectThrows(() => native.weightedSum([f(8)], [f(3)], 1, 2, 4, f(8), false), RangeError, ['weights[0]']);

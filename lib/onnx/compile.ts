@@ -12,7 +12,7 @@ import { Tensor } from '../tensor';
 import { add, mul } from '../ops/elementwise';
 import { concat } from '../ops/concat';
 import { Conv2d } from '../ops/conv2d';
-import { relu, sigmoid, softmax } from '../ops/activation';
+import { clip, relu, sigmoid, softmax } from '../ops/activation';
 import { channelAffine } from '../ops/channel-affine';
 import { avgPool2d, maxPool2d } from '../ops/pool';
 import { globalAvgPool, globalMaxPool } from '../ops/global-pool';
@@ -96,6 +96,17 @@ interface Storage {
 }
 
 const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
+/**
+ * The bounds of a relu6 or clip activation that the native clip() takes; null for other
+ * kinds and for min > max (NumPy's clip, max everywhere: the fallback's loop).
+ */
+function clipBounds(act: fb.ActivationSpec): [number, number] | null {
+  if (act.kind === 'relu6') return [0, 6];
+  if (act.kind !== 'clip') return null;
+  const lo = act.min ?? -Infinity, hi = act.max ?? Infinity;
+  return lo <= hi ? [lo, hi] : null;
+}
+
 const INPLACE_OPS = new Set(['Relu', 'Sigmoid', 'LeakyRelu', 'Clip', 'TfAffine', 'Add', 'Mul', 'Sum', 'Softmax']);
 const ALIGN = 16; // floats (64 bytes)
 
@@ -528,11 +539,14 @@ class StepBuilder {
         const act: fb.ActivationSpec = { kind: (n.attrs.activation as fb.Activation) ?? 'none', alpha: n.attrs.alpha as number, min: n.attrs.min as number, max: n.attrs.max as number };
         if (act.kind !== 'none') info.detail = `${info.detail ? info.detail + ', ' : ''}+${act.kind}`;
         const xs = this.shape(n.inputs[0]);
-        if (xs.length >= 2 && (act.kind === 'none' || act.kind === 'relu')) {
-          // one native pass: x * scale + shift (+ relu)
+        const bounds = clipBounds(act);
+        if (xs.length >= 2 && (act.kind === 'none' || act.kind === 'relu' || bounds)) {
+          // one native pass: x * scale + shift (+ relu); a clip (ReLU6) is a second, in place
           const scale = sc ? ownData(sc) : new Float32Array(xs[1]).fill(1), shift = sh ? ownData(sh) : new Float32Array(xs[1]);
-          const activation = act.kind;
-          return step((s) => { channelAffine(s[x], scale, shift, { activation, out: s[y] }); });
+          const activation = act.kind === 'relu' ? 'relu' : 'none';
+          if (!bounds) return step((s) => { channelAffine(s[x], scale, shift, { activation, out: s[y] }); });
+          const [lo, hi] = bounds;
+          return step((s) => { clip(channelAffine(s[x], scale, shift, { out: s[y] }), lo, hi, { out: s[y] }); });
         }
         return fallback((s) => fb.channelAffine(s[x], sc, sh, act, s[y]));
       }
@@ -543,6 +557,8 @@ class StepBuilder {
         if (!a) throw new Error(`node ${n.name} (${n.op}): min/max must be constants`);
         if (a.kind === 'relu') return step((s) => { relu(s[x], { out: s[y] }); });
         const spec: fb.ActivationSpec = { kind: a.kind as fb.Activation, alpha: a.alpha, min: a.min, max: a.max };
+        const bounds = clipBounds(spec);
+        if (bounds) return step((s) => { clip(s[x], bounds[0], bounds[1], { out: s[y] }); });
         return fallback((s) => fb.activation(s[x], spec, s[y]));
       }
       case 'Softmax': {

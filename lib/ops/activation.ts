@@ -1,4 +1,4 @@
-// relu, sigmoid and softmax over any axis. `out` may be x itself (in place).
+// relu, sigmoid, clip and softmax over any axis. `out` may be x itself (in place).
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
@@ -9,6 +9,7 @@ import type { OutOptions } from './elementwise';
 const enum UnaryOp {
   Relu = 0,
   Sigmoid = 1,
+  Clip = 2,
 }
 
 interface UnaryCall {
@@ -45,6 +46,33 @@ export function relu(x: Tensor, options?: OutOptions): Tensor {
 export function sigmoid(x: Tensor, options?: OutOptions): Tensor {
   const c = unaryCall('sigmoid', x, options);
   native.unary(UnaryOp.Sigmoid, c.x.data, c.out.data, false, c.strides, c.images);
+  return c.out;
+}
+
+function clipBounds(op: string, min: unknown, max: unknown): [number, number] {
+  for (const [name, v] of [['min', min], ['max', max]] as const) {
+    if (typeof v !== 'number' || Number.isNaN(v)) throw typeError(op, `${name} must be a number (not NaN), got ${describeValue(v)}`);
+  }
+  if ((min as number) > (max as number)) throw rangeError(op, `min ${min} is greater than max ${max}`);
+  return [min as number, max as number];
+}
+
+/**
+ * min(max(x, min), max) element-wise (NaN stays NaN); min <= max, either may be infinite.
+ * ReLU6 is clip(x, 0, 6).
+ */
+export function clip(x: Tensor, min: number, max: number, options?: OutOptions): Tensor {
+  const [lo, hi] = clipBounds('clip', min, max);
+  const c = unaryCall('clip', x, options);
+  native.unary(UnaryOp.Clip, c.x.data, c.out.data, false, c.strides, c.images, lo, hi);
+  return c.out;
+}
+
+/** clip() on the libuv thread pool. */
+export async function clipAsync(x: Tensor, min: number, max: number, options?: OutOptions): Promise<Tensor> {
+  const [lo, hi] = clipBounds('clipAsync', min, max);
+  const c = unaryCall('clipAsync', x, options);
+  await native.unary(UnaryOp.Clip, c.x.data, c.out.data, true, c.strides, c.images, lo, hi);
   return c.out;
 }
 

@@ -11,6 +11,11 @@ export function relu(x: RefTensor): RefResult {
   return map(x, (v) => (Number.isNaN(v) ? v : v > 0 ? v : 0));
 }
 
+/** min(max(v, lo), hi); NaN stays NaN. */
+export function clip(x: RefTensor, lo: number, hi: number): RefResult {
+  return map(x, (v) => (Number.isNaN(v) ? v : Math.min(Math.max(v, lo), hi)));
+}
+
 export function sigmoid(x: RefTensor): RefResult {
   return map(x, (v) => 1 / (1 + Math.exp(-v)));
 }

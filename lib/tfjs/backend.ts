@@ -4,7 +4,6 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { DataId, DataType, BackendValues } from '@tensorflow/tfjs-core';
 import { Conv2d } from '../ops/conv2d';
-import { Tensor } from '../tensor';
 
 interface CacheEntry {
   conv: Conv2d;
@@ -136,18 +135,6 @@ export class TensorfuseBackend extends MathBackendCPU {
     return conv;
   }
 
-  private readonly relu6Convs = new Map<number, Conv2d>();
-
-  /** A 1x1 depthwise NHWC conv with weight 1 and a relu6 epilogue over c channels (exact relu6). */
-  identityRelu6(c: number): Conv2d {
-    let conv = this.relu6Convs.get(c);
-    if (!conv) {
-      conv = new Conv2d(Tensor.from(new Float32Array(c).fill(1), [1, 1, 1, c]), { layout: 'NHWC', groups: c, activation: 'relu6' });
-      this.relu6Convs.set(c, conv);
-    }
-    return conv;
-  }
-
   /** Number of packed convs held (tests check the cache empties on dispose). */
   packedConvCount(): number {
     let n = 0;
@@ -201,8 +188,6 @@ export class TensorfuseBackend extends MathBackendCPU {
     this.biasUsers.clear();
     this.pool.clear();
     this.pooledBytes = 0;
-    for (const c of this.relu6Convs.values()) c.dispose();
-    this.relu6Convs.clear();
     super.dispose();
   }
 }

@@ -17,20 +17,29 @@ namespace tf::binding {
 
 namespace {
 
-// unary(op, x, out, async, strides?: [x, out], images?): op 0 = relu, 1 = sigmoid. With
-// strides, x and out are `images` images of equal size (x's length less the gaps).
+// unary(op, x, out, async, strides?: [x, out], images?, lo?, hi?): op 0 = relu, 1 =
+// sigmoid, 2 = clip to [lo, hi]. With strides, x and out are `images` images of equal size
+// (x's length less the gaps).
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int64_t op = int_arg(info, 0, "op");
-  if (op != 0 && op != 1) throw_range_error(env, "unknown unary op");
+  if (op < 0 || op > 2) throw_range_error(env, "unknown unary op");
   const F32Arg x = f32_arg(info, 1, "x");
   const F32Arg out = f32_arg(info, 2, "out");
   const auto kind = static_cast<UnaryOp>(op);
+  float lo = 0.0f, hi = 0.0f;
+  if (kind == UnaryOp::kClip) {
+    if (!info[6].IsNumber() || !info[7].IsNumber()) throw_type_error(env, "clip bounds lo and hi must be numbers");
+    const double l = info[6].As<Napi::Number>().DoubleValue(), h = info[7].As<Napi::Number>().DoubleValue();
+    if (std::isnan(l) || std::isnan(h) || l > h) throw_range_error(env, "clip bounds must satisfy lo <= hi (no NaN)");
+    lo = static_cast<float>(l);
+    hi = static_cast<float>(h);
+  }
   const std::vector<int64_t> strides = batch_strides_arg(info, 4, 2);
   if (strides.empty()) {
     expect_count(env, out, static_cast<int64_t>(x.length), "out");
     check_out(env, out, x, "x", true);
-    return run(info, info[3].ToBoolean(), [=] { unary(kind, x.data, out.data, x.length); }, 2, {info[1], info[2]});
+    return run(info, info[3].ToBoolean(), [=] { unary(kind, x.data, out.data, x.length, lo, hi); }, 2, {info[1], info[2]});
   }
   const int64_t images = int_arg(info, 5, "images");
   if (images < 1) throw_range_error(env, "images must be >= 1");
@@ -44,8 +53,8 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   const BatchView yv = batch_view(env, out, images, image, strides[1], "out");
   check_out(env, yv, xv, "x", true);
   auto work = whole_or_per_image(
-      xv.contiguous() && yv.contiguous(), images, [=] { unary(kind, x.data, out.data, x.length); },
-      [=](int64_t n) { unary(kind, xv.image(n), yv.image(n), static_cast<size_t>(image)); });
+      xv.contiguous() && yv.contiguous(), images, [=] { unary(kind, x.data, out.data, x.length, lo, hi); },
+      [=](int64_t n) { unary(kind, xv.image(n), yv.image(n), static_cast<size_t>(image), lo, hi); });
   return run(info, info[3].ToBoolean(), work, 2, {info[1], info[2]});
 }
 

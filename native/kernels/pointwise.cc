@@ -27,13 +27,16 @@ namespace {
 constexpr size_t kBlock = 4096;  // elements per unit of the 1-D and strided loops
 }  // namespace
 
-void unary(UnaryOp op, const float* x, float* y, size_t n) {
+void unary(UnaryOp op, const float* x, float* y, size_t n, float lo, float hi) {
   const PointwiseTable& pw = pointwise();
-  const auto f = op == UnaryOp::kRelu ? pw.relu : pw.sigmoid;
   const size_t blocks = (n + kBlock - 1) / kBlock;
-  parallel_units(blocks, op == UnaryOp::kRelu ? kBlock : 4 * kBlock, [&](size_t b0, size_t b1) {
+  parallel_units(blocks, op == UnaryOp::kSigmoid ? 4 * kBlock : kBlock, [&](size_t b0, size_t b1) {
     const size_t begin = b0 * kBlock, end = std::min(n, b1 * kBlock);
-    f(x + begin, y + begin, end - begin);
+    switch (op) {
+      case UnaryOp::kRelu: pw.relu(x + begin, y + begin, end - begin); break;
+      case UnaryOp::kSigmoid: pw.sigmoid(x + begin, y + begin, end - begin); break;
+      case UnaryOp::kClip: pw.clip(x + begin, y + begin, end - begin, lo, hi); break;
+    }
   });
 }
 

@@ -13,6 +13,8 @@ struct PointwiseTable {
   // y[i] = f(x[i]) for i < n; y may alias x exactly.
   void (*relu)(const float* x, float* y, size_t n);
   void (*sigmoid)(const float* x, float* y, size_t n);
+  // y[i] = min(max(x[i], lo), hi), NaN kept; lo <= hi.
+  void (*clip)(const float* x, float* y, size_t n, float lo, float hi);
   // y[i] = exp(x[i] - m); returns the sum of the y[i] (a softmax row). y may alias x.
   float (*sub_exp_sum)(const float* x, float m, float* y, size_t n);
   // y[i] = exp(x[i] - m[i]); s[i] += y[i] (softmax over a strided axis, one row of inner).

@@ -44,6 +44,13 @@ void relu(const float* x, float* y, size_t n) {
 }
 
 template <class X>
+void clip(const float* x, float* y, size_t n, float lo, float hi) {
+  const auto vlo = X::set1(lo), vhi = X::set1(hi);
+  // max/min return their second operand for a NaN on x86: NaN is put back explicitly.
+  map<X>(x, y, n, [&](typename X::T v) { return X::select(X::isnan(v), v, X::min(X::max(v, vlo), vhi)); });
+}
+
+template <class X>
 void sigmoid_n(const float* x, float* y, size_t n) {
   map<X>(x, y, n, [](typename X::T v) { return sigmoid<X>(v); });
 }
@@ -181,6 +188,7 @@ PointwiseTable make_table(Isa isa) {
   t.isa = isa;
   t.relu = &relu<X>;
   t.sigmoid = &sigmoid_n<X>;
+  t.clip = &clip<X>;
   t.sub_exp_sum = &sub_exp_sum<X>;
   t.sub_exp_acc = &sub_exp_acc<X>;
   t.reduce_max = &reduce_max<X>;

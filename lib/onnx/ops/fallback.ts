@@ -36,7 +36,7 @@ export function channelAffine(x: Tensor, scale: Float32Array | null, shift: Floa
       } else if (act.kind === 'sigmoid') {
         for (let i = base; i < end; i++) dst[i] = 1 / (1 + Math.exp(-(src[i] * s + t)));
       } else {
-        for (let i = base; i < end; i++) { const v = src[i] * s + t; dst[i] = v < lo ? lo : v > hi ? hi : v; }
+        for (let i = base; i < end; i++) dst[i] = Math.min(Math.max(src[i] * s + t, lo), hi);  // as activation()
       }
     }
   }
@@ -60,8 +60,8 @@ export function activation(x: Tensor, act: ActivationSpec, out: Tensor): void {
     default: {
       const lo = act.kind === 'clip' ? act.min ?? -Infinity : 0;
       const hi = act.kind === 'relu6' ? 6 : act.kind === 'clip' ? act.max ?? Infinity : Infinity;
-      // NaN passes through (comparisons are false), as in ONNX Relu/Clip
-      for (let i = 0; i < n; i++) { const v = src[i]; dst[i] = v < lo ? lo : v > hi ? hi : v; }
+      // NaN passes through; min > max gives max everywhere (NumPy's clip, ONNX's reference)
+      for (let i = 0; i < n; i++) dst[i] = Math.min(Math.max(src[i], lo), hi);
     }
   }
 }
