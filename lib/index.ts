@@ -6,7 +6,7 @@ export { conv2d, conv2dAsync, Conv2d } from './ops/conv2d';
 export type { Conv2dOptions, Conv2dWeightOptions, Conv2dActivation, Conv2dAlgorithm, Conv2dLayout } from './ops/conv2d';
 export { runtime } from './runtime';
 export type { RuntimeInfo } from './runtime';
-export { relu, sigmoid, clip, softmax, reluAsync, sigmoidAsync, clipAsync, softmaxAsync } from './ops/activation';
+export { relu, sigmoid, clip, leakyRelu, softmax, reluAsync, sigmoidAsync, clipAsync, leakyReluAsync, softmaxAsync } from './ops/activation';
 export { channelAffine, channelAffineAsync } from './ops/channel-affine';
 export type { ChannelAffineOptions } from './ops/channel-affine';
 export { weightedSum, weightedSumAsync } from './ops/weighted';

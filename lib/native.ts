@@ -82,7 +82,7 @@ export interface NativeAddon {
   // fusion-block ops (native/binding/fusion_ops_binding.cc); with async = true each returns
   // a Promise of its out argument(s) instead of undefined.
   /** strides: [x, out], with the number of images. */
-  unary(op: number, x: Float32Array, out: Float32Array, async: boolean, strides?: BatchStrides, images?: number, lo?: number, hi?: number): Promise<unknown> | undefined;
+  unary(op: number, x: Float32Array, out: Float32Array, async: boolean, strides?: BatchStrides, images?: number, a?: number, b?: number): Promise<unknown> | undefined;
   softmax(x: Float32Array, outer: number, axis: number, inner: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
   channelAffine(x: Float32Array, n: number, c: number, hw: number, scale: Float32Array, shift: Float32Array, relu: boolean,
     out: Float32Array, async: boolean): Promise<unknown> | undefined;

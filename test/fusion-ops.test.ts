@@ -115,6 +115,7 @@ describe('fusion-block ops: bad input', () => {
     expectThrows(() => tf.sigmoid(null as unknown as Tensor), TypeError, ['sigmoid', 'x']);
     expectThrows(() => tf.clip(x4, NaN, 1), TypeError, ['clip', 'min', 'NaN']);
     expectThrows(() => tf.clip(x4, 0, '6' as unknown as number), TypeError, ['clip', 'max']);
+    expectThrows(() => tf.leakyRelu(x4, NaN), TypeError, ['leakyRelu', 'alpha', 'NaN']);
     expectThrows(() => tf.softmax(x4, 1.5), TypeError, ['axis']);
     expectThrows(() => tf.weightedSum(x4 as unknown as Tensor[], []), TypeError, ['inputs']);
     expectThrows(() => tf.maxPool2d(x4, undefined as unknown as tf.MaxPool2dOptions), TypeError, ['options']);
@@ -185,6 +186,7 @@ describe('fusion-block ops: bad input', () => {
     expectThrows(() => native.unary(7, f(4), f(4), false), RangeError, ['unary op']);
     expectThrows(() => native.unary(2, f(4), f(4), false), TypeError, ['clip bounds']);
     expectThrows(() => native.unary(2, f(4), f(4), false, undefined, undefined, 2, 1), RangeError, ['lo <= hi']);
+    expectThrows(() => native.unary(3, f(4), f(4), false), TypeError, ['slope']);
     expectThrows(() => native.softmax(f(6), 2, 3, 2, f(6), false), RangeError, ['x']);
     expectThrows(() => native.softmax(f(6), -2, -3, 1, f(6), false), RangeError, ['softmax dims']);
     expectThrows(() => native.weightedSum([f(8)], [f(3)], 1, 2, 4, f(8), false), RangeError, ['weights[0]']);

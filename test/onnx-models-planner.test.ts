@@ -33,7 +33,7 @@ describe('ONNX planner passes (each on a small graph, on vs off vs onnxruntime)'
     assert.strictEqual(off.plan().steps, 8);
   });
 
-  it('Clip alone and after a scale (an affine step): ReLU6, two-sided, one-sided bounds run natively; min > max gives max', async () => {
+  it('Clip and LeakyRelu alone and after a scale (an affine step) run natively (ReLU6, two- and one-sided bounds); Clip min > max gives max', async () => {
     const bounds: Array<[number | null, number | null]> = [[0, 6], [-0.5, 0.75], [null, 0.25], [-0.1, null], [1, -1]];
     const b = build([1, 3, 5, 7], (g, x) => {
       const outs = bounds.flatMap(([lo, hi], i) => {
@@ -42,6 +42,9 @@ describe('ONNX planner passes (each on a small graph, on vs off vs onnxruntime)'
         const scaled = g.node('Mul', [x, g.initializer(g.fresh('s'), new Float32Array([4 + i]), [])], 1)[0];
         return [g.node('Clip', [x, lb, hb], 1)[0], g.node('Clip', [scaled, lb, hb], 1)[0]];
       });
+      const leaky = { alpha: { float: 0.3 } };
+      const scaled = g.node('Mul', [x, g.initializer(g.fresh('s'), new Float32Array([-3]), [])], 1)[0];
+      outs.push(g.node('LeakyRelu', [x], 1, leaky)[0], g.node('LeakyRelu', [scaled], 1, leaky)[0]);
       return g.node('Concat', outs, 1, { axis: 1 })[0];
     });
     const ref = await ortRun(b.bytes, b.feeds);
@@ -49,12 +52,12 @@ describe('ONNX planner passes (each on a small graph, on vs off vs onnxruntime)'
     const out = m.run(b.feeds);
     for (const o of m.outputs) expectClose(o.name, out[o.name].data, ref[o.name]);
     const steps = m.plan().stepList;
-    const alone = steps.filter((st) => st.op === 'Clip'), scaled = steps.filter((st) => st.op === 'TfAffine');
-    assert.strictEqual(alone.length, 5, JSON.stringify(steps));
-    assert.deepStrictEqual(scaled.map((st) => st.fused.length), [2, 2, 2, 2, 2], JSON.stringify(steps));
+    const alone = steps.filter((st) => st.op === 'Clip' || st.op === 'LeakyRelu'), scaled = steps.filter((st) => st.op === 'TfAffine');
+    assert.strictEqual(alone.length, 6, JSON.stringify(steps));
+    assert.deepStrictEqual(scaled.map((st) => st.fused.length), [2, 2, 2, 2, 2, 2], JSON.stringify(steps));
     // native everywhere but min > max
-    assert.deepStrictEqual(alone.map((st) => st.fallback), [false, false, false, false, true]);
-    assert.deepStrictEqual(scaled.map((st) => st.fallback), [false, false, false, false, true]);
+    assert.deepStrictEqual(alone.map((st) => st.fallback), [false, false, false, false, true, false]);
+    assert.deepStrictEqual(scaled.map((st) => st.fallback), [false, false, false, false, true, false]);
   });
 
   it('channelAffine + mergeAffine: BatchNorm → Mul → Add (Caffe2 scale) → Relu after a Concat become one affine+relu step', async () => {

@@ -12,7 +12,7 @@ import { Tensor } from '../tensor';
 import { add, mul } from '../ops/elementwise';
 import { concat } from '../ops/concat';
 import { Conv2d } from '../ops/conv2d';
-import { clip, relu, sigmoid, softmax } from '../ops/activation';
+import { clip, leakyRelu, relu, sigmoid, softmax } from '../ops/activation';
 import { channelAffine } from '../ops/channel-affine';
 import { avgPool2d, maxPool2d } from '../ops/pool';
 import { globalAvgPool, globalMaxPool } from '../ops/global-pool';
@@ -97,14 +97,17 @@ interface Storage {
 
 const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 /**
- * The bounds of a relu6 or clip activation that the native clip() takes; null for other
- * kinds and for min > max (NumPy's clip, max everywhere: the fallback's loop).
+ * The native op for a relu6, clip or leaky relu activation (x into out); null for other
+ * kinds and for a clip with min > max (NumPy's clip, max everywhere: the fallback's loop).
  */
-function clipBounds(act: fb.ActivationSpec): [number, number] | null {
-  if (act.kind === 'relu6') return [0, 6];
-  if (act.kind !== 'clip') return null;
-  const lo = act.min ?? -Infinity, hi = act.max ?? Infinity;
-  return lo <= hi ? [lo, hi] : null;
+function nativeActivation(act: fb.ActivationSpec): ((x: Tensor, out: Tensor) => void) | null {
+  if (act.kind === 'leakyRelu') {
+    const alpha = act.alpha ?? 0.01;
+    return (x, out) => { leakyRelu(x, alpha, { out }); };
+  }
+  if (act.kind !== 'relu6' && act.kind !== 'clip') return null;
+  const lo = act.kind === 'relu6' ? 0 : act.min ?? -Infinity, hi = act.kind === 'relu6' ? 6 : act.max ?? Infinity;
+  return lo <= hi ? (x, out) => { clip(x, lo, hi, { out }); } : null;
 }
 
 const INPLACE_OPS = new Set(['Relu', 'Sigmoid', 'LeakyRelu', 'Clip', 'TfAffine', 'Add', 'Mul', 'Sum', 'Softmax']);
@@ -539,14 +542,13 @@ class StepBuilder {
         const act: fb.ActivationSpec = { kind: (n.attrs.activation as fb.Activation) ?? 'none', alpha: n.attrs.alpha as number, min: n.attrs.min as number, max: n.attrs.max as number };
         if (act.kind !== 'none') info.detail = `${info.detail ? info.detail + ', ' : ''}+${act.kind}`;
         const xs = this.shape(n.inputs[0]);
-        const bounds = clipBounds(act);
-        if (xs.length >= 2 && (act.kind === 'none' || act.kind === 'relu' || bounds)) {
-          // one native pass: x * scale + shift (+ relu); a clip (ReLU6) is a second, in place
+        const after = nativeActivation(act);
+        if (xs.length >= 2 && (act.kind === 'none' || act.kind === 'relu' || after)) {
+          // one native pass: x * scale + shift (+ relu); a clip (ReLU6) or leaky relu is a second, in place
           const scale = sc ? ownData(sc) : new Float32Array(xs[1]).fill(1), shift = sh ? ownData(sh) : new Float32Array(xs[1]);
           const activation = act.kind === 'relu' ? 'relu' : 'none';
-          if (!bounds) return step((s) => { channelAffine(s[x], scale, shift, { activation, out: s[y] }); });
-          const [lo, hi] = bounds;
-          return step((s) => { clip(channelAffine(s[x], scale, shift, { out: s[y] }), lo, hi, { out: s[y] }); });
+          if (!after) return step((s) => { channelAffine(s[x], scale, shift, { activation, out: s[y] }); });
+          return step((s) => { after(channelAffine(s[x], scale, shift, { out: s[y] }), s[y]); });
         }
         return fallback((s) => fb.channelAffine(s[x], sc, sh, act, s[y]));
       }
@@ -557,8 +559,8 @@ class StepBuilder {
         if (!a) throw new Error(`node ${n.name} (${n.op}): min/max must be constants`);
         if (a.kind === 'relu') return step((s) => { relu(s[x], { out: s[y] }); });
         const spec: fb.ActivationSpec = { kind: a.kind as fb.Activation, alpha: a.alpha, min: a.min, max: a.max };
-        const bounds = clipBounds(spec);
-        if (bounds) return step((s) => { clip(s[x], bounds[0], bounds[1], { out: s[y] }); });
+        const native = nativeActivation(spec);
+        if (native) return step((s) => { native(s[x], s[y]); });
         return fallback((s) => fb.activation(s[x], spec, s[y]));
       }
       case 'Softmax': {

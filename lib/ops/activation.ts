@@ -1,4 +1,4 @@
-// relu, sigmoid, clip and softmax over any axis. `out` may be x itself (in place).
+// relu, sigmoid, clip, leakyRelu and softmax over any axis. `out` may be x itself (in place).
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
@@ -10,6 +10,7 @@ const enum UnaryOp {
   Relu = 0,
   Sigmoid = 1,
   Clip = 2,
+  LeakyRelu = 3,
 }
 
 interface UnaryCall {
@@ -73,6 +74,27 @@ export async function clipAsync(x: Tensor, min: number, max: number, options?: O
   const [lo, hi] = clipBounds('clipAsync', min, max);
   const c = unaryCall('clipAsync', x, options);
   await native.unary(UnaryOp.Clip, c.x.data, c.out.data, true, c.strides, c.images, lo, hi);
+  return c.out;
+}
+
+function slope(op: string, alpha: unknown): number {
+  if (typeof alpha !== 'number' || Number.isNaN(alpha)) throw typeError(op, `alpha must be a number (not NaN), got ${describeValue(alpha)}`);
+  return alpha;
+}
+
+/** x < 0 ? alpha * x : x element-wise (NaN stays NaN); alpha defaults to 0.01 (ONNX, PyTorch). */
+export function leakyRelu(x: Tensor, alpha = 0.01, options?: OutOptions): Tensor {
+  const a = slope('leakyRelu', alpha);
+  const c = unaryCall('leakyRelu', x, options);
+  native.unary(UnaryOp.LeakyRelu, c.x.data, c.out.data, false, c.strides, c.images, a);
+  return c.out;
+}
+
+/** leakyRelu() on the libuv thread pool. */
+export async function leakyReluAsync(x: Tensor, alpha = 0.01, options?: OutOptions): Promise<Tensor> {
+  const a = slope('leakyReluAsync', alpha);
+  const c = unaryCall('leakyReluAsync', x, options);
+  await native.unary(UnaryOp.LeakyRelu, c.x.data, c.out.data, true, c.strides, c.images, a);
   return c.out;
 }
 

@@ -16,6 +16,11 @@ export function clip(x: RefTensor, lo: number, hi: number): RefResult {
   return map(x, (v) => (Number.isNaN(v) ? v : Math.min(Math.max(v, lo), hi)));
 }
 
+/** v < 0 ? alpha * v : v; NaN stays NaN. */
+export function leakyRelu(x: RefTensor, alpha: number): RefResult {
+  return map(x, (v) => (v < 0 ? alpha * v : v));
+}
+
 export function sigmoid(x: RefTensor): RefResult {
   return map(x, (v) => 1 / (1 + Math.exp(-v)));
 }

@@ -2,7 +2,7 @@
 export { add, mul, sum, binary, broadcastShape, sizeOf, stridesOf } from './elementwise';
 export type { RefTensor, RefResult } from './elementwise';
 export { concat } from './concat';
-export { relu, sigmoid, clip, softmax } from './activation';
+export { relu, sigmoid, clip, leakyRelu, softmax } from './activation';
 export { weightedSum } from './weighted';
 export { maxPool2d, avgPool2d, globalPool, lrn } from './pool';
 export type { RefPoolOptions, RefLrnOptions } from './pool';

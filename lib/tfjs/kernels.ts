@@ -8,7 +8,7 @@ import { add, mul } from '../ops/elementwise';
 import { concat } from '../ops/concat';
 import { Conv2d } from '../ops/conv2d';
 import type { Conv2dActivation } from '../ops/conv2d-options';
-import { clip, relu, sigmoid, softmax } from '../ops/activation';
+import { clip, leakyRelu, relu, sigmoid, softmax } from '../ops/activation';
 import { channelAffine } from '../ops/channel-affine';
 import { avgPool2d, maxPool2d, poolOutLength } from '../ops/pool';
 import type { TensorfuseBackend } from './backend';
@@ -137,6 +137,15 @@ function clipByValue(args: Args): TensorInfo | TensorInfo[] {
   if (!tx || !(lo <= hi)) return fallback('ClipByValue', args, 'dtype, empty or bounds');
   count('ClipByValue', true);
   return output(args.backend, clip(tx, lo, hi, { out: alloc(args.backend, tx.shape) }));
+}
+
+function leakyReluKernel(args: Args): TensorInfo | TensorInfo[] {
+  const { x } = args.inputs as Record<string, TensorInfo>;
+  const tx = wrap(args.backend, x);
+  const alpha = args.attrs!.alpha as number;
+  if (!tx || typeof alpha !== 'number' || Number.isNaN(alpha)) return fallback('LeakyRelu', args, 'dtype, empty or alpha');
+  count('LeakyRelu', true);
+  return output(args.backend, leakyRelu(tx, alpha, { out: alloc(args.backend, tx.shape) }));
 }
 
 // ---- batch norm (inference): x * a + b per channel, a = scale / sqrt(var + eps), b = offset - mean * a ----
@@ -361,6 +370,7 @@ export const TENSORFUSE_KERNELS: ReadonlyArray<Pick<KernelConfig, 'kernelName' |
   { kernelName: 'Relu', kernelFunc: unary('Relu', (x, out) => relu(x, { out })) },
   { kernelName: 'Relu6', kernelFunc: unary('Relu6', (x, out) => clip(x, 0, 6, { out })) },
   { kernelName: 'ClipByValue', kernelFunc: clipByValue as unknown as KernelFunc },
+  { kernelName: 'LeakyRelu', kernelFunc: leakyReluKernel as unknown as KernelFunc },
   { kernelName: 'FusedBatchNorm', kernelFunc: batchNorm as unknown as KernelFunc },
   { kernelName: 'PadV2', kernelFunc: padV2 as unknown as KernelFunc },
   { kernelName: 'Sigmoid', kernelFunc: unary('Sigmoid', (x, out) => sigmoid(x, { out })) },

@@ -17,13 +17,13 @@ namespace tf::binding {
 
 namespace {
 
-// unary(op, x, out, async, strides?: [x, out], images?, lo?, hi?): op 0 = relu, 1 =
-// sigmoid, 2 = clip to [lo, hi]. With strides, x and out are `images` images of equal size
-// (x's length less the gaps).
+// unary(op, x, out, async, strides?: [x, out], images?, a?, b?): op 0 = relu, 1 = sigmoid,
+// 2 = clip to [a, b], 3 = leaky relu with slope a. With strides, x and out are `images`
+// images of equal size (x's length less the gaps).
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int64_t op = int_arg(info, 0, "op");
-  if (op < 0 || op > 2) throw_range_error(env, "unknown unary op");
+  if (op < 0 || op > 3) throw_range_error(env, "unknown unary op");
   const F32Arg x = f32_arg(info, 1, "x");
   const F32Arg out = f32_arg(info, 2, "out");
   const auto kind = static_cast<UnaryOp>(op);
@@ -34,6 +34,11 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     if (std::isnan(l) || std::isnan(h) || l > h) throw_range_error(env, "clip bounds must satisfy lo <= hi (no NaN)");
     lo = static_cast<float>(l);
     hi = static_cast<float>(h);
+  } else if (kind == UnaryOp::kLeakyRelu) {
+    if (!info[6].IsNumber() || std::isnan(info[6].As<Napi::Number>().DoubleValue())) {
+      throw_type_error(env, "leaky relu slope alpha must be a number (not NaN)");
+    }
+    lo = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
   }
   const std::vector<int64_t> strides = batch_strides_arg(info, 4, 2);
   if (strides.empty()) {

@@ -27,7 +27,7 @@ namespace {
 constexpr size_t kBlock = 4096;  // elements per unit of the 1-D and strided loops
 }  // namespace
 
-void unary(UnaryOp op, const float* x, float* y, size_t n, float lo, float hi) {
+void unary(UnaryOp op, const float* x, float* y, size_t n, float a, float b) {
   const PointwiseTable& pw = pointwise();
   const size_t blocks = (n + kBlock - 1) / kBlock;
   parallel_units(blocks, op == UnaryOp::kSigmoid ? 4 * kBlock : kBlock, [&](size_t b0, size_t b1) {
@@ -35,7 +35,8 @@ void unary(UnaryOp op, const float* x, float* y, size_t n, float lo, float hi) {
     switch (op) {
       case UnaryOp::kRelu: pw.relu(x + begin, y + begin, end - begin); break;
       case UnaryOp::kSigmoid: pw.sigmoid(x + begin, y + begin, end - begin); break;
-      case UnaryOp::kClip: pw.clip(x + begin, y + begin, end - begin, lo, hi); break;
+      case UnaryOp::kClip: pw.clip(x + begin, y + begin, end - begin, a, b); break;
+      case UnaryOp::kLeakyRelu: pw.leaky_relu(x + begin, y + begin, end - begin, a); break;
     }
   });
 }

@@ -10,11 +10,11 @@
 
 namespace tf {
 
-enum class UnaryOp { kRelu = 0, kSigmoid = 1, kClip = 2 };
+enum class UnaryOp { kRelu = 0, kSigmoid = 1, kClip = 2, kLeakyRelu = 3 };
 
-// y = op(x) over n elements; y may alias x exactly. kClip clamps to [lo, hi] (lo <= hi),
-// the other ops ignore lo and hi.
-void unary(UnaryOp op, const float* x, float* y, size_t n, float lo = 0.0f, float hi = 0.0f);
+// y = op(x) over n elements; y may alias x exactly. kClip clamps to [a, b] (a <= b),
+// kLeakyRelu multiplies the negatives by a; the other ops ignore a and b.
+void unary(UnaryOp op, const float* x, float* y, size_t n, float a = 0.0f, float b = 0.0f);
 
 // Softmax over the middle axis of x viewed as [outer, axis, inner]; y may alias x exactly.
 void softmax(const float* x, float* y, int64_t outer, int64_t axis, int64_t inner);

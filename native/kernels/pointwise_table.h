@@ -15,6 +15,8 @@ struct PointwiseTable {
   void (*sigmoid)(const float* x, float* y, size_t n);
   // y[i] = min(max(x[i], lo), hi), NaN kept; lo <= hi.
   void (*clip)(const float* x, float* y, size_t n, float lo, float hi);
+  // y[i] = x[i] < 0 ? alpha * x[i] : x[i], NaN kept.
+  void (*leaky_relu)(const float* x, float* y, size_t n, float alpha);
   // y[i] = exp(x[i] - m); returns the sum of the y[i] (a softmax row). y may alias x.
   float (*sub_exp_sum)(const float* x, float m, float* y, size_t n);
   // y[i] = exp(x[i] - m[i]); s[i] += y[i] (softmax over a strided axis, one row of inner).

@@ -51,6 +51,13 @@ void clip(const float* x, float* y, size_t n, float lo, float hi) {
 }
 
 template <class X>
+void leaky_relu(const float* x, float* y, size_t n, float alpha) {
+  const auto va = X::set1(alpha);
+  // max(x, 0) + alpha * min(x, 0) would turn a NaN into 0 on x86 (the second operand wins).
+  map<X>(x, y, n, [&](typename X::T v) { return X::select(X::lt(v, X::zero()), X::mul(v, va), v); });
+}
+
+template <class X>
 void sigmoid_n(const float* x, float* y, size_t n) {
   map<X>(x, y, n, [](typename X::T v) { return sigmoid<X>(v); });
 }
@@ -189,6 +196,7 @@ PointwiseTable make_table(Isa isa) {
   t.relu = &relu<X>;
   t.sigmoid = &sigmoid_n<X>;
   t.clip = &clip<X>;
+  t.leaky_relu = &leaky_relu<X>;
   t.sub_exp_sum = &sub_exp_sum<X>;
   t.sub_exp_acc = &sub_exp_acc<X>;
   t.reduce_max = &reduce_max<X>;

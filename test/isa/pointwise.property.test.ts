@@ -1,11 +1,11 @@
-// relu, sigmoid, clip, softmax, weightedSum, maxPool2d, resize, upsampleNearest, slice and split
+// relu, sigmoid, clip, leakyRelu, softmax, weightedSum, maxPool2d, resize, upsampleNearest, slice and split
 // against lib/reference over random shapes (dims at SIMD widths ±1 included), outputs fresh,
 // given at awkward offsets and in place, sync and async, and large enough for the pool.
 // run-all.js runs this file once per ISA the CPU supports (TENSORFUSE_ISA).
 import * as assert from 'assert';
 import * as fc from 'fast-check';
 import {
-  Tensor, clip, clipAsync, maxPool2d, maxPool2dAsync, relu, reluAsync, resize, resizeAsync, sigmoid, sigmoidAsync, slice, sliceAsync,
+  Tensor, clip, clipAsync, leakyRelu, leakyReluAsync, maxPool2d, maxPool2dAsync, relu, reluAsync, resize, resizeAsync, sigmoid, sigmoidAsync, slice, sliceAsync,
   softmax, softmaxAsync, split, splitAsync, upsampleNearest, upsampleNearestAsync, weightedSum, weightedSumAsync,
 } from '../../lib';
 import type { MaxPool2dOptions, ResizeOptions, SliceSpec } from '../../lib';
@@ -49,12 +49,12 @@ function checkResult(result: Tensor, expected: ref.RefResult, out: Tensor | unde
 
 // ---- relu / sigmoid / softmax ----------------------------------------------------------
 
-type UnaryOpName = 'relu' | 'sigmoid' | 'clip';
+type UnaryOpName = 'relu' | 'sigmoid' | 'clip' | 'leakyRelu';
 interface UnaryCase { op: UnaryOpName; shape: number[]; out: OutMode; offsets: [number, number]; seed: number; bounds?: [number, number] }
 /** clip bounds: ReLU6, one-sided, equal, infinite, around the data's range. */
 const boundsArb = fc.constantFrom<[number, number]>([0, 6], [-Infinity, 0.25], [-0.5, Infinity], [0.3, 0.3], [-Infinity, Infinity], [-2, 1.5], [-0, 0]);
 const unaryArb: fc.Arbitrary<UnaryCase> = fc.record({
-  op: fc.constantFrom<UnaryOpName>('relu', 'sigmoid', 'clip'),
+  op: fc.constantFrom<UnaryOpName>('relu', 'sigmoid', 'clip', 'leakyRelu'),
   shape: shapeArb(0, 4, 6000),
   out: outModeArb,
   offsets: fc.tuple(offsetArb, offsetArb),
@@ -62,10 +62,14 @@ const unaryArb: fc.Arbitrary<UnaryCase> = fc.record({
   bounds: boundsArb,
 });
 
-/** The op under test, its async form and its reference, with c's clip bounds bound in. */
+/** The op under test, its async form and its reference, with c's clip bounds (leakyRelu: the first is the slope) bound in. */
 function unaryOps(c: UnaryCase): [(x: Tensor, o?: { out: Tensor }) => Tensor, (x: Tensor, o?: { out: Tensor }) => Promise<Tensor>, (x: Tensor) => ref.RefResult] {
   const [lo, hi] = c.bounds ?? [0, 6];
   if (c.op === 'clip') return [(x, o) => clip(x, lo, hi, o), (x, o) => clipAsync(x, lo, hi, o), (x) => ref.clip(x, lo, hi)];
+  if (c.op === 'leakyRelu') {
+    const a = Number.isFinite(lo) ? lo : 0.1;
+    return [(x, o) => leakyRelu(x, a, o), (x, o) => leakyReluAsync(x, a, o), (x) => ref.leakyRelu(x, a)];
+  }
   return c.op === 'relu' ? [relu, reluAsync, ref.relu] : [sigmoid, sigmoidAsync, ref.sigmoid];
 }
 
@@ -78,7 +82,7 @@ async function runUnary(c: UnaryCase, async: boolean): Promise<void> {
   const opts = out ? { out } : undefined;
   const result = async ? await fa(x, opts) : f(x, opts);
   const label = `${async ? 'async' : 'sync'} ${c.op}${c.op === 'clip' ? `(${c.bounds})` : ''} [${c.shape}] out=${c.out}`;
-  checkResult(result, expected, out, c.op === 'sigmoid' ? TRANSCENDENTAL : EXACT, label);
+  checkResult(result, expected, out, c.op === 'sigmoid' ? TRANSCENDENTAL : c.op === 'leakyRelu' ? ARITH : EXACT, label);
   if (c.out !== 'inplace') assert.deepStrictEqual(x.data, before, `${label}: x changed`);
 }
 
@@ -289,7 +293,7 @@ async function runSplit(c: SplitCase, async: boolean): Promise<void> {
 // ---- the suite ----------------------------------------------------------------------------
 
 const PROPERTIES: [string, fc.Arbitrary<never>, (c: never, async: boolean) => Promise<void>, number][] = [
-  ['relu / sigmoid / clip', unaryArb as fc.Arbitrary<never>, runUnary as never, 150],
+  ['relu / sigmoid / clip / leakyRelu', unaryArb as fc.Arbitrary<never>, runUnary as never, 150],
   ['softmax', softmaxArb as fc.Arbitrary<never>, runSoftmax as never, 150],
   ['weightedSum', weightedArb as fc.Arbitrary<never>, runWeighted as never, 120],
   ['maxPool2d', poolArb as fc.Arbitrary<never>, runPool as never, 150],
@@ -317,9 +321,9 @@ describe(`fusion-block ops vs lib/reference (TENSORFUSE_ISA=${process.env.TENSOR
     });
   }
 
-  it('relu / sigmoid / clip / softmax rows at every length 0..70 (SIMD tails), in place and not', async () => {
+  it('relu / sigmoid / clip / leakyRelu / softmax rows at every length 0..70 (SIMD tails), in place and not', async () => {
     for (let n = 0; n <= 70; n++) {
-      for (const op of ['relu', 'sigmoid', 'clip'] as const) {
+      for (const op of ['relu', 'sigmoid', 'clip', 'leakyRelu'] as const) {
         for (const out of ['fresh', 'given', 'inplace'] as const) await runUnary({ op, shape: [n], out, offsets: [n % 4, (n + 1) % 4], seed: n }, false);
       }
       if (n > 0) {
@@ -360,7 +364,7 @@ describe(`fusion-block ops vs lib/reference (TENSORFUSE_ISA=${process.env.TENSOR
       it(`every op, ${threads} thread(s), sync and async`, async () => {
         await withThreads(threads, async () => {
           const x = placedTensor([1, 8, 160, 208], 5, 1);
-          for (const op of ['relu', 'sigmoid', 'clip'] as const) {
+          for (const op of ['relu', 'sigmoid', 'clip', 'leakyRelu'] as const) {
             const [f, fa, r] = unaryOps({ op, shape: [], out: 'fresh', offsets: [0, 0], seed: 0, bounds: [-0.25, 0.5] });
             const e = r(x);
             expectClose(f(x), e, TRANSCENDENTAL);

@@ -40,7 +40,7 @@ const SUITES = [
   'ops/depthwise_conv2d_test', 'ops/fused/fused_depthwise_conv2d_test',
   'ops/max_pool_test', 'ops/avg_pool_test', 'ops/pool_test',
   'ops/relu_test', 'ops/relu6_test', 'ops/sigmoid_test', 'ops/softmax_test',
-  'ops/clip_by_value_test', 'ops/batchnorm_test', 'ops/pad_test',
+  'ops/clip_by_value_test', 'ops/leaky_relu_test', 'ops/batchnorm_test', 'ops/pad_test',
   'ops/image/resize_nearest_neighbor_test', 'ops/image/resize_bilinear_test',
 ];
 
