@@ -33,7 +33,7 @@ describe('ONNX planner passes (each on a small graph, on vs off vs onnxruntime)'
     assert.strictEqual(off.plan().steps, 8);
   });
 
-  it('Clip and LeakyRelu alone and after a scale (an affine step) run natively (ReLU6, two- and one-sided bounds); Clip min > max gives max', async () => {
+  it('Clip and LeakyRelu alone and after a scale (an affine step), Sigmoid after one, run natively; Clip min > max gives max', async () => {
     const bounds: Array<[number | null, number | null]> = [[0, 6], [-0.5, 0.75], [null, 0.25], [-0.1, null], [1, -1]];
     const b = build([1, 3, 5, 7], (g, x) => {
       const outs = bounds.flatMap(([lo, hi], i) => {
@@ -44,7 +44,7 @@ describe('ONNX planner passes (each on a small graph, on vs off vs onnxruntime)'
       });
       const leaky = { alpha: { float: 0.3 } };
       const scaled = g.node('Mul', [x, g.initializer(g.fresh('s'), new Float32Array([-3]), [])], 1)[0];
-      outs.push(g.node('LeakyRelu', [x], 1, leaky)[0], g.node('LeakyRelu', [scaled], 1, leaky)[0]);
+      outs.push(g.node('LeakyRelu', [x], 1, leaky)[0], g.node('LeakyRelu', [scaled], 1, leaky)[0], g.node('Sigmoid', [g.node('Mul', [x, g.initializer(g.fresh('s'), new Float32Array([2]), [])], 1)[0]], 1)[0]);
       return g.node('Concat', outs, 1, { axis: 1 })[0];
     });
     const ref = await ortRun(b.bytes, b.feeds);
@@ -54,10 +54,10 @@ describe('ONNX planner passes (each on a small graph, on vs off vs onnxruntime)'
     const steps = m.plan().stepList;
     const alone = steps.filter((st) => st.op === 'Clip' || st.op === 'LeakyRelu'), scaled = steps.filter((st) => st.op === 'TfAffine');
     assert.strictEqual(alone.length, 6, JSON.stringify(steps));
-    assert.deepStrictEqual(scaled.map((st) => st.fused.length), [2, 2, 2, 2, 2, 2], JSON.stringify(steps));
+    assert.deepStrictEqual(scaled.map((st) => st.fused.length), [2, 2, 2, 2, 2, 2, 2], JSON.stringify(steps));
     // native everywhere but min > max
     assert.deepStrictEqual(alone.map((st) => st.fallback), [false, false, false, false, true, false]);
-    assert.deepStrictEqual(scaled.map((st) => st.fallback), [false, false, false, false, true, false]);
+    assert.deepStrictEqual(scaled.map((st) => st.fallback), [false, false, false, false, true, false, false]);
   });
 
   it('channelAffine + mergeAffine: BatchNorm → Mul → Add (Caffe2 scale) → Relu after a Concat become one affine+relu step', async () => {

@@ -97,10 +97,11 @@ interface Storage {
 
 const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 /**
- * The native op for a relu6, clip or leaky relu activation (x into out); null for other
- * kinds and for a clip with min > max (NumPy's clip, max everywhere: the fallback's loop).
+ * The native op for a sigmoid, relu6, clip or leaky relu activation (x into out); null for
+ * other kinds and for a clip with min > max (NumPy's clip, max everywhere: the fallback's loop).
  */
 function nativeActivation(act: fb.ActivationSpec): ((x: Tensor, out: Tensor) => void) | null {
+  if (act.kind === 'sigmoid') return (x, out) => { sigmoid(x, { out }); };
   if (act.kind === 'leakyRelu') {
     const alpha = act.alpha ?? 0.01;
     return (x, out) => { leakyRelu(x, alpha, { out }); };
@@ -544,7 +545,7 @@ class StepBuilder {
         const xs = this.shape(n.inputs[0]);
         const after = nativeActivation(act);
         if (xs.length >= 2 && (act.kind === 'none' || act.kind === 'relu' || after)) {
-          // one native pass: x * scale + shift (+ relu); a clip (ReLU6) or leaky relu is a second, in place
+          // one native pass: x * scale + shift (+ relu); any other activation is a second, in place
           const scale = sc ? ownData(sc) : new Float32Array(xs[1]).fill(1), shift = sh ? ownData(sh) : new Float32Array(xs[1]);
           const activation = act.kind === 'relu' ? 'relu' : 'none';
           if (!after) return step((s) => { channelAffine(s[x], scale, shift, { activation, out: s[y] }); });
