@@ -4,10 +4,11 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/global_pool.h"
 #include "kernels/pointwise.h"
 #include "kernels/pointwise_table.h"
-#include "kernels/global_pool.h"
 #include "kernels/pool_window.h"
+#include "kernels/stride2.h"
 
 namespace tf {
 
@@ -171,10 +172,9 @@ void max_pool_3x3_s2(const float* x, int64_t planes, int64_t h, int64_t w, const
   const float lowest = -std::numeric_limits<float>::infinity();
   const size_t total = static_cast<size_t>(planes * oh);
   parallel_units(total, static_cast<size_t>(3 * w), [&](size_t r0, size_t r1) {
-    std::vector<float> buf(static_cast<size_t>(2 * w + 2));
+    std::vector<float> buf(static_cast<size_t>(2 * w));
     float* vm = buf.data();
-    float* even = vm + w;                 // even[i] = vm[2 i]
-    float* odd = even + (w + 2) / 2;      // odd[i] = vm[2 i + 1]
+    float* m3 = vm + w;  // m3[j] = max(vm[j], vm[j + 1], vm[j + 2])
     for (size_t r = r0; r < r1; ++r) {
       const int64_t plane = static_cast<int64_t>(r) / oh, oy = static_cast<int64_t>(r) % oh;
       float* out = y + static_cast<int64_t>(r) * ow;
@@ -192,23 +192,13 @@ void max_pool_3x3_s2(const float* x, int64_t planes, int64_t h, int64_t w, const
       };
       for (int64_t ox = 0; ox < std::min(in0, ow); ++ox) edge(ox);
       if (in0 < in1) {
-        for (int64_t i = 0; 2 * i + 1 < w; ++i) {
-          even[i] = vm[2 * i];
-          odd[i] = vm[2 * i + 1];
-        }
-        if (w % 2 == 1) even[w / 2] = vm[w - 1];
-        const size_t n = static_cast<size_t>(in1 - in0);
-        // Output ox starts at column 2 ox - pl: columns (2ox, 2ox+1, 2ox+2) with pl = 0,
-        // (2ox-1, 2ox, 2ox+1) with pl = 1.
-        float* o = out + in0;
-        std::copy(even + in0, even + in1, o);
-        if (p.pl == 0) {
-          pw.max_acc(o, odd + in0, 1, n);
-          pw.max_acc(o, even + in0 + 1, 1, n);
-        } else {
-          pw.max_acc(o, odd + in0 - 1, 1, n);
-          pw.max_acc(o, odd + in0, 1, n);
-        }
+        // Output ox's window starts at column j = 2 ox - pl: the three-column max of every
+        // column in the interior's span (contiguous, vectorised), then every other one.
+        const int64_t j0 = 2 * in0 - p.pl, len = 2 * (in1 - 1 - in0) + 1;
+        std::copy(vm + j0, vm + j0 + len, m3);
+        pw.max_acc(m3, vm + j0 + 1, 1, static_cast<size_t>(len));
+        pw.max_acc(m3, vm + j0 + 2, 1, static_cast<size_t>(len));
+        stride2(out + in0, m3, in1 - in0, false);
       }
       for (int64_t ox = std::max(in0, in1); ox < ow; ++ox) edge(ox);
     }

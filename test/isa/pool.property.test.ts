@@ -247,6 +247,20 @@ describe(`pooling ops vs lib/reference (TENSORFUSE_ISA=${process.env.TENSORFUSE_
     assert.ok(Number.isNaN(a[0]) && a[1] === 5.5, `${Array.from(a)}`);
   });
 
+  it('3x3 max at stride 2 with pads <= 1 (the three-column path): every width 1..40, pads per side, ceil mode, NaN, vs the reference', () => {
+    for (let w = 1; w <= 40; w++) {
+      for (const [pt, pl, pb, pr] of [[0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 1, 0], [1, 0, 0, 1]]) {
+        for (const ceilMode of [false, true]) {
+          const h = 3 + (w % 5);
+          if (Math.floor((w + pl + pr - 3) / 2) < 0) continue;
+          const x = placedTensor([1, 2, h, w], w * 31 + pt * 7 + pl, w % 4);
+          const o = { kernel: [3, 3] as [number, number], strides: [2, 2] as [number, number], pads: [pt, pl, pb, pr] as [number, number, number, number], ceilMode };
+          checkResult(maxPool2d(x, o), ref.maxPool2d(x, o), undefined, EXACT, `[1,2,${h},${w}] 3x3/2 pads ${[pt, pl, pb, pr]}${ceilMode ? ' ceil' : ''}`);
+        }
+      }
+    }
+  });
+
   it('a window wholly in the padding: -inf for max, NaN for an average without countIncludePad, 0 with it', () => {
     const x = Tensor.from(new Float32Array([5, 6]), [1, 1, 1, 2]);
     const o = { kernel: [1, 1] as [number, number], pads: [0, 2, 0, 0] as [number, number, number, number], strides: [1, 1] as [number, number] };
