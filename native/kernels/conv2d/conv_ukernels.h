@@ -233,10 +233,6 @@ void conv_dw_row(size_t n, size_t taps, const float* x, const int64_t* off, cons
   }
 }
 
-// Depthwise over channels (NHWC), a run of output pixels. See ConvDwPixelsUkernel.
-// U vectors of channels at a time, their weights for up to kRegTaps taps held in
-// registers across the pixels, so each multiply-add loads one input vector (a pixel at a
-// time reloaded the weights too: two loads per multiply-add).
 // Depthwise KxK (NHWC), column stride S, P output pixels x U channel vectors from channel
 // c: each input vector is loaded once and feeds the outputs whose window holds it (up to
 // K / S of them). With kTail, only the first `rest` lanes of the last vector are touched.
@@ -305,8 +301,12 @@ inline void dw_rows_pixels(size_t channels, const float* const* x, size_t xstrid
   for (; c + U * L <= channels; c += U * L) {
     dw_rows_tile<V, M, K, S, P, U, false>(x, xstride, w, wstride, bias, y, ystride, c, L, act, alpha);
   }
-  for (; c + L <= channels; c += L) dw_rows_tile<V, M, K, S, P, 1, false>(x, xstride, w, wstride, bias, y, ystride, c, L, act, alpha);
-  if (c < channels) dw_rows_tile<V, M, K, S, P, 1, true>(x, xstride, w, wstride, bias, y, ystride, c, channels - c, act, alpha);
+  for (; c + L <= channels; c += L) {
+    dw_rows_tile<V, M, K, S, P, 1, false>(x, xstride, w, wstride, bias, y, ystride, c, L, act, alpha);
+  }
+  if (c < channels) {
+    dw_rows_tile<V, M, K, S, P, 1, true>(x, xstride, w, wstride, bias, y, ystride, c, channels - c, act, alpha);
+  }
 }
 
 template <class V, class M, size_t K, size_t S>
@@ -341,6 +341,11 @@ void conv_dw_rows(size_t n, size_t k, size_t stride, size_t channels, const floa
   return dw_rows<V, M, 5, 2>(n, channels, x, xstride, w, wstride, bias, y, ystride, act, alpha);
 }
 
+// Depthwise over channels (NHWC), a run of output pixels through per-tap pointers (the
+// padding columns and the kernels conv_dw_rows does not take). See ConvDwPixelsUkernel.
+// U vectors of channels at a time, their weights for up to kRegTaps taps held in
+// registers across the pixels, so each multiply-add loads one input vector (a pixel at a
+// time reloaded the weights too: two loads per multiply-add).
 template <class V, class M>
 void conv_dw_pixels(size_t pixels, size_t channels, size_t taps, const float* const* x, const float* w,
                     size_t wstride, const float* bias, float* y, size_t ystride, ConvActivation act, float alpha) {
