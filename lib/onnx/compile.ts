@@ -96,6 +96,8 @@ interface Storage {
 }
 
 const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
+const INPLACE_OPS = new Set(['Relu', 'Sigmoid', 'LeakyRelu', 'Clip', 'TfAffine', 'Add', 'Mul', 'Sum', 'Softmax']);
+
 /**
  * The native op for a sigmoid, relu6, clip or leaky relu activation (x into out); null for
  * other kinds and for a clip with min > max (NumPy's clip, max everywhere: the fallback's loop).
@@ -111,7 +113,6 @@ function nativeActivation(act: fb.ActivationSpec): ((x: Tensor, out: Tensor) => 
   return lo <= hi ? (x, out) => { clip(x, lo, hi, { out }); } : null;
 }
 
-const INPLACE_OPS = new Set(['Relu', 'Sigmoid', 'LeakyRelu', 'Clip', 'TfAffine', 'Add', 'Mul', 'Sum', 'Softmax']);
 const ALIGN = 16; // floats (64 bytes)
 
 function alignUp(n: number): number {

@@ -118,35 +118,32 @@ function concatKernel(args: Args): TensorInfo | TensorInfo[] {
 
 // ---- activations ----
 
-function unary(name: string, op: (x: Tensor, out: Tensor, backend: TensorfuseBackend) => void): KernelFunc {
+/**
+ * A one-input kernel over float32 data: `op` writes x's result into out (attributes from
+ * TF.js); `reject` names why attributes the native op does not take go to the cpu kernel.
+ */
+function unary(name: string, op: (x: Tensor, out: Tensor, attrs: NamedAttrMap) => void,
+  reject?: (attrs: NamedAttrMap) => string | null): KernelFunc {
   return ((args: Args) => {
     const { x } = args.inputs as Record<string, TensorInfo>;
     const tx = wrap(args.backend, x);
     if (!tx) return fallback(name, args, 'dtype not float32 or empty');
+    const attrs = args.attrs ?? {};
+    const why = reject?.(attrs);
+    if (why) return fallback(name, args, why);
     count(name, true);
     const out = alloc(args.backend, tx.shape);
-    op(tx, out, args.backend);
+    op(tx, out, attrs);
     return output(args.backend, out);
   }) as unknown as KernelFunc;
 }
 
-function clipByValue(args: Args): TensorInfo | TensorInfo[] {
-  const { x } = args.inputs as Record<string, TensorInfo>;
-  const tx = wrap(args.backend, x);
-  const lo = args.attrs!.clipValueMin as number, hi = args.attrs!.clipValueMax as number;
-  if (!tx || !(lo <= hi)) return fallback('ClipByValue', args, 'dtype, empty or bounds');
-  count('ClipByValue', true);
-  return output(args.backend, clip(tx, lo, hi, { out: alloc(args.backend, tx.shape) }));
-}
+const clipByValue = unary('ClipByValue',
+  (x, out, a) => clip(x, a.clipValueMin as number, a.clipValueMax as number, { out }),
+  (a) => ((a.clipValueMin as number) <= (a.clipValueMax as number) ? null : 'bounds'));
 
-function leakyReluKernel(args: Args): TensorInfo | TensorInfo[] {
-  const { x } = args.inputs as Record<string, TensorInfo>;
-  const tx = wrap(args.backend, x);
-  const alpha = args.attrs!.alpha as number;
-  if (!tx || typeof alpha !== 'number' || Number.isNaN(alpha)) return fallback('LeakyRelu', args, 'dtype, empty or alpha');
-  count('LeakyRelu', true);
-  return output(args.backend, leakyRelu(tx, alpha, { out: alloc(args.backend, tx.shape) }));
-}
+const leakyReluKernel = unary('LeakyRelu', (x, out, a) => leakyRelu(x, a.alpha as number, { out }),
+  (a) => (typeof a.alpha === 'number' && !Number.isNaN(a.alpha) ? null : 'alpha'));
 
 // ---- batch norm (inference): x * a + b per channel, a = scale / sqrt(var + eps), b = offset - mean * a ----
 
@@ -369,8 +366,8 @@ export const TENSORFUSE_KERNELS: ReadonlyArray<Pick<KernelConfig, 'kernelName' |
   { kernelName: 'AvgPool', kernelFunc: poolKernel('AvgPool', 'avg') },
   { kernelName: 'Relu', kernelFunc: unary('Relu', (x, out) => relu(x, { out })) },
   { kernelName: 'Relu6', kernelFunc: unary('Relu6', (x, out) => clip(x, 0, 6, { out })) },
-  { kernelName: 'ClipByValue', kernelFunc: clipByValue as unknown as KernelFunc },
-  { kernelName: 'LeakyRelu', kernelFunc: leakyReluKernel as unknown as KernelFunc },
+  { kernelName: 'ClipByValue', kernelFunc: clipByValue },
+  { kernelName: 'LeakyRelu', kernelFunc: leakyReluKernel },
   { kernelName: 'FusedBatchNorm', kernelFunc: batchNorm as unknown as KernelFunc },
   { kernelName: 'PadV2', kernelFunc: padV2 as unknown as KernelFunc },
   { kernelName: 'Sigmoid', kernelFunc: unary('Sigmoid', (x, out) => sigmoid(x, { out })) },

@@ -35,10 +35,9 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     lo = static_cast<float>(l);
     hi = static_cast<float>(h);
   } else if (kind == UnaryOp::kLeakyRelu) {
-    if (!info[6].IsNumber() || std::isnan(info[6].As<Napi::Number>().DoubleValue())) {
-      throw_type_error(env, "leaky relu slope alpha must be a number (not NaN)");
-    }
-    lo = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
+    const double a = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : NAN;
+    if (std::isnan(a)) throw_type_error(env, "leaky relu slope alpha must be a number (not NaN)");
+    lo = static_cast<float>(a);
   }
   const std::vector<int64_t> strides = batch_strides_arg(info, 4, 2);
   if (strides.empty()) {

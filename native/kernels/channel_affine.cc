@@ -6,40 +6,35 @@
 
 namespace tf {
 
-void channel_affine(float* y, const float* x, size_t n, float scale, float shift, bool relu) {
-  if (relu) {
-    // NaN stays NaN, as in relu().
-    for (size_t i = 0; i < n; ++i) {
-      const float v = x[i] * scale + shift;
-      y[i] = !(v <= 0.0f) ? v : 0.0f;
-    }
-  } else {
-    for (size_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
-  }
-}
-
 namespace {
 
-// One row of c channels: y[i] = x[i] * scale[i] + shift[i] (max(0, .) with relu).
-void channel_affine_row(float* y, const float* x, size_t c, const float* scale, const float* shift, bool relu) {
+// y[i] = x[i] * scale(i) + shift(i), then max(0, .) with relu (NaN stays NaN, as in relu()).
+template <class Scale, class Shift>
+void affine_run(float* y, const float* x, size_t n, Scale scale, Shift shift, bool relu) {
   if (relu) {
-    for (size_t i = 0; i < c; ++i) {
-      const float v = x[i] * scale[i] + shift[i];
+    for (size_t i = 0; i < n; ++i) {
+      const float v = x[i] * scale(i) + shift(i);
       y[i] = !(v <= 0.0f) ? v : 0.0f;
     }
   } else {
-    for (size_t i = 0; i < c; ++i) y[i] = x[i] * scale[i] + shift[i];
+    for (size_t i = 0; i < n; ++i) y[i] = x[i] * scale(i) + shift(i);
   }
 }
 
 }  // namespace
+
+void channel_affine(float* y, const float* x, size_t n, float scale, float shift, bool relu) {
+  affine_run(y, x, n, [=](size_t) { return scale; }, [=](size_t) { return shift; }, relu);
+}
 
 void channel_affine_planes(const float* x, int64_t n, int64_t c, int64_t hw, const float* scale, const float* shift,
                            bool relu, float* y) {
   if (hw == 1) {
     const size_t cs = static_cast<size_t>(c);
     parallel_units(static_cast<size_t>(n), cs, [&](size_t r0, size_t r1) {
-      for (size_t r = r0; r < r1; ++r) channel_affine_row(y + r * cs, x + r * cs, cs, scale, shift, relu);
+      const auto scale_at = [&](size_t i) { return scale[i]; };
+      const auto shift_at = [&](size_t i) { return shift[i]; };
+      for (size_t r = r0; r < r1; ++r) affine_run(y + r * cs, x + r * cs, cs, scale_at, shift_at, relu);
     });
     return;
   }
