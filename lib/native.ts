@@ -20,7 +20,7 @@ export interface AllocatorStats {
 
 /** Packed conv2d weights owned by the addon (an opaque External). */
 /** What a packed conv runs (Conv2d.algorithm). */
-export type Conv2dAlgorithm = 'gemm-pixel-lanes' | 'gemm-channel-lanes' | 'gemm-gather' | 'winograd-f2x2-3x3' | 'depthwise';
+export type Conv2dAlgorithm = 'gemm-pixel-lanes' | 'gemm-channel-lanes' | 'gemm-gather' | 'winograd-f2x2-3x3' | 'winograd-f4x4-3x3' | 'depthwise';
 
 export interface Conv2dHandle {
   readonly __conv2dHandle: unique symbol;

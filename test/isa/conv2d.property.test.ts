@@ -8,6 +8,7 @@ import * as assert from 'assert';
 import * as fc from 'fast-check';
 import { Conv2d, Conv2dActivation, Conv2dOptions, Tensor, conv2d, conv2dAsync, runtime } from '../../lib';
 import { conv2dRef } from '../../lib/reference/conv2d';
+import { WINOGRAD4_TOLERANCE_SCALE } from '../fusion-util';
 import { rng, viewAt } from '../helpers';
 import { checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, withThreads } from './generators';
 
@@ -153,6 +154,38 @@ const winogradArb: fc.Arbitrary<Case> = fc
     pads: r.pads, h: 0, w: 0, activation: r.activation, alpha: 0.2, bias: r.bias, givenOut: r.givenOut, offsets: r.offsets,
     seed: r.seed,
   }, r.extraH, r.extraW));
+
+/**
+ * Dense 3x3 stride-1 NCHW convs on maps of 40x40 and up: Winograd F(4x4, 3x3). Its own
+ * budget (the general cases shrink every map below that size).
+ */
+const winograd4Arb: fc.Arbitrary<Case> = fc
+  .record({
+    batch: fc.constantFrom(1, 1, 2),
+    cin: fc.constantFrom(8, 9, 12),  // the transforms' lanes run over tiles, not channels
+    cout: fc.constantFrom(8, 9, 17),  // whole and partial MR-row panels
+    pads: fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)),
+    h: fc.integer({ min: 42, max: 46 }),  // outputs of 40+ with any pads
+    w: fc.integer({ min: 42, max: 50 }),
+    activation: fc.constantFrom(...ACTIVATIONS),
+    bias: fc.boolean(),
+    givenOut: fc.boolean(),
+    offsets: fc.tuple(fc.nat(3), fc.nat(3)),
+    seed: fc.integer(),
+  })
+  .map((r): Case => ({
+    layout: 'NCHW', batch: r.batch, cin: r.cin, cout: r.cout, groups: 1, kh: 3, kw: 3, strides: [1, 1], dilations: [1, 1],
+    pads: r.pads, h: r.h, w: r.w, activation: r.activation, alpha: 0.2, bias: r.bias, givenOut: r.givenOut,
+    offsets: r.offsets, seed: r.seed,
+  }));
+
+function runWinograd4(c: Case): void {
+  const p = prepare(c);
+  const conv = new Conv2d(p.weight, { ...p.options, inputSize: [c.h, c.w] });
+  assert.strictEqual(conv.algorithm, 'winograd-f4x4-3x3', describeCase(c));
+  // The transforms' larger rounding error: see WINOGRAD4_TOLERANCE_SCALE.
+  verify(c, { ...p, tol: p.tol * WINOGRAD4_TOLERANCE_SCALE }, conv.run(p.x, { out: p.out }), 'F(4x4)');
+}
 
 /**
  * NCHW k x k convs (not 3x3 stride 1: Winograd's) with 32+ input channels per group and an
@@ -312,6 +345,11 @@ describe(`conv2d properties vs lib/reference (TENSORFUSE_ISA=${process.env.TENSO
   it('dense 3x3 stride 1 (Winograd F(2x2, 3x3) path), 1 and 2 threads', async () => {
     await withThreads(1, () => fc.assert(fc.property(winogradArb, runSync), { numRuns: runs(100) }));
     await withThreads(2, () => fc.assert(fc.asyncProperty(winogradArb, runAsync), { numRuns: runs(60) }));
+  });
+
+  it('dense 3x3 stride 1 on maps >= 40x40 (Winograd F(4x4, 3x3) path), 1 and 2 threads', async () => {
+    await withThreads(1, () => fc.assert(fc.property(winograd4Arb, runWinograd4), { numRuns: runs(10) }));
+    await withThreads(2, () => fc.assert(fc.property(winograd4Arb, runWinograd4), { numRuns: runs(6) }));
   });
 
   it('NHWC depthwise 3x3 and 5x5, column stride 1 or 2 (the row kernel inside, pointers at the padding), 1 and 2 threads', async () => {

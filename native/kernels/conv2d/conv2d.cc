@@ -14,6 +14,11 @@
 #include "runtime/allocator.h"
 #include "runtime/thread_pool.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#include <xmmintrin.h>
+#endif
+
 namespace tf {
 
 namespace {
@@ -23,11 +28,44 @@ constexpr size_t kTileFloats = 4096;
 // Channels ahead whose input rows the padded copy prefetches.
 constexpr int64_t kCopyPrefetch = 6;
 
+// Output maps from this size up (both dims, as hinted) take Winograd F(4x4, 3x3).
+constexpr int64_t kWinograd4MinDim = 40;
+
 // Tiles per pass of the rows-outer order (see TileItem): 8 tiles of 48 pixels of B with a
 // reduction of 256 are 384 KiB, kept in L2 while every row block passes over them.
 constexpr size_t kRowsOuterTiles = 8;
 // Row blocks per item in the rows-outer order: 16 output planes written at a time.
 constexpr size_t kRowsOuterBlocks = 2;
+
+// y[m tw + j] = o[j * stride + tw] for m tw + j < w, m = 2 or 4: one output row of
+// Winograd tiles, whose row j of outputs sits in row j of o. SSE2 (every x86-64) interleaves
+// four tiles per step; the ISA-independent code is built for that baseline.
+void interleave_rows(const float* o, int64_t stride, int64_t m, int64_t w, float* y) {
+  const int64_t full = w / m;  // tiles whose m outputs all fit
+  int64_t tw = 0;
+#if defined(__SSE2__)
+  if (m == 2) {
+    for (; tw + 4 <= full; tw += 4) {
+      const __m128 a = _mm_loadu_ps(o + tw), b = _mm_loadu_ps(o + stride + tw);
+      _mm_storeu_ps(y + 2 * tw, _mm_unpacklo_ps(a, b));
+      _mm_storeu_ps(y + 2 * tw + 4, _mm_unpackhi_ps(a, b));
+    }
+  } else if (m == 4) {
+    for (; tw + 4 <= full; tw += 4) {
+      __m128 r0 = _mm_loadu_ps(o + tw), r1 = _mm_loadu_ps(o + stride + tw);
+      __m128 r2 = _mm_loadu_ps(o + 2 * stride + tw), r3 = _mm_loadu_ps(o + 3 * stride + tw);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      _mm_storeu_ps(y + 4 * tw, r0);
+      _mm_storeu_ps(y + 4 * tw + 4, r1);
+      _mm_storeu_ps(y + 4 * tw + 8, r2);
+      _mm_storeu_ps(y + 4 * tw + 12, r3);
+    }
+  }
+#endif
+  for (; tw * m < w; ++tw) {
+    for (int64_t j = 0; j < m && tw * m + j < w; ++j) y[tw * m + j] = o[j * stride + tw];
+  }
+}
 
 // One work item of a GEMM conv: image n, group g, columns [col0, col0 + cols) of the
 // output (one tile of <= nr), chunk ms of the row blocks. Per image and group, the tiles go
@@ -119,7 +157,7 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
       return;
     }
     if (winograd_eligible(p_) && !gather_beats_winograd(p_, *uk_)) {
-      pack_winograd(weights);
+      pack_winograd(weights, winograd_tile(p_));
       return;
     }
     if (prefer_gather_nchw(p_, *uk_)) {
@@ -150,16 +188,26 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
   set_panel_rows(uk_->nr);  // rows of the B tile each call packs from x
 }
 
-// Winograd F(2x2, 3x3) for dense 3x3 stride-1 convs wide enough to pay for the
-// transforms: 16 GEMMs of K = Cin instead of one of K = 9 Cin (2.25x fewer multiplies).
-// TENSORFUSE_CONV_WINOGRAD=0 turns it off (A/B checks against the direct GEMM).
+// Winograd for dense 3x3 stride-1 convs wide enough to pay for the transforms: F(2x2, 3x3)
+// runs 16 GEMMs of K = Cin instead of one of K = 9 Cin (2.25x fewer multiplies), F(4x4,
+// 3x3) 36 (4x fewer). TENSORFUSE_CONV_WINOGRAD=0 turns Winograd off, =2 or =4 forces that
+// tile on every eligible conv packed afterwards (A/B checks against the direct GEMM).
 bool PackedConv2d::winograd_eligible(const Conv2dParams& p) {
-  static const bool enabled = [] {
-    const char* e = std::getenv("TENSORFUSE_CONV_WINOGRAD");
-    return e == nullptr || std::strcmp(e, "0") != 0;
-  }();
-  return enabled && p.layout == ConvLayout::kNCHW && p.groups == 1 && p.kh == 3 && p.kw == 3 && p.sh == 1 &&
-         p.sw == 1 && p.dh == 1 && p.dw == 1 && p.cin_per_group >= 8 && p.cout >= 8;
+  const char* e = std::getenv("TENSORFUSE_CONV_WINOGRAD");
+  return (e == nullptr || std::strcmp(e, "0") != 0) && p.layout == ConvLayout::kNCHW && p.groups == 1 && p.kh == 3 &&
+         p.kw == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 && p.cin_per_group >= 8 && p.cout >= 8;
+}
+
+int64_t PackedConv2d::winograd_tile(const Conv2dParams& p) {
+  if (!winograd_eligible(p)) return 0;
+  const char* e = std::getenv("TENSORFUSE_CONV_WINOGRAD");
+  if (e != nullptr && (std::strcmp(e, "2") == 0 || std::strcmp(e, "4") == 0)) return e[0] - '0';
+  // F(4x4) where the map is big enough that its 4x4 tiles waste little (in-process A/B,
+  // AVX-512, 1 thread: [64,56,56] -> 64 +15 %, [128,56,56] -> 128 +45 %, [256,52,52] -> 256
+  // +7 %, [64,112,112] -> 64 +5 %; even at 28x28, 40 % slower at 14x14). Its rounding error
+  // is ~15x F(2x2)'s (a few 1e-5 of the terms' magnitude): inside float32 inference
+  // tolerances (the ONNX model tests compare with onnxruntime at 1e-3).
+  return p.hint_hout >= kWinograd4MinDim && p.hint_wout >= kWinograd4MinDim ? 4 : 2;
 }
 
 // Panels of `width` output channels [g][panel][k][width] from weights where element
@@ -187,33 +235,39 @@ void PackedConv2d::set_panel_rows(size_t nr) {
   for (int64_t k = 0; k < k_; ++k) boff_nr_[k] = k * static_cast<int64_t>(nr);
 }
 
-// U = G g G^T per (co, ci), packed as MR-row panels [xi][block][ci][MR] for xi < 16: the
-// GEMM layout with the 16 products as "groups" and K = Cin.
-void PackedConv2d::pack_winograd(const float* weights) {
+// U = G g G^T per (co, ci), packed as MR-row panels [xi][block][ci][MR] for xi < T * T
+// (T = m + 2): the GEMM layout with the T * T products as "groups" and K = Cin. G is made
+// in double and rounded once.
+void PackedConv2d::pack_winograd(const float* weights, int64_t m) {
+  static constexpr double kG2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  static constexpr double kG4[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                       {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                       {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
   mode_ = Mode::kWinogradNchw;
+  wino_m_ = m;
+  const int t = static_cast<int>(m) + 2;
+  const double(*G)[3] = m == 4 ? kG4 : kG2;
   const size_t mr = uk_->mr;
   const int64_t cin = p_.cin_per_group;
   k_ = cin;
   blocks_ = static_cast<int64_t>(ceil_div(p_.cout, mr));
   const size_t panel = static_cast<size_t>(blocks_ * cin) * mr;
-  float* out = packed_.reset(16 * panel);
-  std::fill(out, out + 16 * panel, 0.0f);
+  const size_t products = static_cast<size_t>(t * t);
+  float* out = packed_.reset(products * panel);
+  std::fill(out, out + products * panel, 0.0f);
   for (int64_t co = 0; co < p_.cout; ++co) {
     const size_t blk = static_cast<size_t>(co) / mr, r = static_cast<size_t>(co) % mr;
     for (int64_t ci = 0; ci < cin; ++ci) {
       const float* g = weights + (co * cin + ci) * 9;
-      float gg[4][3];  // G g
-      for (int c = 0; c < 3; ++c) {
-        gg[0][c] = g[c];
-        gg[1][c] = 0.5f * (g[c] + g[3 + c] + g[6 + c]);
-        gg[2][c] = 0.5f * (g[c] - g[3 + c] + g[6 + c]);
-        gg[3][c] = g[6 + c];
+      double gg[6][3];  // G g
+      for (int i = 0; i < t; ++i) {
+        for (int c = 0; c < 3; ++c) gg[i][c] = G[i][0] * g[c] + G[i][1] * g[3 + c] + G[i][2] * g[6 + c];
       }
-      for (int i = 0; i < 4; ++i) {  // (G g) G^T
-        const float u[4] = {gg[i][0], 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]), 0.5f * (gg[i][0] - gg[i][1] + gg[i][2]),
-                            gg[i][2]};
-        for (int j = 0; j < 4; ++j) {
-          out[(4 * i + j) * panel + (blk * static_cast<size_t>(cin) + static_cast<size_t>(ci)) * mr + r] = u[j];
+      for (int i = 0; i < t; ++i) {  // (G g) G^T
+        for (int j = 0; j < t; ++j) {
+          const double u = gg[i][0] * G[j][0] + gg[i][1] * G[j][1] + gg[i][2] * G[j][2];
+          out[static_cast<size_t>(t * i + j) * panel + (blk * static_cast<size_t>(cin) + static_cast<size_t>(ci)) * mr + r] =
+              static_cast<float>(u);
         }
       }
     }
@@ -223,29 +277,32 @@ void PackedConv2d::pack_winograd(const float* weights) {
 void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {
   const size_t nr = uk_->nr;
   const int64_t cin = p_.cin_per_group, cout = p_.cout;
-  const int64_t th_count = (hout + 1) / 2, tw_count = (wout + 1) / 2;
-  // Input tile (th, tw) is padded rows 2th..2th+3, columns 2tw..2tw+3: with the padded
-  // input split into 2x2 phases, element (r, c) is phase (r % 2, c % 2) at [th + r/2][tw + c/2],
-  // contiguous along tw. A band of R tile rows is flattened to Q = R * wph lanes (q = row
-  // * wph + tw; tw = wph - 1 is junk), transformed, multiplied and transformed back.
-  const PhaseGeometry geo{2, 2, th_count + 1, tw_count + 1};
+  // F(m x m, 3x3): output tiles of m x m from input tiles of t x t, t * t products.
+  const int64_t m = wino_m_, t = m + 2, products = t * t;
+  const int64_t th_count = (hout + m - 1) / m, tw_count = (wout + m - 1) / m;
+  // Input tile (th, tw) is padded rows m th..m th + t - 1, columns m tw..m tw + t - 1: with
+  // the padded input split into m x m phases, element (r, c) is phase (r % m, c % m) at
+  // [th + r/m][tw + c/m], contiguous along tw (r/m, c/m <= 1). A band of R tile rows is
+  // flattened to Q = R * wph lanes (q = row * wph + tw; tw = wph - 1 is junk), transformed,
+  // multiplied and transformed back.
+  const PhaseGeometry geo{m, m, th_count + 1, tw_count + 1};
   const int64_t wph = geo.wph;
-  // Rows per band: V and M (16 x (Cin + Cout) x Q floats) within ~1 MiB (L2), and as few
+  // Rows per band: V and M (t^2 x (Cin + Cout) x Q floats) within ~1 MiB (L2), and as few
   // partly used NR-lane tiles as possible. With many channels that budget allows one tile
   // row, too few lanes to fill two NR tiles (27 of 48 for a 52x52 map, and every band
-  // re-streams all 16 weight matrices): then V and M may grow to 8 MiB (the GEMM reads V
+  // re-streams all t^2 weight matrices): then V and M may grow to 8 MiB (the GEMM reads V
   // one NR-lane tile at a time, so L3 serves it), keeping two bands per thread. When the
   // weight matrices are small (< 1 MiB: DenseNet's 128 -> 32) re-streaming them costs
   // little and bands that big only push V and M out of cache: grow to 2 MiB then
   // (128 -> 32 at 56x56: 14-row bands -> 3, ~1.2x faster in interleaved A/B runs).
-  const int64_t l2_rows = (256 << 10) / (16 * (cin + cout) * wph);
+  const int64_t l2_rows = (256 << 10) / (products * (cin + cout) * wph);
   int64_t max_rows = std::max<int64_t>(1, std::min<int64_t>(th_count, l2_rows));
   if (max_rows * wph < static_cast<int64_t>(2 * nr)) {
     const int64_t threads = ThreadPool::instance().threads();
     const int64_t balanced_rows = std::max<int64_t>(1, (th_count * in.n) / (2 * threads));
-    const bool small_weights = 16 * cin * cout * static_cast<int64_t>(sizeof(float)) < (int64_t{1} << 20);
+    const bool small_weights = products * cin * cout * static_cast<int64_t>(sizeof(float)) < (int64_t{1} << 20);
     const int64_t growth_floats = small_weights ? int64_t{512} << 10 : int64_t{2} << 20;
-    const int64_t l3_rows = growth_floats / (16 * (cin + cout) * wph);
+    const int64_t l3_rows = growth_floats / (products * (cin + cout) * wph);
     max_rows = std::max<int64_t>(max_rows, std::min<int64_t>({th_count, balanced_rows, l3_rows}));
   }
   int64_t rows = 1;
@@ -273,71 +330,67 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
   }
   const int64_t bands = static_cast<int64_t>(band_start.size()) - 1;
   const int64_t band_phase = (rows + 1) * wph;  // floats per phase of a band's padded rows
-  const size_t band_floats = static_cast<size_t>(cin * 4 * band_phase) + static_cast<size_t>(wph) + 64;
-  const size_t v_floats = 16 * static_cast<size_t>(cin) * q_len, m_floats = 16 * static_cast<size_t>(cout) * q_len;
+  const size_t band_floats = static_cast<size_t>(cin * m * m * band_phase) + static_cast<size_t>(wph) + 64;
+  const size_t v_floats = static_cast<size_t>(products * cin) * q_len;
+  const size_t m_floats = static_cast<size_t>(products * cout) * q_len;
+  const ConvWinogradInputUkernel input_transform = m == 4 ? uk_->winograd4_input : uk_->winograd_input;
+  const ConvWinogradOutputUkernel output_transform = m == 4 ? uk_->winograd4_output : uk_->winograd_output;
   std::vector<int64_t> boff(static_cast<size_t>(cin));
   for (int64_t ci = 0; ci < cin; ++ci) boff[ci] = ci * static_cast<int64_t>(q_len);
   const double macs = static_cast<double>(in.n * cout * hout * wout) * static_cast<double>(cin) * 9;
 
   parallel(static_cast<size_t>(in.n * bands), macs, [&](size_t begin, size_t end) {
-    float* band = thread_scratch(band_floats + v_floats + m_floats + 4 * q_len);
+    const size_t tile_floats = static_cast<size_t>(m * m) * q_len;
+    float* band = thread_scratch(band_floats + v_floats + m_floats + tile_floats + static_cast<size_t>(wout));
     float* v = band + band_floats;
-    float* m = v + v_floats;
-    float* out4 = m + m_floats;
+    float* prod = v + v_floats;
+    float* tiles = prod + m_floats;  // one output channel's m x m outputs per lane
+    float* row = tiles + tile_floats;  // one output row before the skip is added (the skip may be y)
     std::fill(band + band_floats - wph - 64, band + band_floats, 0.0f);
-    const float* d[16];
-    float* vrow[16];
+    const float* d[36];
+    float* vrow[36];
     for (size_t item = begin; item < end; ++item) {
       const int64_t n = static_cast<int64_t>(item) / bands, b_index = static_cast<int64_t>(item) % bands;
       const int64_t th0 = band_start[b_index], rb = band_start[b_index + 1] - th0;
       // This band's lanes (a band may be shorter than `rows`; the buffers keep q_len strides).
       const size_t qb = static_cast<size_t>(rb * wph);
       for (int64_t ci = 0; ci < cin; ++ci) {
-        float* b = band + ci * 4 * band_phase;
+        float* b = band + ci * m * m * band_phase;
         // A sum of sources is summed in this copy: the input transform is linear.
-        if (ci + 2 < cin) prefetch_rows(xs, n, ci + 2, in, 2 * th0 - in.pads[0], 2 * (th0 + rb + 1) - in.pads[0]);
+        if (ci + 2 < cin) prefetch_rows(xs, n, ci + 2, in, m * th0 - in.pads[0], m * (th0 + rb + 1) - in.pads[0]);
         gather_rows(xs, n, ci, in, geo, th0, th0 + rb + 1, b, band_phase, th0);
-        for (int k = 0; k < 16; ++k) {
-          const int r = k / 4, c = k % 4;
-          d[k] = b + ((r % 2) * 2 + (c % 2)) * band_phase + (r / 2) * wph + c / 2;
-          vrow[k] = v + (static_cast<size_t>(k) * cin + ci) * q_len;
+        for (int64_t k = 0; k < products; ++k) {
+          const int64_t r = k / t, c = k % t;
+          d[k] = b + ((r % m) * m + (c % m)) * band_phase + (r / m) * wph + c / m;
+          vrow[k] = v + static_cast<size_t>(k * cin + ci) * q_len;
         }
-        uk_->winograd_input(qb, d, vrow);
+        input_transform(qb, d, vrow);
       }
-      for (int64_t xi = 0; xi < 16; ++xi) {
+      for (int64_t xi = 0; xi < products; ++xi) {
         for (size_t q0 = 0; q0 < qb; q0 += nr) {
           tile_rows(xi, 0, blocks_, std::min(nr, qb - q0), v + static_cast<size_t>(xi * cin) * q_len + q0, boff.data(),
-                    m + static_cast<size_t>(xi * cout) * q_len + q0, q_len, false);
+                    prod + static_cast<size_t>(xi * cout) * q_len + q0, q_len, false);
         }
       }
       for (int64_t co = 0; co < cout; ++co) {
         // Residual: the skip is added while scattering, then the activation (row by row).
-        uk_->winograd_output(qb, m + co * q_len, static_cast<size_t>(cout) * q_len, bias_.empty() ? 0.0f : bias_[co], out4,
-                             xs.skip != nullptr ? ConvActivation::kNone : p_.act, p_.alpha);
+        output_transform(qb, prod + co * q_len, static_cast<size_t>(cout) * q_len, bias_.empty() ? 0.0f : bias_[co], tiles,
+                         xs.skip != nullptr ? ConvActivation::kNone : p_.act, p_.alpha);
         float* yplane = y + (n * cout + co) * hout * wout;
         const float* splane = xs.skip != nullptr ? xs.skip + (n * cout + co) * hout * wout : nullptr;
         for (int64_t r = 0; r < rb; ++r) {
-          for (int64_t i = 0; i < 2; ++i) {
-            const int64_t oh = 2 * (th0 + r) + i;
+          for (int64_t i = 0; i < m; ++i) {
+            const int64_t oh = m * (th0 + r) + i;
             if (oh >= hout) break;
+            // Output (oh, m tw + j) is tile lane r * wph + tw of row m i + j of `tiles`.
+            const float* o = tiles + (m * i) * static_cast<int64_t>(qb) + r * wph;
             float* yrow = yplane + oh * wout;
-            const float* o0 = out4 + (2 * i) * qb + r * wph;
-            const float* o1 = out4 + (2 * i + 1) * qb + r * wph;
-            if (splane != nullptr) {
-              const float* srow = splane + oh * wout;
-              for (int64_t tw = 0; tw < wout / 2; ++tw) {
-                yrow[2 * tw] = o0[tw] + srow[2 * tw];
-                yrow[2 * tw + 1] = o1[tw] + srow[2 * tw + 1];
-              }
-              if (wout % 2) yrow[wout - 1] = o0[wout / 2] + srow[wout - 1];
-              if (xs.act != ConvActivation::kNone) uk_->activation(yrow, static_cast<size_t>(wout), xs.act, xs.alpha);
+            if (splane == nullptr) {
+              interleave_rows(o, static_cast<int64_t>(qb), m, wout, yrow);
               continue;
             }
-            for (int64_t tw = 0; tw < wout / 2; ++tw) {
-              yrow[2 * tw] = o0[tw];
-              yrow[2 * tw + 1] = o1[tw];
-            }
-            if (wout % 2) yrow[wout - 1] = o0[wout / 2];
+            interleave_rows(o, static_cast<int64_t>(qb), m, wout, row);
+            add_activate(yrow, row, splane + oh * wout, static_cast<size_t>(wout), uk_->activation, xs.act, xs.alpha);
           }
         }
       }
@@ -352,7 +405,7 @@ const char* PackedConv2d::algorithm() const {
     case Mode::kGemmNchwChannelLanes:
     case Mode::kIgemmNhwc: return "gemm-channel-lanes";
     case Mode::kGatherNchw: return "gemm-gather";
-    case Mode::kWinogradNchw: return "winograd-f2x2-3x3";
+    case Mode::kWinogradNchw: return wino_m_ == 4 ? "winograd-f4x4-3x3" : "winograd-f2x2-3x3";
     case Mode::kDepthwiseNchw:
     case Mode::kDepthwiseNhwc: return "depthwise";
   }

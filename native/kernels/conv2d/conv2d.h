@@ -102,7 +102,7 @@ class PackedConv2d {
 
   const Conv2dParams& params() const { return p_; }
   // What runs: "gemm-pixel-lanes", "gemm-channel-lanes", "gemm-gather" (NCHW),
-  // "winograd-f2x2-3x3" (NCHW), "depthwise".
+  // "winograd-f2x2-3x3" / "winograd-f4x4-3x3" (NCHW), "depthwise".
   const char* algorithm() const;
   int64_t cin() const { return p_.cin_per_group * p_.groups; }
 
@@ -139,7 +139,9 @@ class PackedConv2d {
   static bool gather_beats_winograd(const Conv2dParams& p, const ConvUkernels& uk);
   // NHWC: whether the indirect GEMM (output channels on the lanes) suits Cout per group.
   static bool prefer_igemm_nhwc(const Conv2dParams& p, const ConvUkernels& uk);
-  void pack_winograd(const float* weights);
+  // F(m x m, 3x3) Winograd: the output tile m (2 or 4) for these params, 0 when not eligible.
+  static int64_t winograd_tile(const Conv2dParams& p);
+  void pack_winograd(const float* weights, int64_t m);
   void run_winograd_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
 
   // Splits the MR-row blocks of a group into chunks (*chunks of <= *per_chunk blocks).
@@ -176,6 +178,7 @@ class PackedConv2d {
   std::vector<int64_t> boff_nr_;     // k * NR: the rows of a packed NR-wide panel
   std::vector<float> in_scale_, in_shift_;  // the input affine (empty: none)
   bool in_relu_ = false;
+  int64_t wino_m_ = 2;  // Winograd output tile: F(m x m, 3x3)
 };
 
 }  // namespace tf

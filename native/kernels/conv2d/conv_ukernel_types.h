@@ -104,6 +104,10 @@ struct ConvUkernels {
   ConvActivationUkernel activation = nullptr;
   ConvWinogradInputUkernel winograd_input = nullptr;
   ConvWinogradOutputUkernel winograd_output = nullptr;
+  // F(4x4, 3x3): the same contracts over 6x6 input tiles (d, v: 36 rows) and 4x4 output
+  // tiles (m: 36 products, y + (4 * i + j) * n).
+  ConvWinogradInputUkernel winograd4_input = nullptr;
+  ConvWinogradOutputUkernel winograd4_output = nullptr;
 };
 
 }  // namespace tf

@@ -415,67 +415,119 @@ void conv_activation(float* y, size_t n, ConvActivation act, float alpha) {
   if (i < n) V::store_tail(y + i, CM::apply(V::load_tail(y + i, n - i), act, va), n - i);
 }
 
-// Winograd F(2x2, 3x3) transforms, vectorised across tiles. See ConvWinogradInputUkernel.
+// The 1-D Winograd transforms of F(m x m, 3x3), m = 2 (points 0, +-1, infinity) or 4
+// (0, +-1, +-2, infinity): input tiles of kT = m + 2 values, outputs of kM = m.
 template <class V>
+struct WinogradF2 {
+  using T = typename V::T;
+  static constexpr size_t kT = 4, kM = 2;
+  static void input(const T d[4], T o[4]) {  // B^T d
+    o[0] = V::sub(d[0], d[2]);
+    o[1] = V::add(d[1], d[2]);
+    o[2] = V::sub(d[2], d[1]);
+    o[3] = V::sub(d[1], d[3]);
+  }
+  static void output(const T m[4], T o[2]) {  // A^T m
+    o[0] = V::add(V::add(m[0], m[1]), m[2]);
+    o[1] = V::sub(V::sub(m[1], m[2]), m[3]);
+  }
+};
+
+template <class V>
+struct WinogradF4 {
+  using T = typename V::T;
+  static constexpr size_t kT = 6, kM = 4;
+  static void input(const T d[6], T o[6]) {  // B^T d
+    const T four = V::set1(4.0f), minus_five = V::set1(-5.0f);
+    const T s12 = V::add(d[1], d[2]), s34 = V::add(d[3], d[4]);
+    const T d12 = V::sub(d[1], d[2]), d43 = V::sub(d[4], d[3]);
+    const T d31 = V::sub(d[3], d[1]), d42 = V::sub(d[4], d[2]);
+    o[0] = V::fmadd(four, d[0], V::fmadd(minus_five, d[2], d[4]));
+    o[1] = V::fmadd(V::set1(-4.0f), s12, s34);
+    o[2] = V::fmadd(four, d12, d43);
+    o[3] = V::fmadd(V::set1(2.0f), d31, d42);
+    o[4] = V::fmadd(V::set1(-2.0f), d31, d42);
+    o[5] = V::fmadd(four, d[1], V::fmadd(minus_five, d[3], d[5]));
+  }
+  static void output(const T m[6], T o[4]) {  // A^T m
+    const T p = V::add(m[1], m[2]), q = V::sub(m[1], m[2]);
+    const T r = V::add(m[3], m[4]), s = V::sub(m[3], m[4]);
+    o[0] = V::add(V::add(m[0], p), r);
+    o[1] = V::fmadd(V::set1(2.0f), s, q);
+    o[2] = V::fmadd(V::set1(4.0f), r, p);
+    o[3] = V::add(V::fmadd(V::set1(8.0f), s, q), m[5]);
+  }
+};
+
+// Winograd input transform B^T d B, vectorised across tiles. See ConvWinogradInputUkernel.
+template <class V, class F>
 void conv_winograd_input(size_t n, const float* const* d, float* const* v) {
   using T = typename V::T;
-  constexpr size_t L = V::kLanes;
+  constexpr size_t L = V::kLanes, K = F::kT;
   for (size_t i = 0; i < n; i += L) {
     const size_t rest = n - i < L ? n - i : L;
     auto ld = [&](const float* p) { return rest == L ? V::load(p + i) : V::load_tail(p + i, rest); };
-    T t[4][4];  // B^T d: rows combined
-#pragma GCC unroll 4
-    for (size_t c = 0; c < 4; ++c) {
-      const T d0 = ld(d[c]), d1 = ld(d[4 + c]), d2 = ld(d[8 + c]), d3 = ld(d[12 + c]);
-      t[0][c] = V::sub(d0, d2);
-      t[1][c] = V::add(d1, d2);
-      t[2][c] = V::sub(d2, d1);
-      t[3][c] = V::sub(d1, d3);
+    T t[K][K];  // B^T d: rows combined
+#pragma GCC unroll 6
+    for (size_t c = 0; c < K; ++c) {
+      T col[K], o[K];
+#pragma GCC unroll 6
+      for (size_t r = 0; r < K; ++r) col[r] = ld(d[K * r + c]);
+      F::input(col, o);
+#pragma GCC unroll 6
+      for (size_t r = 0; r < K; ++r) t[r][c] = o[r];
     }
-#pragma GCC unroll 4
-    for (size_t r = 0; r < 4; ++r) {  // (B^T d) B: columns combined
-      const T o[4] = {V::sub(t[r][0], t[r][2]), V::add(t[r][1], t[r][2]), V::sub(t[r][2], t[r][1]),
-                      V::sub(t[r][1], t[r][3])};
-#pragma GCC unroll 4
-      for (size_t c = 0; c < 4; ++c) {
+#pragma GCC unroll 6
+    for (size_t r = 0; r < K; ++r) {  // (B^T d) B: columns combined
+      T o[K];
+      F::input(t[r], o);
+#pragma GCC unroll 6
+      for (size_t c = 0; c < K; ++c) {
         if (rest == L) {
-          V::store(v[4 * r + c] + i, o[c]);
+          V::store(v[K * r + c] + i, o[c]);
         } else {
-          V::store_tail(v[4 * r + c] + i, o[c], rest);
+          V::store_tail(v[K * r + c] + i, o[c], rest);
         }
       }
     }
   }
 }
 
-template <class V, class M>
+// Winograd output transform act(bias + A^T m A), vectorised across tiles. See
+// ConvWinogradOutputUkernel.
+template <class V, class M, class F>
 void conv_winograd_output(size_t n, const float* m, size_t m_stride, float bias, float* y, ConvActivation act,
                           float alpha) {
   using T = typename V::T;
   using CM = ConvMath<V, M>;
-  constexpr size_t L = V::kLanes;
+  constexpr size_t L = V::kLanes, K = F::kT, R = F::kM;
   const T vb = V::set1(bias);
   const T va = V::set1(alpha);
   for (size_t i = 0; i < n; i += L) {
     const size_t rest = n - i < L ? n - i : L;
     auto ld = [&](size_t k) { return rest == L ? V::load(m + k * m_stride + i) : V::load_tail(m + k * m_stride + i, rest); };
-    T s[2][4];  // A^T m: rows combined
+    T s[R][K];  // A^T m: rows combined
+#pragma GCC unroll 6
+    for (size_t c = 0; c < K; ++c) {
+      T col[K], o[R];
+#pragma GCC unroll 6
+      for (size_t r = 0; r < K; ++r) col[r] = ld(K * r + c);
+      F::output(col, o);
 #pragma GCC unroll 4
-    for (size_t c = 0; c < 4; ++c) {
-      const T m0 = ld(c), m1 = ld(4 + c), m2 = ld(8 + c), m3 = ld(12 + c);
-      s[0][c] = V::add(V::add(m0, m1), m2);
-      s[1][c] = V::sub(V::sub(m1, m2), m3);
+      for (size_t r = 0; r < R; ++r) s[r][c] = o[r];
     }
-#pragma GCC unroll 2
-    for (size_t r = 0; r < 2; ++r) {  // (A^T m) A: columns combined
-      const T o0 = CM::apply(V::add(vb, V::add(V::add(s[r][0], s[r][1]), s[r][2])), act, va);
-      const T o1 = CM::apply(V::add(vb, V::sub(V::sub(s[r][1], s[r][2]), s[r][3])), act, va);
-      if (rest == L) {
-        V::store(y + (2 * r) * n + i, o0);
-        V::store(y + (2 * r + 1) * n + i, o1);
-      } else {
-        V::store_tail(y + (2 * r) * n + i, o0, rest);
-        V::store_tail(y + (2 * r + 1) * n + i, o1, rest);
+#pragma GCC unroll 4
+    for (size_t r = 0; r < R; ++r) {  // (A^T m) A: columns combined
+      T o[R];
+      F::output(s[r], o);
+#pragma GCC unroll 4
+      for (size_t c = 0; c < R; ++c) {
+        const T out = CM::apply(V::add(vb, o[c]), act, va);
+        if (rest == L) {
+          V::store(y + (R * r + c) * n + i, out);
+        } else {
+          V::store_tail(y + (R * r + c) * n + i, out, rest);
+        }
       }
     }
   }
@@ -504,8 +556,10 @@ void fill_conv(Table& t) {
   t.conv.dw_pixels = &conv_dw_pixels<V, M>;
   t.conv.dw_rows = &conv_dw_rows<V, M>;
   t.conv.activation = &conv_activation<V, M>;
-  t.conv.winograd_input = &conv_winograd_input<V>;
-  t.conv.winograd_output = &conv_winograd_output<V, M>;
+  t.conv.winograd_input = &conv_winograd_input<V, WinogradF2<V>>;
+  t.conv.winograd_output = &conv_winograd_output<V, M, WinogradF2<V>>;
+  t.conv.winograd4_input = &conv_winograd_input<V, WinogradF4<V>>;
+  t.conv.winograd4_output = &conv_winograd_output<V, M, WinogradF4<V>>;
 }
 
 }  // namespace tf::ukernel
