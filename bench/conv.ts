@@ -83,9 +83,14 @@ export function tensorfuseConv2d(): Conv2dCtor | undefined {
   return tensorfuseExport<Conv2dCtor>('Conv2d');
 }
 
+/**
+ * The workload's conv packed for its input size (inputSize, as README advises for a conv that
+ * sees one size; onnxruntime's one-node model has static shapes too).
+ */
 export function makeTensorfuseConv(Ctor: Conv2dCtor, p: ConvParams, activation?: string): Conv2dLike {
   const s = p.shape;
   return new Ctor(Tensor.from(p.weight, convWeightShape(s)), {
+    inputSize: [s.h, s.w],
     ...(activation ? { activation } : {}),
     bias: Tensor.from(p.bias, [s.cout]),
     strides: s.strides,
