@@ -39,6 +39,8 @@ struct PointwiseTable {
   void (*max_rows)(const float* const* x, size_t count, float* y, size_t n);
   // The same where NaN never wins (TF.js): -inf when every x[k][i] is NaN or count == 0.
   void (*max_rows_ignore_nan)(const float* const* x, size_t count, float* y, size_t n);
+  // y[i] = max over r, c < 3 of x[r][2 i + c], NaN wins, i < n (reads x[r][0 .. 2 n]).
+  void (*max3x3_s2_row)(const float* const* x, size_t n, float* y);
   // y[i] = scale * sum over k < count of x[k][i].
   void (*sum_rows)(const float* const* x, size_t count, float scale, float* y, size_t n);
   // y[i] = x[i] / (bias + a * sum over k < count of win[k][i]^2)^beta (one LRN channel row).

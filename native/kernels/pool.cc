@@ -8,7 +8,6 @@
 #include "kernels/pointwise.h"
 #include "kernels/pointwise_table.h"
 #include "kernels/pool_window.h"
-#include "kernels/stride2.h"
 
 namespace tf {
 
@@ -153,10 +152,13 @@ void max_pool_same_3x3(const float* x, int64_t planes, int64_t h, int64_t w, flo
 }
 
 // 3x3 windows at stride 2, padded by at most 1 (the stem pools of ResNet and DenseNet,
-// Inception's stage pools): per output row the window's rows are maxed whole (as the
-// separable path does), then the row is split into its even and odd columns so that each
-// output's three columns become three contiguous vectors for the ISA's max, where the
-// separable path walked them at a stride of 2, one float at a time.
+// Inception's and SqueezeNet's stage pools): the outputs whose window lies inside the row
+// take one vectorised pass over the window's rows (max3x3_s2_row); the rest (the padding
+// and ceil-mode edges, top and bottom rows with fewer than 3 input rows) their taps one by
+// one. Before/after builds run alternately (AVX-512, 1 thread, us): SqueezeNet's pools
+// [64,111,111] 559-731 -> 408-445, [128,55,55] 415-445 -> 178-181, [256,27,27] 564-594 ->
+// 183-195; ResNet's [64,112,112] pad 1 621-780 -> 405-425 (a separate pass per step before:
+// the rows' max, two column maxes, the even pick, through the pointwise table each).
 bool stride2_3x3(const Pool2dParams& p) {
   return p.kh == 3 && p.kw == 3 && p.sh == 2 && p.sw == 2 && p.dh == 1 && p.dw == 1 && p.pt <= 1 && p.pl <= 1;
 }
@@ -172,9 +174,6 @@ void max_pool_3x3_s2(const float* x, int64_t planes, int64_t h, int64_t w, const
   const float lowest = -std::numeric_limits<float>::infinity();
   const size_t total = static_cast<size_t>(planes * oh);
   parallel_units(total, static_cast<size_t>(3 * w), [&](size_t r0, size_t r1) {
-    std::vector<float> buf(static_cast<size_t>(2 * w));
-    float* vm = buf.data();
-    float* m3 = vm + w;  // m3[j] = max(vm[j], vm[j + 1], vm[j + 2])
     for (size_t r = r0; r < r1; ++r) {
       const int64_t plane = static_cast<int64_t>(r) / oh, oy = static_cast<int64_t>(r) % oh;
       float* out = y + static_cast<int64_t>(r) * ow;
@@ -183,22 +182,23 @@ void max_pool_3x3_s2(const float* x, int64_t planes, int64_t h, int64_t w, const
         std::fill(out, out + ow, lowest);
         continue;
       }
-      row_pass(vm, x + plane * h * w, w, wy, 1, pw.max_acc);
-      // Outputs whose window is cut by the row's ends: their taps one by one.
+      // The window's input rows (1 to 3; a row repeated changes no max).
+      const float* in[3];
+      for (int64_t k = 0; k < 3; ++k) {
+        in[k] = x + (plane * h + wy.start + std::min<int64_t>(wy.first + k, wy.last - 1)) * w;
+      }
       auto edge = [&](int64_t ox) {
         float m = lowest;
-        for (int64_t k = cols[ox].first; k < cols[ox].last; ++k) m = max_nan(m, vm[cols[ox].start + k]);
+        for (int64_t k = 0; k < 3; ++k) {
+          for (int64_t c = cols[ox].first; c < cols[ox].last; ++c) m = max_nan(m, in[k][cols[ox].start + c]);
+        }
         out[ox] = m;
       };
       for (int64_t ox = 0; ox < std::min(in0, ow); ++ox) edge(ox);
       if (in0 < in1) {
-        // Output ox's window starts at column j = 2 ox - pl: the three-column max of every
-        // column in the interior's span (contiguous, vectorised), then every other one.
-        const int64_t j0 = 2 * in0 - p.pl, len = 2 * (in1 - 1 - in0) + 1;
-        std::copy(vm + j0, vm + j0 + len, m3);
-        pw.max_acc(m3, vm + j0 + 1, 1, static_cast<size_t>(len));
-        pw.max_acc(m3, vm + j0 + 2, 1, static_cast<size_t>(len));
-        stride2(out + in0, m3, in1 - in0, false);
+        // Output ox's window starts at column 2 ox - pl.
+        const float* start[3] = {in[0] + 2 * in0 - p.pl, in[1] + 2 * in0 - p.pl, in[2] + 2 * in0 - p.pl};
+        pw.max3x3_s2_row(start, static_cast<size_t>(in1 - in0), out + in0);
       }
       for (int64_t ox = std::max(in0, in1); ox < ow; ++ox) edge(ox);
     }

@@ -96,6 +96,36 @@ void max_rows(const float* const* x, size_t count, float* y, size_t n) {
       [](T acc, T v) { return X::select(X::isnan(acc), acc, X::max(acc, v)); }, [](T acc) { return acc; });
 }
 
+// y[i] = max over r < 3 and c < 3 of x[r][2 i + c], a NaN winning, for i < n: one output
+// row of a 3x3 stride-2 max pool whose windows lie inside the rows (only x[r][0 .. 2 n] is
+// read: the last vectors are masked). The rows' max first, then each output's three
+// columns from the even, odd and next even columns, in one vectorised pass.
+template <class X>
+void max3x3_s2_row(const float* const* x, size_t n, float* y) {
+  using T = typename X::T;
+  constexpr size_t L = X::kLanes;
+  auto mx = [](T acc, T v) { return X::select(X::isnan(acc), acc, X::max(acc, v)); };
+  // The rows' max over columns [j, j + L), those past column `end` (exclusive) left out.
+  auto rows = [&](size_t j, size_t end) {
+    if (j + L <= end) return mx(mx(X::load(x[0] + j), X::load(x[1] + j)), X::load(x[2] + j));
+    if (j >= end) return X::zero();
+    const size_t k = end - j;
+    return mx(mx(X::load_tail(x[0] + j, k), X::load_tail(x[1] + j, k)), X::load_tail(x[2] + j, k));
+  };
+  const size_t end = 2 * n + 1;
+  for (size_t i = 0; i < n; i += L) {
+    T even, odd, even1, odd1;
+    X::deinterleave(rows(2 * i, end), rows(2 * i + L, end), &even, &odd);
+    X::deinterleave(rows(2 * i + 2, end), rows(2 * i + 2 + L, end), &even1, &odd1);
+    const T m = mx(mx(even, odd), even1);
+    if (i + L <= n) {
+      X::store(y + i, m);
+    } else {
+      X::store_tail(y + i, m, n - i);
+    }
+  }
+}
+
 // y[i] = max_k x[k][i] where a NaN never wins (TF.js MaxPool); -inf when every row is NaN.
 template <class X>
 void max_rows_ignore_nan(const float* const* x, size_t count, float* y, size_t n) {
@@ -166,6 +196,7 @@ void fill_pool(Table& t) {
   t.reduce_sum = &reduce_sum<X>;
   t.max_rows = &max_rows<X>;
   t.max_rows_ignore_nan = &max_rows_ignore_nan<X>;
+  t.max3x3_s2_row = &max3x3_s2_row<X>;
   t.sum_rows = &sum_rows<X>;
   t.lrn_rows = &lrn_rows<X>;
 }

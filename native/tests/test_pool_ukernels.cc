@@ -1,6 +1,7 @@
 // The pooling micro-kernels of every ISA this CPU supports (pool_ukernels.h through each
 // PointwiseTable): max_rows / max_rows_ignore_nan / sum_rows / sum_acc bit-exact against
-// plain scalar loops in the same order, reduce_sum and lrn_rows within float rounding of a
+// plain scalar loops in the same order, max3x3_s2_row against its nine taps one by one,
+// reduce_sum and lrn_rows within float rounding of a
 // double computation, for every n in 0..70 and a few larger sizes, with every input and
 // output flush against a guard page (after the end, then before the start) so a kernel that
 // touches one float too many faults.
@@ -149,7 +150,35 @@ void check_lrn_rows(const tf::PointwiseTable& t, size_t n, size_t count, Guarded
 
 }  // namespace
 
+// One 3x3 stride-2 output row: three rows of exactly 2n + 1 floats (the guard page right
+// after or before them), NaN, infinities and -0 mixed in, against the nine taps one by one.
+void check_max3x3_s2_row(const tf::PointwiseTable& t, size_t n, size_t count, GuardedBuffer::Placement where,
+                         tf_test::Rng& rng) {
+  if (count != 3) return;  // the kernel takes three rows; for_each_case's sizes are its n
+  const auto rows = rows_of(3, 2 * n + 1, where, [&] { return rng.value(); });
+  const auto p = pointers(rows);
+  GuardedBuffer y(n, where);
+  t.max3x3_s2_row(p.data(), n, y.data());
+  for (size_t i = 0; i < n; ++i) {
+    float m = -std::numeric_limits<float>::infinity();
+    bool nan = false;
+    for (size_t r = 0; r < 3; ++r) {
+      for (size_t c = 0; c < 3; ++c) {
+        const float v = rows[r][2 * i + c];
+        if (v != v) nan = true;
+        else if (v > m) m = v;
+      }
+    }
+    if (!(nan ? std::isnan(y[i]) : y[i] == m)) {  // max(-0, +0) may be either zero
+      TF_CHECK(false) << "i=" << i << " got " << y[i] << " want " << (nan ? NAN : m);
+      break;
+    }
+  }
+}
+
 TF_TEST(pool_ukernels_max_rows) { for_each_case("max_rows", check_max_rows); }
+
+TF_TEST(pool_ukernels_max3x3_s2_row) { for_each_case("max3x3_s2_row", check_max3x3_s2_row); }
 
 TF_TEST(pool_ukernels_sum_rows) { for_each_case("sum_rows", check_sum_rows); }
 

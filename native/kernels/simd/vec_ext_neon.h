@@ -14,6 +14,11 @@ struct VecExt : Vec {
   static T sqrt(T a) { return vsqrtq_f32(a); }
   static T round(T a) { return vrndnq_f32(a); }
   static T floor(T a) { return vrndmq_f32(a); }
+  // The even and odd elements of the 8 values a, b (in order).
+  static void deinterleave(T a, T b, T* even, T* odd) {
+    *even = vuzp1q_f32(a, b);
+    *odd = vuzp2q_f32(a, b);
+  }
   static T pow2i(T n) {
     const int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
     return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));

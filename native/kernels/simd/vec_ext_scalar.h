@@ -17,6 +17,11 @@ struct VecExt : Vec {
   static T sqrt(T a) { return std::sqrt(a); }
   static T round(T a) { return std::nearbyint(a); }
   static T floor(T a) { return std::floor(a); }
+  // The even and odd elements of the 2L values a, b (L = 1: a and b themselves).
+  static void deinterleave(T a, T b, T* even, T* odd) {
+    *even = a;
+    *odd = b;
+  }
   static T pow2i(T n) {  // n integral in [-126, 127]
     const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
     float r;
