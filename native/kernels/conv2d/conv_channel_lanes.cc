@@ -36,15 +36,13 @@ enum class LanesChoice { kAuto, kPixels, kChannels };
 
 // TENSORFUSE_CONV_LANES=pixels|channels forces the orientation of every NCHW GEMM conv
 // packed afterwards (A/B measurements; channels means the packed-panel GEMM, not the
-// gathering one); unset or anything else: chosen by the hint and the shape.
+// gathering one); unset or anything else: chosen by the hint and the shape. Read at every
+// packing (as TENSORFUSE_CONV_WINOGRAD), so one process can pack and time both.
 LanesChoice lanes_override() {
-  static const LanesChoice choice = [] {
-    const char* e = std::getenv("TENSORFUSE_CONV_LANES");
-    if (e != nullptr && std::strcmp(e, "pixels") == 0) return LanesChoice::kPixels;
-    if (e != nullptr && std::strcmp(e, "channels") == 0) return LanesChoice::kChannels;
-    return LanesChoice::kAuto;
-  }();
-  return choice;
+  const char* e = std::getenv("TENSORFUSE_CONV_LANES");
+  if (e != nullptr && std::strcmp(e, "pixels") == 0) return LanesChoice::kPixels;
+  if (e != nullptr && std::strcmp(e, "channels") == 0) return LanesChoice::kChannels;
+  return LanesChoice::kAuto;
 }
 
 double fill(size_t used, size_t granule) {
