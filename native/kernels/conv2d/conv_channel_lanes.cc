@@ -289,10 +289,12 @@ void PackedConv2d::run_gather_nchw(const ConvSources& xs, const Conv2dInput& in,
 
 void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout,
                                           float* y) const {
-  const size_t mr = uk_->lanes_mr, nr = uk_->lanes_nr;
   const int64_t cin_g = p_.cin_per_group, taps = p_.kh * p_.kw;
   const size_t pixels = static_cast<size_t>(hout * wout);
   const size_t k = static_cast<size_t>(k_);
+  // A single output pixel (Gemm / MatMul as a 1x1 conv) packs and runs one row, not LMR.
+  const size_t mr = pixels == 1 ? 1 : uk_->lanes_mr, nr = uk_->lanes_nr;
+  const ConvGemmUkernel lanes_gemm = pixels == 1 ? uk_->lanes_gemm_1row : uk_->lanes_gemm;
   const bool padded = in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3];
   // As in the pixel-lane GEMM: a 1-column, unpadded, stride-1 kernel reads the planes of x
   // in place; anything else reads a padded, phase-split copy of each plane (made per
@@ -368,8 +370,8 @@ void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInp
               const ConvEpilogue ep = lane_epilogue(kb, kblocks, co0, xs.skip != nullptr);
               for (size_t b = rb0; b < rb1; ++b) {
                 const size_t rows = std::min(mr, pixels - (b0 + b) * mr);
-                uk_->lanes_gemm(rows, cols, kn, a + (b * k + k0) * mr, bpanel, boff_nr_.data() + k0, cbuf + (b - rb0) * mr * nr,
-                          nr, ep);
+                lanes_gemm(rows, cols, kn, a + (b * k + k0) * mr, bpanel, boff_nr_.data() + k0, cbuf + (b - rb0) * mr * nr,
+                           nr, ep);
               }
             }
             const size_t p0 = (b0 + rb0) * mr, p1 = std::min(pixels, (b0 + rb1) * mr);

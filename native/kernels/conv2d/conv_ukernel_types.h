@@ -94,6 +94,9 @@ struct ConvUkernels {
   size_t lanes_mr = 0;
   size_t lanes_nr = 0;
   ConvGemmUkernel lanes_gemm = nullptr;
+  // The same columns with one row (A packed one row wide): a conv of a single output pixel
+  // (Gemm / MatMul as a 1x1 conv) would spend all LMR rows' FMAs on it.
+  ConvGemmUkernel lanes_gemm_1row = nullptr;
   size_t igemm_mr = 0;  // output pixels of the indirect GEMM's tile
   size_t igemm_nr = 0;  // output channels (lanes) of the indirect GEMM's tile
   ConvIgemmUkernel igemm = nullptr;

@@ -548,6 +548,7 @@ void fill_conv(Table& t) {
   t.conv.lanes_mr = LMR;
   t.conv.lanes_nr = LNV * V::kLanes;
   t.conv.lanes_gemm = &conv_gemm<V, M, LMR, LNV>;
+  t.conv.lanes_gemm_1row = &conv_gemm<V, M, 1, LNV>;
   t.conv.igemm_mr = IMR;
   t.conv.igemm_nr = INV * V::kLanes;
   t.conv.igemm = &conv_igemm<V, M, IMR, INV>;
