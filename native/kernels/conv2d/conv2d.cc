@@ -263,11 +263,11 @@ void PackedConv2d::pack_winograd(const float* weights, int64_t m) {
       for (int i = 0; i < t; ++i) {
         for (int c = 0; c < 3; ++c) gg[i][c] = G[i][0] * g[c] + G[i][1] * g[3 + c] + G[i][2] * g[6 + c];
       }
+      const size_t at = (blk * static_cast<size_t>(cin) + static_cast<size_t>(ci)) * mr + r;
       for (int i = 0; i < t; ++i) {  // (G g) G^T
         for (int j = 0; j < t; ++j) {
           const double u = gg[i][0] * G[j][0] + gg[i][1] * G[j][1] + gg[i][2] * G[j][2];
-          out[static_cast<size_t>(t * i + j) * panel + (blk * static_cast<size_t>(cin) + static_cast<size_t>(ci)) * mr + r] =
-              static_cast<float>(u);
+          out[static_cast<size_t>(t * i + j) * panel + at] = static_cast<float>(u);
         }
       }
     }
@@ -374,7 +374,8 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
       }
       for (int64_t co = 0; co < cout; ++co) {
         // Residual: the skip is added while scattering, then the activation (row by row).
-        output_transform(qb, prod + co * q_len, static_cast<size_t>(cout) * q_len, bias_.empty() ? 0.0f : bias_[co], tiles,
+        const float bias = bias_.empty() ? 0.0f : bias_[co];
+        output_transform(qb, prod + co * q_len, static_cast<size_t>(cout) * q_len, bias, tiles,
                          xs.skip != nullptr ? ConvActivation::kNone : p_.act, p_.alpha);
         float* yplane = y + (n * cout + co) * hout * wout;
         const float* splane = xs.skip != nullptr ? xs.skip + (n * cout + co) * hout * wout : nullptr;

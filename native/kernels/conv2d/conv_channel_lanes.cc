@@ -370,8 +370,8 @@ void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInp
               const ConvEpilogue ep = lane_epilogue(kb, kblocks, co0, xs.skip != nullptr);
               for (size_t b = rb0; b < rb1; ++b) {
                 const size_t rows = std::min(mr, pixels - (b0 + b) * mr);
-                lanes_gemm(rows, cols, kn, a + (b * k + k0) * mr, bpanel, boff_nr_.data() + k0, cbuf + (b - rb0) * mr * nr,
-                           nr, ep);
+                lanes_gemm(rows, cols, kn, a + (b * k + k0) * mr, bpanel, boff_nr_.data() + k0,
+                           cbuf + (b - rb0) * mr * nr, nr, ep);
               }
             }
             const size_t p0 = (b0 + rb0) * mr, p1 = std::min(pixels, (b0 + rb1) * mr);

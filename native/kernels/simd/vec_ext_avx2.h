@@ -1,5 +1,6 @@
 // vec_avx2.h's Vec plus the operations vector math needs beyond it (compare masks,
-// select, div, sqrt, rounding, 2^n). Only included by sources compiled with this ISA's flags.
+// select, div, sqrt, rounding, 2^n, even/odd deinterleave). Only included by sources compiled
+// with this ISA's flags.
 #pragma once
 #include "kernels/simd/vec_avx2.h"
 
@@ -17,8 +18,9 @@ struct VecExt : Vec {
   // The even and odd elements of the 16 values a, b (in order).
   static void deinterleave(T a, T b, T* even, T* odd) {
     // Per 128-bit half: [a0 a2 b0 b2 | a4 a6 b4 b6]; then the 64-bit pairs into order.
-    *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), 0xd8));
-    *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), 0xd8));
+    auto order = [](__m256 v) { return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8)); };
+    *even = order(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+    *odd = order(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
   }
   static T pow2i(T n) {
     const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));

@@ -1,5 +1,6 @@
 // vec_neon.h's Vec plus the operations vector math needs beyond it (compare masks,
-// select, div, sqrt, rounding, 2^n). Only included by sources compiled with this ISA's flags.
+// select, div, sqrt, rounding, 2^n, even/odd deinterleave). Only included by sources compiled
+// with this ISA's flags.
 #pragma once
 #include "kernels/simd/vec_neon.h"
 
