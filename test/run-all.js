@@ -29,9 +29,9 @@ function supportedIsas() {
   return ladder[best] || ['scalar'];
 }
 
-// Unit files run in the second lane, to even the lanes out (the unit suites took ~180 s of
-// a contended fresh-clone run, the C++ and ISA suites ~165 s).
-const SECOND_LANE_UNIT_FILES = ['cli-bench.test.js'];
+// Unit files run in the second lane, to even the lanes out (in contended fresh-clone runs
+// the unit suites took 157-179 s, the C++ and ISA suites 142-163 s).
+const SECOND_LANE_UNIT_FILES = ['cli-bench.test.js', 'server.test.js'];
 
 // --expose-gc: the leak and async tests collect garbage before measuring / while work is in flight.
 const unitSteps = [
