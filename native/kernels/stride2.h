@@ -1,7 +1,7 @@
 // d[v] = s[2 v] (add: d[v] += s[2 v]) for v < n: every other value of a row (the column
-// phases of a stride-2 conv, the outputs of a stride-2 pool). Plain loops at a stride of 2
-// stay scalar at the baseline ISA the ISA-independent kernels are built for; SSE2 (every
-// x86-64) deinterleaves four floats per shuffle.
+// phases of a stride-2 conv's padded copy). Plain loops at a stride of 2 stay scalar at the
+// baseline ISA the ISA-independent kernels are built for; SSE2 (every x86-64) deinterleaves
+// four floats per shuffle.
 #pragma once
 #include <cstdint>
 

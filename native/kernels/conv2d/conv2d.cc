@@ -156,8 +156,9 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
       set_panel_rows(uk_->lanes_nr);
       return;
     }
-    if (winograd_eligible(p_) && !gather_beats_winograd(p_, *uk_)) {
-      pack_winograd(weights, winograd_tile(p_));
+    const int64_t wino_m = winograd_tile(p_);
+    if (wino_m != 0 && !gather_beats_winograd(p_, *uk_)) {
+      pack_winograd(weights, wino_m);
       return;
     }
     if (prefer_gather_nchw(p_, *uk_)) {
@@ -192,15 +193,11 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
 // runs 16 GEMMs of K = Cin instead of one of K = 9 Cin (2.25x fewer multiplies), F(4x4,
 // 3x3) 36 (4x fewer). TENSORFUSE_CONV_WINOGRAD=0 turns Winograd off, =2 or =4 forces that
 // tile on every eligible conv packed afterwards (A/B checks against the direct GEMM).
-bool PackedConv2d::winograd_eligible(const Conv2dParams& p) {
-  const char* e = std::getenv("TENSORFUSE_CONV_WINOGRAD");
-  return (e == nullptr || std::strcmp(e, "0") != 0) && p.layout == ConvLayout::kNCHW && p.groups == 1 && p.kh == 3 &&
-         p.kw == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 && p.cin_per_group >= 8 && p.cout >= 8;
-}
-
 int64_t PackedConv2d::winograd_tile(const Conv2dParams& p) {
-  if (!winograd_eligible(p)) return 0;
   const char* e = std::getenv("TENSORFUSE_CONV_WINOGRAD");
+  const bool eligible = p.layout == ConvLayout::kNCHW && p.groups == 1 && p.kh == 3 && p.kw == 3 && p.sh == 1 &&
+                        p.sw == 1 && p.dh == 1 && p.dw == 1 && p.cin_per_group >= 8 && p.cout >= 8;
+  if (!eligible || (e != nullptr && std::strcmp(e, "0") == 0)) return 0;
   if (e != nullptr && (std::strcmp(e, "2") == 0 || std::strcmp(e, "4") == 0)) return e[0] - '0';
   // F(4x4) where the map is big enough that its 4x4 tiles waste little (in-process A/B,
   // AVX-512, 1 thread: [64,56,56] -> 64 +15 %, [128,56,56] -> 128 +45 %, [256,52,52] -> 256

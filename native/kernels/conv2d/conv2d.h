@@ -123,7 +123,6 @@ class PackedConv2d {
   void run_sources(const ConvSources& xs, const Conv2dInput& in, float* y) const;
   enum class Mode { kGemmNchw, kGemmNchwChannelLanes, kGatherNchw, kGemmNhwc, kIgemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw };
 
-  static bool winograd_eligible(const Conv2dParams& p);
   // For the hinted output size: whether output channels on the vector lanes (pixels
   // broadcast) beat pixels on the lanes; small maps (7x7, 14x14) fill few pixel lanes.
   static bool prefer_channel_lanes(const Conv2dParams& p, const ConvUkernels& uk);
@@ -139,7 +138,8 @@ class PackedConv2d {
   static bool gather_beats_winograd(const Conv2dParams& p, const ConvUkernels& uk);
   // NHWC: whether the indirect GEMM (output channels on the lanes) suits Cout per group.
   static bool prefer_igemm_nhwc(const Conv2dParams& p, const ConvUkernels& uk);
-  // F(m x m, 3x3) Winograd: the output tile m (2 or 4) for these params, 0 when not eligible.
+  // F(m x m, 3x3) Winograd: the output tile m (2 or 4) for these params, 0 when they are not
+  // a dense 3x3 stride-1 NCHW conv with 8+ channels each way (or Winograd is turned off).
   static int64_t winograd_tile(const Conv2dParams& p);
   void pack_winograd(const float* weights, int64_t m);
   void run_winograd_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
