@@ -478,7 +478,7 @@ void PackedConv2d::row_chunks(size_t items, size_t* per_chunk, size_t* chunks) c
 // (kc x NR) stays in L1 while the MR-row panels of A stream past it from L2; partial sums
 // wait in C.
 void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff,
-                             float* c, size_t ldc, bool epilogue, const GemmSegments* seg, const float* skip,
+                             float* c, size_t ldc, bool epilogue, const float* skip,
                              const ConvActivation* act, float alpha) const {
   const size_t mr = uk_->mr, lanes = uk_->vector_lanes;
   // A tile of few columns (the last one of a row, a small Winograd band) runs a narrower
@@ -501,10 +501,6 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
       gemm(rows, cols, kn, a, bb, boff + k0, c + (blk - blk0) * mr * ldc, ldc, ep);
     }
   };
-  if (seg != nullptr) {
-    for_each_piece(*seg, gemm_kc(uk_->nr), block);  // blocks that each read one source
-    return;
-  }
   const size_t kblocks = ceil_div(static_cast<size_t>(k_), gemm_kc(uk_->nr));
   const size_t kc = ceil_div(static_cast<size_t>(k_), kblocks);
   for (size_t kb = 0; kb < kblocks; ++kb) {
@@ -609,27 +605,26 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
   // cache. Rows outer writes a few planes at a time instead, re-reading B from L2. Measured
   // (1 thread, AVX-512, caches flushed between calls): [64,56,56] -> 256 2.44 -> 1.41 ms;
   // a reduction ([256,56,56] -> 64) got 10 % slower (its B no longer fits L2), so only widening ones.
-  // The input affine needs B copied (packed) to apply it: the in-place sweeps are off.
-  const bool affine = xs.in_scale != nullptr;
   size_t pass = 1;
-  if (in_place && direct && !affine && cout_g_ > k_ && mchunks * per_chunk > kRowsOuterBlocks) {
+  if (in_place && direct && cout_g_ > k_ && mchunks * per_chunk > kRowsOuterBlocks) {
     pass = std::min(tiles, kRowsOuterTiles);
     mchunks = ceil_div(static_cast<size_t>(blocks_), kRowsOuterBlocks);
     per_chunk = kRowsOuterBlocks;
   }
   const double macs = static_cast<double>(in.n * p_.cout * hw_out) * static_cast<double>(k_);
-  // A reduction read in place whose B is out of cache is copied a few tiles at a time.
-  // So is one with the input affine, whatever its size.
-  const size_t pack_tiles = in_place && pass == 1 && (tiles > 1 || affine)
-      ? std::min(tiles, gemm_pack_tiles(static_cast<size_t>(k_), nr, static_cast<size_t>(cin_g * hw_out) * sizeof(float), affine))
-      : 0;
+  // B read in place is copied a few tiles at a time (a rows-outer pass's tiles at once) into
+  // contiguous, cache-line-aligned rows that every row block then reads: in place, its rows
+  // are runs of K different planes, most of them straddling cache lines. In-process A/B
+  // (1 thread, AVX-512): [256,14,14] -> 1024 -7 %, [512,28,28] -> 128 -8 %, [64,56,56] -> 64
+  // -10 %, [256,56,56] -> 64 even; ResNet-50's pixel-lane 1x1 convs -7 % in the model. It
+  // also applies the input affine.
+  const size_t pack_tiles = !in_place ? 0 : pass > 1 ? pass : std::min(tiles, gemm_pack_tiles(static_cast<size_t>(k_), nr));
   std::vector<int64_t> boff_packed(pack_tiles ? static_cast<size_t>(k_) : 0);
   for (size_t k = 0; k < boff_packed.size(); ++k) boff_packed[k] = static_cast<int64_t>(k * nr);
 
   parallel(items0 * mchunks, macs, [&](size_t begin, size_t end) {
     alignas(64) float tmp[kTileFloats];
     std::vector<const float*> seg_b(segs ? segs->max_pieces : 0);
-    GemmSegments seg;
     float* bpack = pack_tiles ? thread_scratch(pack_tiles * nr * static_cast<size_t>(k_)) : nullptr;
     size_t packed_lo = 0, packed_hi = 0;
     int64_t packed_ng = -1;
@@ -650,13 +645,12 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
       }
       const float* b = src + (n * cin + g * cin_g) * geo.plane_size() + q0;
       const int64_t* bo = boff.data();
-      const GemmSegments* sp = nullptr;
       if (bpack != nullptr) {
         const size_t t = q0 / nr;
         const int64_t ng = n * groups + g;
         if (ng != packed_ng || t < packed_lo || t >= packed_hi) {
-          packed_lo = t;
-          packed_hi = std::min(tiles, t + pack_tiles);
+          packed_lo = t - t % pass;  // a rows-outer pass's first tile
+          packed_hi = std::min(tiles, packed_lo + pack_tiles);
           packed_ng = ng;
           const size_t c0 = packed_lo * nr, len = std::min(nq, packed_hi * nr) - c0;
           if (segs) {
@@ -674,11 +668,6 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
         }
         b = bpack + (t - packed_lo) * static_cast<size_t>(k_) * nr;
         bo = boff_packed.data();
-      } else if (segs) {
-        segs->bases(xs, g, n, geo.plane_size(), q0, seg_b.data());
-        seg = GemmSegments{segs->k0[g].data(), seg_b.data(), segs->source[g].size()};
-        sp = &seg;
-        bo = segs->boff.data() + g * k_;
       }
       const size_t blk0 = ms * per_chunk;
       const size_t blk1 = std::min<size_t>(blocks_, blk0 + per_chunk);
@@ -694,10 +683,10 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
             for (size_t l = 0; l < nr; l += 16) __builtin_prefetch(skip + r * hw_out + nr + l, 0, 1);
           }
         }
-        tile_rows(g, blk0, blk1, cols, b, bo, c, hw_out, true, sp, skip, residual ? &xs.act : nullptr, xs.alpha);
+        tile_rows(g, blk0, blk1, cols, b, bo, c, hw_out, true, skip, residual ? &xs.act : nullptr, xs.alpha);
         continue;
       }
-      tile_rows(g, blk0, blk1, cols, b, bo, tmp, nr, true, sp, nullptr, residual ? &none : nullptr);
+      tile_rows(g, blk0, blk1, cols, b, bo, tmp, nr, true, nullptr, residual ? &none : nullptr);
       // Scatter the valid columns: lanes [l, l + len) are output row oh, columns ow..
       float* yrows = ygroup + blk0 * mr * hw_out;
       for (size_t l = 0; l < cols;) {

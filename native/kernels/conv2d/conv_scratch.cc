@@ -1,6 +1,7 @@
 #include "kernels/conv2d/conv_scratch.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <new>
 #include <vector>
 
@@ -33,17 +34,18 @@ size_t gemm_kc(size_t nr) {
   return std::clamp<size_t>(kc / 16 * 16, 64, 640);
 }
 
-size_t gemm_pack_tiles(size_t k, size_t nr, size_t b_bytes, bool always) {
-  const size_t l2 = l2_cache_bytes();
-  const size_t tiles = std::min<size_t>(8, l2 * 3 / 8 / (k * nr * sizeof(float)));
-  if (always) return std::max<size_t>(1, tiles);
-  return b_bytes > l2 && tiles >= 2 ? tiles : 0;
+size_t gemm_pack_tiles(size_t k, size_t nr) {
+  const size_t tiles = std::min<size_t>(8, l2_cache_bytes() * 3 / 8 / (k * nr * sizeof(float)));
+  return std::max<size_t>(1, tiles);
 }
 
 float* thread_scratch(size_t floats) {
+  // 16 floats of slack to start on a cache line: a GEMM's packed rows of 48 floats, read
+  // as 64-byte vectors, would otherwise all straddle two lines.
   static thread_local std::vector<float> buf;
-  if (buf.size() < floats) buf.assign(floats, 0.0f);
-  return buf.data();
+  if (buf.size() < floats + 16) buf.assign(floats + 16, 0.0f);
+  const uintptr_t p = reinterpret_cast<uintptr_t>(buf.data());
+  return reinterpret_cast<float*>((p + 63) & ~uintptr_t{63});
 }
 
 CallerScratch::CallerScratch(size_t floats) {

@@ -15,15 +15,12 @@ inline size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 size_t gemm_kc(size_t nr);
 
 // Tiles of B (k x nr floats each) the in-place GEMM copies into one contiguous block at a
-// time, when B (b_bytes) is too big to stay in L2 between calls: its rows are runs of k
-// different input planes, too many streams for the hardware prefetcher, and the copy reads
-// each plane's run of several tiles in one go. As many as 3/8 of L2 holds, up to 8; 0 (read
-// in place) when B fits in L2 or fewer than 2 tiles fit; with `always`, at least 1 (a B
-// that must be copied anyway, to transform it).
-size_t gemm_pack_tiles(size_t k, size_t nr, size_t b_bytes, bool always = false);
+// time: as many as 3/8 of L2 holds, 1 to 8 (the copy reads each plane's run of several
+// tiles in one go).
+size_t gemm_pack_tiles(size_t k, size_t nr);
 
 // Scratch that lives as long as its thread and only grows (one buffer per thread: a task
-// may hold one pointer from it at a time).
+// may hold one pointer from it at a time). It starts on a cache line.
 float* thread_scratch(size_t floats);
 
 // Scratch filled and read by the pool while its caller waits (a padded input copy, packed

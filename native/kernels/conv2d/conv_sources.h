@@ -11,7 +11,6 @@
 // sources in turn (GemmSegments: per source a B base and its own offsets, accumulating).
 #pragma once
 #include <cstddef>
-#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -86,14 +85,6 @@ void gather_rows(const ConvSources& s, int64_t n, int64_t c, const Conv2dInput& 
 // a band copy reads short runs of many planes, which the hardware prefetcher misses.
 void prefetch_rows(const ConvSources& s, int64_t n, int64_t c, const Conv2dInput& in, int64_t ih0, int64_t ih1);
 
-// The in-place GEMM's reduction split by source: piece s covers k in [k0[s], k0[s + 1])
-// and reads B row k at b[s] + boff[k] (boff relative to the piece's first channel).
-struct GemmSegments {
-  const int64_t* k0 = nullptr;  // count + 1 entries
-  const float* const* b = nullptr;
-  size_t count = 0;
-};
-
 // Per group, the pieces of the concat that its channels [g * cin_g, (g + 1) * cin_g) span,
 // for a kernel with `taps` rows per channel (k = ci * taps + tap): k0 / source / first
 // source channel per piece, and the offsets relative to each piece's first plane.
@@ -109,20 +100,6 @@ struct ConcatSegments {
   // B bases of group g's pieces for image n, output column q0.
   void bases(const ConvSources& s, int64_t g, int64_t n, int64_t hw, size_t q0, const float** out) const;
 };
-
-// Calls f(k0, kn, b, first, last) for the blocks of the reduction: each piece of seg split
-// into even blocks of <= max_k. Blocks never straddle a source, so the GEMM runs them as it
-// runs its cache blocks (all row blocks of one before the next: B stays in cache).
-template <class F>
-void for_each_piece(const GemmSegments& seg, size_t max_k, F&& f) {
-  for (size_t p = 0; p < seg.count; ++p) {
-    const size_t s0 = static_cast<size_t>(seg.k0[p]), len = static_cast<size_t>(seg.k0[p + 1]) - s0;
-    const size_t blocks = (len + max_k - 1) / max_k, kc = (len + blocks - 1) / blocks;
-    for (size_t i = 0; i < blocks; ++i) {
-      f(s0 + i * kc, std::min(kc, len - i * kc), seg.b[p], p == 0 && i == 0, p + 1 == seg.count && i + 1 == blocks);
-    }
-  }
-}
 
 // y[i] = act(t[i] + skip[i]) for i < n (skip may be y).
 void add_activate(float* y, const float* t, const float* skip, size_t n, ConvActivationUkernel activation,
