@@ -460,26 +460,31 @@ describe('conv2d bad input', () => {
 
 describe('conv2d Winograd bands with many channels', () => {
   // 160 + 160 channels leave room for one 10-lane tile row per band in L2; the band then
-  // grows to fill the NR lanes (the L3 budget). Check that path, at 1 and 2 threads, batch 2.
+  // grows to fill the NR lanes (the L3 budget). 256 -> 256 transforms to 4 MiB of weights,
+  // beyond L2: one band per thread's share of the rows. Each at 1 and 2 threads, batch 2.
   function uniform(shape: number[], seed: number): Tensor {
     const r = rng(seed);
     const t = Tensor.empty(shape);
     for (let i = 0; i < t.size; i++) t.data[i] = r() - 0.5;
     return t;
   }
-  const x = uniform([2, 160, 18, 18], 11);
-  const w = uniform([160, 160, 3, 3], 12);
-  const bias = uniform([160], 13);
-  const expected = conv2dRef(x, w, { pads: [1, 1, 1, 1], bias });
-  for (const threads of [1, 2]) {
-    it(`matches the reference with ${threads} thread(s)`, () => {
-      const before = runtime.info().threads;
-      runtime.setThreads(threads);
-      try {
-        close(new Conv2d(w, { pads: [1, 1, 1, 1], bias }).run(x), expected, 2e-5, `threads ${threads}`);
-      } finally {
-        runtime.setThreads(before);
-      }
-    });
+  for (const [channels, size] of [[160, 18], [256, 10]]) {
+    const x = uniform([2, channels, size, size], 11);
+    const w = uniform([channels, channels, 3, 3], 12);
+    const bias = uniform([channels], 13);
+    const expected = conv2dRef(x, w, { pads: [1, 1, 1, 1], bias });
+    for (const threads of [1, 2]) {
+      it(`${channels} -> ${channels} channels on ${size}x${size}: matches the reference with ${threads} thread(s)`, () => {
+        const before = runtime.info().threads;
+        runtime.setThreads(threads);
+        try {
+          const conv = new Conv2d(w, { pads: [1, 1, 1, 1], bias });
+          assert.strictEqual(conv.algorithm, 'winograd-f2x2-3x3');
+          close(conv.run(x), expected, 2e-5, `threads ${threads}`);
+        } finally {
+          runtime.setThreads(before);
+        }
+      });
+    }
   }
 });
