@@ -31,6 +31,8 @@ const CASES: AffineCase[] = [
   { name: '1x1 reduction in place (B packed to apply it)', cin: 40, cout: 24, k: [1, 1], h: 9, w: 23 },
   { name: '1x1 widening in place', cin: 8, cout: 40, k: [1, 1], h: 11, w: 13 },
   { name: '1x1 grouped in place', cin: 24, cout: 16, k: [1, 1], groups: 2, h: 6, w: 17 },
+  { name: '1x1 stride 2 in place (gathered while packing)', cin: 12, cout: 20, k: [1, 1], strides: [2, 2], h: 9, w: 11 },
+  { name: '1x1 stride 3x2 grouped in place', cin: 12, cout: 18, k: [1, 1], strides: [3, 2], groups: 3, h: 10, w: 7 },
   { name: '3x3 padded (Winograd)', cin: 12, cout: 10, k: [3, 3], pads: [1, 1, 1, 1], h: 8, w: 9 },
   { name: '3x3 stride 2 padded copy', cin: 9, cout: 7, k: [3, 3], strides: [2, 2], pads: [1, 0, 1, 1], h: 9, w: 8 },
   { name: '3x3 stride 2 gathering GEMM', cin: 33, cout: 32, k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], h: 9, w: 10 },
@@ -75,12 +77,17 @@ describe('Conv2d inputAffine: conv(act(x * scale + shift)) inside the conv', fun
   this.timeout(60000);
 
   it('the cases reach the paths they name (AVX-512 picks channel lanes for the hinted maps)', function () {
-    const algorithms = CASES.map((c) => makeCase(c, true, 1).conv.algorithm);
-    assert.strictEqual(algorithms[3], 'winograd-f2x2-3x3');
-    assert.strictEqual(algorithms[5], 'gemm-gather');
-    assert.strictEqual(algorithms[6], 'gemm-gather');
-    assert.strictEqual(algorithms[9], 'depthwise');
-    if (runtime.info().isa === 'avx512') assert.strictEqual(algorithms[7], 'gemm-channel-lanes');
+    const algorithm = (name: string): string => {
+      const c = CASES.find((k) => k.name === name);
+      assert.ok(c, name);
+      return makeCase(c, true, 1).conv.algorithm;
+    };
+    assert.strictEqual(algorithm('1x1 stride 2 in place (gathered while packing)'), 'gemm-pixel-lanes');
+    assert.strictEqual(algorithm('3x3 padded (Winograd)'), 'winograd-f2x2-3x3');
+    assert.strictEqual(algorithm('3x3 stride 2 gathering GEMM'), 'gemm-gather');
+    assert.strictEqual(algorithm('3x2 unpadded gathering GEMM (copied for the affine)'), 'gemm-gather');
+    assert.strictEqual(algorithm('3x3 depthwise'), 'depthwise');
+    if (runtime.info().isa === 'avx512') assert.strictEqual(algorithm('1x1 channel lanes in place'), 'gemm-channel-lanes');
   });
 
   for (const threads of [1, 2]) {

@@ -123,6 +123,42 @@ void pack_b_tiles(const float* b, const int64_t* boff, size_t k0, size_t k1, siz
   }
 }
 
+// Output pixel q of a strided 1x1 conv reads column (q % wout) * sw of row (q / wout) * sh
+// of a plane w floats wide.
+struct StridedRows {
+  int64_t wout, sh, sw, w;
+};
+
+// pack_b_tiles for an unpadded strided 1x1 conv: B row k (plane x + boff[k]) at output
+// pixels [q0, q0 + len), tile j's row k to dst + (j * K + k) * nr.
+void pack_b_strided(const float* x, const int64_t* boff, size_t K, size_t nr, size_t q0, size_t len, float* dst,
+                    const StridedRows& g, const ConvSources& xs, int64_t c0) {
+  for (size_t k = 0; k < K; ++k) {
+    const float* plane = x + boff[k];
+    float* to = dst + k * nr;
+    size_t lane = 0;
+    int64_t oh = static_cast<int64_t>(q0) / g.wout, ow = static_cast<int64_t>(q0) % g.wout;
+    for (size_t l = 0; l < len; ++oh, ow = 0) {
+      const float* row = plane + oh * g.sh * g.w;
+      for (; ow < g.wout && l < len; ++ow, ++l) {
+        to[lane] = row[ow * g.sw];
+        if (++lane == nr) {
+          lane = 0;
+          to += K * nr;
+        }
+      }
+    }
+    if (xs.in_scale != nullptr) {
+      const int64_t c = c0 + static_cast<int64_t>(k);
+      for (size_t j = 0; j * nr < len; ++j) {
+        float* r = dst + (j * K + k) * nr;
+        const size_t cols = std::min(nr, len - j * nr);
+        channel_affine(r, r, cols, xs.in_scale[c], xs.in_shift[c], xs.in_relu);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 ConvBuffer::~ConvBuffer() { buffer_free(data_, size_ * sizeof(float)); }
@@ -528,7 +564,11 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
   // output pixels are contiguous runs of x (a 1x1 conv is a plain GEMM over x).
   // A concat of sources is read in place too (the reduction runs over the sources in turn);
   // a sum of several goes through the copy, which sums them row by row (never all at once).
-  const bool in_place = !padded && p_.sh == 1 && p_.sw == 1 && p_.kw == 1 && xs.gathered();
+  // So does an unpadded strided 1x1 conv of one tensor: its B tiles are gathered from
+  // every sh-th row and sw-th column while packing (no copy of the stride phases it never
+  // reads).
+  const bool strided_1x1 = !padded && p_.kh == 1 && p_.kw == 1 && (p_.sh > 1 || p_.sw > 1) && xs.data.size() == 1;
+  const bool in_place = (!padded && p_.sh == 1 && p_.sw == 1 && p_.kw == 1 && xs.gathered()) || strided_1x1;
 
   PhaseGeometry geo{1, 1, in.h, in.w};
   const float* src = xs.data[0];  // planes of x or of the padded copy, plane_size() apart
@@ -671,6 +711,9 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
                            static_cast<size_t>(k0[piece + 1]), static_cast<size_t>(k_), nr, len, bpack, xs, g * cin_g,
                            static_cast<size_t>(p_.kh * p_.kw));
             }
+          } else if (strided_1x1) {
+            pack_b_strided(src + (n * cin + g * cin_g) * geo.plane_size(), boff.data(), static_cast<size_t>(k_), nr, c0,
+                           len, bpack, StridedRows{wout, p_.sh, p_.sw, in.w}, xs, g * cin_g);
           } else {
             pack_b_tiles(src + (n * cin + g * cin_g) * geo.plane_size() + c0, boff.data(), 0, static_cast<size_t>(k_),
                          static_cast<size_t>(k_), nr, len, bpack, xs, g * cin_g, static_cast<size_t>(p_.kh * p_.kw));

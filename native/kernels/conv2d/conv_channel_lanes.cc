@@ -102,9 +102,10 @@ bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernel
   const int64_t junk = p.kw == 1 && p.sw == 1 ? 0 : ((p.kw - 1) * p.dw + p.sw - 1) / p.sw;
   const size_t lanes_px = static_cast<size_t>(p.hint_hout * (p.hint_wout + junk));
   // The pixel-lane GEMM of a conv with a stride wider than its kernel copies stride phases
-  // it never reads (a 1x1 stride-2 conv copies 4x what it uses); the channel-lane packing
-  // reads only the taps it needs.
-  const double copy_cost = p.kh < p.sh || p.kw < p.sw ? 0.8 : 1.0;
+  // it never reads (a 3x3 stride-4 conv); the channel-lane packing reads only the taps it
+  // needs. A 1x1 one reads x in place (pads assumed none), as the channel lanes do.
+  const bool strided_1x1 = p.kh == 1 && p.kw == 1;
+  const double copy_cost = !strided_1x1 && (p.kh < p.sh || p.kw < p.sw) ? 0.8 : 1.0;
   const double pixel_lanes = static_cast<double>(pixels) / static_cast<double>(lanes_px) * fill_columns(lanes_px, uk) *
                              fill(static_cast<size_t>(cout_g), uk.mr) * copy_cost;
   const double channel_lanes = fill(pixels, uk.lanes_mr) * fill(static_cast<size_t>(cout_g), uk.lanes_nr);
