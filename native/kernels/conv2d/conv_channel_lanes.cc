@@ -104,8 +104,8 @@ bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernel
   // The pixel-lane GEMM of a conv with a stride wider than its kernel copies stride phases
   // it never reads (a 3x3 stride-4 conv); the channel-lane packing reads only the taps it
   // needs. A 1x1 one reads x in place (pads assumed none), as the channel lanes do.
-  const bool strided_1x1 = p.kh == 1 && p.kw == 1;
-  const double copy_cost = !strided_1x1 && (p.kh < p.sh || p.kw < p.sw) ? 0.8 : 1.0;
+  const bool one_by_one = p.kh == 1 && p.kw == 1;
+  const double copy_cost = !one_by_one && (p.kh < p.sh || p.kw < p.sw) ? 0.8 : 1.0;
   const double pixel_lanes = static_cast<double>(pixels) / static_cast<double>(lanes_px) * fill_columns(lanes_px, uk) *
                              fill(static_cast<size_t>(cout_g), uk.mr) * copy_cost;
   const double channel_lanes = fill(pixels, uk.lanes_mr) * fill(static_cast<size_t>(cout_g), uk.lanes_nr);
