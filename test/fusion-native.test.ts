@@ -38,7 +38,7 @@ const PATHS: PathCase[] = [
   { name: '3x3 Winograd (Cout >= 8)', k: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], cout: 12, groups: 'one', h: 9, w: 10 },
   { name: '3x3 Winograd F(4x4) (maps >= 40x40)', k: [3, 3], strides: [1, 1], pads: [1, 0, 1, 2], cout: 9, groups: 'one', h: 40, w: 41, winograd4: true },
   { name: '3x3 stride 2', k: [3, 3], strides: [2, 2], pads: [1, 0, 1, 1], cout: 9, groups: 'one', h: 9, w: 8 },
-  { name: '1x1 stride 2 (copy)', k: [1, 1], strides: [2, 2], pads: [0, 0, 0, 0], cout: 7, groups: 'one', h: 7, w: 6 },
+  { name: '1x1 stride 2 (one source read in place, several copied)', k: [1, 1], strides: [2, 2], pads: [0, 0, 0, 0], cout: 7, groups: 'one', h: 7, w: 6 },
   { name: '3x3 grouped', k: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], cout: 8, groups: 'two', h: 5, w: 5 },
   { name: '3x3 depthwise', k: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], cout: 0, groups: 'depthwise', h: 6, w: 7 },
   { name: '3x3 depthwise stride 2', k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], cout: 0, groups: 'depthwise', h: 7, w: 9 },
