@@ -39,6 +39,9 @@ const CASES: AffineCase[] = [
   { name: '3x2 unpadded gathering GEMM (copied for the affine)', cin: 32, cout: 24, k: [3, 2], h: 6, w: 7 },
   { name: '1x1 channel lanes in place', cin: 20, cout: 48, k: [1, 1], h: 3, w: 2, hint: true },
   { name: '3x3 channel lanes', cin: 20, cout: 48, k: [3, 3], pads: [1, 1, 1, 1], h: 3, w: 3, hint: true },
+  // 7-wide outputs: every 7-pixel block (AVX-512) is one row, packed as a run.
+  { name: '1x1 channel lanes, 7x7 map', cin: 20, cout: 48, k: [1, 1], h: 7, w: 7, hint: true },
+  { name: '3x3 stride 2 channel lanes, 7x7 output', cin: 20, cout: 48, k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], h: 14, w: 13, hint: true },
   { name: '3x3 depthwise', cin: 10, cout: 10, k: [3, 3], pads: [1, 1, 1, 1], groups: 10, h: 6, w: 7 },
 ];
 
@@ -87,7 +90,11 @@ describe('Conv2d inputAffine: conv(act(x * scale + shift)) inside the conv', fun
     assert.strictEqual(algorithm('3x3 stride 2 gathering GEMM'), 'gemm-gather');
     assert.strictEqual(algorithm('3x2 unpadded gathering GEMM (copied for the affine)'), 'gemm-gather');
     assert.strictEqual(algorithm('3x3 depthwise'), 'depthwise');
-    if (runtime.info().isa === 'avx512') assert.strictEqual(algorithm('1x1 channel lanes in place'), 'gemm-channel-lanes');
+    if (runtime.info().isa === 'avx512') {
+      for (const name of ['1x1 channel lanes in place', '1x1 channel lanes, 7x7 map', '3x3 stride 2 channel lanes, 7x7 output']) {
+        assert.strictEqual(algorithm(name), 'gemm-channel-lanes', name);
+      }
+    }
   });
 
   for (const threads of [1, 2]) {

@@ -311,6 +311,16 @@ void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInp
   // last pixel read pixel 0 (their results are dropped).
   std::vector<int64_t> qpix(ceil_div(pixels, mr) * mr, 0);
   for (size_t p = 0; p < pixels; ++p) qpix[p] = static_cast<int64_t>(p / wout) * wq + static_cast<int64_t>(p % wout);
+  // Blocks whose pixels are consecutive in the plane (within one output row, as every
+  // block of a 7-wide map on 7-row tiles) copy a run instead of gathering: in-process A/B
+  // (1 thread, AVX-512) on ResNet-50's 7x7 convs 1-5 % faster.
+  std::vector<uint8_t> qrun(ceil_div(pixels, mr), 0);
+  for (size_t b = 0; b < qrun.size(); ++b) {
+    const int64_t* q = qpix.data() + b * mr;
+    bool run = (b + 1) * mr <= pixels;
+    for (size_t r = 1; run && r < mr; ++r) run = q[r] == q[0] + static_cast<int64_t>(r);
+    qrun[b] = run;
+  }
 
   const size_t blocks_total = ceil_div(pixels, mr);
   const size_t chunk_blocks = std::max<size_t>(1, std::min(blocks_total, kPanelChunkFloats / (k * mr)));
@@ -344,7 +354,12 @@ void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInp
               for (size_t b = 0; b < nb; ++b) {
                 const int64_t* q = qpix.data() + (b0 + b) * mr;
                 float* dst = a + (b * k + kk) * mr;
-                for (size_t r = 0; r < mr; ++r) dst[r] = st[q[r]];
+                if (qrun[b0 + b]) {
+                  const float* run = st + q[0];
+                  for (size_t r = 0; r < mr; ++r) dst[r] = run[r];
+                } else {
+                  for (size_t r = 0; r < mr; ++r) dst[r] = st[q[r]];
+                }
                 // in place, the input affine is applied here (the copy applied it otherwise)
                 if (in_place && xs.in_scale != nullptr) channel_affine(dst, dst, mr, xs.in_scale[c], xs.in_shift[c], xs.in_relu);
               }
