@@ -190,7 +190,6 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
     if (prefer_channel_lanes(p_, *uk_)) {
       mode_ = Mode::kGemmNchwChannelLanes;
       pack_panels(weights, k_, 1, uk_->lanes_nr);  // OIHW: (co, k) at co * K + k
-      set_panel_rows(uk_->lanes_nr);
       return;
     }
     const int64_t wino_m = winograd_tile(p_);
@@ -223,7 +222,6 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
   // The same MR-row panels as NCHW (output channels are the rows here too).
   mode_ = Mode::kGemmNhwc;
   pack_panels(weights, 1, p_.cout, uk_->mr);
-  set_panel_rows(uk_->nr);  // rows of the B tile each call packs from x
 }
 
 // Winograd for dense 3x3 stride-1 convs wide enough to pay for the transforms: F(2x2, 3x3)
@@ -262,11 +260,6 @@ void PackedConv2d::pack_panels(const float* weights, int64_t co_stride, int64_t 
       }
     }
   }
-}
-
-void PackedConv2d::set_panel_rows(size_t nr) {
-  boff_nr_.resize(static_cast<size_t>(k_));
-  for (int64_t k = 0; k < k_; ++k) boff_nr_[k] = k * static_cast<int64_t>(nr);
 }
 
 // U = G g G^T per (co, ci), packed as MR-row panels [xi][block][ci][MR] for xi < T * T
@@ -530,10 +523,13 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
   // A tile of few columns (the last one of a row, a small Winograd band) runs a narrower
   // kernel: the full one would spend its whole width of FMAs on them.
   const ConvGemmUkernel gemm = cols <= lanes ? uk_->gemm_1v : cols <= 2 * lanes ? uk_->gemm_2v : uk_->gemm;
-  // One block [k0, k0 + kn) of the reduction, B rows at bb + boff[k], for every row block.
+  // One block [k0, k0 + kn) of the reduction, B rows at bb + boff[k] (without boff, a
+  // packed tile: rows NR floats apart), for every row block.
+  const size_t b_stride = boff == nullptr ? uk_->nr : 0;
   auto block = [&](size_t k0, size_t kn, const float* bb, bool first, bool last) {
     ConvEpilogue ep;
     ep.accumulate = !first;
+    ep.b_stride = b_stride;
     if (last && epilogue) {
       ep.act = act != nullptr ? *act : p_.act;
       ep.alpha = act != nullptr ? alpha : p_.alpha;
@@ -544,7 +540,7 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
       // The bias goes into the first block's start values (with the skip, when there is one).
       ep.bias_rows = bias_.empty() || !first || (!epilogue && skip == nullptr) ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
       ep.start = first && skip != nullptr ? skip + (blk - blk0) * mr * ldc : nullptr;
-      gemm(rows, cols, kn, a, bb, boff + k0, c + (blk - blk0) * mr * ldc, ldc, ep);
+      gemm(rows, cols, kn, a, bb + k0 * b_stride, boff != nullptr ? boff + k0 : nullptr, c + (blk - blk0) * mr * ldc, ldc, ep);
     }
   };
   const size_t kblocks = ceil_div(static_cast<size_t>(k_), gemm_kc(uk_->nr));
@@ -669,8 +665,6 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
   // -10 %, [256,56,56] -> 64 even; ResNet-50's pixel-lane 1x1 convs -7 % in the model. It
   // also applies the input affine.
   const size_t pack_tiles = !in_place ? 0 : pass > 1 ? pass : std::min(tiles, gemm_pack_tiles(static_cast<size_t>(k_), nr));
-  std::vector<int64_t> boff_packed(pack_tiles ? static_cast<size_t>(k_) : 0);
-  for (size_t k = 0; k < boff_packed.size(); ++k) boff_packed[k] = static_cast<int64_t>(k * nr);
 
   parallel(items0 * mchunks, macs, [&](size_t begin, size_t end) {
     alignas(64) float tmp[kTileFloats];
@@ -720,7 +714,7 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
           }
         }
         b = bpack + (t - packed_lo) * static_cast<size_t>(k_) * nr;
-        bo = boff_packed.data();
+        bo = nullptr;  // packed: rows NR floats apart
       }
       const size_t blk0 = ms * per_chunk;
       const size_t blk1 = std::min<size_t>(blocks_, blk0 + per_chunk);
@@ -817,7 +811,7 @@ void PackedConv2d::run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t 
       }
       const size_t blk0 = ms * per_chunk;
       const size_t blk1 = std::min<size_t>(blocks_, blk0 + per_chunk);
-      tile_rows(g, blk0, blk1, cols, bpack, boff_nr_.data(), tmp, nr);
+      tile_rows(g, blk0, blk1, cols, bpack, nullptr, tmp, nr);
       const size_t rows = std::min<size_t>(blk1 * mr, cout_g_) - blk0 * mr;
       float* ybase = y + (n * static_cast<int64_t>(pixels) + static_cast<int64_t>(p0)) * p_.cout + g * cout_g_ +
                      static_cast<int64_t>(blk0 * mr);

@@ -128,8 +128,6 @@ class PackedConv2d {
   static bool prefer_channel_lanes(const Conv2dParams& p, const ConvUkernels& uk);
   // Panels of `width` output channels, [g][panel][k][width] (see conv2d.cc).
   void pack_panels(const float* weights, int64_t co_stride, int64_t k_stride, size_t width);
-  // boff_nr_ = k * nr: the rows of a packed nr-wide panel.
-  void set_panel_rows(size_t nr);
   // NCHW k x k (not Winograd): whether the gathering GEMM (output channels on the lanes,
   // inputs read at fixed offsets from a padded copy) beats the pixel-lane GEMM.
   static bool prefer_gather_nchw(const Conv2dParams& p, const ConvUkernels& uk);
@@ -174,7 +172,6 @@ class PackedConv2d {
   int64_t blocks_;  // MR-row (or, channel lanes: NR-column) panels of packed weights per group
   ConvBuffer packed_;
   std::vector<float> bias_;          // empty when there is no bias
-  std::vector<int64_t> boff_nr_;     // k * NR: the rows of a packed NR-wide panel
   std::vector<float> in_scale_, in_shift_;  // the input affine (empty: none)
   bool in_relu_ = false;
   int64_t wino_m_ = 2;  // Winograd output tile: F(m x m, 3x3)

@@ -383,10 +383,11 @@ void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInp
             const float* bpanel = packed_.data() + (static_cast<size_t>(g) * panels + j) * k * nr;
             for (size_t kb = 0; kb < kblocks; ++kb) {
               const size_t k0 = kb * kc, kn = std::min(kc, k - k0);
-              const ConvEpilogue ep = lane_epilogue(kb, kblocks, co0, xs.skip != nullptr);
+              ConvEpilogue ep = lane_epilogue(kb, kblocks, co0, xs.skip != nullptr);
+              ep.b_stride = nr;  // the panel's rows, nr floats apart
               for (size_t b = rb0; b < rb1; ++b) {
                 const size_t rows = std::min(mr, pixels - (b0 + b) * mr);
-                lanes_gemm(rows, cols, kn, a + (b * k + k0) * mr, bpanel, boff_nr_.data() + k0,
+                lanes_gemm(rows, cols, kn, a + (b * k + k0) * mr, bpanel + k0 * nr, nullptr,
                            cbuf + (b - rb0) * mr * nr, nr, ep);
               }
             }

@@ -21,11 +21,14 @@ struct ConvEpilogue {
   // itself): a residual's skip, read by the first block of the reduction instead of in a
   // separate pass over the output.
   const float* start = nullptr;
+  // Non-zero: B row k is b + k * b_stride (a packed tile) and boff is not read.
+  size_t b_stride = 0;
 };
 
 // C[r][j] = act(bias (or C[r][j] when ep.accumulate) + sum_k A[k][r] * B[k][j]) for r < mr <= MR, j < nr <= NR, where
-// A is a packed panel a[k * MR + r] (rows >= mr are zero) and B row k is b + boff[k]
-// (lanes j < nr are read; the loads of a partial tile are masked). C row r is c + r * ldc.
+// A is a packed panel a[k * MR + r] (rows >= mr are zero) and B row k is b + boff[k], or
+// b + k * ep.b_stride when that is set (lanes j < nr are read; the loads of a partial tile
+// are masked). C row r is c + r * ldc.
 using ConvGemmUkernel = void (*)(size_t mr, size_t nr, size_t kc, const float* a, const float* b,
                                  const int64_t* boff, float* c, size_t ldc, const ConvEpilogue& ep);
 

@@ -140,6 +140,17 @@ void conv_gemm(size_t mr, size_t nr, size_t kc, const float* a, const float* b, 
   using Tile = ConvTile<V, M, MR, NV>;
   Tile tile(mr, nr, c, ldc, ep);
   Tile::by_width(nr, [&](bool full) {
+    if (ep.b_stride != 0) {
+      // B rows b_stride floats apart (a packed tile): no offset to load per row.
+      const size_t ldb = ep.b_stride;
+      for (size_t k = 0; k < kc; ++k) {
+        typename V::T bv[NV];
+        tile.load_row(b + k * ldb, full, bv);
+        const float* ak = a + k * MR;
+        tile.rank1(bv, [&](size_t r) { return ak[r]; });
+      }
+      return;
+    }
     for (size_t k = 0; k < kc; ++k) {
       typename V::T bv[NV];
       tile.load_row(b + boff[k], full, bv);
