@@ -371,8 +371,6 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
   const size_t m_floats = static_cast<size_t>(products * cout) * q_len;
   const ConvWinogradInputUkernel input_transform = m == 4 ? uk_->winograd4_input : uk_->winograd_input;
   const ConvWinogradOutputUkernel output_transform = m == 4 ? uk_->winograd4_output : uk_->winograd_output;
-  std::vector<int64_t> boff(static_cast<size_t>(cin));
-  for (int64_t ci = 0; ci < cin; ++ci) boff[ci] = ci * static_cast<int64_t>(q_len);
   const double macs = static_cast<double>(in.n * cout * hout * wout) * static_cast<double>(cin) * 9;
 
   parallel(static_cast<size_t>(in.n * bands), macs, [&](size_t begin, size_t end) {
@@ -404,7 +402,7 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
       }
       for (int64_t xi = 0; xi < products; ++xi) {
         for (size_t q0 = 0; q0 < qb; q0 += nr) {
-          tile_rows(xi, 0, blocks_, std::min(nr, qb - q0), v + static_cast<size_t>(xi * cin) * q_len + q0, boff.data(),
+          tile_rows(xi, 0, blocks_, std::min(nr, qb - q0), v + static_cast<size_t>(xi * cin) * q_len + q0, nullptr, q_len,
                     prod + static_cast<size_t>(xi * cout) * q_len + q0, q_len, false);
         }
       }
@@ -517,15 +515,15 @@ void PackedConv2d::row_chunks(size_t items, size_t* per_chunk, size_t* chunks) c
 // (kc x NR) stays in L1 while the MR-row panels of A stream past it from L2; partial sums
 // wait in C.
 void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff,
-                             float* c, size_t ldc, bool epilogue, const float* skip,
+                             size_t ldb, float* c, size_t ldc, bool epilogue, const float* skip,
                              const ConvActivation* act, float alpha) const {
   const size_t mr = uk_->mr, lanes = uk_->vector_lanes;
   // A tile of few columns (the last one of a row, a small Winograd band) runs a narrower
   // kernel: the full one would spend its whole width of FMAs on them.
   const ConvGemmUkernel gemm = cols <= lanes ? uk_->gemm_1v : cols <= 2 * lanes ? uk_->gemm_2v : uk_->gemm;
-  // One block [k0, k0 + kn) of the reduction, B rows at bb + boff[k] (without boff, a
-  // packed tile: rows NR floats apart), for every row block.
-  const size_t b_stride = boff == nullptr ? uk_->nr : 0;
+  // One block [k0, k0 + kn) of the reduction, B rows at bb + boff[k] (without boff, ldb
+  // floats apart), for every row block.
+  const size_t b_stride = boff == nullptr ? ldb : 0;
   auto block = [&](size_t k0, size_t kn, const float* bb, bool first, bool last) {
     ConvEpilogue ep;
     ep.accumulate = !first;
@@ -730,10 +728,10 @@ void PackedConv2d::run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, i
             for (size_t l = 0; l < nr; l += 16) __builtin_prefetch(skip + r * hw_out + nr + l, 0, 1);
           }
         }
-        tile_rows(g, blk0, blk1, cols, b, bo, c, hw_out, true, skip, residual ? &xs.act : nullptr, xs.alpha);
+        tile_rows(g, blk0, blk1, cols, b, bo, nr, c, hw_out, true, skip, residual ? &xs.act : nullptr, xs.alpha);
         continue;
       }
-      tile_rows(g, blk0, blk1, cols, b, bo, tmp, nr, true, nullptr, residual ? &none : nullptr);
+      tile_rows(g, blk0, blk1, cols, b, bo, nr, tmp, nr, true, nullptr, residual ? &none : nullptr);
       // Scatter the valid columns: lanes [l, l + len) are output row oh, columns ow..
       float* yrows = ygroup + blk0 * mr * hw_out;
       for (size_t l = 0; l < cols;) {
@@ -811,7 +809,7 @@ void PackedConv2d::run_gemm_nhwc(const float* x, const Conv2dInput& in, int64_t 
       }
       const size_t blk0 = ms * per_chunk;
       const size_t blk1 = std::min<size_t>(blocks_, blk0 + per_chunk);
-      tile_rows(g, blk0, blk1, cols, bpack, nullptr, tmp, nr);
+      tile_rows(g, blk0, blk1, cols, bpack, nullptr, nr, tmp, nr);
       const size_t rows = std::min<size_t>(blk1 * mr, cout_g_) - blk0 * mr;
       float* ybase = y + (n * static_cast<int64_t>(pixels) + static_cast<int64_t>(p0)) * p_.cout + g * cout_g_ +
                      static_cast<int64_t>(blk0 * mr);

@@ -144,13 +144,14 @@ class PackedConv2d {
 
   // Splits the MR-row blocks of a group into chunks (*chunks of <= *per_chunk blocks).
   void row_chunks(size_t items, size_t* per_chunk, size_t* chunks) const;
-  // Row blocks [blk0, blk1) of group g times one tile of B (cols <= NR columns), through
-  // the reduction in cache-sized blocks, into C (block b at c + (b - blk0) * MR * ldc).
+  // Row blocks [blk0, blk1) of group g times one tile of B (cols <= NR columns; row k at
+  // b + boff[k], or b + k * ldb without boff), through the reduction in cache-sized blocks,
+  // into C (block b at c + (b - blk0) * MR * ldc).
   // Without the epilogue (bias, activation), C gets the plain sums.
   // With `skip` (rows laid out as C's, may be C itself), the sums start from skip + bias;
   // `act` (when set) replaces the conv's activation.
-  void tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff, float* c,
-                 size_t ldc, bool epilogue = true, const float* skip = nullptr,
+  void tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff, size_t ldb,
+                 float* c, size_t ldc, bool epilogue = true, const float* skip = nullptr,
                  const ConvActivation* act = nullptr, float alpha = 0.0f) const;
   void run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   // The epilogue of reduction block kb (of kblocks) of a tile with output channels on the
