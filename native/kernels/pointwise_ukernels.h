@@ -11,11 +11,7 @@
 
 namespace tf::pointwise_ukernel {
 
-// max(a, b) where a NaN on either side wins (IEEE-style propagation on every ISA).
-template <class X>
-typename X::T max_nan(typename X::T a, typename X::T b) {
-  return X::select(X::isnan(a), a, X::max(a, b));
-}
+using vecmath::max_nan;
 
 inline float max_nan_scalar(float a, float b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
 

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <limits>
 
+#include "kernels/simd/vec_math.h"
+
 namespace tf::pool_ukernel {
 
 // s[i] += x[i * stride]. Stride 1 is a whole input row (the row pass of separable
@@ -93,7 +95,7 @@ void max_rows(const float* const* x, size_t count, float* y, size_t n) {
   using T = typename X::T;
   reduce_rows<X>(
       x, count, y, n, X::set1(-std::numeric_limits<float>::infinity()),
-      [](T acc, T v) { return X::select(X::isnan(acc), acc, X::max(acc, v)); }, [](T acc) { return acc; });
+      [](T acc, T v) { return vecmath::max_nan<X>(acc, v); }, [](T acc) { return acc; });
 }
 
 // y[i] = max over r < 3 and c < 3 of x[r][2 i + c], a NaN winning, for i < n: one output
@@ -104,7 +106,7 @@ template <class X>
 void max3x3_s2_row(const float* const* x, size_t n, float* y) {
   using T = typename X::T;
   constexpr size_t L = X::kLanes;
-  auto mx = [](T acc, T v) { return X::select(X::isnan(acc), acc, X::max(acc, v)); };
+  auto mx = [](T a, T b) { return vecmath::max_nan<X>(a, b); };
   // The rows' max over columns [j, j + L), those past column `end` (exclusive) left out.
   auto rows = [&](size_t j, size_t end) {
     if (j + L <= end) return mx(mx(X::load(x[0] + j), X::load(x[1] + j)), X::load(x[2] + j));

@@ -167,15 +167,11 @@ const winograd4Arb: fc.Arbitrary<Case> = fc
     pads: fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)),
     h: fc.integer({ min: 42, max: 46 }),  // outputs of 40+ with any pads
     w: fc.integer({ min: 42, max: 50 }),
-    activation: fc.constantFrom(...ACTIVATIONS),
-    bias: fc.boolean(),
-    givenOut: fc.boolean(),
-    offsets: fc.tuple(fc.nat(3), fc.nat(3)),
-    seed: fc.integer(),
+    ...epilogueAndPlacement,
   })
   .map((r): Case => ({
     layout: 'NCHW', batch: r.batch, cin: r.cin, cout: r.cout, groups: 1, kh: 3, kw: 3, strides: [1, 1], dilations: [1, 1],
-    pads: r.pads, h: r.h, w: r.w, activation: r.activation, alpha: 0.2, bias: r.bias, givenOut: r.givenOut,
+    pads: r.pads, h: r.h, w: r.w, activation: r.activation, alpha: r.alpha, bias: r.bias, givenOut: r.givenOut,
     offsets: r.offsets, seed: r.seed,
   }));
 

@@ -328,14 +328,14 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
   // calls): [256,14,14] -> 256 (ResNet-50) 2 bands -> 1: -15 %, -21 % in the model;
   // [256,52,52] -> 256 (F(4x4)) 5 -> 2: -17 %; [256,28,28] -> 256 5 -> 1: -7 %.
   const int64_t threads = ThreadPool::instance().threads();
-  const bool streamed_weights =
-      static_cast<size_t>(products * cin * cout) * sizeof(float) >= l2_cache_bytes();
+  const size_t weight_bytes = static_cast<size_t>(products * cin * cout) * sizeof(float);
+  const bool streamed_weights = weight_bytes >= l2_cache_bytes();
   const int64_t l2_rows = (256 << 10) / (products * (cin + cout) * wph);
   int64_t max_rows = std::max<int64_t>(1, std::min<int64_t>(th_count, l2_rows));
   if (max_rows * wph < static_cast<int64_t>(2 * nr) || streamed_weights) {
     const int64_t per_thread = (th_count * in.n + threads - 1) / threads;
     const int64_t balanced_rows = streamed_weights ? per_thread : std::max<int64_t>(1, (th_count * in.n) / (2 * threads));
-    const bool small_weights = products * cin * cout * static_cast<int64_t>(sizeof(float)) < (int64_t{1} << 20);
+    const bool small_weights = weight_bytes < (size_t{1} << 20);
     const int64_t growth_floats = small_weights ? int64_t{512} << 10 : int64_t{2} << 20;
     const int64_t l3_rows = growth_floats / (products * (cin + cout) * wph);
     max_rows = std::max<int64_t>(max_rows, std::min<int64_t>({th_count, balanced_rows, l3_rows}));

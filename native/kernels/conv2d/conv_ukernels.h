@@ -470,6 +470,31 @@ struct WinogradF4 {
   }
 };
 
+// A Winograd transform of a K x K tile of vectors, separably: the 1-D transform `op` (K
+// values to R) on every column of load(r, c), then on every row of the result; store(r, c,
+// value) receives the R x R outputs. Always inlined: GCC left the input transform's copy as
+// a call, its arrays in memory.
+template <class T, size_t K, size_t R, class Op, class Load, class Store>
+[[gnu::always_inline]] inline void winograd_2d(Op&& op, Load&& load, Store&& store) {
+  T t[R][K];  // op on the columns: rows combined
+#pragma GCC unroll 6
+  for (size_t c = 0; c < K; ++c) {
+    T col[K], o[R];
+#pragma GCC unroll 6
+    for (size_t r = 0; r < K; ++r) col[r] = load(r, c);
+    op(col, o);
+#pragma GCC unroll 6
+    for (size_t r = 0; r < R; ++r) t[r][c] = o[r];
+  }
+#pragma GCC unroll 6
+  for (size_t r = 0; r < R; ++r) {  // op on the rows: columns combined
+    T o[R];
+    op(t[r], o);
+#pragma GCC unroll 6
+    for (size_t c = 0; c < R; ++c) store(r, c, o[c]);
+  }
+}
+
 // Winograd input transform B^T d B, vectorised across tiles. See ConvWinogradInputUkernel.
 template <class V, class F>
 void conv_winograd_input(size_t n, const float* const* d, float* const* v) {
@@ -477,30 +502,16 @@ void conv_winograd_input(size_t n, const float* const* d, float* const* v) {
   constexpr size_t L = V::kLanes, K = F::kT;
   for (size_t i = 0; i < n; i += L) {
     const size_t rest = n - i < L ? n - i : L;
-    auto ld = [&](const float* p) { return rest == L ? V::load(p + i) : V::load_tail(p + i, rest); };
-    T t[K][K];  // B^T d: rows combined
-#pragma GCC unroll 6
-    for (size_t c = 0; c < K; ++c) {
-      T col[K], o[K];
-#pragma GCC unroll 6
-      for (size_t r = 0; r < K; ++r) col[r] = ld(d[K * r + c]);
-      F::input(col, o);
-#pragma GCC unroll 6
-      for (size_t r = 0; r < K; ++r) t[r][c] = o[r];
-    }
-#pragma GCC unroll 6
-    for (size_t r = 0; r < K; ++r) {  // (B^T d) B: columns combined
-      T o[K];
-      F::input(t[r], o);
-#pragma GCC unroll 6
-      for (size_t c = 0; c < K; ++c) {
-        if (rest == L) {
-          V::store(v[K * r + c] + i, o[c]);
-        } else {
-          V::store_tail(v[K * r + c] + i, o[c], rest);
-        }
-      }
-    }
+    winograd_2d<T, K, K>(
+        [](const T* x, T* o) { F::input(x, o); },
+        [&](size_t r, size_t c) { return rest == L ? V::load(d[K * r + c] + i) : V::load_tail(d[K * r + c] + i, rest); },
+        [&](size_t r, size_t c, T x) {
+          if (rest == L) {
+            V::store(v[K * r + c] + i, x);
+          } else {
+            V::store_tail(v[K * r + c] + i, x, rest);
+          }
+        });
   }
 }
 
@@ -516,31 +527,20 @@ void conv_winograd_output(size_t n, const float* m, size_t m_stride, float bias,
   const T va = V::set1(alpha);
   for (size_t i = 0; i < n; i += L) {
     const size_t rest = n - i < L ? n - i : L;
-    auto ld = [&](size_t k) { return rest == L ? V::load(m + k * m_stride + i) : V::load_tail(m + k * m_stride + i, rest); };
-    T s[R][K];  // A^T m: rows combined
-#pragma GCC unroll 6
-    for (size_t c = 0; c < K; ++c) {
-      T col[K], o[R];
-#pragma GCC unroll 6
-      for (size_t r = 0; r < K; ++r) col[r] = ld(K * r + c);
-      F::output(col, o);
-#pragma GCC unroll 4
-      for (size_t r = 0; r < R; ++r) s[r][c] = o[r];
-    }
-#pragma GCC unroll 4
-    for (size_t r = 0; r < R; ++r) {  // (A^T m) A: columns combined
-      T o[R];
-      F::output(s[r], o);
-#pragma GCC unroll 4
-      for (size_t c = 0; c < R; ++c) {
-        const T out = CM::apply(V::add(vb, o[c]), act, va);
-        if (rest == L) {
-          V::store(y + (R * r + c) * n + i, out);
-        } else {
-          V::store_tail(y + (R * r + c) * n + i, out, rest);
-        }
-      }
-    }
+    winograd_2d<T, K, R>(
+        [](const T* x, T* o) { F::output(x, o); },
+        [&](size_t r, size_t c) {
+          const float* p = m + (K * r + c) * m_stride + i;
+          return rest == L ? V::load(p) : V::load_tail(p, rest);
+        },
+        [&](size_t r, size_t c, T x) {
+          const T out = CM::apply(V::add(vb, x), act, va);
+          if (rest == L) {
+            V::store(y + (R * r + c) * n + i, out);
+          } else {
+            V::store_tail(y + (R * r + c) * n + i, out, rest);
+          }
+        });
   }
 }
 

@@ -5,6 +5,12 @@
 
 namespace tf::vecmath {
 
+// max(a, b) where a NaN on either side wins (IEEE-style propagation on every ISA).
+template <class X>
+typename X::T max_nan(typename X::T a, typename X::T b) {
+  return X::select(X::isnan(a), a, X::max(a, b));
+}
+
 // exp(x) for every float x, vectorised (Cephes expf): n = round(x / ln2), r = x - n ln2 in
 // two parts, a degree-7 polynomial for e^r, then the scale 2^n applied as 2^n1 * 2^n2 so
 // that results down to the subnormal range (x > -103.97) are exact to ~2 ulp instead of
