@@ -68,9 +68,12 @@ TF_TEST(conv_sources_gather_rows_matches_naive_padded_copy) {
     for (const auto& chans0 : sets) {
       std::vector<int64_t> chans = chans0;
       if (kind == 1) chans.assign(chans0.size(), 3);
-      for (int64_t stride = 1; stride <= 3; ++stride) {
+      // Strides 2 and 4 deinterleave 4 columns of every phase at a time where the whole
+      // group lies inside the row (split_column_phases): 37 columns reach that path.
+      for (int64_t stride = 1; stride <= 4; ++stride) {
         for (int64_t pad = 0; pad <= 2; ++pad) {
-          const int64_t n = 2, h = 5, w = 7;
+         for (const int64_t w : {7, 37}) {
+          const int64_t n = 2, h = 5;
           Sources src = make_sources(static_cast<tf::ConvSources::Kind>(kind), chans, n, h * w, rng, true);
           tf::Conv2dInput in;
           in.n = n;
@@ -83,7 +86,7 @@ TF_TEST(conv_sources_gather_rows_matches_naive_padded_copy) {
           const int64_t hp = h + 2 * pad, wp = w + 2 * pad + 1;
           const tf::PhaseGeometry g{stride, stride, (hp + stride - 1) / stride, (wp + stride - 1) / stride};
           tf_test::set_context("kind=" + std::to_string(kind) + " chans=" + tf_test::shape_str(chans) +
-                               " stride=" + std::to_string(stride) + " pad=" + std::to_string(pad));
+                               " stride=" + std::to_string(stride) + " pad=" + std::to_string(pad) + " w=" + std::to_string(w));
           const std::vector<float> x = materialise(src, n, h * w);
           const int64_t cin = static_cast<int64_t>(x.size()) / (n * h * w);
           GuardedBuffer dst(static_cast<size_t>(g.plane_size()), GuardedBuffer::Placement::kTail);
@@ -113,6 +116,7 @@ TF_TEST(conv_sources_gather_rows_matches_naive_padded_copy) {
             }
           }
           TF_CHECK(bad == 0) << bad << " elements differ from the naive padded copy";
+         }
         }
       }
     }

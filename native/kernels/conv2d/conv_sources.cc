@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "kernels/conv2d/conv2d.h"
-#include "kernels/stride2.h"
+#include "kernels/conv2d/column_phases.h"
 
 namespace tf {
 
@@ -53,43 +54,18 @@ void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, i
               int64_t phase_stride, int64_t u_base, bool add) {
   const int64_t pt = in.pads[0], pl = in.pads[1];
   if (phase_stride < 0) phase_stride = g.phase_size();
-  for (int64_t b = 0; b < g.sw; ++b) {
-    const auto [begin, end] = copied_columns(in, g, b);
-    const int64_t len = end - begin;
-    const int64_t s0 = begin * g.sw + b - pl;
-    for (int64_t a = 0; a < g.sh; ++a) {
-      float* phase = dst + (a * g.sw + b) * phase_stride;
-      for (int64_t u = u0; u < u1; ++u) {
-        float* row = phase + (u - u_base) * g.wph;
-        const int64_t ih = u * g.sh + a - pt;
-        if (ih < 0 || ih >= in.h) {
-          if (!add) std::memset(row, 0, sizeof(float) * g.wph);
-          continue;
+  std::vector<float*> rows(static_cast<size_t>(g.sw));
+  for (int64_t a = 0; a < g.sh; ++a) {
+    for (int64_t u = u0; u < u1; ++u) {
+      for (int64_t b = 0; b < g.sw; ++b) rows[b] = dst + (a * g.sw + b) * phase_stride + (u - u_base) * g.wph;
+      const int64_t ih = u * g.sh + a - pt;
+      if (ih < 0 || ih >= in.h) {
+        if (!add) {
+          for (float* row : rows) std::memset(row, 0, sizeof(float) * g.wph);
         }
-        const float* s = src + ih * in.w + s0;
-        if (add) {
-          // A source never overlaps the copy: restrict lets the strided adds vectorise.
-          float* __restrict r = row + begin;
-          const float* __restrict sa = s;
-          if (g.sw == 1) {
-            for (int64_t v = 0; v < len; ++v) r[v] += sa[v];
-          } else if (g.sw == 2) {
-            stride2(r, sa, len, true);
-          } else {
-            for (int64_t v = 0; v < len; ++v) r[v] += sa[v * g.sw];
-          }
-          continue;
-        }
-        for (int64_t v = 0; v < begin; ++v) row[v] = 0.0f;
-        if (g.sw == 1) {
-          std::memcpy(row + begin, s, sizeof(float) * len);
-        } else if (g.sw == 2) {
-          stride2(row + begin, s, len, false);
-        } else {
-          for (int64_t v = 0; v < len; ++v) row[begin + v] = s[v * g.sw];
-        }
-        for (int64_t v = end; v < g.wph; ++v) row[v] = 0.0f;
+        continue;
       }
+      split_column_phases(src + ih * in.w, in.w, pl, g.sw, g.wph, rows.data(), add);
     }
   }
 }
