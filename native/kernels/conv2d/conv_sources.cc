@@ -52,20 +52,23 @@ size_t ConvSources::source_of(int64_t c, int64_t* local) const {
 
 void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, int64_t u0, int64_t u1, float* dst,
               int64_t phase_stride, int64_t u_base, bool add) {
-  const int64_t pt = in.pads[0], pl = in.pads[1];
+  const int64_t pt = in.pads[0];
   if (phase_stride < 0) phase_stride = g.phase_size();
-  std::vector<float*> rows(static_cast<size_t>(g.sw));
+  const ColumnPhases columns(in.w, in.pads[1], g.sw, g.wph);
+  // One row's phase rows: on the stack for the strides convs have (a vector past that).
+  constexpr int64_t kStackPhases = 16;
+  float* stack_rows[kStackPhases];
+  std::vector<float*> heap_rows(g.sw > kStackPhases ? static_cast<size_t>(g.sw) : 0);
+  float** rows = g.sw > kStackPhases ? heap_rows.data() : stack_rows;
   for (int64_t a = 0; a < g.sh; ++a) {
     for (int64_t u = u0; u < u1; ++u) {
       for (int64_t b = 0; b < g.sw; ++b) rows[b] = dst + (a * g.sw + b) * phase_stride + (u - u_base) * g.wph;
       const int64_t ih = u * g.sh + a - pt;
-      if (ih < 0 || ih >= in.h) {
-        if (!add) {
-          for (float* row : rows) std::memset(row, 0, sizeof(float) * g.wph);
-        }
-        continue;
+      if (ih >= 0 && ih < in.h) {
+        columns.split(src + ih * in.w, rows, add);
+      } else if (!add) {
+        for (int64_t b = 0; b < g.sw; ++b) std::memset(rows[b], 0, sizeof(float) * g.wph);
       }
-      split_column_phases(src + ih * in.w, in.w, pl, g.sw, g.wph, rows.data(), add);
     }
   }
 }
