@@ -1,4 +1,4 @@
-// conv_sources: the source-gathering padded copy (gather_rows: concat picks the right
+// conv_sources: copy_strided against a guard page; the source-gathering padded copy (gather_rows: concat picks the right
 // source's plane, sum adds every source's plane while copying) against a naive padded,
 // phase-split reference, bit for bit, every source against a guard page; and
 // PackedConv2d::run over sources against run over the materialised concat / sum (bit for
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/conv2d/column_phases.h"
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/conv2d/conv_sources.h"
 #include "test_util.h"
@@ -60,6 +61,23 @@ std::vector<float> materialise(const Sources& src, int64_t n, int64_t hw) {
 }
 
 }  // namespace
+
+TF_TEST(conv_sources_copy_strided_reads_only_its_columns) {
+  // The source ends on a guard page right after the last column read, (n - 1) * stride.
+  for (int64_t stride = 1; stride <= 3; ++stride) {
+    for (int64_t n = 1; n <= 21; ++n) {
+      GuardedBuffer src(static_cast<size_t>((n - 1) * stride + 1), GuardedBuffer::Placement::kTail);
+      for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i) + 0.5f;
+      std::vector<float> d(static_cast<size_t>(n) + 1, -1.0f);
+      tf::copy_strided(src.data(), stride, d.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        TF_CHECK(d[static_cast<size_t>(i)] == src[static_cast<size_t>(i * stride)])
+            << "stride " << stride << " n " << n << " i " << i << ": " << d[static_cast<size_t>(i)];
+      }
+      TF_CHECK(d[static_cast<size_t>(n)] == -1.0f) << "stride " << stride << " n " << n << ": wrote past n";
+    }
+  }
+}
 
 TF_TEST(conv_sources_gather_rows_matches_naive_padded_copy) {
   tf_test::Rng rng(11);

@@ -1,5 +1,5 @@
 // Splitting an input row into the column phases of a strided conv's padded copy, all
-// phases in one pass over the row. Internal to conv_sources.cc.
+// phases in one pass over the row; copying one phase of a run. Internal to native/kernels/conv2d.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -99,5 +99,20 @@ class ColumnPhases {
 
   int64_t w_, pl_, sw_, wph_, v_lo_, v_hi_;
 };
+
+// d[i] = s[i * stride] for i < n: one column phase of a run (a strided 1x1 conv's packing).
+// Reads s[0 .. (n - 1) * stride] only.
+inline void copy_strided(const float* s, int64_t stride, float* d, int64_t n) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  if (stride == 2) {
+    // Four outputs read s[2 i .. 2 i + 7]; stop while s[2 i + 7] is still needed.
+    for (; i + 5 <= n; i += 4) {
+      _mm_storeu_ps(d + i, _mm_shuffle_ps(_mm_loadu_ps(s + 2 * i), _mm_loadu_ps(s + 2 * i + 4), _MM_SHUFFLE(2, 0, 2, 0)));
+    }
+  }
+#endif
+  for (; i < n; ++i) d[i] = s[i * stride];
+}
 
 }  // namespace tf

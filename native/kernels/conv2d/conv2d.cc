@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 
+#include "kernels/conv2d/column_phases.h"
 #include "kernels/conv2d/conv_scratch.h"
 #include "kernels/conv2d/conv_sources.h"
 #include "kernels/ukernels.h"
@@ -140,9 +141,14 @@ void pack_b_strided(const float* x, const int64_t* boff, size_t K, size_t nr, si
     int64_t oh = static_cast<int64_t>(q0) / g.wout, ow = static_cast<int64_t>(q0) % g.wout;
     for (size_t l = 0; l < len; ++oh, ow = 0) {
       const float* row = plane + oh * g.sh * g.w;
-      for (; ow < g.wout && l < len; ++ow, ++l) {
-        to[lane] = row[ow * g.sw];
-        if (++lane == nr) {
+      while (ow < g.wout && l < len) {
+        // A run within one output row and one tile.
+        const size_t run = std::min({static_cast<size_t>(g.wout - ow), len - l, nr - lane});
+        copy_strided(row + ow * g.sw, g.sw, to + lane, static_cast<int64_t>(run));
+        ow += static_cast<int64_t>(run);
+        l += run;
+        lane += run;
+        if (lane == nr) {
           lane = 0;
           to += K * nr;
         }
