@@ -147,6 +147,8 @@ struct ConvCase {
   int64_t k, stride, pad, groups_dw;  // groups_dw: 0 dense, 1 depthwise
   int64_t cout, h, w;
   const char* path;
+  bool hinted = false;  // pack with the output size hinted (small maps then take the channel lanes)
+  const char* algorithm = nullptr;  // when set, the path the packing must choose
 };
 
 void run_case(const ConvCase& cc, tf::ConvSources::Kind kind, const std::vector<int64_t>& chans, tf_test::Rng& rng) {
@@ -160,6 +162,10 @@ void run_case(const ConvCase& cc, tf::ConvSources::Kind kind, const std::vector<
   p.cin_per_group = cin / p.groups;
   p.kh = p.kw = cc.k;
   p.sh = p.sw = cc.stride;
+  if (cc.hinted) {
+    p.hint_hout = tf::conv_output_dim(cc.h, cc.pad, cc.pad, cc.k, cc.stride, 1);
+    p.hint_wout = tf::conv_output_dim(cc.w, cc.pad, cc.pad, cc.k, cc.stride, 1);
+  }
   std::vector<float> wts(static_cast<size_t>(p.cout * p.cin_per_group * cc.k * cc.k)), bias(static_cast<size_t>(p.cout));
   for (float& v : wts) v = rng.uniform(-0.5f, 0.5f);
   for (float& v : bias) v = rng.uniform(-1, 1);
@@ -175,6 +181,7 @@ void run_case(const ConvCase& cc, tf::ConvSources::Kind kind, const std::vector<
                        " chans=" + tf_test::shape_str(chans));
   {
     const tf::PackedConv2d conv(p, wts.data(), bias.data());
+    if (cc.algorithm != nullptr) TF_CHECK(std::string(conv.algorithm()) == cc.algorithm) << "packed as " << conv.algorithm();
     std::vector<float> want(ny);
     conv.run(x.data(), in, want.data());
     GuardedBuffer got(ny, GuardedBuffer::Placement::kTail);
@@ -237,6 +244,17 @@ TF_TEST(conv_sources_run_matches_materialised_input) {
       run_case(cc, tf::ConvSources::Kind::kConcat, chans, rng);
     }
     for (size_t k = 1; k <= 3; ++k) run_case(cc, tf::ConvSources::Kind::kSum, std::vector<int64_t>(k, 9), rng);
+  }
+  // The output-channel-lane paths, whose tiles are stored transposed (4 x 4 blocks, then the
+  // rest): the gathering GEMM (32+ input channels, k x k) and the channel lanes (a small
+  // hinted map); 45 output channels and odd pixel counts leave remainders both ways.
+  const std::vector<ConvCase> lane_cases = {
+      {3, 2, 1, 0, 45, 9, 11, "3x3 stride 2 gathering", false, "gemm-gather"},
+      {1, 1, 0, 0, 45, 7, 7, "1x1 channel lanes", true, "gemm-channel-lanes"},
+      {3, 2, 1, 0, 45, 13, 13, "3x3 stride 2 channel lanes", true, "gemm-channel-lanes"}};
+  for (const ConvCase& cc : lane_cases) {
+    run_case(cc, tf::ConvSources::Kind::kConcat, {40}, rng);
+    run_case(cc, tf::ConvSources::Kind::kConcat, {9, 31}, rng);
   }
   // A reduction of 700 (two K blocks of 350): a source straddles the block edge.
   run_case({1, 1, 0, 0, 9, 4, 5, "1x1 in place, 2 K blocks"}, tf::ConvSources::Kind::kConcat, {300, 1, 399}, rng);
