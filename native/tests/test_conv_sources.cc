@@ -6,6 +6,8 @@
 // source, also across a K block edge), padded, strided, Winograd and depthwise paths, plus
 // the residual epilogue (skip separate and skip == y) against conv, add, activation.
 #include <cmath>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -147,7 +149,9 @@ struct ConvCase {
   int64_t k, stride, pad, groups_dw;  // groups_dw: 0 dense, 1 depthwise
   int64_t cout, h, w;
   const char* path;
-  bool hinted = false;  // pack with the output size hinted (small maps then take the channel lanes)
+  // Pack on the channel lanes (TENSORFUSE_CONV_LANES=channels: the tile sizes that decide
+  // it otherwise differ per ISA).
+  bool channel_lanes = false;
   const char* algorithm = nullptr;  // when set, the path the packing must choose
 };
 
@@ -162,13 +166,15 @@ void run_case(const ConvCase& cc, tf::ConvSources::Kind kind, const std::vector<
   p.cin_per_group = cin / p.groups;
   p.kh = p.kw = cc.k;
   p.sh = p.sw = cc.stride;
-  if (cc.hinted) {
-    p.hint_hout = tf::conv_output_dim(cc.h, cc.pad, cc.pad, cc.k, cc.stride, 1);
-    p.hint_wout = tf::conv_output_dim(cc.w, cc.pad, cc.pad, cc.k, cc.stride, 1);
-  }
   std::vector<float> wts(static_cast<size_t>(p.cout * p.cin_per_group * cc.k * cc.k)), bias(static_cast<size_t>(p.cout));
   for (float& v : wts) v = rng.uniform(-0.5f, 0.5f);
   for (float& v : bias) v = rng.uniform(-1, 1);
+  auto pack = [&]() {
+    if (cc.channel_lanes) setenv("TENSORFUSE_CONV_LANES", "channels", 1);
+    auto conv = std::make_unique<tf::PackedConv2d>(p, wts.data(), bias.data());
+    if (cc.channel_lanes) unsetenv("TENSORFUSE_CONV_LANES");
+    return conv;
+  };
   tf::Conv2dInput in;
   in.n = n;
   in.h = cc.h;
@@ -180,12 +186,12 @@ void run_case(const ConvCase& cc, tf::ConvSources::Kind kind, const std::vector<
   tf_test::set_context(std::string(cc.path) + " kind=" + std::to_string(static_cast<int>(kind)) +
                        " chans=" + tf_test::shape_str(chans));
   {
-    const tf::PackedConv2d conv(p, wts.data(), bias.data());
-    if (cc.algorithm != nullptr) TF_CHECK(std::string(conv.algorithm()) == cc.algorithm) << "packed as " << conv.algorithm();
+    const std::unique_ptr<tf::PackedConv2d> conv = pack();
+    if (cc.algorithm != nullptr) TF_CHECK(std::string(conv->algorithm()) == cc.algorithm) << "packed as " << conv->algorithm();
     std::vector<float> want(ny);
-    conv.run(x.data(), in, want.data());
+    conv->run(x.data(), in, want.data());
     GuardedBuffer got(ny, GuardedBuffer::Placement::kTail);
-    conv.run(src.s, in, got.data());
+    conv->run(src.s, in, got.data());
     size_t bad = 0;
     for (size_t i = 0; i < ny; ++i) {
       if (!tf_test::same_float(got[i], want[i]) && ++bad <= 5) TF_CHECK(false) << "at " << i << " got " << got[i] << " want " << want[i];
@@ -195,10 +201,10 @@ void run_case(const ConvCase& cc, tf::ConvSources::Kind kind, const std::vector<
   // The residual epilogue, on a single source: act(conv + bias + skip), skip apart and skip == y.
   if (kind != tf::ConvSources::Kind::kConcat || chans.size() != 1) return;
   for (int a = 0; a <= 5; ++a) {
-    const tf::PackedConv2d conv(p, wts.data(), bias.data());
+    const std::unique_ptr<tf::PackedConv2d> conv = pack();
     std::vector<float> skip(ny), want(ny);
     for (float& v : skip) v = rng.uniform(-1, 1);
-    conv.run(x.data(), in, want.data());
+    conv->run(x.data(), in, want.data());
     for (size_t i = 0; i < ny; ++i) {
       float v = want[i] + skip[i];
       switch (static_cast<tf::ConvActivation>(a)) {
@@ -218,7 +224,7 @@ void run_case(const ConvCase& cc, tf::ConvSources::Kind kind, const std::vector<
       GuardedBuffer y(ny, GuardedBuffer::Placement::kTail), sk(ny, GuardedBuffer::Placement::kHead);
       for (size_t i = 0; i < ny; ++i) (same ? y : sk)[i] = skip[i];
       s.skip = same ? y.data() : sk.data();
-      conv.run(s, in, y.data());
+      conv->run(s, in, y.data());
       size_t bad = 0;
       for (size_t i = 0; i < ny; ++i) {
         if (!(std::fabs(y[i] - want[i]) <= 1e-4f * (1 + std::fabs(want[i]))) && ++bad <= 5) {
@@ -246,8 +252,8 @@ TF_TEST(conv_sources_run_matches_materialised_input) {
     for (size_t k = 1; k <= 3; ++k) run_case(cc, tf::ConvSources::Kind::kSum, std::vector<int64_t>(k, 9), rng);
   }
   // The output-channel-lane paths, whose tiles are stored transposed (4 x 4 blocks, then the
-  // rest): the gathering GEMM (32+ input channels, k x k) and the channel lanes (a small
-  // hinted map); 45 output channels and odd pixel counts leave remainders both ways.
+  // rest): the gathering GEMM (32+ input channels, k x k) and the channel lanes; 45 output
+  // channels and odd pixel counts leave remainders both ways.
   const std::vector<ConvCase> lane_cases = {
       {3, 2, 1, 0, 45, 9, 11, "3x3 stride 2 gathering", false, "gemm-gather"},
       {1, 1, 0, 0, 45, 7, 7, "1x1 channel lanes", true, "gemm-channel-lanes"},
