@@ -273,6 +273,9 @@ describe('conv2d API', () => {
     const gathered = new Conv2d(w3, { ...o3, inputSize: [7, 7] });
     assert.strictEqual(gathered.algorithm, 'gemm-gather');
     assert.strictEqual(new Conv2d(w3, o3).algorithm, 'winograd-f2x2-3x3');
+    // Hinted maps of 16x16 and up take F(4x4); 15 wide stays on F(2x2).
+    assert.strictEqual(new Conv2d(w3, { ...o3, inputSize: [16, 16] }).algorithm, 'winograd-f4x4-3x3');
+    assert.strictEqual(new Conv2d(w3, { ...o3, inputSize: [16, 15] }).algorithm, 'winograd-f2x2-3x3');
     const x3 = uniform([1, 32, 7, 7], 35);
     close(gathered.run(x3), conv2dRef(x3, w3, o3), 1e-4, '3x3 on 7x7 gathered');
     small.dispose();

@@ -96,7 +96,7 @@ export class Conv2d {
    * from options.inputSize), 'gemm-gather' (NCHW k x k convs with 32+ input channels per
    * group: output channels on the lanes, each pixel's inputs read in place from a padded
    * copy), 'winograd-f2x2-3x3' / 'winograd-f4x4-3x3' (dense 3x3 stride 1; F(4x4) on maps of
-   * 40x40 and up) or 'depthwise'.
+   * 16x16 and up) or 'depthwise'.
    * For performance diagnostics; every algorithm computes the same conv.
    */
   get algorithm(): Conv2dAlgorithm {

@@ -31,7 +31,7 @@ constexpr size_t kTileFloats = 4096;
 constexpr int64_t kCopyPrefetch = 6;
 
 // Output maps from this size up (both dims, as hinted) take Winograd F(4x4, 3x3).
-constexpr int64_t kWinograd4MinDim = 40;
+constexpr int64_t kWinograd4MinDim = 16;
 
 // Tiles per pass of the rows-outer order (see TileItem): 8 tiles of 48 pixels of B with a
 // reduction of 256 are 384 KiB, kept in L2 while every row block passes over them.
@@ -240,11 +240,13 @@ int64_t PackedConv2d::winograd_tile(const Conv2dParams& p) {
                         p.sw == 1 && p.dh == 1 && p.dw == 1 && p.cin_per_group >= 8 && p.cout >= 8;
   if (!eligible || (e != nullptr && std::strcmp(e, "0") == 0)) return 0;
   if (e != nullptr && (std::strcmp(e, "2") == 0 || std::strcmp(e, "4") == 0)) return e[0] - '0';
-  // F(4x4) where the map is big enough that its 4x4 tiles waste little (in-process A/B,
-  // AVX-512, 1 thread: [64,56,56] -> 64 +15 %, [128,56,56] -> 128 +45 %, [256,52,52] -> 256
-  // +7 %, [64,112,112] -> 64 +5 %; even at 28x28, 40 % slower at 14x14). Its rounding error
-  // is ~15x F(2x2)'s (a few 1e-5 of the terms' magnitude): inside float32 inference
-  // tolerances (the ONNX model tests compare with onnxruntime at 1e-3).
+  // F(4x4) where the map is big enough that its 4x4 tiles waste little. In-process A/B
+  // (AVX-512, 1 thread, caches flushed between calls; since its band copy splits a row's
+  // four column phases in one pass): [128,28,28] -> 128 -21 %, [256,20,20] -> 256 -15 %,
+  // [64,20,20] -> 64 -18 %, [192,17,17] -> 192 and [64,16,16] -> 64 -7 %; at 14x14 F(2x2)
+  // stays ahead ([128,14,14] -> 128 +12 %, [256,14,14] -> 256 +31 % on F(4x4)). Its
+  // rounding error is ~15x F(2x2)'s (a few 1e-5 of the terms' magnitude): inside float32
+  // inference tolerances (the ONNX model tests compare with onnxruntime at 1e-3).
   return p.hint_hout >= kWinograd4MinDim && p.hint_wout >= kWinograd4MinDim ? 4 : 2;
 }
 

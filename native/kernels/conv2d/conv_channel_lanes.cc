@@ -147,7 +147,7 @@ bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernel
   // the ResNet-50 shapes, 1 thread, AVX-512: 14x14 1x1 256->1024 fills 0.95 vs 0.82 and
   // still runs 12 % slower on channel lanes).
   if (winograd_tile(p) == 0) return channel_lanes > 1.2 * pixel_lanes;
-  // The alternative is Winograd F(2x2, 3x3) (F(4x4) on maps of 40x40 and up, where the
+  // The alternative is Winograd F(2x2, 3x3) (F(4x4) on maps of 16x16 and up, where the
   // channel lanes never win): its GEMMs' lanes are 2x2 output tiles, and it
   // does 2.25x fewer multiplications, about 2x net of its transforms. Its transformed
   // weights (16 per 9 of the kernel's) stream from memory once a call: with more than
