@@ -1,6 +1,7 @@
-// conv_sources: copy_strided against a guard page; the source-gathering padded copy (gather_rows: concat picks the right
-// source's plane, sum adds every source's plane while copying) against a naive padded,
-// phase-split reference, bit for bit, every source against a guard page; and
+// conv_sources: copy_strided against a guard page; the source-gathering padded copy
+// (gather_rows: concat picks the right source's plane, sum adds every source's plane while
+// copying) against a naive padded, phase-split reference, bit for bit, every source against
+// a guard page; and
 // PackedConv2d::run over sources against run over the materialised concat / sum (bit for
 // bit: the same copies and the same reduction order) on the in-place 1x1 (K split by
 // source, also across a K block edge), padded, strided, Winograd and depthwise paths, plus
@@ -89,54 +90,55 @@ TF_TEST(conv_sources_gather_rows_matches_naive_padded_copy) {
       std::vector<int64_t> chans = chans0;
       if (kind == 1) chans.assign(chans0.size(), 3);
       // Strides 2 and 4 deinterleave 4 columns of every phase at a time where the whole
-      // group lies inside the row (split_column_phases): 37 columns reach that path.
+      // group lies inside the row (ColumnPhases::split): 37 columns reach that path.
       for (int64_t stride = 1; stride <= 4; ++stride) {
         for (int64_t pad = 0; pad <= 2; ++pad) {
-         for (const int64_t w : {7, 37}) {
-          const int64_t n = 2, h = 5;
-          Sources src = make_sources(static_cast<tf::ConvSources::Kind>(kind), chans, n, h * w, rng, true);
-          tf::Conv2dInput in;
-          in.n = n;
-          in.h = h;
-          in.w = w;
-          in.pads[0] = pad;
-          in.pads[1] = pad + 1;
-          in.pads[2] = pad;
-          in.pads[3] = pad;
-          const int64_t hp = h + 2 * pad, wp = w + 2 * pad + 1;
-          const tf::PhaseGeometry g{stride, stride, (hp + stride - 1) / stride, (wp + stride - 1) / stride};
-          tf_test::set_context("kind=" + std::to_string(kind) + " chans=" + tf_test::shape_str(chans) +
-                               " stride=" + std::to_string(stride) + " pad=" + std::to_string(pad) + " w=" + std::to_string(w));
-          const std::vector<float> x = materialise(src, n, h * w);
-          const int64_t cin = static_cast<int64_t>(x.size()) / (n * h * w);
-          GuardedBuffer dst(static_cast<size_t>(g.plane_size()), GuardedBuffer::Placement::kTail);
-          size_t bad = 0;
-          for (int64_t b = 0; b < n; ++b) {
-            for (int64_t c = 0; c < cin; ++c) {
-              for (size_t i = 0; i < dst.size(); ++i) dst[i] = 777.0f;  // every element must be written
-              // In two row ranges, as the conv's tasks do.
-              tf::gather_rows(src.s, b, c, in, g, 0, g.hph / 2, dst.data());
-              tf::gather_rows(src.s, b, c, in, g, g.hph / 2, g.hph, dst.data());
-              for (int64_t pa = 0; pa < stride; ++pa) {
-                for (int64_t pb = 0; pb < stride; ++pb) {
-                  for (int64_t u = 0; u < g.hph; ++u) {
-                    for (int64_t v = 0; v < g.wph; ++v) {
-                      const int64_t ih = u * stride + pa - in.pads[0], iw = v * stride + pb - in.pads[1];
-                      const bool inside = ih >= 0 && ih < h && iw >= 0 && iw < w;
-                      const float want = inside ? x[static_cast<size_t>(((b * cin + c) * h + ih) * w + iw)] : 0.0f;
-                      const float got = dst[static_cast<size_t>((pa * stride + pb) * g.phase_size() + u * g.wph + v)];
-                      if (!tf_test::same_float(got, want) && ++bad <= 5) {
-                        TF_CHECK(false) << "n " << b << " c " << c << " phase " << pa << "," << pb << " [" << u << "][" << v
-                                        << "] got " << got << " want " << want;
+          for (const int64_t w : {7, 37}) {
+            const int64_t n = 2, h = 5;
+            Sources src = make_sources(static_cast<tf::ConvSources::Kind>(kind), chans, n, h * w, rng, true);
+            tf::Conv2dInput in;
+            in.n = n;
+            in.h = h;
+            in.w = w;
+            in.pads[0] = pad;
+            in.pads[1] = pad + 1;
+            in.pads[2] = pad;
+            in.pads[3] = pad;
+            const int64_t hp = h + 2 * pad, wp = w + 2 * pad + 1;
+            const tf::PhaseGeometry g{stride, stride, (hp + stride - 1) / stride, (wp + stride - 1) / stride};
+            tf_test::set_context("kind=" + std::to_string(kind) + " chans=" + tf_test::shape_str(chans) +
+                                 " stride=" + std::to_string(stride) + " pad=" + std::to_string(pad) +
+                                 " w=" + std::to_string(w));
+            const std::vector<float> x = materialise(src, n, h * w);
+            const int64_t cin = static_cast<int64_t>(x.size()) / (n * h * w);
+            GuardedBuffer dst(static_cast<size_t>(g.plane_size()), GuardedBuffer::Placement::kTail);
+            size_t bad = 0;
+            for (int64_t b = 0; b < n; ++b) {
+              for (int64_t c = 0; c < cin; ++c) {
+                for (size_t i = 0; i < dst.size(); ++i) dst[i] = 777.0f;  // every element must be written
+                // In two row ranges, as the conv's tasks do.
+                tf::gather_rows(src.s, b, c, in, g, 0, g.hph / 2, dst.data());
+                tf::gather_rows(src.s, b, c, in, g, g.hph / 2, g.hph, dst.data());
+                for (int64_t pa = 0; pa < stride; ++pa) {
+                  for (int64_t pb = 0; pb < stride; ++pb) {
+                    for (int64_t u = 0; u < g.hph; ++u) {
+                      for (int64_t v = 0; v < g.wph; ++v) {
+                        const int64_t ih = u * stride + pa - in.pads[0], iw = v * stride + pb - in.pads[1];
+                        const bool inside = ih >= 0 && ih < h && iw >= 0 && iw < w;
+                        const float want = inside ? x[static_cast<size_t>(((b * cin + c) * h + ih) * w + iw)] : 0.0f;
+                        const float got = dst[static_cast<size_t>((pa * stride + pb) * g.phase_size() + u * g.wph + v)];
+                        if (!tf_test::same_float(got, want) && ++bad <= 5) {
+                          TF_CHECK(false) << "n " << b << " c " << c << " phase " << pa << "," << pb << " [" << u << "][" << v
+                                          << "] got " << got << " want " << want;
+                        }
                       }
                     }
                   }
                 }
               }
             }
+            TF_CHECK(bad == 0) << bad << " elements differ from the naive padded copy";
           }
-          TF_CHECK(bad == 0) << bad << " elements differ from the naive padded copy";
-         }
         }
       }
     }
@@ -187,7 +189,9 @@ void run_case(const ConvCase& cc, tf::ConvSources::Kind kind, const std::vector<
                        " chans=" + tf_test::shape_str(chans));
   {
     const std::unique_ptr<tf::PackedConv2d> conv = pack();
-    if (cc.algorithm != nullptr) TF_CHECK(std::string(conv->algorithm()) == cc.algorithm) << "packed as " << conv->algorithm();
+    if (cc.algorithm != nullptr) {
+      TF_CHECK(std::string(conv->algorithm()) == cc.algorithm) << "packed as " << conv->algorithm();
+    }
     std::vector<float> want(ny);
     conv->run(x.data(), in, want.data());
     GuardedBuffer got(ny, GuardedBuffer::Placement::kTail);

@@ -108,7 +108,8 @@ inline void copy_strided(const float* s, int64_t stride, float* d, int64_t n) {
   if (stride == 2) {
     // Four outputs read s[2 i .. 2 i + 7]; stop while s[2 i + 7] is still needed.
     for (; i + 5 <= n; i += 4) {
-      _mm_storeu_ps(d + i, _mm_shuffle_ps(_mm_loadu_ps(s + 2 * i), _mm_loadu_ps(s + 2 * i + 4), _MM_SHUFFLE(2, 0, 2, 0)));
+      const __m128 lo = _mm_loadu_ps(s + 2 * i), hi = _mm_loadu_ps(s + 2 * i + 4);
+      _mm_storeu_ps(d + i, _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)));
     }
   }
 #endif
