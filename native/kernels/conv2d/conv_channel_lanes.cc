@@ -91,9 +91,6 @@ void store_pixel_rows(const float* t, size_t ldt, size_t p0, size_t p1, size_t c
     for (; p < p1; ++p) {
       for (size_t i = 0; i < 4; ++i) yr[i][p] = t[(p - p0) * ldt + c + i] + (skip ? sr[i][p] : 0.0f);
     }
-    if (skip && xs.act != ConvActivation::kNone) {
-      for (size_t i = 0; i < 4; ++i) activation(yr[i] + p0, p1 - p0, xs.act, xs.alpha);
-    }
   }
 #endif
   for (; c < cols; ++c) {
@@ -103,10 +100,13 @@ void store_pixel_rows(const float* t, size_t ldt, size_t p0, size_t p1, size_t c
     if (skip) {
       const float* srow = xs.skip + row0;
       for (size_t p = p0; p < p1; ++p) yrow[p] = ct[(p - p0) * ldt] + srow[p];
-      if (xs.act != ConvActivation::kNone) activation(yrow + p0, p1 - p0, xs.act, xs.alpha);
     } else {
       for (size_t p = p0; p < p1; ++p) yrow[p] = ct[(p - p0) * ldt];
     }
+  }
+  // The activation waits for the skip (without one, the GEMM's epilogue applied it).
+  if (skip && xs.act != ConvActivation::kNone) {
+    for (c = 0; c < cols; ++c) activation(y + plane0 + static_cast<int64_t>(c * pixels) + p0, p1 - p0, xs.act, xs.alpha);
   }
 }
 

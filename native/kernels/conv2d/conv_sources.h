@@ -7,8 +7,8 @@
 //  - sum: every source is [n, cin, h, w]; input plane (n, c) is the sum of their planes.
 // The padded, stride-phase-split copy the conv makes anyway (pad_rows) gathers / sums the
 // planes while copying (gather_rows), so the concat or the sum costs nothing beyond that
-// copy. The in-place 1-column-kernel GEMM (no copy) runs its K reduction over the concat's
-// sources in turn (GemmSegments: per source a B base and its own offsets, accumulating).
+// copy. The in-place 1-column-kernel GEMM (no copy) packs each B tile from the concat's
+// sources piece by piece (ConcatSegments: per source a base and its own offsets).
 #pragma once
 #include <cstddef>
 #include <cstdint>
