@@ -1,8 +1,8 @@
 // Where one ONNX model's time goes, layer by layer, in tensorfuse and in onnxruntime-node:
 //   node dist/bench/layers.js <model.onnx | light model name> [--threads n] [--runs k] [--out dir]
 // Both run the same file (ConstantOfShape weights randomised, seed 1) on the same input in
-// this process. tensorfuse's times come from Model.profileSteps, onnxruntime's from its
-// own profiler (kernel time per node). Convolutions are matched by shape (input, output,
+// this process, taking turns run by run. tensorfuse's times come from Model.profileSteps,
+// onnxruntime's from its own profiler (kernel time per node); medians over the runs. Convolutions are matched by shape (input, output,
 // kernel) and summed over the layers that share it; other ops are summed by op type.
 // Writes <out>/layers-<model>.md (default bench/results).
 import * as fs from 'fs';
@@ -11,6 +11,7 @@ import * as path from 'path';
 import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { Tensor, loadOnnx, runtime } from '../lib';
+import type { StepProfile } from '../lib/onnx/model';
 import { randomizeWeights } from '../lib/onnx/randomize';
 import { RESULTS_DIR, applyBenchMalloc, markdownHeader, newRunHeader } from './harness';
 import { modelDir } from './models';
@@ -66,21 +67,20 @@ function median(v: number[]): number {
   return s[s.length >> 1];
 }
 
-async function tensorfuseLayers(bytes: Uint8Array, x: Tensor, runs: number): Promise<Map<string, LayerTime>> {
-  const m = await loadOnnx(bytes);
-  const feeds = { [m.inputs[0].name]: x };
-  for (let i = 0; i < 3; i++) m.run(feeds);
+/** Per step of the plan: its median over the profiled runs, aggregated by conv shape or op type. */
+function tensorfuseLayers(runs: StepProfile[][]): Map<string, LayerTime> {
   const out = new Map<string, LayerTime>();
-  for (const s of m.profileSteps(feeds, runs)) {
+  runs[0].forEach((s, i) => {
+    const ms = median(runs.map((r) => r[i].ms));
     const c = s.op === 'Conv' && s.kernel ? /^\[\d+,(\d+),(\d+),(\d+)\] → \[\d+,(\d+),(\d+),(\d+)\], (\d+)x(\d+)\/\d+, (.*)$/.exec(s.kernel) : null;
     if (!c) {
-      add(out, s.op, s.ms / runs);
-      continue;
+      add(out, s.op, ms);
+      return;
     }
     const [cin, h, w, cout, ho, wo, kh, kw] = c.slice(1, 9).map(Number);
     const extra = s.detail && /\+skip|sources/.test(s.detail) ? ` (${s.detail})` : '';
-    add(out, convKey(cin, h, w, cout, ho, wo, kh, kw), s.ms / runs, s.flops, `${c[9]}${extra}`);
-  }
+    add(out, convKey(cin, h, w, cout, ho, wo, kh, kw), ms, s.flops, `${c[9]}${extra}`);
+  });
   return out;
 }
 
@@ -97,43 +97,62 @@ function chw(d: Dims): [number, number, number] {
   return d.length === 5 ? [d[1] * d[4], d[2], d[3]] : [d[1], d[2], d[3]];
 }
 
-async function ortLayers(bytes: Uint8Array, x: Tensor, threads: number, runs: number): Promise<Map<string, LayerTime>> {
+/** Per node: the median of its profiled runs (the first `warmUps` dropped), aggregated as tensorfuseLayers does. */
+function ortLayers(events: OrtNodeEvent[], warmUps: number): Map<string, LayerTime> {
+  const perNode = new Map<string, { e: OrtNodeEvent; us: number[] }>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const n = perNode.get(e.name) ?? { e, us: [] };
+    n.us.push(e.dur);
+    perNode.set(e.name, n);
+  }
+  const out = new Map<string, LayerTime>();
+  for (const { e, us } of perNode.values()) {
+    const ms = median(us.slice(warmUps)) / 1000;
+    const op = e.args?.op_name ?? e.name;
+    const ins = (e.args?.input_type_shape ?? []).map((o) => Object.values(o)[0]);
+    const outs = (e.args?.output_type_shape ?? []).map((o) => Object.values(o)[0]);
+    if (op !== 'Conv' || ins.length < 2 || outs.length < 1) {
+      add(out, op, ms);
+      continue;
+    }
+    const [cin, h, w] = chw(ins[0]);
+    const [cout, ho, wo] = chw(outs[0]);
+    const [kh, kw] = [ins[1][2], ins[1][3]];
+    add(out, convKey(cin, h, w, cout, ho, wo, kh, kw), ms);
+  }
+  return out;
+}
+
+/**
+ * Both engines on the same file and input, taking turns run by run (this machine's speed
+ * drifts over seconds; a block of runs per engine would compare different moments): each
+ * round one profiled tensorfuse run, then one onnxruntime run with its profiler on.
+ */
+async function profileBoth(bytes: Uint8Array, x: Tensor, threads: number, runs: number): Promise<{ tf: Map<string, LayerTime>; ort: Map<string, LayerTime> }> {
+  const warmUps = 3;
+  const m = await loadOnnx(bytes);
+  const feeds = { [m.inputs[0].name]: x };
+  for (let i = 0; i < warmUps; i++) m.run(feeds);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-layers-'));
   try {
     const s = await ort.InferenceSession.create(bytes, {
       intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3, enableProfiling: true, profileFilePrefix: path.join(dir, 'ort'),
     });
-    const feeds = { [s.inputNames[0]]: new ort.Tensor('float32', x.data, [...x.shape]) };
-    for (let i = 0; i < runs + 3; i++) await s.run(feeds);
+    const ortFeeds = { [s.inputNames[0]]: new ort.Tensor('float32', x.data, [...x.shape]) };
+    for (let i = 0; i < warmUps; i++) await s.run(ortFeeds);
+    const steps: StepProfile[][] = [];
+    for (let r = 0; r < runs; r++) {
+      steps.push(m.profileSteps(feeds, 1));
+      await s.run(ortFeeds);
+    }
     s.endProfiling();
     await s.release();
     const file = fs.readdirSync(dir).find((f) => f.endsWith('.json'));
     if (!file) throw new Error('onnxruntime-node wrote no profile');
     const events = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as OrtNodeEvent[];
-    // Per node: the median of its runs (the first three are warm-ups, dropped).
-    const perNode = new Map<string, { e: OrtNodeEvent; us: number[] }>();
-    for (const e of events) {
-      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
-      const n = perNode.get(e.name) ?? { e, us: [] };
-      n.us.push(e.dur);
-      perNode.set(e.name, n);
-    }
-    const out = new Map<string, LayerTime>();
-    for (const { e, us } of perNode.values()) {
-      const ms = median(us.slice(3)) / 1000;
-      const op = e.args?.op_name ?? e.name;
-      const ins = (e.args?.input_type_shape ?? []).map((o) => Object.values(o)[0]);
-      const outs = (e.args?.output_type_shape ?? []).map((o) => Object.values(o)[0]);
-      if (op !== 'Conv' || ins.length < 2 || outs.length < 1) {
-        add(out, op, ms);
-        continue;
-      }
-      const [cin, h, w] = chw(ins[0]);
-      const [cout, ho, wo] = chw(outs[0]);
-      const [kh, kw] = [ins[1][2], ins[1][3]];
-      add(out, convKey(cin, h, w, cout, ho, wo, kh, kw), ms);
-    }
-    return out;
+    const tf = tensorfuseLayers(steps);
+    return { tf, ort: matchPadded(ortLayers(events, warmUps), tf) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -147,7 +166,7 @@ function report(runs: number, tfl: Map<string, LayerTime>, orl: Map<string, Laye
   const sum = (m: Map<string, LayerTime>) => [...m.values()].reduce((a, t) => a + t.ms, 0);
   const lines = [
     ...facts,
-    `- layers: tensorfuse steps (Model.profileSteps, ${runs} runs summed, per run) and onnxruntime-node nodes (its profiler's kernel times, median of ${runs} runs); convolutions matched by shape and summed over the layers sharing it, other ops summed by type`,
+    `- layers: tensorfuse steps (Model.profileSteps) and onnxruntime-node nodes (its profiler's kernel times), the engines taking turns run by run for ${runs} rounds; each step's and node's median over the rounds, convolutions matched by shape and summed over the layers sharing it, other ops summed by type`,
     `- totals per run: tensorfuse ${f(sum(tfl), 2)} ms, onnxruntime-node ${f(sum(orl), 2)} ms`,
     '- sorted by what tensorfuse loses (ms per run); "ort/tf" > 1: tensorfuse faster; onnxruntime convs whose channels its blocked layout padded are matched to the model\'s counts',
     '',
@@ -168,7 +187,7 @@ async function main(): Promise<void> {
   const program = new Command()
     .argument('<model>', 'an .onnx file, or the name of a test/data/onnx-light model (resnet50, densenet121, ...)')
     .option('-t, --threads <n>', 'threads for both engines', (v) => Number.parseInt(v, 10), 1)
-    .option('-r, --runs <k>', 'profiled runs', (v) => Number.parseInt(v, 10), 10)
+    .option('-r, --runs <k>', 'profiled runs of each engine (taking turns)', (v) => Number.parseInt(v, 10), 15)
     .option('-o, --out <dir>', 'where layers-<model>.md goes', RESULTS_DIR)
     .parse();
   const o = program.opts<{ threads: number; runs: number; out: string }>();
@@ -181,8 +200,7 @@ async function main(): Promise<void> {
   const x = Tensor.empty([1, 3, 224, 224]);
   for (let i = 0; i < x.size; i++) x.data[i] = Math.sin(i * 0.37);
   const header = newRunHeader(`${model}: tensorfuse vs onnxruntime-node layer by layer, ${o.threads} thread(s)`, false);
-  const tfl = await tensorfuseLayers(bytes, x, o.runs);
-  const orl = matchPadded(await ortLayers(bytes, x, o.threads, o.runs), tfl);
+  const { tf: tfl, ort: orl } = await profileBoth(bytes, x, o.threads, o.runs);
   const facts = [...markdownHeader(header), `- model: ${path.relative(process.cwd(), file)}, input [1,3,224,224], weights randomised (seed 1)`, `- malloc: ${malloc}`];
   const md = report(o.runs, tfl, orl, facts);
   fs.mkdirSync(o.out, { recursive: true });
