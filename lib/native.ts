@@ -37,7 +37,8 @@ export type BatchStrides = readonly number[] | undefined;
 export interface NativeAddon {
   info(): NativeInfo;
   setThreads(n: number): void;
-  allocate(elements: number): Float32Array;
+  /** Bytes from the buffer's start to its first 64-byte boundary. */
+  alignmentOffset(buffer: ArrayBuffer): number;
   allocatorStats(): AllocatorStats;
   allocatorTrim(): void;
   retainFreedMemory(bytes: number): boolean;

@@ -112,7 +112,7 @@ export class Tensor {
 
   /**
    * A new tensor with unspecified contents (memory may be recycled from an earlier
-   * tensorfuse output). Large ones come from tensorfuse's aligned, huge-page allocator.
+   * tensor). Large ones start on a 64-byte boundary.
    */
   static empty(shape: readonly number[]): Tensor {
     const s = checkShape('Tensor.empty', 'shape', shape);

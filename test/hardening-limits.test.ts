@@ -21,10 +21,13 @@ const UNDER_ASAN = /libasan/.test(process.env.LD_PRELOAD ?? '');
 describe('limits: sizes past 2^31 elements', function () {
   this.timeout(30000);
 
-  it('native.allocate past the external-buffer limit is a RangeError (was a double free that aborted)', () => {
-    expectThrows(() => native.allocate(2 ** 30 + 1), RangeError, ['external buffer']);
-    expectThrows(() => native.allocate(2 ** 41), RangeError);
-    expectThrows(() => native.allocate(-1), RangeError);
+  it('large tensor buffers start on a 64-byte boundary of a buffer of their own', () => {
+    for (const n of [16384, 16385, 200704, 1 << 22]) {
+      const t = Tensor.empty([n]);
+      assert.strictEqual(t.data.length, n);
+      assert.strictEqual(t.data.byteOffset, native.alignmentOffset(t.data.buffer as ArrayBuffer), `${n} elements`);
+      assert.ok(t.data.byteOffset < 64 && t.data.buffer.byteLength >= t.data.byteOffset + 4 * n);
+    }
   });
 
   it('Tensor.empty of 2^31 + 64 elements works (a JS-heap array); past 2^32 elements it is a RangeError', function () {

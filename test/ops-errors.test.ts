@@ -344,8 +344,8 @@ describe('the native functions check their arguments again', () => {
   // with the products unchecked the kernel would copy 9 floats out of a 3-float input.
   rejects('concat: outer * extent overflows int64', () =>
     raw.concat([f(3), f(0), f(6)], [39463029637, 0, 2 * 39463029637], 467443687, f(9), false), RangeError);
-  rejects('allocate: negative size', () => raw.allocate(-1), RangeError);
-  rejects('allocate: fractional size', () => raw.allocate(1.5), TypeError);
+  rejects('alignmentOffset: not an ArrayBuffer', () => raw.alignmentOffset(new Float32Array(4)), TypeError);
+  rejects('alignmentOffset: nothing', () => raw.alignmentOffset(), TypeError);
   rejects('setThreads: 0', () => raw.setThreads(0), RangeError);
   rejects('setThreads: not a number', () => raw.setThreads('2'), TypeError);
 

@@ -1,4 +1,4 @@
-// Runtime facts and settings, plus output buffers from tensorfuse's own allocator.
+// Runtime facts and settings, and the alignment of tensor buffers.
 #include "binding/runtime_binding.h"
 
 #include <algorithm>
@@ -14,9 +14,6 @@
 namespace tf::binding {
 
 namespace {
-
-// node::Buffer::kMaxLength on Node 20 (buffer.constants.MAX_LENGTH), the bound on external buffers.
-constexpr size_t kMaxExternalBytes = size_t{1} << 32;
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -36,30 +33,14 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// allocate(elements) -> Float32Array over an external, 64-byte aligned buffer that goes
-// back to the allocator's cache when the GC collects it.
-Napi::Value Allocate(const Napi::CallbackInfo& info) {
+// alignmentOffset(arrayBuffer) -> the bytes from the buffer's start to its first 64-byte
+// boundary: lib/memory.ts starts large tensors there, so the kernels' vector stores fill whole
+// cache lines (V8's allocator aligns to 16).
+Napi::Value AlignmentOffset(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t n = int_arg(info, 0, "elements");
-  if (n < 0 || n > (int64_t{1} << 40)) throw_range_error(env, "cannot allocate " + std::to_string(n) + " elements");
-  const size_t bytes = static_cast<size_t>(n) * sizeof(float);
-  // External ArrayBuffers go through node::Buffer::New, which rejects more than 2^32 bytes on
-  // Node 20 by running the finalizer itself; node-addon-api then frees the finalizer data a
-  // second time (a double free that aborts the process). Refuse them here: lib/memory.ts
-  // takes JS-heap memory for outputs that large.
-  if (bytes > kMaxExternalBytes) {
-    throw_range_error(env, "cannot allocate " + std::to_string(n) + " elements as an external buffer (max " +
-                               std::to_string(kMaxExternalBytes / sizeof(float)) + ")");
-  }
-  void* p = buffer_alloc(bytes);
-  if (p == nullptr) throw_range_error(env, "out of memory allocating " + std::to_string(bytes) + " bytes");
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
-      env, p, bytes, [](Napi::Env, void* data, size_t* size) {
-        buffer_free(data, *size);
-        delete size;
-      },
-      new size_t(bytes));
-  return Napi::Float32Array::New(env, static_cast<size_t>(n), ab, 0);
+  if (info.Length() < 1 || !info[0].IsArrayBuffer()) throw_type_error(env, "alignmentOffset: expected an ArrayBuffer");
+  const auto address = reinterpret_cast<uintptr_t>(info[0].As<Napi::ArrayBuffer>().Data());
+  return Napi::Number::New(env, static_cast<double>((64 - (address & 63)) & 63));
 }
 
 Napi::Value AllocatorStats(const Napi::CallbackInfo& info) {
@@ -91,7 +72,7 @@ Napi::Value RetainFreedMemory(const Napi::CallbackInfo& info) {
 void register_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
-  exports.Set("allocate", Napi::Function::New(env, Allocate, "allocate"));
+  exports.Set("alignmentOffset", Napi::Function::New(env, AlignmentOffset, "alignmentOffset"));
   exports.Set("allocatorStats", Napi::Function::New(env, AllocatorStats, "allocatorStats"));
   exports.Set("allocatorTrim", Napi::Function::New(env, AllocatorTrim, "allocatorTrim"));
   exports.Set("retainFreedMemory", Napi::Function::New(env, RetainFreedMemory, "retainFreedMemory"));
