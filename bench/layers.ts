@@ -2,8 +2,9 @@
 //   node dist/bench/layers.js <model.onnx | light model name> [--threads n] [--runs k] [--out dir]
 // Both run the same file (ConstantOfShape weights randomised, seed 1) on the same input in
 // this process, taking turns run by run. tensorfuse's times come from Model.profileSteps,
-// onnxruntime's from its own profiler (kernel time per node); medians over the runs. Convolutions are matched by shape (input, output,
-// kernel) and summed over the layers that share it; other ops are summed by op type.
+// onnxruntime's from its own profiler (kernel time per node); medians over the runs.
+// Convolutions are matched by shape (input, output, kernel) and summed over the layers that
+// share it; other ops are summed by op type.
 // Writes <out>/layers-<model>.md (default bench/results).
 import * as fs from 'fs';
 import * as os from 'os';

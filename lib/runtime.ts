@@ -55,7 +55,7 @@ export const runtime = {
     if (bytes < 0) throw rangeError('runtime.retainFreedMemory', `bytes must be >= 0, got ${bytes}`);
     return native.retainFreedMemory(bytes);
   },
-  /** Native output-buffer cache: blocks kept for reuse and how often it served one. */
+  /** The native block cache (packed weights, conv scratch): blocks kept for reuse and how often it served one. */
   allocatorStats() {
     return native.allocatorStats();
   },

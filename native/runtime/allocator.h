@@ -1,7 +1,7 @@
-// Output memory that tensorfuse allocates itself. First writes to fresh pages dominate
-// the cost of a large new output on these machines (≈11 µs per 4 KiB page), so blocks are
-// 64-byte aligned, large ones 2 MiB aligned and marked for transparent huge pages, and
-// freed blocks are kept in a small cache for the next output of the same size.
+// Memory the kernels own (packed weights, conv scratch): first writes to fresh pages cost
+// ≈11 µs per 4 KiB page on these machines, so blocks are 64-byte aligned, large ones 2 MiB
+// aligned and marked for transparent huge pages, and freed blocks are kept in a small cache
+// for the next block of the same size. (Tensor outputs are V8 ArrayBuffers: lib/memory.ts.)
 #pragma once
 #include <cstddef>
 
