@@ -14,6 +14,6 @@ const slot = pipeline.free[0];
 module.exports = ({ input }) => {
   slot.input.set(new Float32Array(input));
   const out = pipeline.runSync(slot);
-  const result = out.data.slice().buffer; // a JS-heap copy: tensorfuse's own buffers cannot be transferred
+  const result = out.data.slice().buffer; // a copy: out is this slot's reused output, and a view into its buffer
   return Piscina.move(result);
 };
