@@ -98,3 +98,33 @@ describe('bench/layers.js: per-layer times next to onnxruntime-node', function (
     }
   });
 });
+
+describe('bench/chains.js: one conv shape in a chain, next to onnxruntime-node', function () {
+  this.timeout(120000);
+
+  it('writes chains.md: a row per shape with both engines\' times per conv', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-chains-test-'));
+    try {
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'bench', 'chains.js'), '--shapes', '16x8x1,24x9x3', '--length', '2', '--rounds', '2', '--out', out],
+        { encoding: 'utf8', cwd: ROOT, timeout: 120000 });
+      assert.strictEqual(r.status, 0, r.stderr);
+      const md = fs.readFileSync(path.join(out, 'chains.md'), 'utf8');
+      const rows = md.split('\n').filter((l) => l.startsWith('| ['));
+      assert.deepStrictEqual(rows.map((row) => row.split('|')[1].trim()), ['[16,8,8] → 16 1x1', '[24,9,9] → 24 3x3']);
+      for (const row of rows) {
+        const cells = row.split('|').map((c) => c.trim());
+        assert.ok(cells[2].length > 0 && Number(cells[3]) > 0 && Number(cells[4]) > 0, `kernel and both times in: ${row}`);
+        assert.match(cells[5], /^\d+\.\d\d×$/, `a ratio in: ${row}`);
+        assert.ok(Number(cells[5].slice(0, -1)) > 0, `a positive ratio in: ${row}`);
+      }
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects a shape it cannot build, naming it', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'bench', 'chains.js'), '--shapes', '16x8x2'], { encoding: 'utf8', cwd: ROOT, timeout: 60000 });
+    assert.notStrictEqual(r.status, 0);
+    assert.match(r.stderr, /--shapes: "16x8x2" needs positive sizes and an odd kernel/);
+  });
+});
