@@ -8,12 +8,10 @@
 // per-conv time is its kernel's, without the reorders a one-node model adds. The ratio per
 // conv is onnxruntime's median over tensorfuse's. Writes <out>/chains.md (default
 // bench/results).
-import * as fs from 'fs';
-import * as path from 'path';
 import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { Tensor, loadOnnx, runtime } from '../lib';
-import { RESULTS_DIR, applyBenchMalloc, markdownHeader, newRunHeader } from './harness';
+import { RESULTS_DIR, applyBenchMalloc, markdownHeader, newRunHeader, runIfMain, writeMarkdownReport } from './harness';
 import { GraphBuilder, randomConvParams } from './onnx-model';
 
 /** ResNet-50's shapes where the per-layer table shows the largest gaps, and one Winograd one. */
@@ -124,16 +122,7 @@ async function main(): Promise<void> {
       `${(r.ortMs / r.tfMs).toFixed(2)}× | ${(r.gflop / r.tfMs * 1e3).toFixed(1)} | ${(r.gflop / r.ortMs * 1e3).toFixed(1)} |`);
   }
   const md = `${lines.join('\n')}\n`;
-  fs.mkdirSync(o.out, { recursive: true });
-  const out = path.join(o.out, 'chains.md');
-  fs.writeFileSync(out, md);
-  console.log(md);
-  console.log(`wrote ${out}`);
+  writeMarkdownReport(o.out, 'chains.md', md);
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+runIfMain(module, main);

@@ -509,6 +509,24 @@ export function markdownReport(r: SuiteResult): string {
 
 export const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
 
+/** Writes a standalone tool's markdown report to dir/name, prints it and where it went. */
+export function writeMarkdownReport(dir: string, name: string, md: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const out = path.join(dir, name);
+  fs.writeFileSync(out, md);
+  console.log(md);
+  console.log(`wrote ${out}`);
+}
+
+/** Runs a standalone tool's main when its file is the entry point; an error exits 1. */
+export function runIfMain(mod: NodeModule, main: () => Promise<void>): void {
+  if (require.main !== mod) return;
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
+
 export function loadAverage(): number[] {
   return os.loadavg().map((x) => Math.round(x * 100) / 100);
 }

@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { Tensor, loadOnnx, runtime } from '../lib';
 import type { StepProfile } from '../lib/onnx/model';
 import { randomizeWeights } from '../lib/onnx/randomize';
-import { RESULTS_DIR, applyBenchMalloc, markdownHeader, newRunHeader } from './harness';
+import { RESULTS_DIR, applyBenchMalloc, markdownHeader, newRunHeader, runIfMain, writeMarkdownReport } from './harness';
 import { modelDir } from './models';
 
 interface LayerTime {
@@ -204,16 +204,7 @@ async function main(): Promise<void> {
   const { tf: tfl, ort: orl } = await profileBoth(bytes, x, o.threads, o.runs);
   const facts = [...markdownHeader(header), `- model: ${path.relative(process.cwd(), file)}, input [1,3,224,224], weights randomised (seed 1)`, `- malloc: ${malloc}`];
   const md = report(o.runs, tfl, orl, facts);
-  fs.mkdirSync(o.out, { recursive: true });
-  const out = path.join(o.out, `layers-${model}.md`);
-  fs.writeFileSync(out, md);
-  console.log(md);
-  console.log(`wrote ${out}`);
+  writeMarkdownReport(o.out, `layers-${model}.md`, md);
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+runIfMain(module, main);
