@@ -76,14 +76,44 @@ void ThreadPool::stop_workers() {
   workers_.clear();
 }
 
-void ThreadPool::run_chunks(Region& r) {
+namespace {
+
+constexpr uint64_t kLow = 0xffffffffu;
+
+uint64_t pack(uint64_t lo, uint64_t hi) { return hi << 32 | lo; }
+
+// The next chunk of a share: from its front (its owner) or its back (another participant).
+// Returns false once the share is empty.
+bool take(std::atomic<uint64_t>& share, bool front, size_t* chunk) {
+  uint64_t v = share.load(std::memory_order_relaxed);
   for (;;) {
-    const size_t c = r.next_chunk.fetch_add(1, std::memory_order_relaxed);
-    if (c >= r.chunks) return;
+    const uint64_t lo = v & kLow, hi = v >> 32;
+    if (lo >= hi) return false;
+    const uint64_t next = front ? pack(lo + 1, hi) : pack(lo, hi - 1);
+    if (share.compare_exchange_weak(v, next, std::memory_order_relaxed)) {
+      *chunk = static_cast<size_t>(front ? lo : hi - 1);
+      return true;
+    }
+  }
+}
+
+}  // namespace
+
+void ThreadPool::run_chunks(Region& r, int participant) {
+  auto run = [&r](size_t c) {
     const size_t begin = c * r.chunk;
     const size_t end = std::min(r.n, begin + r.chunk);
     (*r.fn)(begin, end);
     r.chunks_done.fetch_add(1, std::memory_order_acq_rel);
+  };
+  size_t c = 0;
+  if (participant < r.participants) {
+    while (take(r.shares[participant], true, &c)) run(c);
+  }
+  // Own share done: help the others from the back of theirs, nearest first.
+  for (int k = 1; k < r.participants; ++k) {
+    std::atomic<uint64_t>& other = r.shares[(participant + k) % r.participants];
+    while (take(other, false, &c)) run(c);
   }
 }
 
@@ -93,6 +123,7 @@ void ThreadPool::worker_loop(unsigned long seen) {
     // generation before sleeping, so the next region does not pay a futex wake-up.
     for (int spin = 0; spin < 2000 && generation_.load(std::memory_order_acquire) == seen; ++spin) cpu_relax();
     Region* r;
+    int participant;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || generation_.load(std::memory_order_relaxed) != seen; });
@@ -101,8 +132,9 @@ void ThreadPool::worker_loop(unsigned long seen) {
       r = region_;
       if (r == nullptr) continue;  // woke after that region closed: nothing to do
       ++r->workers_inside;
+      participant = r->next_participant++;
     }
-    run_chunks(*r);
+    run_chunks(*r, participant);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       --r->workers_inside;
@@ -120,21 +152,28 @@ void ThreadPool::parallel_for(size_t n, size_t min_chunk, const RangeFn& fn) {
     fn(0, n);
     return;
   }
-  // A few chunks per thread balances uneven chunks without much scheduling cost.
-  const size_t max_chunks = static_cast<size_t>(threads) * 4;
+  // Up to 8 chunks per thread: each thread's share is a few of them, fine enough for the
+  // others to even out a slow or late thread by taking from its end.
+  const size_t max_chunks = static_cast<size_t>(threads) * 8;
   const size_t chunks = std::min(max_chunks, (n + min_chunk - 1) / min_chunk);
   Region r;
   r.fn = &fn;
   r.n = n;
   r.chunk = (n + chunks - 1) / chunks;
   r.chunks = (n + r.chunk - 1) / r.chunk;
+  r.participants = threads;
+  for (int p = 0; p < threads; ++p) {
+    const uint64_t lo = r.chunks * static_cast<size_t>(p) / static_cast<size_t>(threads);
+    const uint64_t hi = r.chunks * static_cast<size_t>(p + 1) / static_cast<size_t>(threads);
+    r.shares[p].store(pack(lo, hi), std::memory_order_relaxed);
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     region_ = &r;
     generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
-  run_chunks(r);
+  run_chunks(r, 0);
   // The caller usually finishes its share a little before the workers finish theirs: spin
   // on the chunk count before sleeping, so the region does not end with a futex wake-up
   // of this thread (tens of microseconds on these VMs). In-process A/B, 2 threads, AVX-512:

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -33,19 +34,27 @@ class ThreadPool {
   void parallel_for(size_t n, size_t min_chunk, const RangeFn& fn);
 
  private:
+  static constexpr int kMaxThreads = 256;
+
   // One parallel region: lives on the caller's stack for the duration of parallel_for.
+  // Chunks are dealt out as one contiguous share per participant (the caller is 0, workers
+  // number themselves as they join), so consecutive regions over the same data give each
+  // thread the same part of it; a participant that runs out takes chunks from the back of
+  // the others' shares. shares[p] packs share p's remaining chunks [lo, hi) as hi << 32 | lo.
   struct Region {
     const RangeFn* fn;
     size_t n, chunk, chunks;
-    std::atomic<size_t> next_chunk{0};
+    int participants;
+    std::atomic<uint64_t> shares[kMaxThreads];
     std::atomic<size_t> chunks_done{0};
     int workers_inside = 0;  // guarded by mutex_
+    int next_participant = 1;  // guarded by mutex_
   };
 
   void start_workers(int count);
   void stop_workers();
   void worker_loop(unsigned long seen);  // seen: the generation current at start
-  static void run_chunks(Region& region);
+  static void run_chunks(Region& region, int participant);
 
   std::atomic<int> threads_{1};
   std::mutex region_mutex_;  // held for the whole of one parallel region

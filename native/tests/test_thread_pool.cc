@@ -1,6 +1,7 @@
 // tf::ThreadPool: parallel_for covers [0, n) exactly once for many sizes, chunk sizes and
-// pool sizes; several std::threads call one pool at once (the loser of the region runs its
-// loop alone); set_threads while other threads are mid-loop; resizing then running at once.
+// pool sizes; threads that finish take chunks from a slow thread's share; several
+// std::threads call one pool at once (the loser of the region runs its loop alone);
+// set_threads while other threads are mid-loop; resizing then running at once.
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -80,6 +81,31 @@ TF_TEST(thread_pool_runs_on_several_threads) {
     for (auto id : ids) parallel |= id != ids.front();
   }
   TF_CHECK(parallel) << "every chunk ran on the calling thread";
+}
+
+TF_TEST(thread_pool_others_take_from_a_slow_share) {
+  // Two threads, 16 chunks: the caller owns chunks 0-7 and sleeps in each, the worker's
+  // 8-15 are instant. The worker then takes the caller's chunks from the back, so some of
+  // 0-7 run on it; each index still runs once. (A worker that never woke would leave all
+  // of them to the caller: retried, as a machine can stall a thread that long.)
+  tf::ThreadPool pool(2);
+  bool stolen = false;
+  for (int attempt = 0; attempt < 5 && !stolen; ++attempt) {
+    const std::thread::id caller = std::this_thread::get_id();
+    std::atomic<int> hits[16];
+    for (auto& h : hits) h.store(0);
+    std::atomic<int> taken_from_caller{0};
+    pool.parallel_for(16, 1, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        hits[i].fetch_add(1);
+        if (i < 8 && std::this_thread::get_id() == caller) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (i < 8 && std::this_thread::get_id() != caller) taken_from_caller.fetch_add(1);
+      }
+    });
+    for (size_t i = 0; i < 16; ++i) TF_CHECK_EQ(hits[i].load(), 1) << "index " << i;
+    stolen = taken_from_caller.load() > 0;
+  }
+  TF_CHECK(stolen) << "no chunk of the slow share ran on the worker";
 }
 
 TF_TEST(thread_pool_clamps_thread_count) {

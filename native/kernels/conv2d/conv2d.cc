@@ -444,7 +444,7 @@ void PackedConv2d::run_winograd_nchw(const ConvSources& xs, const Conv2dInput& i
         }
       }
     }
-  });
+  }, true);
 }
 
 const char* PackedConv2d::algorithm() const {

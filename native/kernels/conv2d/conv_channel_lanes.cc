@@ -429,7 +429,7 @@ void PackedConv2d::run_channel_lanes_nchw(const ConvSources& xs, const Conv2dInp
             store_pixel_rows(cbuf, nr, p0, p1, cols, y, (n * p_.cout + co0) * static_cast<int64_t>(pixels), pixels, xs,
                              uk_->activation);
           }
-        });
+        }, true);
       }
     }
   }

@@ -42,7 +42,9 @@ class CallerScratch {
 };
 
 // Runs fn over [0, items) on the pool (on the calling thread alone below ~2e5 multiply-adds)
-// in chunks whose sizes differ by at most one item.
-void parallel(size_t items, double macs, const ThreadPool::RangeFn& fn);
+// in chunks whose sizes differ by at most one item. `independent`: no work is shared between
+// the items of one fn call (each item costs the same alone), so items may go one per call
+// and a thread that is done can take the last items of a slower one (see conv_scratch.cc).
+void parallel(size_t items, double macs, const ThreadPool::RangeFn& fn, bool independent = false);
 
 }  // namespace tf
