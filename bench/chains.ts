@@ -11,7 +11,7 @@
 import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { Tensor, loadOnnx, runtime } from '../lib';
-import { RESULTS_DIR, applyBenchMalloc, markdownHeader, newRunHeader, runIfMain, writeMarkdownReport } from './harness';
+import { RESULTS_DIR, applyBenchMalloc, markdownHeader, median, newRunHeader, runIfMain, writeMarkdownReport } from './harness';
 import { GraphBuilder, randomConvParams } from './onnx-model';
 
 /** ResNet-50's shapes where the per-layer table shows the largest gaps, and one Winograd one. */
@@ -45,10 +45,6 @@ function chainModel(s: ChainShape, length: number): Uint8Array {
   return g.bytes();
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 interface ChainResult {
   shape: ChainShape;

@@ -56,7 +56,8 @@ function maxTime(quick: boolean | undefined): number {
   return quick ? 0.25 : 1.0;
 }
 
-function median(values: readonly number[]): number {
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
   const s = [...values].sort((x, y) => x - y);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;

@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { Tensor, loadOnnx, runtime } from '../lib';
 import type { StepProfile } from '../lib/onnx/model';
 import { randomizeWeights } from '../lib/onnx/randomize';
-import { RESULTS_DIR, applyBenchMalloc, markdownHeader, newRunHeader, runIfMain, writeMarkdownReport } from './harness';
+import { RESULTS_DIR, applyBenchMalloc, markdownHeader, median, newRunHeader, runIfMain, writeMarkdownReport } from './harness';
 import { modelDir } from './models';
 
 interface LayerTime {
@@ -63,10 +63,6 @@ function add(map: Map<string, LayerTime>, key: string, ms: number, flops?: numbe
   map.set(key, t);
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 /** Per step of the plan: its median over the profiled runs, aggregated by conv shape or op type. */
 function tensorfuseLayers(runs: StepProfile[][]): Map<string, LayerTime> {

@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BenchOptions, Row, SuiteResult, benchMallocEnv, loadAverage, newSuiteResult, textTable, threadCounts, writeResults } from './harness';
+import { BenchOptions, Row, SuiteResult, benchMallocEnv, loadAverage, median, newSuiteResult, textTable, threadCounts, writeResults } from './harness';
 
 export const BENCH_MODELS = ['resnet50', 'densenet121', 'inception_v1', 'squeezenet'];
 
@@ -46,11 +46,6 @@ export function modelDir(): string {
   return path.resolve(__dirname, '..', '..', 'test', 'data', 'onnx-light');
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /**
  * This process's peak RSS. On Linux, VmHWM: getrusage's maxRSS of a spawned child also

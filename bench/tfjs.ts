@@ -15,7 +15,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { runtime } from '../lib/runtime';
-import { applyBenchMalloc } from './harness';
+import { applyBenchMalloc, median } from './harness';
 import { registerTensorfuseBackend } from '../lib/tfjs';
 import { NSFW_MODELS, fixedImage, loadNsfwModel } from '../test/tfjs/nsfw-models';
 
@@ -63,11 +63,6 @@ interface Row {
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 
-function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Median, fastest and count of per-call times (ms). */
 interface Timed {

@@ -18,16 +18,37 @@ inline void cpu_relax() {
 #endif
 }
 
+constexpr uint64_t kLow = 0xffffffffu;
+
+uint64_t pack(uint64_t lo, uint64_t hi) { return hi << 32 | lo; }
+
+// The next chunk of a share: from its front (its owner) or its back (another participant).
+// Returns false once the share is empty.
+bool take(std::atomic<uint64_t>& share, bool front, size_t* chunk) {
+  uint64_t v = share.load(std::memory_order_relaxed);
+  for (;;) {
+    const uint64_t lo = v & kLow, hi = v >> 32;
+    if (lo >= hi) return false;
+    const uint64_t next = front ? pack(lo + 1, hi) : pack(lo, hi - 1);
+    if (share.compare_exchange_weak(v, next, std::memory_order_relaxed)) {
+      *chunk = static_cast<size_t>(front ? lo : hi - 1);
+      return true;
+    }
+  }
+}
+
 }  // namespace
 
 int default_thread_count() {
   if (const char* env = std::getenv("TENSORFUSE_THREADS")) {
     char* end = nullptr;
     const long n = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && n >= 1) return static_cast<int>(std::min(n, 256L));
+    if (end != env && *end == '\0' && n >= 1) {
+      return static_cast<int>(std::min(n, static_cast<long>(ThreadPool::kMaxThreads)));
+    }
   }
   const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : static_cast<int>(std::min(hw, 256u));
+  return hw == 0 ? 1 : static_cast<int>(std::min(hw, static_cast<unsigned>(ThreadPool::kMaxThreads)));
 }
 
 ThreadPool& ThreadPool::instance() {
@@ -45,7 +66,7 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::set_threads(int n) {
-  n = std::clamp(n, 1, 256);
+  n = std::clamp(n, 1, kMaxThreads);
   std::lock_guard<std::mutex> region(region_mutex_);
   stop_workers();
   start_workers(n - 1);
@@ -75,29 +96,6 @@ void ThreadPool::stop_workers() {
   for (auto& t : workers_) t.join();
   workers_.clear();
 }
-
-namespace {
-
-constexpr uint64_t kLow = 0xffffffffu;
-
-uint64_t pack(uint64_t lo, uint64_t hi) { return hi << 32 | lo; }
-
-// The next chunk of a share: from its front (its owner) or its back (another participant).
-// Returns false once the share is empty.
-bool take(std::atomic<uint64_t>& share, bool front, size_t* chunk) {
-  uint64_t v = share.load(std::memory_order_relaxed);
-  for (;;) {
-    const uint64_t lo = v & kLow, hi = v >> 32;
-    if (lo >= hi) return false;
-    const uint64_t next = front ? pack(lo + 1, hi) : pack(lo, hi - 1);
-    if (share.compare_exchange_weak(v, next, std::memory_order_relaxed)) {
-      *chunk = static_cast<size_t>(front ? lo : hi - 1);
-      return true;
-    }
-  }
-}
-
-}  // namespace
 
 void ThreadPool::run_chunks(Region& r, int participant) {
   auto run = [&r](size_t c) {
@@ -179,7 +177,9 @@ void ThreadPool::parallel_for(size_t n, size_t min_chunk, const RangeFn& fn) {
   // of this thread (tens of microseconds on these VMs). In-process A/B, 2 threads, AVX-512:
   // CONV3 0.725 -> 0.673 ms, [256,14,14] -> 256 3x3 1.27 -> 1.18, CONV3S2 3.69 -> 3.55,
   // [256,56,56] -> 64 1x1 0.870 -> 0.824 (every paired run faster, 3-11 %).
-  for (int spin = 0; spin < kCloseSpins && r.chunks_done.load(std::memory_order_acquire) != r.chunks; ++spin) cpu_relax();
+  for (int spin = 0; spin < kCloseSpins && r.chunks_done.load(std::memory_order_acquire) != r.chunks; ++spin) {
+    cpu_relax();
+  }
   // Close the region: wait for every chunk and for the workers inside it; workers that
   // wake later find no region (or a newer one) and never touch this one.
   std::unique_lock<std::mutex> lock(mutex_);

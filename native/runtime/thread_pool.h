@@ -19,6 +19,8 @@ class ThreadPool {
   // fn(begin, end) is called on disjoint sub-ranges covering [0, n).
   using RangeFn = std::function<void(size_t begin, size_t end)>;
 
+  static constexpr int kMaxThreads = 256;  // the largest pool (set_threads clamps to it)
+
   static ThreadPool& instance();
 
   explicit ThreadPool(int threads);
@@ -27,15 +29,13 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int threads() const { return threads_.load(std::memory_order_relaxed); }
-  // Waits for a running region to finish, then resizes. n is clamped to [1, 256].
+  // Waits for a running region to finish, then resizes. n is clamped to [1, kMaxThreads].
   void set_threads(int n);
 
   // Splits [0, n) into chunks of at least min_chunk items and runs them on the pool.
   void parallel_for(size_t n, size_t min_chunk, const RangeFn& fn);
 
  private:
-  static constexpr int kMaxThreads = 256;
-
   // One parallel region: lives on the caller's stack for the duration of parallel_for.
   // Chunks are dealt out as one contiguous share per participant (the caller is 0, workers
   // number themselves as they join), so consecutive regions over the same data give each
