@@ -20,7 +20,7 @@ export interface AllocatorStats {
 
 /** Packed conv2d weights owned by the addon (an opaque External). */
 /** What a packed conv runs (Conv2d.algorithm). */
-export type Conv2dAlgorithm = 'gemm-pixel-lanes' | 'gemm-channel-lanes' | 'gemm-gather' | 'winograd-f2x2-3x3' | 'winograd-f4x4-3x3' | 'depthwise';
+export type Conv2dAlgorithm = 'gemm-pixel-lanes' | 'gemm-channel-lanes' | 'gemm-gather' | 'winograd-f2x2-3x3' | 'winograd-f4x4-3x3' | 'depthwise' | 'blocked-direct';
 
 export interface Conv2dHandle {
   readonly __conv2dHandle: unique symbol;
@@ -56,7 +56,7 @@ export interface NativeAddon {
     strides?: BatchStrides, images?: number): void;
   concat(inputs: Float32Array[], extents: number[], outer: number, out: Float32Array, async: true,
     strides?: BatchStrides, images?: number): Promise<Float32Array>;
-  // conv2d (native/binding/conv2d_binding.cc). params: [layout (0 NCHW, 1 NHWC), groups,
+  // conv2d (native/binding/conv2d_binding.cc). params: [layout (0 NCHW, 1 NHWC, 2 NCHWc), groups,
   // strideH, strideW, dilationH, dilationW, activation code, alpha].
   conv2dCreate(weight: Float32Array, weightShape: readonly number[], bias: Float32Array | null, params: number[],
     inScale?: Float32Array | null, inShift?: Float32Array | null, inRelu?: boolean): Conv2dHandle;
@@ -80,6 +80,12 @@ export interface NativeAddon {
   /** Frees the packed weights (after any run in flight); later runs throw. */
   conv2dDispose(handle: Conv2dHandle): void;
   conv2dAlgorithm(handle: Conv2dHandle): Conv2dAlgorithm;
+  /** The channel block L of the NCHWc layout (the active ISA's vector lanes). */
+  conv2dBlockedLanes(): number;
+  // NCHW <-> NCHWc (native/binding/blocked_layout_binding.cc): x [n, c, h, w] and
+  // [n, ceil(c / L), h, w, L]; nchwShape is the NCHW side's shape either way.
+  toBlocked(x: Float32Array, nchwShape: readonly number[], out: Float32Array): void;
+  fromBlocked(x: Float32Array, nchwShape: readonly number[], out: Float32Array): void;
   // fusion-block ops (native/binding/fusion_ops_binding.cc); with async = true each returns
   // a Promise of its out argument(s) instead of undefined.
   /** strides: [x, out], with the number of images. */

@@ -64,7 +64,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   }
   auto a = info[3].As<Napi::Array>();
   Conv2dParams p;
-  p.layout = static_cast<ConvLayout>(param(env, a, 0, "layout", 0, 1));
+  p.layout = static_cast<ConvLayout>(param(env, a, 0, "layout", 0, 2));
   p.groups = param(env, a, 1, "groups", 1, kMaxAttr);
   p.sh = param(env, a, 2, "strides[0]", 1, kMaxAttr);
   p.sw = param(env, a, 3, "strides[1]", 1, kMaxAttr);
@@ -78,7 +78,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   p.alpha = alpha.As<Napi::Number>().FloatValue();
   p.hint_hout = param(env, a, 8, "output size hint (height)", 0, kMaxAttr);
   p.hint_wout = param(env, a, 9, "output size hint (width)", 0, kMaxAttr);
-  const bool nchw = p.layout == ConvLayout::kNCHW;
+  const bool nchw = p.layout != ConvLayout::kNHWC;  // NCHW and NCHWc take OIHW weights
   p.cout = nchw ? wshape[0] : wshape[3];
   p.cin_per_group = nchw ? wshape[1] : wshape[2];
   p.kh = nchw ? wshape[2] : wshape[0];
@@ -89,6 +89,10 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   if (p.cout % p.groups != 0) {
     throw_range_error(env, "groups " + std::to_string(p.groups) + " does not divide the " + std::to_string(p.cout) +
                                " output channels of weight " + shape_string(wshape));
+  }
+  if (p.layout == ConvLayout::kNCHWc && !PackedConv2d::blocked_supports(p)) {
+    throw_range_error(env, "the blocked (NCHWc) layout runs 1x1 convs with stride 1, dilation 1 and groups 1 only; weight " +
+                               shape_string(wshape) + ", groups " + std::to_string(p.groups));
   }
   const float* bias = nullptr;
   if (!info[2].IsNull() && !info[2].IsUndefined()) {
@@ -103,7 +107,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   if (affine != (!info[5].IsNull() && !info[5].IsUndefined())) throw_type_error(env, "inScale and inShift go together");
   F32Arg in_scale, in_shift;
   if (affine) {
-    if (!nchw) throw_range_error(env, "an input affine needs an NCHW conv");
+    if (p.layout != ConvLayout::kNCHW) throw_range_error(env, "an input affine needs an NCHW conv");
     in_scale = f32_arg(info, 4, "inScale");
     in_shift = f32_arg(info, 5, "inShift");
     const int64_t cin = p.cin_per_group * p.groups;
@@ -120,11 +124,33 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   return handle;
 }
 
-// The input geometry of a run over x of shape xs (rank 4, in the conv's layout) with pads:
-// checks the channels, the pads, that the kernel fits and the size of the padded copy, and
-// gives the output shape.
+// The blocked layout's x [n, ceil(cin / L), h, w, L]: checks the lanes, the channel blocks
+// and that there is no padding, and gives y's shape.
+Conv2dInput check_blocked_geometry(Napi::Env env, const PackedConv2d& conv, const Shape& xs, const Shape& pads, Shape* ys) {
+  const int64_t lanes = PackedConv2d::blocked_lanes();
+  const int64_t blocks = (conv.cin() + lanes - 1) / lanes, out_blocks = (conv.params().cout + lanes - 1) / lanes;
+  if (xs[4] != lanes || xs[1] != blocks) {
+    throw_range_error(env, "x " + shape_string(xs) + " must be [N, " + std::to_string(blocks) + ", H, W, " +
+                               std::to_string(lanes) + "]: the conv's " + std::to_string(conv.cin()) +
+                               " input channels in blocks of " + std::to_string(lanes));
+  }
+  if (pads.size() != 4 || pads[0] != 0 || pads[1] != 0 || pads[2] != 0 || pads[3] != 0) {
+    throw_range_error(env, "the blocked (NCHWc) conv takes no padding, got pads " + shape_string(pads));
+  }
+  Conv2dInput in;
+  in.n = xs[0];
+  in.h = xs[2];
+  in.w = xs[3];
+  *ys = Shape{in.n, out_blocks, in.h, in.w, lanes};
+  return in;
+}
+
+// The input geometry of a run over x of shape xs (rank 4, in the conv's layout; rank 5 for
+// NCHWc) with pads: checks the channels, the pads, that the kernel fits and the size of
+// the padded copy, and gives the output shape.
 Conv2dInput check_geometry(Napi::Env env, const PackedConv2d& conv, const Shape& xs, const Shape& pads, Shape* ys) {
   const Conv2dParams& p = conv.params();
+  if (p.layout == ConvLayout::kNCHWc) return check_blocked_geometry(env, conv, xs, pads, ys);
   if (pads.size() != 4) throw_range_error(env, "pads must hold 4 values [top, left, bottom, right]");
   const bool nchw = p.layout == ConvLayout::kNCHW;
   Conv2dInput in;
@@ -184,7 +210,8 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   const F32Arg out = f32_arg(info, 4, "out");
   const bool async = info[5].ToBoolean();
   const std::vector<int64_t> strides = batch_strides_arg(info, 6, 2);
-  if (xs.size() != 4) throw_range_error(env, "x must have rank 4, got shape " + shape_string(xs));
+  const size_t rank = conv->params().layout == ConvLayout::kNCHWc ? 5 : 4;
+  if (xs.size() != rank) throw_range_error(env, "x must have rank " + std::to_string(rank) + ", got shape " + shape_string(xs));
   const BatchView xv = batch_view(env, x, xs, stride_at(strides, 0), "x");
   Shape ys;
   const Conv2dInput in = check_geometry(env, *conv, xs, pads, &ys);
@@ -305,6 +332,11 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// conv2dBlockedLanes() -> the channel block of the NCHWc layout (the active ISA's vector lanes).
+Napi::Value BlockedLanes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(PackedConv2d::blocked_lanes()));
+}
+
 // conv2dAlgorithm(handle) -> the algorithm the packing chose (see PackedConv2d::algorithm).
 Napi::Value Algorithm(const Napi::CallbackInfo& info) {
   const auto& conv = handle_arg(info)->conv;
@@ -320,6 +352,7 @@ void register_conv2d(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dRunSources", Napi::Function::New(env, RunSources, "conv2dRunSources"));
   exports.Set("conv2dDispose", Napi::Function::New(env, Dispose, "conv2dDispose"));
   exports.Set("conv2dAlgorithm", Napi::Function::New(env, Algorithm, "conv2dAlgorithm"));
+  exports.Set("conv2dBlockedLanes", Napi::Function::New(env, BlockedLanes, "conv2dBlockedLanes"));
 }
 
 }  // namespace tf::binding

@@ -12,7 +12,7 @@ UkernelTable make_table() {
   UkernelTable t{};
   t.isa = Isa::kAvx2;
   ukernel::fill_elementwise<avx2::Vec>(t);
-  ukernel::fill_conv<avx2::Vec, avx2::VecExt, 6, 2, 6, 2, 6, 2>(t);  // GEMM 6 x 2 vectors, also on channel lanes (7 x 2 would spill); indirect GEMM 6 x 2
+  ukernel::fill_conv<avx2::Vec, avx2::VecExt, 6, 2, 6, 2, 6, 2, 6, 2>(t);  // GEMM 6 x 2 vectors, also on channel lanes (7 x 2 would spill); indirect GEMM and blocked conv 6 x 2
   return t;
 }
 }  // namespace

@@ -12,7 +12,7 @@ UkernelTable make_table() {
   UkernelTable t{};
   t.isa = Isa::kAvx512;
   ukernel::fill_elementwise<avx512::Vec>(t);
-  ukernel::fill_conv<avx512::Vec, avx512::VecExt, 8, 3, 7, 3, 12, 2>(t);  // GEMM 8 x 3 vectors (7 x 3 on channel lanes); indirect GEMM 12 x 2 (32 channels: 64-channel layers fill it)
+  ukernel::fill_conv<avx512::Vec, avx512::VecExt, 8, 3, 7, 3, 12, 2, 6, 4>(t);  // GEMM 8 x 3 vectors (7 x 3 on channel lanes); indirect GEMM 12 x 2 (32 channels: 64-channel layers fill it); blocked conv 6 pixels x 4 blocks
   return t;
 }
 }  // namespace

@@ -12,7 +12,7 @@ UkernelTable make_table() {
   UkernelTable t{};
   t.isa = Isa::kNeon;
   ukernel::fill_elementwise<neon::Vec>(t);
-  ukernel::fill_conv<neon::Vec, neon::VecExt, 8, 3, 7, 3, 8, 3>(t);  // GEMM 8 x 3 vectors (7 x 3 on channel lanes); indirect GEMM 8 x 3
+  ukernel::fill_conv<neon::Vec, neon::VecExt, 8, 3, 7, 3, 8, 3, 6, 4>(t);  // GEMM 8 x 3 vectors (7 x 3 on channel lanes); indirect GEMM 8 x 3; blocked conv 6 x 4
   return t;
 }
 }  // namespace

@@ -12,7 +12,7 @@ UkernelTable make_table() {
   UkernelTable t{};
   t.isa = Isa::kScalar;
   ukernel::fill_elementwise<scalar::Vec>(t);
-  ukernel::fill_conv<scalar::Vec, scalar::VecExt, 4, 4, 4, 4, 4, 4>(t);  // GEMM 4 x 4 on both paths; indirect GEMM the same
+  ukernel::fill_conv<scalar::Vec, scalar::VecExt, 4, 4, 4, 4, 4, 4, 4, 4>(t);  // GEMM 4 x 4 on every path
   return t;
 }
 }  // namespace

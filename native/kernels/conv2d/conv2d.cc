@@ -187,6 +187,10 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
   if (bias != nullptr) bias_.assign(bias, bias + p_.cout);
   const size_t total = static_cast<size_t>(p_.cout * k_);
 
+  if (p_.layout == ConvLayout::kNCHWc) {
+    pack_blocked(weights);
+    return;
+  }
   if (p_.layout == ConvLayout::kNCHW) {
     if (p_.cin_per_group == 1) {
       mode_ = Mode::kDepthwiseNchw;
@@ -457,6 +461,7 @@ const char* PackedConv2d::algorithm() const {
     case Mode::kWinogradNchw: return wino_m_ == 4 ? "winograd-f4x4-3x3" : "winograd-f2x2-3x3";
     case Mode::kDepthwiseNchw:
     case Mode::kDepthwiseNhwc: return "depthwise";
+    case Mode::kBlocked: return "blocked-direct";
   }
   return "unknown";
 }
@@ -469,7 +474,9 @@ void PackedConv2d::run(const float* x, const Conv2dInput& in, float* y) const {
   const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
   const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
   if (in.n == 0 || p_.cout == 0 || hout <= 0 || wout <= 0) return;
-  if (mode_ == Mode::kGemmNhwc) {
+  if (mode_ == Mode::kBlocked) {
+    run_blocked(x, in, y);
+  } else if (mode_ == Mode::kGemmNhwc) {
     run_gemm_nhwc(x, in, hout, wout, y);
   } else if (mode_ == Mode::kIgemmNhwc) {
     run_igemm_nhwc(x, in, hout, wout, y);
@@ -508,7 +515,8 @@ void PackedConv2d::run_sources(const ConvSources& x, const Conv2dInput& in, floa
     case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
     case Mode::kGemmNhwc:
     case Mode::kIgemmNhwc:
-    case Mode::kDepthwiseNhwc: break;  // NHWC takes one tensor: run(const float*, ...)
+    case Mode::kDepthwiseNhwc:
+    case Mode::kBlocked: break;  // NHWC and NCHWc take one tensor: run(const float*, ...)
   }
 }
 

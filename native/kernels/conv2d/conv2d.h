@@ -25,6 +25,10 @@
 //  - depthwise (Cin_g == 1): a direct kernel (any channel multiplier for NCHW).
 //  - NCHW dense 3x3 stride 1 (Cin, Cout >= 8): Winograd F(2x2, 3x3), the 16 products as
 //    GEMMs on the same micro-kernel, transforms vectorised across tiles, band by band.
+//  - NCHWc (the blocked layout of blocked_layout.h; weights OIHW), 1x1 stride 1 unpadded,
+//    groups 1 (conv_blocked.cc): a direct kernel, output channels on the lanes, each
+//    pixel's input lanes broadcast from x in place. No packing of x and no transposed
+//    store: a chain of blocked convs keeps the layout from one to the next.
 // Bias and activation are applied in the micro-kernels' epilogues. Work is split over
 // output tiles on the internal thread pool. Kernels here know nothing of N-API.
 #pragma once
@@ -37,7 +41,9 @@
 
 namespace tf {
 
-enum class ConvLayout : int { kNCHW = 0, kNHWC = 1 };
+// kNCHWc: x [n][ceil(cin / L)][h][w][L] and y [n][ceil(cout / L)][hout][wout][L] with L
+// the ISA's vector lanes (blocked_lanes()); weights OIHW as NCHW.
+enum class ConvLayout : int { kNCHW = 0, kNHWC = 1, kNCHWc = 2 };
 
 struct Conv2dParams {
   ConvLayout layout = ConvLayout::kNCHW;
@@ -102,7 +108,7 @@ class PackedConv2d {
 
   const Conv2dParams& params() const { return p_; }
   // What runs: "gemm-pixel-lanes", "gemm-channel-lanes", "gemm-gather" (NCHW),
-  // "winograd-f2x2-3x3" / "winograd-f4x4-3x3" (NCHW), "depthwise".
+  // "winograd-f2x2-3x3" / "winograd-f4x4-3x3" (NCHW), "depthwise", "blocked-direct" (NCHWc).
   const char* algorithm() const;
   int64_t cin() const { return p_.cin_per_group * p_.groups; }
 
@@ -110,6 +116,11 @@ class PackedConv2d {
   // [n, hout, wout, cout] with hout/wout from conv_output_dim (both must be >= 1).
   // y must not overlap x. Safe to call from several threads at once.
   void run(const float* x, const Conv2dInput& in, float* y) const;
+  // The channel block of the NCHWc layout on this machine (the active ISA's vector lanes).
+  static int64_t blocked_lanes();
+  // Whether params (layout kNCHWc) are ones the blocked conv runs: 1x1, stride 1, groups 1
+  // (and, checked per run, no padding).
+  static bool blocked_supports(const Conv2dParams& p);
   // The same over an NCHW input given as sources (a concat or a sum, see conv_sources.h),
   // with an optional residual epilogue. The sources' lengths and the epilogue's validity
   // (skip needs the conv's own activation to be kNone; NCHW only) are the caller's checks.
@@ -121,7 +132,7 @@ class PackedConv2d {
 
  private:
   void run_sources(const ConvSources& xs, const Conv2dInput& in, float* y) const;
-  enum class Mode { kGemmNchw, kGemmNchwChannelLanes, kGatherNchw, kGemmNhwc, kIgemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw };
+  enum class Mode { kGemmNchw, kGemmNchwChannelLanes, kGatherNchw, kGemmNhwc, kIgemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw, kBlocked };
 
   // For the hinted output size: whether output channels on the vector lanes (pixels
   // broadcast) beat pixels on the lanes; small maps (7x7, 14x14) fill few pixel lanes.
@@ -164,6 +175,10 @@ class PackedConv2d {
   void run_igemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_dw_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+  // NCHWc (conv_blocked.cc): weights as panels [panel][kblock][lane][blocked_nr], the bias
+  // zero-padded to whole panels.
+  void pack_blocked(const float* weights);
+  void run_blocked(const float* x, const Conv2dInput& in, float* y) const;
 
   Conv2dParams p_;
   Mode mode_;

@@ -49,6 +49,16 @@ using ConvIgemmUkernel = void (*)(size_t mr, size_t nr, size_t taps, size_t cin,
 using ConvGatherGemmUkernel = void (*)(size_t mr, size_t nr, size_t kc, const float* const* pix, const int64_t* koff,
                                        const float* b, float* c, size_t ldc, const ConvEpilogue& ep);
 
+// Blocked direct conv (the NCHWc layout: channels in blocks of L = vector_lanes, each block
+// a [pixels][L] plane): for p < pixels (1 <= pixels <= R) and lane c < vectors * L <= NV * L,
+//   y[(c / L) * ystride + p * L + c % L] = act(bias_cols[c] (or the value there when
+//     ep.accumulate; plus ep.start's, laid out as y) + sum over kb < kblocks, i < L of
+//     x[xoff[kb] + p * L + i] * w[(kb * L + i) * NV * L + c])
+// Reduction block kb is one input channel block (at one tap); w is a packed panel of NV * L
+// output channels (lanes past `vectors * L` are not read).
+using ConvBlockedUkernel = void (*)(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* xoff,
+                                    const float* w, float* y, size_t ystride, const ConvEpilogue& ep);
+
 // Depthwise, one output row of n contiguous outputs:
 // y[i] = act(bias + sum_t w[t] * x[off[t] + i]) for i < n. Only x[off[t] + i], i < n, is read.
 using ConvDwRowUkernel = void (*)(size_t n, size_t taps, const float* x, const int64_t* off, const float* w,
@@ -104,6 +114,9 @@ struct ConvUkernels {
   size_t igemm_nr = 0;  // output channels (lanes) of the indirect GEMM's tile
   ConvIgemmUkernel igemm = nullptr;
   ConvGatherGemmUkernel gather_gemm = nullptr;  // the indirect GEMM's tile, igemm_mr x igemm_nr
+  size_t blocked_r = 0;   // output pixels of the blocked conv's tile
+  size_t blocked_nr = 0;  // output channels of the blocked conv's tile (whole blocks of vector_lanes)
+  ConvBlockedUkernel blocked = nullptr;
   ConvDwRowUkernel dw_row = nullptr;
   ConvDwPixelsUkernel dw_pixels = nullptr;
   ConvDwRowsUkernel dw_rows = nullptr;

@@ -30,8 +30,10 @@ struct ConvMath {
   }
 };
 
-// The MR x NV-vector register tile both GEMM kernels accumulate in: its start values (the
+// The MR x NV-vector register tile the GEMM kernels accumulate in: its start values (the
 // biases, or C itself when accumulating) and its end (activation, masked stores to C).
+// Row r's vector v sits at c + r * ldc + v * vstride (vstride L: the row's vectors side by
+// side; the blocked layout's channel blocks are planes apart).
 template <class V, class M, size_t MR, size_t NV>
 struct ConvTile {
   using T = typename V::T;
@@ -39,7 +41,7 @@ struct ConvTile {
   T acc[MR][NV];
   size_t cnt[NV];  // valid lanes of each column vector
 
-  ConvTile(size_t mr, size_t nr, const float* c, size_t ldc, const ConvEpilogue& ep) {
+  ConvTile(size_t mr, size_t nr, const float* c, size_t ldc, const ConvEpilogue& ep, size_t vstride = L) {
 #pragma GCC unroll 16
     for (size_t v = 0; v < NV; ++v) cnt[v] = nr > v * L ? (nr - v * L < L ? nr - v * L : L) : 0;
     T bias_col[NV];
@@ -65,7 +67,8 @@ struct ConvTile {
         const float* fr = from + r * ldc;
 #pragma GCC unroll 16
         for (size_t v = 0; v < NV; ++v) {
-          const T f = cnt[v] == L ? V::load(fr + v * L) : cnt[v] != 0 ? V::load_tail(fr + v * L, cnt[v]) : V::zero();
+          const float* fv = fr + v * vstride;
+          const T f = cnt[v] == L ? V::load(fv) : cnt[v] != 0 ? V::load_tail(fv, cnt[v]) : V::zero();
           acc[r][v] = replace ? f : V::add(acc[r][v], f);
         }
       }
@@ -107,7 +110,7 @@ struct ConvTile {
     }
   }
 
-  void finish(size_t mr, float* c, size_t ldc, const ConvEpilogue& ep) {
+  void finish(size_t mr, float* c, size_t ldc, const ConvEpilogue& ep, size_t vstride = L) {
     if (ep.act != ConvActivation::kNone) {
       const T alpha = V::set1(ep.alpha);
 #pragma GCC unroll 16
@@ -123,9 +126,9 @@ struct ConvTile {
 #pragma GCC unroll 16
       for (size_t v = 0; v < NV; ++v) {
         if (cnt[v] == L) {
-          V::store(cr + v * L, acc[r][v]);
+          V::store(cr + v * vstride, acc[r][v]);
         } else if (cnt[v] != 0) {
-          V::store_tail(cr + v * L, acc[r][v], cnt[v]);
+          V::store_tail(cr + v * vstride, acc[r][v], cnt[v]);
         }
       }
     }
@@ -205,6 +208,45 @@ void conv_gather_gemm(size_t mr, size_t nr, size_t kc, const float* const* pix, 
     }
   });
   tile.finish(mr, c, ldc, ep);
+}
+
+// The blocked direct conv tile (NCHWc): R output pixels by NV channel blocks, each input
+// lane broadcast from x at a fixed displacement (a pixel's L lanes side by side, the
+// pixels L apart), so the tile's rows are compile-time offsets from one pointer per
+// reduction block.
+template <class V, class M, size_t R, size_t NV>
+void blocked_tile(size_t vectors, size_t kblocks, const float* x, const int64_t* xoff, const float* w, float* y,
+                  size_t ystride, const ConvEpilogue& ep) {
+  using Tile = ConvTile<V, M, R, NV>;
+  constexpr size_t L = V::kLanes, NR = NV * L;
+  Tile tile(R, vectors * L, y, L, ep, ystride);
+  Tile::by_width(vectors * L, [&](bool full) {
+    for (size_t kb = 0; kb < kblocks; ++kb) {
+      const float* xk = x + xoff[kb];
+      const float* wk = w + kb * L * NR;
+#pragma GCC unroll 16
+      for (size_t i = 0; i < L; ++i) {
+        typename V::T bv[NV];
+        tile.load_row(wk + i * NR, full, bv);
+        tile.rank1(bv, [&](size_t r) { return xk[r * L + i]; });
+      }
+    }
+  });
+  tile.finish(R, y, L, ep, ystride);
+}
+
+// The blocked conv's ukernel: a tile of exactly `pixels` rows (a map's last, short tile
+// computes no rows it would drop and reads no pixel past its own). See ConvBlockedUkernel.
+template <class V, class M, size_t R, size_t NV>
+void conv_blocked(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* xoff, const float* w,
+                  float* y, size_t ystride, const ConvEpilogue& ep) {
+  if constexpr (R > 1) {
+    if (pixels < R) {
+      conv_blocked<V, M, R - 1, NV>(pixels, vectors, kblocks, x, xoff, w, y, ystride, ep);
+      return;
+    }
+  }
+  blocked_tile<V, M, R, NV>(vectors, kblocks, x, xoff, w, y, ystride, ep);
 }
 
 // F full vectors and (kTail) a last one of `rest` lanes of one depthwise output row from
@@ -566,8 +608,9 @@ void conv_winograd_output(size_t n, const float* m, size_t m_stride, float bias,
 // Fills the conv2d part of a UkernelTable with an MR x (NV vectors) GEMM tile.
 // MR x NV: the packed GEMM's tile; LMR x LNV: the same GEMM's tile on the channel-lane
 // path; IMR x INV: the indirect GEMM's (NHWC output channels on the lanes, where a narrower
-// tile wastes fewer lanes on 64-channel layers).
-template <class V, class M, size_t MR, size_t NV, size_t LMR, size_t LNV, size_t IMR, size_t INV, class Table>
+// tile wastes fewer lanes on 64-channel layers); BR x BNV: the blocked direct conv's.
+template <class V, class M, size_t MR, size_t NV, size_t LMR, size_t LNV, size_t IMR, size_t INV, size_t BR, size_t BNV,
+          class Table>
 void fill_conv(Table& t) {
   t.conv.mr = MR;
   t.conv.nr = NV * V::kLanes;
@@ -583,6 +626,9 @@ void fill_conv(Table& t) {
   t.conv.igemm_nr = INV * V::kLanes;
   t.conv.igemm = &conv_igemm<V, M, IMR, INV>;
   t.conv.gather_gemm = &conv_gather_gemm<V, M, IMR, INV>;
+  t.conv.blocked_r = BR;
+  t.conv.blocked_nr = BNV * V::kLanes;
+  t.conv.blocked = &conv_blocked<V, M, BR, BNV>;
   t.conv.dw_row = &conv_dw_row<V, M>;
   t.conv.dw_pixels = &conv_dw_pixels<V, M>;
   t.conv.dw_rows = &conv_dw_rows<V, M>;

@@ -1,0 +1,121 @@
+// The blocked channel layout (NCHWc) and the convs that keep it: a tensor [N, C, H, W] is
+// held as [N, ceil(C / L), H, W, L], channels in blocks of L = blockedLanes() (the active
+// ISA's vector lanes), the lanes past C zero. A blocked conv broadcasts each pixel's inputs
+// straight from x and stores its tile as y lays it out, so a chain of them pays no packing
+// and no transposes (native/kernels/conv2d/conv_blocked.cc). Internal for now: the
+// building block of model plans that keep activations blocked from one conv to the next.
+import { native, Conv2dAlgorithm, Conv2dHandle } from '../native';
+import { Tensor } from '../tensor';
+import { describeValue, formatShape, rangeError, typeError } from '../errors';
+import { checkTensor, outputFor } from './checks';
+import { overlaps } from './views';
+import type { OutOptions } from './elementwise';
+import { ACTIVATION_CODES, Conv2dWeightOptions, resolveConv2dSpec } from './conv2d-options';
+
+/** The channel block L of the blocked layout on this machine. */
+export function blockedLanes(): number {
+  return native.conv2dBlockedLanes();
+}
+
+/** The blocked shape [N, ceil(C / L), H, W, L] of an NCHW shape. */
+export function blockedShape(nchwShape: readonly number[]): number[] {
+  const l = blockedLanes();
+  const [n, c, h, w] = nchwShape;
+  return [n, Math.ceil(c / l), h, w, l];
+}
+
+function checkNchw(op: string, x: unknown): Tensor {
+  const t = checkTensor(op, 'x', x);
+  if (t.shape.length !== 4) throw rangeError(op, `x must have rank 4 ([N, C, H, W]), got shape ${formatShape(t.shape)}`);
+  return t;
+}
+
+function checkDisjoint(op: string, x: Tensor, out: Tensor): void {
+  if (overlaps(out, x)) throw rangeError(op, `out ${formatShape(out.shape)} overlaps x ${formatShape(x.shape)}`);
+}
+
+/** x [N, C, H, W] in the blocked layout [N, ceil(C / L), H, W, L] (lanes past C zero). */
+export function toBlocked(x: Tensor, options?: OutOptions): Tensor {
+  const tx = checkNchw('toBlocked', x);
+  const out = outputFor('toBlocked', options, blockedShape(tx.shape));
+  checkDisjoint('toBlocked', tx, out);
+  native.toBlocked(tx.data, tx.shape, out.data);
+  return out;
+}
+
+/** The first `channels` channels of a blocked x [N, B, H, W, L] as [N, channels, H, W]. */
+export function fromBlocked(x: Tensor, channels: number, options?: OutOptions): Tensor {
+  const op = 'fromBlocked';
+  const tx = checkTensor(op, 'x', x);
+  if (typeof channels !== 'number' || !Number.isInteger(channels) || channels < 1) {
+    throw typeError(op, `channels must be a positive integer, got ${describeValue(channels)}`);
+  }
+  const l = blockedLanes();
+  const [n, b, h, w] = tx.shape;
+  if (tx.shape.length !== 5 || tx.shape[4] !== l || b !== Math.ceil(channels / l)) {
+    throw rangeError(op, `x must be [N, ${Math.ceil(channels / l)}, H, W, ${l}] for ${channels} channels in blocks of ${l}, got shape ${formatShape(tx.shape)}`);
+  }
+  const nchw = [n, channels, h, w];
+  const out = outputFor(op, options, nchw);
+  checkDisjoint(op, tx, out);
+  native.fromBlocked(tx.data, nchw, out.data);
+  return out;
+}
+
+/** What a blocked conv takes: OIHW weights of a 1x1 conv, its bias and activation. */
+export type BlockedConv2dOptions = Pick<Conv2dWeightOptions, 'bias' | 'activation' | 'alpha'>;
+
+/**
+ * A 1x1 convolution (stride 1, groups 1) from blocked x [N, ceil(Cin / L), H, W, L] to
+ * blocked y [N, ceil(Cout / L), H, W, L]; weights OIHW [Cout, Cin, 1, 1], packed once.
+ */
+export class BlockedConv2d {
+  readonly cin: number;
+  readonly cout: number;
+  private readonly handle: Conv2dHandle;
+
+  constructor(weight: Tensor, options?: BlockedConv2dOptions) {
+    const op = 'BlockedConv2d';
+    const spec = resolveConv2dSpec(op, weight, options === undefined ? undefined : { ...options, layout: 'NCHW' });
+    if (spec.kh !== 1 || spec.kw !== 1) {
+      throw rangeError(op, `the blocked layout runs 1x1 convs only, got weight ${formatShape(spec.weightShape)}`);
+    }
+    this.cin = spec.cinPerGroup;
+    this.cout = spec.cout;
+    const params = [2, 1, 1, 1, 1, 1, ACTIVATION_CODES[spec.activation], spec.alpha, 0, 0];
+    this.handle = native.conv2dCreate(weight.data, weight.shape, spec.bias, params);
+  }
+
+  /** The output shape for a blocked input of shape `xShape`. */
+  outputShape(xShape: readonly number[]): number[] {
+    return this.check('BlockedConv2d.outputShape', xShape);
+  }
+
+  private check(op: string, xShape: readonly number[]): number[] {
+    const l = blockedLanes();
+    const blocks = Math.ceil(this.cin / l);
+    if (xShape.length !== 5 || xShape[1] !== blocks || xShape[4] !== l) {
+      throw rangeError(op, `x must be [N, ${blocks}, H, W, ${l}] (${this.cin} input channels in blocks of ${l}), got shape ${formatShape(xShape)}`);
+    }
+    return [xShape[0], Math.ceil(this.cout / l), xShape[2], xShape[3], l];
+  }
+
+  /** Convolves blocked x; writes into `options.out` when given (it must not overlap x). */
+  run(x: Tensor, options?: OutOptions): Tensor {
+    const op = 'BlockedConv2d.run';
+    const tx = checkTensor(op, 'x', x);
+    const out = outputFor(op, options, this.check(op, tx.shape));
+    checkDisjoint(op, tx, out);
+    native.conv2dRun(this.handle, tx.data, tx.shape, [0, 0, 0, 0], out.data, false);
+    return out;
+  }
+
+  /** Frees the packed weights now (see Conv2d.dispose). */
+  dispose(): void {
+    native.conv2dDispose(this.handle);
+  }
+
+  get algorithm(): Conv2dAlgorithm {
+    return native.conv2dAlgorithm(this.handle);
+  }
+}

@@ -1,0 +1,16 @@
+// The blocked channel layout (NCHWc) the blocked convs read and write: channels in blocks
+// of `lanes` (the ISA's vector width), each block a [pixels][lanes] plane, so the channels
+// of one pixel in a block share a cache line and a kernel broadcasts them at fixed
+// displacements. Lanes past the last channel are zero (or, written by a conv, finite).
+#pragma once
+#include <cstdint>
+
+namespace tf {
+
+// y [n][ceil(c / lanes)][hw][lanes] from x [n][c][hw]; lanes past c are zeroed.
+void nchw_to_blocked(const float* x, int64_t n, int64_t c, int64_t hw, int64_t lanes, float* y);
+
+// y [n][c][hw] from x [n][ceil(c / lanes)][hw][lanes] (lanes past c are not read).
+void blocked_to_nchw(const float* x, int64_t n, int64_t c, int64_t hw, int64_t lanes, float* y);
+
+}  // namespace tf

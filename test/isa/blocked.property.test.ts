@@ -1,0 +1,143 @@
+// The blocked channel layout (NCHWc) and the blocked 1x1 conv against lib/reference over
+// random shapes: channel counts around the block (the ISA's lanes) and the tile's panel of
+// blocks, maps whose pixel count leaves a short last tile, batch 1-3, every activation, with
+// and without bias, given or fresh outputs (with slack around them), 1 and 2 threads.
+// run-all.js runs this file once per ISA the CPU supports (TENSORFUSE_ISA).
+import * as assert from 'assert';
+import * as fc from 'fast-check';
+import { Conv2dActivation, Tensor } from '../../lib';
+import { BlockedConv2d, blockedLanes, blockedShape, fromBlocked, toBlocked } from '../../lib/ops/blocked';
+import { conv2dRef } from '../../lib/reference/conv2d';
+import { native } from '../../lib/native';
+import { rng, viewAt } from '../helpers';
+import { checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, withThreads } from './generators';
+
+/** Values in [-1, 1) at `offset` elements into a buffer with marked slack. */
+function uniformTensor(shape: readonly number[], seed: number, offset: number): Tensor {
+  const r = rng(seed);
+  const a = new Float32Array(sizeOf(shape));
+  for (let i = 0; i < a.length; i++) a[i] = r() * 2 - 1;
+  return Tensor.from(viewAt(a, offset), shape);
+}
+
+const CHANNELS = [1, 3, 4, 5, 8, 9, 15, 16, 17, 31, 33, 48, 63, 64, 65, 80, 129];
+const ACTIVATIONS: Conv2dActivation[] = ['none', 'relu', 'relu6', 'sigmoid', 'silu', 'leakyRelu'];
+
+const caseArb = fc.record({
+  batch: fc.integer({ min: 1, max: 3 }),
+  cin: fc.constantFrom(...CHANNELS),
+  cout: fc.constantFrom(...CHANNELS),
+  h: fc.integer({ min: 1, max: 9 }),
+  w: fc.integer({ min: 1, max: 13 }),
+  activation: fc.constantFrom(...ACTIVATIONS),
+  bias: fc.boolean(),
+  givenOut: fc.boolean(),
+  offset: fc.nat(5),
+  threads: fc.constantFrom(1, 2),
+  seed: fc.integer(),
+});
+
+/** The NCHW value of channel c, pixel q of image n in a blocked array. */
+function blockedAt(b: Float32Array, shape: readonly number[], n: number, c: number, q: number): number {
+  const [, blocks, h, w, l] = shape;
+  return b[((n * blocks + Math.floor(c / l)) * h * w + q) * l + (c % l)];
+}
+
+describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`, function () {
+  this.timeout(20000);
+  before(checkIsaSelection);
+
+  it('toBlocked puts channel c of pixel q at lane c % L of block c / L, zero past C, and fromBlocked inverts it', () => {
+    fc.assert(fc.property(caseArb, (c) => {
+      const shape = [c.batch, c.cin, c.h, c.w];
+      const x = uniformTensor(shape, c.seed, c.offset);
+      const out = c.givenOut ? placedOutput(blockedShape(shape), c.offset) : undefined;
+      const b = toBlocked(x, { out });
+      const l = blockedLanes();
+      assert.deepStrictEqual(b.shape, [c.batch, Math.ceil(c.cin / l), c.h, c.w, l]);
+      const hw = c.h * c.w;
+      for (let n = 0; n < c.batch; n++) {
+        for (let ch = 0; ch < b.shape[1] * l; ch++) {
+          for (let q = 0; q < hw; q++) {
+            const want = ch < c.cin ? x.data[(n * c.cin + ch) * hw + q] : 0;
+            assert.strictEqual(blockedAt(b.data, b.shape, n, ch, q), want, `image ${n} channel ${ch} pixel ${q}`);
+          }
+        }
+      }
+      if (out) expectSlackUntouched(out, 'toBlocked out');
+      const back = fromBlocked(b, c.cin);
+      assert.deepStrictEqual(Array.from(back.data), Array.from(x.data));
+    }), { numRuns: runs(60) });
+  });
+
+  it('BlockedConv2d of a blocked x is the reference 1x1 conv, blocked', async () => {
+    await fc.assert(fc.asyncProperty(caseArb, async (c) => {
+      const xShape = [c.batch, c.cin, c.h, c.w];
+      const x = uniformTensor(xShape, c.seed, 0);
+      const weight = uniformTensor([c.cout, c.cin, 1, 1], c.seed + 1, 0);
+      const bias = c.bias ? uniformTensor([c.cout], c.seed + 2, 0).data : undefined;
+      const options = { bias, activation: c.activation, alpha: 0.2 };
+      const expected = conv2dRef(x, weight, options);
+      const conv = new BlockedConv2d(weight, options);
+      assert.strictEqual(conv.algorithm, 'blocked-direct');
+      const yShape = conv.outputShape(blockedShape(xShape));
+      assert.deepStrictEqual(yShape, blockedShape(expected.shape));
+      const out = c.givenOut ? placedOutput(yShape, c.offset) : undefined;
+      const y = await withThreads(c.threads, () => conv.run(toBlocked(x), { out }));
+      if (out) {
+        assert.strictEqual(y, out);
+        expectSlackUntouched(out, 'BlockedConv2d out');
+      }
+      const got = fromBlocked(y, c.cout);
+      const tol = 1e-5 * Math.max(1, c.cin);
+      for (let i = 0; i < got.size; i++) {
+        const e = expected.data[i];
+        assert.ok(Math.abs(got.data[i] - e) <= tol * Math.max(1, Math.abs(e)), `element ${i}: ${got.data[i]} vs ${e} (${JSON.stringify(c)})`);
+      }
+      // Lanes past Cout hold finite values (the next blocked conv multiplies them by zero weights).
+      for (const v of y.data) assert.ok(Number.isFinite(v), `a lane of y is ${v} (${JSON.stringify(c)})`);
+      conv.dispose();
+    }), { numRuns: runs(60) });
+  });
+
+  it('rejects what it does not run, naming the shapes', () => {
+    const l = blockedLanes();
+    const w3 = Tensor.zeros([8, 4, 3, 3]);
+    assert.throws(() => new BlockedConv2d(w3), (e: Error) => e instanceof RangeError && /1x1/.test(e.message) && /\[8,4,3,3\]|\[8, 4, 3, 3\]/.test(e.message));
+    const conv = new BlockedConv2d(Tensor.zeros([8, 4, 1, 1]));
+    assert.throws(() => conv.run(Tensor.zeros([1, 4, 3, 3])), (e: Error) => e instanceof RangeError && /x must be \[N, \d+, H, W, \d+\]/.test(e.message) && /\[1,4,3,3\]/.test(e.message));
+    assert.throws(() => conv.run(Tensor.zeros([1, Math.ceil(4 / l) + 1, 3, 3, l])), RangeError);
+    const x = Tensor.zeros(blockedShape([1, 4, 3, 3]));
+    assert.throws(() => conv.run(x, { out: Tensor.zeros([1, Math.ceil(8 / l) + 1, 3, 3, l]) }), (e: Error) => e instanceof RangeError && /out has shape/.test(e.message));
+    const square = new BlockedConv2d(Tensor.zeros([4, 4, 1, 1]));
+    assert.throws(() => square.run(x, { out: x }), (e: Error) => e instanceof RangeError && /overlaps/.test(e.message));
+    square.dispose();
+    assert.throws(() => toBlocked(Tensor.zeros([2, 3, 4])), (e: Error) => e instanceof RangeError && /rank 4/.test(e.message));
+    assert.throws(() => fromBlocked(x, 40), (e: Error) => e instanceof RangeError && /40 channels/.test(e.message));
+    assert.throws(() => fromBlocked(x, 0), TypeError);
+    conv.dispose();
+    assert.throws(() => conv.run(x), TypeError);
+    assert.strictEqual(sizeOf(conv.outputShape(x.shape)), Math.ceil(8 / l) * l * 9);
+  });
+
+  it('the binding checks again: no call from JS reads or writes out of bounds', () => {
+    const l = blockedLanes();
+    const params = (kh: number) => [2, 1, 1, 1, 1, 1, 0, 0, 0, 0].map((v, i) => (i === 2 ? kh : v));
+    assert.throws(() => native.conv2dCreate(new Float32Array(8 * 4 * 9), [8, 4, 3, 3], null, params(1)), (e: Error) => e instanceof RangeError && /blocked/.test(e.message));
+    assert.throws(() => native.conv2dCreate(new Float32Array(8 * 4), [8, 4, 1, 1], null, params(2)), (e: Error) => e instanceof RangeError && /blocked/.test(e.message));
+    const h = native.conv2dCreate(new Float32Array(8 * 4), [8, 4, 1, 1], null, params(1));
+    const xs = [1, Math.ceil(4 / l), 2, 2, l];
+    const ys = [1, Math.ceil(8 / l), 2, 2, l];
+    const x = new Float32Array(sizeOf(xs));
+    const y = new Float32Array(sizeOf(ys));
+    native.conv2dRun(h, x, xs, [0, 0, 0, 0], y, false);
+    assert.throws(() => native.conv2dRun(h, x, xs, [0, 0, 0, 0], y.subarray(1), false), RangeError);
+    assert.throws(() => native.conv2dRun(h, x, xs, [1, 0, 0, 0], y, false), (e: Error) => e instanceof RangeError && /padding/.test(e.message));
+    assert.throws(() => native.conv2dRun(h, x, [1, xs[1], 2, 2, l + 1], [0, 0, 0, 0], y, false), RangeError);
+    assert.throws(() => native.conv2dRun(h, x, [1, xs[1], 2, 2], [0, 0, 0, 0], y, false), (e: Error) => e instanceof RangeError && /rank 5/.test(e.message));
+    assert.throws(() => native.toBlocked(new Float32Array(16), [1, 4, 2, 2], new Float32Array(sizeOf(xs) - 1)), RangeError);
+    assert.throws(() => native.fromBlocked(new Float32Array(sizeOf(xs) - 1), [1, 4, 2, 2], new Float32Array(16)), RangeError);
+    assert.throws(() => native.toBlocked(new Float32Array(16), [1, 4, 2], new Float32Array(16)), RangeError);
+    native.conv2dDispose(h);
+  });
+});
