@@ -117,10 +117,10 @@ describe('bench/chains.js: one conv shape in a chain, next to onnxruntime-node',
         assert.match(cells[5], /^\d+\.\d\d×$/, `a ratio in: ${row}`);
         assert.ok(Number(cells[5].slice(0, -1)) > 0, `a positive ratio in: ${row}`);
       }
-      // The blocked chain runs the 1x1 shape only.
-      const blockedCells = rows.map((row) => row.split('|').map((c) => c.trim()).slice(8, 10));
-      assert.ok(Number(blockedCells[0][0]) > 0 && /^\d+\.\d\d×$/.test(blockedCells[0][1]), `blocked time and ratio in: ${rows[0]}`);
-      assert.deepStrictEqual(blockedCells[1], ['–', '–']);
+      for (const row of rows) {
+        const [ms, ratio] = row.split('|').map((c) => c.trim()).slice(8, 10);
+        assert.ok(Number(ms) > 0 && /^\d+\.\d\d×$/.test(ratio), `blocked time and ratio in: ${row}`);
+      }
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }

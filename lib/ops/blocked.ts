@@ -10,7 +10,7 @@ import { describeValue, formatShape, rangeError, typeError } from '../errors';
 import { checkTensor, outputFor } from './checks';
 import { overlaps } from './views';
 import type { OutOptions } from './elementwise';
-import { ACTIVATION_CODES, Conv2dWeightOptions, resolveConv2dSpec } from './conv2d-options';
+import { ACTIVATION_CODES, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, resolveConv2dSpec } from './conv2d-options';
 
 /** The channel block L of the blocked layout on this machine. */
 export function blockedLanes(): number {
@@ -62,51 +62,57 @@ export function fromBlocked(x: Tensor, channels: number, options?: OutOptions): 
   return out;
 }
 
-/** What a blocked conv takes: OIHW weights of a 1x1 conv, its bias and activation. */
-export type BlockedConv2dOptions = Pick<Conv2dWeightOptions, 'bias' | 'activation' | 'alpha'>;
+/** What a blocked conv takes besides its OIHW weights (groups are 1). */
+export type BlockedConv2dOptions = Pick<Conv2dWeightOptions, 'bias' | 'activation' | 'alpha' | 'strides' | 'pads' | 'dilations'>;
 
 /**
- * A 1x1 convolution (stride 1, groups 1) from blocked x [N, ceil(Cin / L), H, W, L] to
- * blocked y [N, ceil(Cout / L), H, W, L]; weights OIHW [Cout, Cin, 1, 1], packed once.
+ * A convolution (groups 1, column stride 1 or 2; any kernel, row stride, dilation and
+ * pads) from blocked x [N, ceil(Cin / L), H, W, L] to blocked y [N, ceil(Cout / L), Hout,
+ * Wout, L]; weights OIHW [Cout, Cin, kh, kw], packed once.
  */
 export class BlockedConv2d {
   readonly cin: number;
   readonly cout: number;
+  private readonly spec: Conv2dSpec;
   private readonly handle: Conv2dHandle;
 
   constructor(weight: Tensor, options?: BlockedConv2dOptions) {
     const op = 'BlockedConv2d';
-    const spec = resolveConv2dSpec(op, weight, options === undefined ? undefined : { ...options, layout: 'NCHW' });
-    if (spec.kh !== 1 || spec.kw !== 1) {
-      throw rangeError(op, `the blocked layout runs 1x1 convs only, got weight ${formatShape(spec.weightShape)}`);
+    if (options !== undefined && options !== null && typeof options === 'object' && 'groups' in options) {
+      throw rangeError(op, 'the blocked layout runs convs with groups 1 only');
     }
+    const spec = resolveConv2dSpec(op, weight, options === undefined ? undefined : { ...options, layout: 'NCHW' });
+    if (spec.strides[1] > 2) throw rangeError(op, `the blocked layout runs column strides 1 and 2 only, got strides [${spec.strides.join(', ')}]`);
+    this.spec = spec;
     this.cin = spec.cinPerGroup;
     this.cout = spec.cout;
-    const params = [2, 1, 1, 1, 1, 1, ACTIVATION_CODES[spec.activation], spec.alpha, 0, 0];
+    const params = [2, 1, spec.strides[0], spec.strides[1], spec.dilations[0], spec.dilations[1], ACTIVATION_CODES[spec.activation], spec.alpha, 0, 0];
     this.handle = native.conv2dCreate(weight.data, weight.shape, spec.bias, params);
   }
 
-  /** The output shape for a blocked input of shape `xShape`. */
+  /** The output shape for a blocked input of shape `xShape` (throws when x does not fit). */
   outputShape(xShape: readonly number[]): number[] {
-    return this.check('BlockedConv2d.outputShape', xShape);
+    return this.geometry('BlockedConv2d.outputShape', xShape).outShape;
   }
 
-  private check(op: string, xShape: readonly number[]): number[] {
+  private geometry(op: string, xShape: readonly number[]): { pads: number[]; outShape: number[] } {
     const l = blockedLanes();
     const blocks = Math.ceil(this.cin / l);
     if (xShape.length !== 5 || xShape[1] !== blocks || xShape[4] !== l) {
       throw rangeError(op, `x must be [N, ${blocks}, H, W, ${l}] (${this.cin} input channels in blocks of ${l}), got shape ${formatShape(xShape)}`);
     }
-    return [xShape[0], Math.ceil(this.cout / l), xShape[2], xShape[3], l];
+    const geo = conv2dGeometry(op, this.spec, Tensor.fromUnchecked(new Float32Array(0), [xShape[0], this.cin, xShape[2], xShape[3]]));
+    return { pads: geo.pads, outShape: blockedShape(geo.outShape) };
   }
 
   /** Convolves blocked x; writes into `options.out` when given (it must not overlap x). */
   run(x: Tensor, options?: OutOptions): Tensor {
     const op = 'BlockedConv2d.run';
     const tx = checkTensor(op, 'x', x);
-    const out = outputFor(op, options, this.check(op, tx.shape));
+    const geo = this.geometry(op, tx.shape);
+    const out = outputFor(op, options, geo.outShape);
     checkDisjoint(op, tx, out);
-    native.conv2dRun(this.handle, tx.data, tx.shape, [0, 0, 0, 0], out.data, false);
+    native.conv2dRun(this.handle, tx.data, tx.shape, geo.pads, out.data, false);
     return out;
   }
 

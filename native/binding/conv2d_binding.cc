@@ -91,8 +91,9 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
                                " output channels of weight " + shape_string(wshape));
   }
   if (p.layout == ConvLayout::kNCHWc && !PackedConv2d::blocked_supports(p)) {
-    throw_range_error(env, "the blocked (NCHWc) layout runs 1x1 convs with stride 1, dilation 1 and groups 1 only; weight " +
-                               shape_string(wshape) + ", groups " + std::to_string(p.groups));
+    throw_range_error(env, "the blocked (NCHWc) layout runs convs with groups 1 and a column stride of 1 or 2 only; weight " +
+                               shape_string(wshape) + ", groups " + std::to_string(p.groups) + ", strides [" +
+                               std::to_string(p.sh) + ", " + std::to_string(p.sw) + "]");
   }
   const float* bias = nullptr;
   if (!info[2].IsNull() && !info[2].IsUndefined()) {
@@ -124,24 +125,36 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   return handle;
 }
 
-// The blocked layout's x [n, ceil(cin / L), h, w, L]: checks the lanes, the channel blocks
-// and that there is no padding, and gives y's shape.
+// The blocked layout's x [n, ceil(cin / L), h, w, L]: checks the lanes, the channel blocks,
+// that the kernel fits and the size of the padded copy, and gives y's shape.
 Conv2dInput check_blocked_geometry(Napi::Env env, const PackedConv2d& conv, const Shape& xs, const Shape& pads, Shape* ys) {
+  const Conv2dParams& p = conv.params();
   const int64_t lanes = PackedConv2d::blocked_lanes();
-  const int64_t blocks = (conv.cin() + lanes - 1) / lanes, out_blocks = (conv.params().cout + lanes - 1) / lanes;
+  const int64_t blocks = (conv.cin() + lanes - 1) / lanes, out_blocks = (p.cout + lanes - 1) / lanes;
   if (xs[4] != lanes || xs[1] != blocks) {
     throw_range_error(env, "x " + shape_string(xs) + " must be [N, " + std::to_string(blocks) + ", H, W, " +
                                std::to_string(lanes) + "]: the conv's " + std::to_string(conv.cin()) +
                                " input channels in blocks of " + std::to_string(lanes));
   }
-  if (pads.size() != 4 || pads[0] != 0 || pads[1] != 0 || pads[2] != 0 || pads[3] != 0) {
-    throw_range_error(env, "the blocked (NCHWc) conv takes no padding, got pads " + shape_string(pads));
-  }
+  if (pads.size() != 4) throw_range_error(env, "pads must hold 4 values [top, left, bottom, right]");
   Conv2dInput in;
   in.n = xs[0];
   in.h = xs[2];
   in.w = xs[3];
-  *ys = Shape{in.n, out_blocks, in.h, in.w, lanes};
+  for (int k = 0; k < 4; ++k) {
+    if (pads[k] > kMaxAttr) throw_range_error(env, "pads " + shape_string(pads) + " are too large");
+    in.pads[k] = pads[k];
+  }
+  const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p.kh, p.sh, p.dh);
+  const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p.kw, p.sw, p.dw);
+  if (hout < 1 || wout < 1) {
+    throw_range_error(env, "the kernel does not fit x " + shape_string(xs) + " with pads " + shape_string(pads) +
+                               ": output size " + std::to_string(hout) + "x" + std::to_string(wout));
+  }
+  const double padded = static_cast<double>(in.n) * static_cast<double>(blocks * lanes) *
+                        static_cast<double>(in.h + in.pads[0] + in.pads[2]) * static_cast<double>(in.w + in.pads[1] + in.pads[3]);
+  if (padded > kMaxPaddedFloats) throw_range_error(env, "x " + shape_string(xs) + " with pads " + shape_string(pads) + " is too large");
+  *ys = Shape{in.n, out_blocks, hout, wout, lanes};
   return in;
 }
 

@@ -1,7 +1,9 @@
-// The blocked channel layout (NCHWc) and the blocked 1x1 conv against lib/reference over
-// random shapes: channel counts around the block (the ISA's lanes) and the tile's panel of
-// blocks, maps whose pixel count leaves a short last tile, batch 1-3, every activation, with
-// and without bias, given or fresh outputs (with slack around them), 1 and 2 threads.
+// The blocked channel layout (NCHWc) and the blocked conv against lib/reference over random
+// shapes: channel counts around the block (the ISA's lanes) and the tile's panel of blocks,
+// 1x1 (pixels as one run) and k x k kernels with row strides 1-3, column strides 1-2,
+// dilations 1-2 and asymmetric pads, maps whose rows leave a short last tile, batch 1-3,
+// every activation, with and without bias, given or fresh outputs (with slack around them),
+// 1 and 2 threads.
 // run-all.js runs this file once per ISA the CPU supports (TENSORFUSE_ISA).
 import * as assert from 'assert';
 import * as fc from 'fast-check';
@@ -23,10 +25,22 @@ function uniformTensor(shape: readonly number[], seed: number, offset: number): 
 const CHANNELS = [1, 3, 4, 5, 8, 9, 15, 16, 17, 31, 33, 48, 63, 64, 65, 80, 129];
 const ACTIVATIONS: Conv2dActivation[] = ['none', 'relu', 'relu6', 'sigmoid', 'silu', 'leakyRelu'];
 
+const geometryArb = fc.oneof(
+  fc.constant({ kh: 1, kw: 1, strides: [1, 1] as [number, number], dilations: [1, 1] as [number, number], pads: [0, 0, 0, 0] as [number, number, number, number] }),
+  fc.record({
+    kh: fc.integer({ min: 1, max: 5 }),
+    kw: fc.integer({ min: 1, max: 5 }),
+    strides: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 2 })),
+    dilations: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+    pads: fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)),
+  }),
+);
+
 const caseArb = fc.record({
   batch: fc.integer({ min: 1, max: 3 }),
   cin: fc.constantFrom(...CHANNELS),
   cout: fc.constantFrom(...CHANNELS),
+  geometry: geometryArb,
   h: fc.integer({ min: 1, max: 9 }),
   w: fc.integer({ min: 1, max: 13 }),
   activation: fc.constantFrom(...ACTIVATIONS),
@@ -70,13 +84,17 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
     }), { numRuns: runs(60) });
   });
 
-  it('BlockedConv2d of a blocked x is the reference 1x1 conv, blocked', async () => {
+  it('BlockedConv2d of a blocked x is the reference conv, blocked', async () => {
     await fc.assert(fc.asyncProperty(caseArb, async (c) => {
-      const xShape = [c.batch, c.cin, c.h, c.w];
+      const g = c.geometry;
+      // Grow the map until the (dilated) kernel fits.
+      const h = Math.max(c.h, (g.kh - 1) * g.dilations[0] + 1 - g.pads[0] - g.pads[2]);
+      const w = Math.max(c.w, (g.kw - 1) * g.dilations[1] + 1 - g.pads[1] - g.pads[3]);
+      const xShape = [c.batch, c.cin, h, w];
       const x = uniformTensor(xShape, c.seed, 0);
-      const weight = uniformTensor([c.cout, c.cin, 1, 1], c.seed + 1, 0);
+      const weight = uniformTensor([c.cout, c.cin, g.kh, g.kw], c.seed + 1, 0);
       const bias = c.bias ? uniformTensor([c.cout], c.seed + 2, 0).data : undefined;
-      const options = { bias, activation: c.activation, alpha: 0.2 };
+      const options = { bias, activation: c.activation, alpha: 0.2, strides: g.strides, dilations: g.dilations, pads: g.pads };
       const expected = conv2dRef(x, weight, options);
       const conv = new BlockedConv2d(weight, options);
       assert.strictEqual(conv.algorithm, 'blocked-direct');
@@ -89,7 +107,7 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
         expectSlackUntouched(out, 'BlockedConv2d out');
       }
       const got = fromBlocked(y, c.cout);
-      const tol = 1e-5 * Math.max(1, c.cin);
+      const tol = 1e-5 * Math.max(1, c.cin * g.kh * g.kw);
       for (let i = 0; i < got.size; i++) {
         const e = expected.data[i];
         assert.ok(Math.abs(got.data[i] - e) <= tol * Math.max(1, Math.abs(e)), `element ${i}: ${got.data[i]} vs ${e} (${JSON.stringify(c)})`);
@@ -103,7 +121,11 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
   it('rejects what it does not run, naming the shapes', () => {
     const l = blockedLanes();
     const w3 = Tensor.zeros([8, 4, 3, 3]);
-    assert.throws(() => new BlockedConv2d(w3), (e: Error) => e instanceof RangeError && /1x1/.test(e.message) && /\[8,4,3,3\]|\[8, 4, 3, 3\]/.test(e.message));
+    assert.throws(() => new BlockedConv2d(w3, { strides: [1, 3] }), (e: Error) => e instanceof RangeError && /column strides 1 and 2/.test(e.message) && /\[1, 3\]/.test(e.message));
+    assert.throws(() => new BlockedConv2d(w3, { groups: 2 } as never), (e: Error) => e instanceof RangeError && /groups 1/.test(e.message));
+    const c3 = new BlockedConv2d(w3);
+    assert.throws(() => c3.run(Tensor.zeros(blockedShape([1, 4, 2, 5]))), (e: Error) => e instanceof RangeError && /does not fit/.test(e.message));
+    c3.dispose();
     const conv = new BlockedConv2d(Tensor.zeros([8, 4, 1, 1]));
     assert.throws(() => conv.run(Tensor.zeros([1, 4, 3, 3])), (e: Error) => e instanceof RangeError && /x must be \[N, \d+, H, W, \d+\]/.test(e.message) && /\[1,4,3,3\]/.test(e.message));
     assert.throws(() => conv.run(Tensor.zeros([1, Math.ceil(4 / l) + 1, 3, 3, l])), RangeError);
@@ -122,9 +144,9 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
 
   it('the binding checks again: no call from JS reads or writes out of bounds', () => {
     const l = blockedLanes();
-    const params = (kh: number) => [2, 1, 1, 1, 1, 1, 0, 0, 0, 0].map((v, i) => (i === 2 ? kh : v));
-    assert.throws(() => native.conv2dCreate(new Float32Array(8 * 4 * 9), [8, 4, 3, 3], null, params(1)), (e: Error) => e instanceof RangeError && /blocked/.test(e.message));
-    assert.throws(() => native.conv2dCreate(new Float32Array(8 * 4), [8, 4, 1, 1], null, params(2)), (e: Error) => e instanceof RangeError && /blocked/.test(e.message));
+    const params = (sw: number, groups = 1) => [2, groups, 1, sw, 1, 1, 0, 0, 0, 0];
+    assert.throws(() => native.conv2dCreate(new Float32Array(8 * 4 * 9), [8, 4, 3, 3], null, params(3)), (e: Error) => e instanceof RangeError && /blocked/.test(e.message));
+    assert.throws(() => native.conv2dCreate(new Float32Array(8 * 2), [8, 2, 1, 1], null, params(1, 2)), (e: Error) => e instanceof RangeError && /blocked/.test(e.message));
     const h = native.conv2dCreate(new Float32Array(8 * 4), [8, 4, 1, 1], null, params(1));
     const xs = [1, Math.ceil(4 / l), 2, 2, l];
     const ys = [1, Math.ceil(8 / l), 2, 2, l];
@@ -132,7 +154,10 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
     const y = new Float32Array(sizeOf(ys));
     native.conv2dRun(h, x, xs, [0, 0, 0, 0], y, false);
     assert.throws(() => native.conv2dRun(h, x, xs, [0, 0, 0, 0], y.subarray(1), false), RangeError);
-    assert.throws(() => native.conv2dRun(h, x, xs, [1, 0, 0, 0], y, false), (e: Error) => e instanceof RangeError && /padding/.test(e.message));
+    assert.throws(() => native.conv2dRun(h, x, xs, [1, 0, 0, 0], y, false), (e: Error) => e instanceof RangeError && /out has/.test(e.message));
+    const k5 = native.conv2dCreate(new Float32Array(8 * 4 * 25), [8, 4, 5, 5], null, params(1));
+    assert.throws(() => native.conv2dRun(k5, x, xs, [0, 0, 0, 0], y, false), (e: Error) => e instanceof RangeError && /does not fit/.test(e.message));
+    native.conv2dDispose(k5);
     assert.throws(() => native.conv2dRun(h, x, [1, xs[1], 2, 2, l + 1], [0, 0, 0, 0], y, false), RangeError);
     assert.throws(() => native.conv2dRun(h, x, [1, xs[1], 2, 2], [0, 0, 0, 0], y, false), (e: Error) => e instanceof RangeError && /rank 5/.test(e.message));
     assert.throws(() => native.toBlocked(new Float32Array(16), [1, 4, 2, 2], new Float32Array(sizeOf(xs) - 1)), RangeError);

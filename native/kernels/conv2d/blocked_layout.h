@@ -10,7 +10,17 @@ namespace tf {
 // y [n][ceil(c / lanes)][hw][lanes] from x [n][c][hw]; lanes past c are zeroed.
 void nchw_to_blocked(const float* x, int64_t n, int64_t c, int64_t hw, int64_t lanes, float* y);
 
+// y [n][ceil(c / lanes)][h + pt + pb][w + pl + pr][lanes] from x [n][c][h][w]: the blocked
+// layout with a zero border (pads top, left, bottom, right) in one pass.
+void nchw_to_blocked_padded(const float* x, int64_t n, int64_t c, int64_t h, int64_t w, const int64_t pads[4],
+                            int64_t lanes, float* y);
+
 // y [n][c][hw] from x [n][ceil(c / lanes)][hw][lanes] (lanes past c are not read).
 void blocked_to_nchw(const float* x, int64_t n, int64_t c, int64_t hw, int64_t lanes, float* y);
+
+// dst [n][blocks][h + pt + pb][w + pl + pr][lanes]: x [n][blocks][h][w][lanes] with a zero
+// border (pads top, left, bottom, right).
+void pad_blocked(const float* x, int64_t n, int64_t blocks, int64_t h, int64_t w, const int64_t pads[4], int64_t lanes,
+                 float* dst);
 
 }  // namespace tf

@@ -25,10 +25,10 @@
 //  - depthwise (Cin_g == 1): a direct kernel (any channel multiplier for NCHW).
 //  - NCHW dense 3x3 stride 1 (Cin, Cout >= 8): Winograd F(2x2, 3x3), the 16 products as
 //    GEMMs on the same micro-kernel, transforms vectorised across tiles, band by band.
-//  - NCHWc (the blocked layout of blocked_layout.h; weights OIHW), 1x1 stride 1 unpadded,
-//    groups 1 (conv_blocked.cc): a direct kernel, output channels on the lanes, each
-//    pixel's input lanes broadcast from x in place. No packing of x and no transposed
-//    store: a chain of blocked convs keeps the layout from one to the next.
+//  - NCHWc (the blocked layout of blocked_layout.h; weights OIHW), groups 1, column stride
+//    1 or 2 (conv_blocked.cc): a direct kernel, output channels on the lanes, each pixel's
+//    input lanes broadcast from x (or a zero-padded copy) at fixed offsets per tap. No
+//    packing of x and no transposed store: a chain of blocked convs keeps the layout.
 // Bias and activation are applied in the micro-kernels' epilogues. Work is split over
 // output tiles on the internal thread pool. Kernels here know nothing of N-API.
 #pragma once
@@ -118,8 +118,8 @@ class PackedConv2d {
   void run(const float* x, const Conv2dInput& in, float* y) const;
   // The channel block of the NCHWc layout on this machine (the active ISA's vector lanes).
   static int64_t blocked_lanes();
-  // Whether params (layout kNCHWc) are ones the blocked conv runs: 1x1, stride 1, groups 1
-  // (and, checked per run, no padding).
+  // Whether params (layout kNCHWc) are ones the blocked conv runs: groups 1, column stride
+  // 1 or 2 (any kernel, row stride, dilation and padding).
   static bool blocked_supports(const Conv2dParams& p);
   // The same over an NCHW input given as sources (a concat or a sum, see conv_sources.h),
   // with an optional residual epilogue. The sources' lengths and the epilogue's validity

@@ -1,8 +1,9 @@
 // The blocked direct conv (NCHWc in and out; see blocked_layout.h). Output channels are on
 // the vector lanes, blocked_nr of them per weight panel, and output pixels are the tile's
-// rows: each pixel's input lanes are broadcast straight from x, the L lanes of a channel
-// block at fixed displacements, so nothing of x is packed or copied, and the tile is
-// stored as it is laid out in y. A chain of such convs keeps the layout from one to the
+// rows: each pixel's input lanes are broadcast straight from x (a padded conv: from a
+// zero-padded copy), the L lanes of a channel block at fixed displacements, one reduction
+// block per (channel block, tap), so nothing of x is packed, and the tile is stored as it
+// is laid out in y. A chain of such convs keeps the layout from one to the
 // next; the NCHW paths pay a B-panel copy or a transposed store instead (and tile the
 // pixels in whole vectors: a 14x14 map's 196 pixels fill 13 vectors of 16, 6 % junk).
 //
@@ -12,8 +13,10 @@
 // onnxruntime): [256,14,14] 0.325 / 0.430 / 0.364, [64,56,56] 0.332 / 0.516 / 0.424,
 // [128,28,28] 0.296 / 0.407 / 0.363, [1024,14,14] 5.22 / 5.88 / 5.15.
 #include <algorithm>
+#include <memory>
 #include <vector>
 
+#include "kernels/conv2d/blocked_layout.h"
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/conv2d/conv_scratch.h"
 #include "kernels/ukernels.h"
@@ -32,8 +35,7 @@ constexpr size_t kTilesPerItem = 8;
 int64_t PackedConv2d::blocked_lanes() { return static_cast<int64_t>(ukernels().conv.vector_lanes); }
 
 bool PackedConv2d::blocked_supports(const Conv2dParams& p) {
-  return p.layout == ConvLayout::kNCHWc && p.groups == 1 && p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 &&
-         p.dh == 1 && p.dw == 1;
+  return p.layout == ConvLayout::kNCHWc && p.groups == 1 && (p.sw == 1 || p.sw == 2);
 }
 
 void PackedConv2d::pack_blocked(const float* weights) {
@@ -61,33 +63,57 @@ void PackedConv2d::pack_blocked(const float* weights) {
 
 void PackedConv2d::run_blocked(const float* x, const Conv2dInput& in, float* y) const {
   const size_t L = uk_->vector_lanes, R = uk_->blocked_r, nr = uk_->blocked_nr, nv = nr / L;
-  const size_t hw = static_cast<size_t>(in.h * in.w);  // 1x1, stride 1, unpadded: y's plane is x's
-  const size_t in_blocks = static_cast<size_t>(k_), out_blocks = ceil_div(static_cast<size_t>(p_.cout), L);
-  const size_t panels = static_cast<size_t>(blocks_);
-  std::vector<int64_t> xoff(in_blocks);
-  for (size_t kb = 0; kb < in_blocks; ++kb) xoff[kb] = static_cast<int64_t>(kb * hw * L);
-  const size_t tiles = ceil_div(hw, R);
+  const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
+  const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
+  const int64_t taps = p_.kh * p_.kw;
+  const size_t kblocks = static_cast<size_t>(k_), in_blocks = kblocks / static_cast<size_t>(taps);
+  const size_t out_blocks = ceil_div(static_cast<size_t>(p_.cout), L), panels = static_cast<size_t>(blocks_);
+  const bool padded = in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3];
+  // A 1x1 stride-1 unpadded conv's output pixels are x's, all rows as one run: tiles span
+  // rows (no short tile at each row's end). Otherwise a tile is a run of one output row,
+  // its pixels sw input pixels apart in x (or in a zero-padded copy of x).
+  const bool flat = !padded && taps == 1 && p_.sh == 1 && p_.sw == 1;
+  const size_t rows = flat ? 1 : static_cast<size_t>(hout), row_len = static_cast<size_t>(flat ? hout * wout : wout);
+  const int64_t hp = in.h + in.pads[0] + in.pads[2], wp = in.w + in.pads[1] + in.pads[3];
+  const size_t in_plane = static_cast<size_t>(hp * wp) * L, out_plane = static_cast<size_t>(hout * wout) * L;
+  const float* src = x;
+  std::unique_ptr<CallerScratch> copy;
+  if (padded) {
+    copy = std::make_unique<CallerScratch>(static_cast<size_t>(in.n) * in_blocks * in_plane);
+    pad_blocked(x, in.n, static_cast<int64_t>(in_blocks), in.h, in.w, in.pads, static_cast<int64_t>(L), copy->data());
+    src = copy->data();
+  }
+  std::vector<int64_t> xoff(kblocks);
+  for (size_t kb = 0; kb < kblocks; ++kb) {
+    const int64_t t = static_cast<int64_t>(kb) % taps, i = t / p_.kw, j = t % p_.kw;
+    xoff[kb] = static_cast<int64_t>(kb / static_cast<size_t>(taps) * in_plane) + (i * p_.dh * wp + j * p_.dw) * static_cast<int64_t>(L);
+  }
+  const ConvBlockedUkernel kernel = p_.sw == 1 ? uk_->blocked : uk_->blocked_s2;
+  const size_t tiles = ceil_div(row_len, R);
   const size_t per_item = std::min(tiles, kTilesPerItem);
-  const size_t items_per_panel = ceil_div(tiles, per_item);
-  const size_t items_per_image = panels * items_per_panel;
+  const size_t items_per_row = ceil_div(tiles, per_item);
+  const size_t items_per_panel = rows * items_per_row, items_per_image = panels * items_per_panel;
   ConvEpilogue ep;
   ep.act = p_.act;
   ep.alpha = p_.alpha;
-  const double macs = static_cast<double>(in.n * p_.cout) * static_cast<double>(hw) * static_cast<double>(p_.cin_per_group);
+  const double macs = static_cast<double>(in.n * p_.cout) * static_cast<double>(hout * wout) * static_cast<double>(k_) *
+                      static_cast<double>(L);
   // Items panel by panel: a thread's share runs over the pixels with one panel of weights.
   parallel(static_cast<size_t>(in.n) * items_per_image, macs, [&](size_t begin, size_t end) {
     ConvEpilogue tile_ep = ep;
     for (size_t item = begin; item < end; ++item) {
       const size_t n = item / items_per_image, panel = item % items_per_image / items_per_panel;
-      const size_t t0 = item % items_per_panel * per_item, t1 = std::min(tiles, t0 + per_item);
+      const size_t row = item % items_per_panel / items_per_row;
+      const size_t t0 = item % items_per_row * per_item, t1 = std::min(tiles, t0 + per_item);
       const size_t vectors = std::min(nv, out_blocks - panel * nv);
-      const float* w = packed_.data() + panel * in_blocks * L * nr;
-      const float* xn = x + n * in_blocks * hw * L;
-      float* yp = y + (n * out_blocks + panel * nv) * hw * L;
+      const float* w = packed_.data() + panel * kblocks * L * nr;
+      const float* xrow = src + n * in_blocks * in_plane + row * static_cast<size_t>(p_.sh * wp) * L;
+      float* yrow = y + (n * out_blocks + panel * nv) * out_plane + row * row_len * L;
       tile_ep.bias_cols = bias_.empty() ? nullptr : bias_.data() + panel * nr;
       for (size_t t = t0; t < t1; ++t) {
         const size_t p0 = t * R;
-        uk_->blocked(std::min(R, hw - p0), vectors, in_blocks, xn + p0 * L, xoff.data(), w, yp + p0 * L, hw * L, tile_ep);
+        kernel(std::min(R, row_len - p0), vectors, kblocks, xrow + p0 * static_cast<size_t>(p_.sw) * L, xoff.data(), w,
+               yrow + p0 * L, out_plane, tile_ep);
       }
     }
   }, true);

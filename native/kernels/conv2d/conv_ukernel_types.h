@@ -53,7 +53,8 @@ using ConvGatherGemmUkernel = void (*)(size_t mr, size_t nr, size_t kc, const fl
 // a [pixels][L] plane): for p < pixels (1 <= pixels <= R) and lane c < vectors * L <= NV * L,
 //   y[(c / L) * ystride + p * L + c % L] = act(bias_cols[c] (or the value there when
 //     ep.accumulate; plus ep.start's, laid out as y) + sum over kb < kblocks, i < L of
-//     x[xoff[kb] + p * L + i] * w[(kb * L + i) * NV * L + c])
+//     x[xoff[kb] + p * S * L + i] * w[(kb * L + i) * NV * L + c])
+// with S = 1 (blocked) or 2 (blocked_s2: the pixels of a stride-2 conv's output row).
 // Reduction block kb is one input channel block (at one tap); w is a packed panel of NV * L
 // output channels (lanes past `vectors * L` are not read).
 using ConvBlockedUkernel = void (*)(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* xoff,
@@ -117,6 +118,7 @@ struct ConvUkernels {
   size_t blocked_r = 0;   // output pixels of the blocked conv's tile
   size_t blocked_nr = 0;  // output channels of the blocked conv's tile (whole blocks of vector_lanes)
   ConvBlockedUkernel blocked = nullptr;
+  ConvBlockedUkernel blocked_s2 = nullptr;
   ConvDwRowUkernel dw_row = nullptr;
   ConvDwPixelsUkernel dw_pixels = nullptr;
   ConvDwRowsUkernel dw_rows = nullptr;

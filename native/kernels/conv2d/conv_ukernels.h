@@ -212,9 +212,9 @@ void conv_gather_gemm(size_t mr, size_t nr, size_t kc, const float* const* pix, 
 
 // The blocked direct conv tile (NCHWc): R output pixels by NV channel blocks, each input
 // lane broadcast from x at a fixed displacement (a pixel's L lanes side by side, the
-// pixels L apart), so the tile's rows are compile-time offsets from one pointer per
-// reduction block.
-template <class V, class M, size_t R, size_t NV>
+// pixels S * L apart for stride S), so the tile's rows are compile-time offsets from one
+// pointer per reduction block.
+template <class V, class M, size_t R, size_t NV, size_t S>
 void blocked_tile(size_t vectors, size_t kblocks, const float* x, const int64_t* xoff, const float* w, float* y,
                   size_t ystride, const ConvEpilogue& ep) {
   using Tile = ConvTile<V, M, R, NV>;
@@ -228,7 +228,7 @@ void blocked_tile(size_t vectors, size_t kblocks, const float* x, const int64_t*
       for (size_t i = 0; i < L; ++i) {
         typename V::T bv[NV];
         tile.load_row(wk + i * NR, full, bv);
-        tile.rank1(bv, [&](size_t r) { return xk[r * L + i]; });
+        tile.rank1(bv, [&](size_t r) { return xk[r * S * L + i]; });
       }
     }
   });
@@ -237,16 +237,16 @@ void blocked_tile(size_t vectors, size_t kblocks, const float* x, const int64_t*
 
 // The blocked conv's ukernel: a tile of exactly `pixels` rows (a map's last, short tile
 // computes no rows it would drop and reads no pixel past its own). See ConvBlockedUkernel.
-template <class V, class M, size_t R, size_t NV>
+template <class V, class M, size_t R, size_t NV, size_t S>
 void conv_blocked(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* xoff, const float* w,
                   float* y, size_t ystride, const ConvEpilogue& ep) {
   if constexpr (R > 1) {
     if (pixels < R) {
-      conv_blocked<V, M, R - 1, NV>(pixels, vectors, kblocks, x, xoff, w, y, ystride, ep);
+      conv_blocked<V, M, R - 1, NV, S>(pixels, vectors, kblocks, x, xoff, w, y, ystride, ep);
       return;
     }
   }
-  blocked_tile<V, M, R, NV>(vectors, kblocks, x, xoff, w, y, ystride, ep);
+  blocked_tile<V, M, R, NV, S>(vectors, kblocks, x, xoff, w, y, ystride, ep);
 }
 
 // F full vectors and (kTail) a last one of `rest` lanes of one depthwise output row from
@@ -628,7 +628,8 @@ void fill_conv(Table& t) {
   t.conv.gather_gemm = &conv_gather_gemm<V, M, IMR, INV>;
   t.conv.blocked_r = BR;
   t.conv.blocked_nr = BNV * V::kLanes;
-  t.conv.blocked = &conv_blocked<V, M, BR, BNV>;
+  t.conv.blocked = &conv_blocked<V, M, BR, BNV, 1>;
+  t.conv.blocked_s2 = &conv_blocked<V, M, BR, BNV, 2>;
   t.conv.dw_row = &conv_dw_row<V, M>;
   t.conv.dw_pixels = &conv_dw_pixels<V, M>;
   t.conv.dw_rows = &conv_dw_rows<V, M>;
