@@ -37,7 +37,8 @@ const CASES: AffineCase[] = [
   { name: '1x1 stride 2 widening in place', cin: 8, cout: 40, k: [1, 1], strides: [2, 2], h: 21, w: 23 },
   { name: '3x3 padded (Winograd)', cin: 12, cout: 10, k: [3, 3], pads: [1, 1, 1, 1], h: 8, w: 9 },
   { name: '3x3 stride 2 padded copy', cin: 9, cout: 7, k: [3, 3], strides: [2, 2], pads: [1, 0, 1, 1], h: 9, w: 8 },
-  { name: '3x3 stride 2 gathering GEMM', cin: 33, cout: 32, k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], h: 9, w: 10 },
+  { name: '3x3 stride (2, 1) gathering GEMM', cin: 33, cout: 32, k: [3, 3], strides: [2, 1], pads: [1, 1, 1, 1], h: 9, w: 10 },
+  { name: '3x3 stride 2 blocked (x reordered inside the call)', cin: 33, cout: 48, k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], h: 9, w: 10 },
   { name: '3x2 unpadded gathering GEMM (copied for the affine)', cin: 32, cout: 24, k: [3, 2], h: 6, w: 7 },
   { name: '1x1 channel lanes in place', cin: 20, cout: 48, k: [1, 1], h: 3, w: 2, hint: true },
   { name: '3x3 channel lanes', cin: 20, cout: 48, k: [3, 3], pads: [1, 1, 1, 1], h: 3, w: 3, hint: true },
@@ -91,7 +92,8 @@ describe('Conv2d inputAffine: conv(act(x * scale + shift)) inside the conv', fun
     const algorithm = (name: string): string => makeCase(caseNamed(name), true, 1).conv.algorithm;
     assert.strictEqual(algorithm('1x1 stride 2 in place (gathered while packing)'), 'gemm-pixel-lanes');
     assert.strictEqual(algorithm('3x3 padded (Winograd)'), 'winograd-f2x2-3x3');
-    assert.strictEqual(algorithm('3x3 stride 2 gathering GEMM'), 'gemm-gather');
+    assert.strictEqual(algorithm('3x3 stride (2, 1) gathering GEMM'), 'gemm-gather');
+    assert.strictEqual(algorithm('3x3 stride 2 blocked (x reordered inside the call)'), 'blocked-direct');
     assert.strictEqual(algorithm('3x2 unpadded gathering GEMM (copied for the affine)'), 'gemm-gather');
     assert.strictEqual(algorithm('3x3 depthwise'), 'depthwise');
     if (runtime.info().isa === 'avx512') {
@@ -122,7 +124,7 @@ describe('Conv2d inputAffine: conv(act(x * scale + shift)) inside the conv', fun
   }
 
   it('concatConv (pieces straddling the channels), addConv (sum materialised first) and the residual epilogue', async function () {
-    for (const c of ['1x1 reduction in place (B packed to apply it)', '3x3 padded (Winograd)', '3x3 stride 2 gathering GEMM'].map(caseNamed)) {
+    for (const c of ['1x1 reduction in place (B packed to apply it)', '3x3 padded (Winograd)', '3x3 stride (2, 1) gathering GEMM', '3x3 stride 2 blocked (x reordered inside the call)'].map(caseNamed)) {
       const { weight, plain, affine, conv } = makeCase(c, true, 40);
       const tol = tolFor(c.cin * c.k[0] * c.k[1] * 3);
       const chans = [1, c.cin - 9, 8];

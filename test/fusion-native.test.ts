@@ -28,6 +28,7 @@ interface PathCase {
   wide?: boolean;
   /** Packed for its own input size, big enough for Winograd F(4x4, 3x3) (looser tolerance: see the conv2d property tests). */
   winograd4?: boolean;
+  blocked?: boolean;
 }
 
 const PATHS: PathCase[] = [
@@ -45,7 +46,9 @@ const PATHS: PathCase[] = [
   { name: '3x3 channel lanes', k: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], cout: 48, groups: 'one', h: 3, w: 3, hint: true },
   { name: '1x1 channel lanes in place', k: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], cout: 49, groups: 'one', h: 3, w: 2, hint: true },
   { name: '1x1 stride 2 channel lanes', k: [1, 1], strides: [2, 2], pads: [0, 0, 0, 0], cout: 96, groups: 'two', h: 5, w: 4, hint: true },
-  { name: '3x3 stride 2 gathering GEMM', k: [3, 3], strides: [2, 2], pads: [1, 0, 1, 1], cout: 32, groups: 'one', h: 9, w: 8, wide: true },
+  { name: '3x3 stride (2, 1) gathering GEMM', k: [3, 3], strides: [2, 1], pads: [1, 0, 1, 1], cout: 32, groups: 'one', h: 9, w: 8, wide: true },
+  // Column stride 2, panels mostly full: the blocked kernel, x reordered inside the call.
+  { name: '3x3 stride 2 blocked', k: [3, 3], strides: [2, 2], pads: [1, 0, 1, 1], cout: 48, groups: 'one', h: 9, w: 8, wide: true, blocked: true },
   { name: '3x2 unpadded gathering GEMM', k: [3, 2], strides: [1, 1], pads: [0, 0, 0, 0], cout: 24, groups: 'one', h: 6, w: 7, wide: true },
 ];
 
@@ -83,8 +86,10 @@ describe('fusion: native fused conv paths (Conv2d.runSources)', function () {
     for (const p of PATHS.filter((q) => q.winograd4)) assert.strictEqual(makeConv(p, 17, 'none', 1).conv.algorithm, 'winograd-f4x4-3x3', p.name);
   });
 
-  it('the wide k x k cases run the gathering GEMM', function () {
-    for (const p of PATHS.filter((q) => q.wide)) assert.strictEqual(makeConv(p, 36, 'none', 1).conv.algorithm, 'gemm-gather', p.name);
+  it('the wide k x k cases run the gathering GEMM, the column-stride-2 one the blocked kernel', function () {
+    for (const p of PATHS.filter((q) => q.wide)) {
+      assert.strictEqual(makeConv(p, 36, 'none', 1).conv.algorithm, p.blocked ? 'blocked-direct' : 'gemm-gather', p.name);
+    }
   });
 
   for (const threads of [1, 2]) {

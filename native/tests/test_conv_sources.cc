@@ -155,6 +155,8 @@ struct ConvCase {
   // it otherwise differ per ISA).
   bool channel_lanes = false;
   const char* algorithm = nullptr;  // when set, the path the packing must choose
+  // Pack with TENSORFUSE_CONV_BLOCKED=0: a stride-2 conv then gathers instead.
+  bool no_blocked = false;
 };
 
 void run_case(const ConvCase& cc, tf::ConvSources::Kind kind, const std::vector<int64_t>& chans, tf_test::Rng& rng) {
@@ -173,8 +175,10 @@ void run_case(const ConvCase& cc, tf::ConvSources::Kind kind, const std::vector<
   for (float& v : bias) v = rng.uniform(-1, 1);
   auto pack = [&]() {
     if (cc.channel_lanes) setenv("TENSORFUSE_CONV_LANES", "channels", 1);
+    if (cc.no_blocked) setenv("TENSORFUSE_CONV_BLOCKED", "0", 1);
     auto conv = std::make_unique<tf::PackedConv2d>(p, wts.data(), bias.data());
     if (cc.channel_lanes) unsetenv("TENSORFUSE_CONV_LANES");
+    if (cc.no_blocked) unsetenv("TENSORFUSE_CONV_BLOCKED");
     return conv;
   };
   tf::Conv2dInput in;
@@ -256,10 +260,12 @@ TF_TEST(conv_sources_run_matches_materialised_input) {
     for (size_t k = 1; k <= 3; ++k) run_case(cc, tf::ConvSources::Kind::kSum, std::vector<int64_t>(k, 9), rng);
   }
   // The output-channel-lane paths, whose tiles are stored transposed (4 x 4 blocks, then the
-  // rest): the gathering GEMM (32+ input channels, k x k) and the channel lanes; 45 output
+  // rest) or reordered from the blocked layout: the gathering GEMM (32+ input channels,
+  // k x k), the blocked kernel (the same, column stride 2) and the channel lanes; 45 output
   // channels and odd pixel counts leave remainders both ways.
   const std::vector<ConvCase> lane_cases = {
-      {3, 2, 1, 0, 45, 9, 11, "3x3 stride 2 gathering", false, "gemm-gather"},
+      {3, 2, 1, 0, 45, 9, 11, "3x3 stride 2 gathering", false, "gemm-gather", true},
+      {3, 2, 1, 0, 45, 9, 11, "3x3 stride 2 blocked", false, "blocked-direct"},
       {1, 1, 0, 0, 45, 7, 7, "1x1 channel lanes", true, "gemm-channel-lanes"},
       {3, 2, 1, 0, 45, 13, 13, "3x3 stride 2 channel lanes", true, "gemm-channel-lanes"}};
   for (const ConvCase& cc : lane_cases) {

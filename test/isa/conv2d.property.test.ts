@@ -214,6 +214,31 @@ const gatherArb: fc.Arbitrary<Case> = fc
   }, r.extraH, r.extraW));
 
 /**
+ * NCHW k x k convs with column stride 2, 32+ input channels and output channels that mostly
+ * fill the blocked kernel's panels: the blocked kernel, x reordered into a padded blocked
+ * copy and y back inside the call.
+ */
+const blockedNchwArb: fc.Arbitrary<Case> = fc
+  .record({
+    batch: fc.integer({ min: 1, max: 2 }),
+    cin: fc.constantFrom(32, 33, 47),
+    cout: fc.constantFrom(40, 48, 64, 65, 96),
+    kh: fc.integer({ min: 1, max: 4 }),
+    kw: fc.integer({ min: 2, max: 4 }),
+    sh: fc.integer({ min: 1, max: 3 }),
+    dilations: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+    pads: padsArb,
+    extraH: fc.integer({ min: 0, max: 5 }),
+    extraW: fc.integer({ min: 0, max: 14 }),
+    ...epilogueAndPlacement,
+  })
+  .map((r) => fit({
+    layout: 'NCHW', batch: r.batch, cin: r.cin, cout: r.cout, groups: 1, kh: r.kh, kw: r.kw, strides: [r.sh, 2],
+    dilations: r.dilations, pads: r.pads, h: 0, w: 0, activation: r.activation, alpha: r.alpha, bias: r.bias,
+    givenOut: r.givenOut, offsets: r.offsets, seed: r.seed,
+  }, r.extraH, r.extraW));
+
+/**
  * NHWC depthwise 3x3 and 5x5, dilation 1, column stride 1 or 2 (any row stride): outputs
  * whose window is inside the image run through the row kernel, the others (padding) through
  * per-tap pointers; widths around its 4-pixel groups, channels around the 2-vector blocks.
@@ -331,6 +356,31 @@ function runPackedFor(c: Case, inputSize: [number, number], threads: number): st
   return conv.algorithm;
 }
 
+
+/**
+ * Runs `syncRuns` cases sync on 1 thread and half as many async on 2, each against the
+ * reference, and asserts that more than half of them packed as `algorithm`.
+ */
+async function runMostlyOn(arb: fc.Arbitrary<Case>, algorithm: string, syncRuns: number): Promise<void> {
+  let hits = 0, total = 0;
+  const count = (c: Case) => {
+    total++;
+    const p = prepare(c);
+    const conv = new Conv2d(p.weight, p.options);
+    if (conv.algorithm === algorithm) hits++;
+    return { p, conv };
+  };
+  await withThreads(1, () => fc.assert(fc.property(arb, (c) => {
+    const { p, conv } = count(c);
+    verify(c, p, conv.run(p.x, { out: p.out }), 'sync, 1 thread');
+  }), { numRuns: runs(syncRuns) }));
+  await withThreads(2, () => fc.assert(fc.asyncProperty(arb, async (c) => {
+    const { p, conv } = count(c);
+    verify(c, p, await conv.runAsync(p.x, { out: p.out }), 'async, 2 threads');
+  }), { numRuns: runs(syncRuns / 2) }));
+  assert.ok(hits > total / 2, `${algorithm} ran in ${hits} of ${total} cases`);
+}
+
 describe(`conv2d properties vs lib/reference (TENSORFUSE_ISA=${process.env.TENSORFUSE_ISA ?? 'unset'})`, function () {
   this.timeout(60000);
 
@@ -366,24 +416,12 @@ describe(`conv2d properties vs lib/reference (TENSORFUSE_ISA=${process.env.TENSO
   });
 
   it('gathering GEMM (NCHW k x k, 32+ input channels per group), sync 1 thread and async 2 threads', async () => {
-    let hits = 0, total = 0;
-    const count = (c: Case) => {
-      total++;
-      const p = prepare(c);
-      const conv = new Conv2d(p.weight, p.options);
-      if (conv.algorithm === 'gemm-gather') hits++;
-      return { p, conv };
-    };
-    await withThreads(1, () => fc.assert(fc.property(gatherArb, (c) => {
-      const { p, conv } = count(c);
-      verify(c, p, conv.run(p.x, { out: p.out }), 'sync, 1 thread');
-    }), { numRuns: runs(120) }));
-    await withThreads(2, () => fc.assert(fc.asyncProperty(gatherArb, async (c) => {
-      const { p, conv } = count(c);
-      verify(c, p, await conv.runAsync(p.x, { out: p.out }), 'async, 2 threads');
-    }), { numRuns: runs(60) }));
     // fit() may halve Cin below 32 to stay in the reference's budget: most cases keep it.
-    assert.ok(hits > total / 2, `the gathering GEMM ran in ${hits} of ${total} cases`);
+    await runMostlyOn(gatherArb, 'gemm-gather', 120);
+  });
+
+  it('blocked kernel inside an NCHW call (k x k, column stride 2), sync 1 thread and async 2 threads', async () => {
+    await runMostlyOn(blockedNchwArb, 'blocked-direct', 80);
   });
 
   it('channel-lane GEMM (packed for a small map, run on any input size), 1 and 2 threads', async () => {

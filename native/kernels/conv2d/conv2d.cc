@@ -202,6 +202,11 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
       pack_panels(weights, k_, 1, uk_->lanes_nr);  // OIHW: (co, k) at co * K + k
       return;
     }
+    if (prefer_blocked_nchw(p_, *uk_)) {
+      pack_blocked(weights);
+      mode_ = Mode::kBlockedNchw;
+      return;
+    }
     const int64_t wino_m = winograd_tile(p_);
     if (wino_m != 0 && !gather_beats_winograd(p_, *uk_)) {
       pack_winograd(weights, wino_m);
@@ -461,7 +466,8 @@ const char* PackedConv2d::algorithm() const {
     case Mode::kWinogradNchw: return wino_m_ == 4 ? "winograd-f4x4-3x3" : "winograd-f2x2-3x3";
     case Mode::kDepthwiseNchw:
     case Mode::kDepthwiseNhwc: return "depthwise";
-    case Mode::kBlocked: return "blocked-direct";
+    case Mode::kBlocked:
+    case Mode::kBlockedNchw: return "blocked-direct";
   }
   return "unknown";
 }
@@ -513,6 +519,7 @@ void PackedConv2d::run_sources(const ConvSources& x, const Conv2dInput& in, floa
     case Mode::kGatherNchw: run_gather_nchw(x, in, hout, wout, y); break;
     case Mode::kWinogradNchw: run_winograd_nchw(x, in, hout, wout, y); break;
     case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
+    case Mode::kBlockedNchw: run_blocked_nchw(x, in, hout, wout, y); break;
     case Mode::kGemmNhwc:
     case Mode::kIgemmNhwc:
     case Mode::kDepthwiseNhwc:

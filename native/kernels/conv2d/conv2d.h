@@ -25,6 +25,8 @@
 //  - depthwise (Cin_g == 1): a direct kernel (any channel multiplier for NCHW).
 //  - NCHW dense 3x3 stride 1 (Cin, Cout >= 8): Winograd F(2x2, 3x3), the 16 products as
 //    GEMMs on the same micro-kernel, transforms vectorised across tiles, band by band.
+//  - NCHW k x k, stride 2 in the columns, 32+ input channels (conv_blocked.cc): the blocked
+//    kernel below, x reordered into a padded blocked copy and y back, inside the call.
 //  - NCHWc (the blocked layout of blocked_layout.h; weights OIHW), groups 1, column stride
 //    1 or 2 (conv_blocked.cc): a direct kernel, output channels on the lanes, each pixel's
 //    input lanes broadcast from x (or a zero-padded copy) at fixed offsets per tap. No
@@ -132,7 +134,10 @@ class PackedConv2d {
 
  private:
   void run_sources(const ConvSources& xs, const Conv2dInput& in, float* y) const;
-  enum class Mode { kGemmNchw, kGemmNchwChannelLanes, kGatherNchw, kGemmNhwc, kIgemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw, kBlocked };
+  enum class Mode {
+    kGemmNchw, kGemmNchwChannelLanes, kGatherNchw, kGemmNhwc, kIgemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw,
+    kBlocked, kBlockedNchw
+  };
 
   // For the hinted output size: whether output channels on the vector lanes (pixels
   // broadcast) beat pixels on the lanes; small maps (7x7, 14x14) fill few pixel lanes.
@@ -179,6 +184,12 @@ class PackedConv2d {
   // zero-padded to whole panels.
   void pack_blocked(const float* weights);
   void run_blocked(const float* x, const Conv2dInput& in, float* y) const;
+  void blocked_core(const float* x, const Conv2dInput& in, float* y) const;
+  // NCHW stride-2 convs (conv_blocked.cc): whether the blocked kernel, with the input
+  // reordered into the padded blocked layout and the output back inside the call, beats the
+  // gathering GEMM; and that run.
+  static bool prefer_blocked_nchw(const Conv2dParams& p, const ConvUkernels& uk);
+  void run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
 
   Conv2dParams p_;
   Mode mode_;

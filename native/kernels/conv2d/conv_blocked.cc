@@ -13,7 +13,8 @@
 // onnxruntime): [256,14,14] 0.325 / 0.430 / 0.364, [64,56,56] 0.332 / 0.516 / 0.424,
 // [128,28,28] 0.296 / 0.407 / 0.363, [1024,14,14] 5.22 / 5.88 / 5.15.
 #include <algorithm>
-#include <memory>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "kernels/conv2d/blocked_layout.h"
@@ -30,12 +31,39 @@ namespace {
 // 14x14 map.
 constexpr size_t kTilesPerItem = 8;
 
+// The geometry of in's zero-padded copy: its padded sizes, no pads.
+Conv2dInput padded_input(const Conv2dInput& in) {
+  Conv2dInput p = in;
+  p.h = in.h + in.pads[0] + in.pads[2];
+  p.w = in.w + in.pads[1] + in.pads[3];
+  p.pads[0] = p.pads[1] = p.pads[2] = p.pads[3] = 0;
+  return p;
+}
+
 }  // namespace
 
 int64_t PackedConv2d::blocked_lanes() { return static_cast<int64_t>(ukernels().conv.vector_lanes); }
 
 bool PackedConv2d::blocked_supports(const Conv2dParams& p) {
   return p.layout == ConvLayout::kNCHWc && p.groups == 1 && (p.sw == 1 || p.sw == 2);
+}
+
+// NCHW stride-2 k x k convs (the gathering GEMM's before): the blocked kernel reads each
+// input line once per tap block instead of broadcasting through a per-k offset table, and
+// the reorders in and out cost less than that saves. In-process A/B against the gathering
+// GEMM (1 thread, AVX-512 unless said): CONV3S2 [128,56,56] -> 256 3x3/2 5.90 -> 4.61 ms
+// (2 threads 3.89 -> 3.13; AVX2 9.91 -> 9.24), ResNet-50's [128,56,56] -> 128 and
+// [256,28,28] -> 256 (caches flushed) 4.78 -> 4.00 and 5.04 -> 4.62, [64,56,56] -> 64 0.97 ->
+// 0.78, 5x5/2 [64,57,57] -> 48 1.81 -> 1.67, [32,56,56] -> 40 0.45 -> 0.38; but -> 32
+// output channels 0.54 -> 0.76 (half of each 64-channel panel idle): panels must be mostly
+// full. TENSORFUSE_CONV_BLOCKED=0 turns it off for convs packed afterwards (A/B checks).
+bool PackedConv2d::prefer_blocked_nchw(const Conv2dParams& p, const ConvUkernels& uk) {
+  const char* e = std::getenv("TENSORFUSE_CONV_BLOCKED");
+  if (e != nullptr && std::strcmp(e, "0") == 0) return false;
+  const size_t panel = uk.blocked_nr, cout = static_cast<size_t>(p.cout);
+  const double fill = static_cast<double>(cout) / static_cast<double>(ceil_div(cout, panel) * panel);
+  return p.layout == ConvLayout::kNCHW && p.groups == 1 && p.sw == 2 && p.kh * p.kw > 1 && p.cin_per_group >= 32 &&
+         fill >= 0.6;
 }
 
 void PackedConv2d::pack_blocked(const float* weights) {
@@ -62,27 +90,82 @@ void PackedConv2d::pack_blocked(const float* weights) {
 }
 
 void PackedConv2d::run_blocked(const float* x, const Conv2dInput& in, float* y) const {
+  if (!(in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3])) {
+    blocked_core(x, in, y);
+    return;
+  }
+  const size_t L = uk_->vector_lanes;
+  const int64_t in_blocks = k_ / (p_.kh * p_.kw);
+  const Conv2dInput padded = padded_input(in);
+  CallerScratch copy(static_cast<size_t>(in.n * in_blocks * padded.h * padded.w) * L);
+  pad_blocked(x, in.n, in_blocks, in.h, in.w, in.pads, static_cast<int64_t>(L), copy.data());
+  blocked_core(copy.data(), padded, y);
+}
+
+void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout,
+                                    float* y) const {
+  const size_t L = uk_->vector_lanes;
+  const int64_t cin = this->cin(), in_blocks = k_ / (p_.kh * p_.kw);
+  const int64_t out_blocks = static_cast<int64_t>(ceil_div(static_cast<size_t>(p_.cout), L));
+  const int64_t hp = in.h + in.pads[0] + in.pads[2], wp = in.w + in.pads[1] + in.pads[3];
+  const size_t in_floats = static_cast<size_t>(in.n * in_blocks * hp * wp) * L;
+  const size_t out_floats = static_cast<size_t>(in.n * out_blocks * hout * wout) * L;
+  const bool plain = xs.data.size() == 1 && xs.in_scale == nullptr;
+  // One scratch for the call: the padded blocked input, the blocked output, and (a concat,
+  // a sum or an input affine) the padded NCHW planes the sources are gathered into first.
+  const size_t planes_floats = plain ? 0 : static_cast<size_t>(in.n * cin * hp * wp);
+  CallerScratch scratch(in_floats + out_floats + planes_floats);
+  float* xb = scratch.data();
+  float* yb = xb + in_floats;
+  if (plain) {
+    nchw_to_blocked_padded(xs.data[0], in.n, cin, in.h, in.w, in.pads, static_cast<int64_t>(L), xb);
+  } else {
+    float* planes = yb + out_floats;
+    const PhaseGeometry geo{1, 1, hp, wp};
+    parallel(static_cast<size_t>(in.n * cin), static_cast<double>(in.n * cin * hp * wp), [&](size_t c0, size_t c1) {
+      for (size_t nc = c0; nc < c1; ++nc) {
+        gather_rows(xs, static_cast<int64_t>(nc) / cin, static_cast<int64_t>(nc) % cin, in, geo, 0, hp,
+                    planes + nc * static_cast<size_t>(hp * wp));
+      }
+    });
+    nchw_to_blocked(planes, in.n, cin, hp * wp, static_cast<int64_t>(L), xb);
+  }
+  blocked_core(xb, padded_input(in), yb);
+  if (xs.skip == nullptr) {
+    blocked_to_nchw(yb, in.n, p_.cout, hout * wout, static_cast<int64_t>(L), y);
+    return;
+  }
+  // Residual: y = act(conv + skip), skip possibly y itself: the conv goes through the
+  // scratch (its blocked input is no longer needed), then one pass adds.
+  float* conv = xb;
+  blocked_to_nchw(yb, in.n, p_.cout, hout * wout, static_cast<int64_t>(L), conv);
+  const size_t total = static_cast<size_t>(in.n * p_.cout * hout * wout);
+  constexpr size_t kAddChunk = 16384;
+  parallel(ceil_div(total, kAddChunk), static_cast<double>(total), [&](size_t c0, size_t c1) {
+    for (size_t c = c0; c < c1; ++c) {
+      const size_t i0 = c * kAddChunk, n = std::min(kAddChunk, total - i0);
+      add_activate(y + i0, conv + i0, xs.skip + i0, n, uk_->activation, xs.act, xs.alpha);
+    }
+  });
+}
+
+// The blocked conv over x already zero-padded (in.pads are 0: in.h, in.w are the padded
+// sizes) into blocked y.
+void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y) const {
   const size_t L = uk_->vector_lanes, R = uk_->blocked_r, nr = uk_->blocked_nr, nv = nr / L;
   const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
   const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
   const int64_t taps = p_.kh * p_.kw;
   const size_t kblocks = static_cast<size_t>(k_), in_blocks = kblocks / static_cast<size_t>(taps);
   const size_t out_blocks = ceil_div(static_cast<size_t>(p_.cout), L), panels = static_cast<size_t>(blocks_);
-  const bool padded = in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3];
-  // A 1x1 stride-1 unpadded conv's output pixels are x's, all rows as one run: tiles span
-  // rows (no short tile at each row's end). Otherwise a tile is a run of one output row,
-  // its pixels sw input pixels apart in x (or in a zero-padded copy of x).
-  const bool flat = !padded && taps == 1 && p_.sh == 1 && p_.sw == 1;
+  // A 1x1 stride-1 conv's output pixels are x's, all rows as one run: tiles span rows (no
+  // short tile at each row's end). Otherwise a tile is a run of one output row, its pixels
+  // sw input pixels apart.
+  const bool flat = taps == 1 && p_.sh == 1 && p_.sw == 1;
   const size_t rows = flat ? 1 : static_cast<size_t>(hout), row_len = static_cast<size_t>(flat ? hout * wout : wout);
-  const int64_t hp = in.h + in.pads[0] + in.pads[2], wp = in.w + in.pads[1] + in.pads[3];
+  const int64_t hp = in.h, wp = in.w;
   const size_t in_plane = static_cast<size_t>(hp * wp) * L, out_plane = static_cast<size_t>(hout * wout) * L;
   const float* src = x;
-  std::unique_ptr<CallerScratch> copy;
-  if (padded) {
-    copy = std::make_unique<CallerScratch>(static_cast<size_t>(in.n) * in_blocks * in_plane);
-    pad_blocked(x, in.n, static_cast<int64_t>(in_blocks), in.h, in.w, in.pads, static_cast<int64_t>(L), copy->data());
-    src = copy->data();
-  }
   std::vector<int64_t> xoff(kblocks);
   for (size_t kb = 0; kb < kblocks; ++kb) {
     const int64_t t = static_cast<int64_t>(kb) % taps, i = t / p_.kw, j = t % p_.kw;
