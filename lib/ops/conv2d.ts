@@ -98,7 +98,8 @@ export class Conv2d {
    * the vector lanes), 'gemm-channel-lanes' (output channels on the lanes; small maps, chosen
    * from options.inputSize), 'gemm-gather' (NCHW k x k convs with 32+ input channels per
    * group: output channels on the lanes, each pixel's inputs read in place from a padded
-   * copy), 'winograd-f2x2-3x3' / 'winograd-f4x4-3x3' (dense 3x3 stride 1; F(4x4) on maps of
+   * copy), 'blocked-direct' (those with a column stride of 2: x reordered into a padded
+   * blocked layout and a direct kernel over it, the output reordered back), 'winograd-f2x2-3x3' / 'winograd-f4x4-3x3' (dense 3x3 stride 1; F(4x4) on maps of
    * 16x16 and up) or 'depthwise'.
    * For performance diagnostics; every algorithm computes the same conv.
    */
