@@ -3,15 +3,15 @@
 // rows: each pixel's input lanes are broadcast straight from x (a padded conv: from a
 // zero-padded copy), the L lanes of a channel block at fixed displacements, one reduction
 // block per (channel block, tap), so nothing of x is packed, and the tile is stored as it
-// is laid out in y. A chain of such convs keeps the layout from one to the
-// next; the NCHW paths pay a B-panel copy or a transposed store instead (and tile the
-// pixels in whole vectors: a 14x14 map's 196 pixels fill 13 vectors of 16, 6 % junk).
+// is laid out in y. A chain of such convs keeps the layout from one to the next; the NCHW
+// paths pay a B-panel copy or a transposed store instead (and tile the pixels in whole
+// vectors: a 14x14 map's 196 pixels fill 13 vectors of 16, 6 % junk).
 //
-// Measured against the NCHW pixel-lane GEMM and onnxruntime (which keeps its own blocked
-// layout through a chain), a prototype of this kernel in chains of 16 1x1 convs, in one
-// process taking turns (1 thread, AVX-512; ms per conv, blocked / tensorfuse NCHW /
-// onnxruntime): [256,14,14] 0.325 / 0.430 / 0.364, [64,56,56] 0.332 / 0.516 / 0.424,
-// [128,28,28] 0.296 / 0.407 / 0.363, [1024,14,14] 5.22 / 5.88 / 5.15.
+// In chains of 16 1x1 convs (bench/chains.js: one process, engines taking turns, 1 thread,
+// AVX-512) it runs level with onnxruntime, which keeps its own blocked layout through a
+// chain, and 10-25 % ahead of the NCHW GEMM; 3x3s on 7x7 maps (rows of one 6-pixel tile
+// and a 1-pixel one) trail both. Model plans do not use the layout yet; NCHW convs with a
+// column stride of 2 use the kernel inside the call (run_blocked_nchw).
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -165,7 +165,6 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y)
   const size_t rows = flat ? 1 : static_cast<size_t>(hout), row_len = static_cast<size_t>(flat ? hout * wout : wout);
   const int64_t hp = in.h, wp = in.w;
   const size_t in_plane = static_cast<size_t>(hp * wp) * L, out_plane = static_cast<size_t>(hout * wout) * L;
-  const float* src = x;
   std::vector<int64_t> xoff(kblocks);
   for (size_t kb = 0; kb < kblocks; ++kb) {
     const int64_t t = static_cast<int64_t>(kb) % taps, i = t / p_.kw, j = t % p_.kw;
@@ -190,7 +189,7 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y)
       const size_t t0 = item % items_per_row * per_item, t1 = std::min(tiles, t0 + per_item);
       const size_t vectors = std::min(nv, out_blocks - panel * nv);
       const float* w = packed_.data() + panel * kblocks * L * nr;
-      const float* xrow = src + n * in_blocks * in_plane + row * static_cast<size_t>(p_.sh * wp) * L;
+      const float* xrow = x + n * in_blocks * in_plane + row * static_cast<size_t>(p_.sh * wp) * L;
       float* yrow = y + (n * out_blocks + panel * nv) * out_plane + row * row_len * L;
       tile_ep.bias_cols = bias_.empty() ? nullptr : bias_.data() + panel * nr;
       for (size_t t = t0; t < t1; ++t) {
