@@ -29,7 +29,7 @@
       "conditions": [["target_arch=='x64'", {
         "sources": ["native/kernels/ukernels_avx512.cc", "native/kernels/pointwise_avx512.cc"],
         "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-mf16c",
-                       "-Wno-maybe-uninitialized"]
+                       "-Wno-maybe-uninitialized", "-Wno-uninitialized"]
       }]]
     },
     {
