@@ -78,8 +78,9 @@ export class BlockedConv2d {
 
   constructor(weight: Tensor, options?: BlockedConv2dOptions) {
     const op = 'BlockedConv2d';
-    if (options !== undefined && options !== null && typeof options === 'object' && 'groups' in options) {
-      throw rangeError(op, 'the blocked layout runs convs with groups 1 only');
+    const groups = options !== null && typeof options === 'object' ? (options as { groups?: unknown }).groups : undefined;
+    if (groups !== undefined && groups !== 1) {
+      throw rangeError(op, `the blocked layout runs convs with groups 1 only, got groups ${typeof groups === 'number' ? groups : describeValue(groups)}`);
     }
     const spec = resolveConv2dSpec(op, weight, options === undefined ? undefined : { ...options, layout: 'NCHW' });
     if (spec.strides[1] > 2) throw rangeError(op, `the blocked layout runs column strides 1 and 2 only, got strides [${spec.strides.join(', ')}]`);

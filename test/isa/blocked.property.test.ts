@@ -122,7 +122,8 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
     const l = blockedLanes();
     const w3 = Tensor.zeros([8, 4, 3, 3]);
     assert.throws(() => new BlockedConv2d(w3, { strides: [1, 3] }), (e: Error) => e instanceof RangeError && /column strides 1 and 2/.test(e.message) && /\[1, 3\]/.test(e.message));
-    assert.throws(() => new BlockedConv2d(w3, { groups: 2 } as never), (e: Error) => e instanceof RangeError && /groups 1/.test(e.message));
+    assert.throws(() => new BlockedConv2d(w3, { groups: 2 } as never), (e: Error) => e instanceof RangeError && /groups 1 only, got groups 2/.test(e.message));
+    new BlockedConv2d(w3, { groups: 1 } as never).dispose();
     const c3 = new BlockedConv2d(w3);
     assert.throws(() => c3.run(Tensor.zeros(blockedShape([1, 4, 2, 5]))), (e: Error) => e instanceof RangeError && /does not fit/.test(e.message));
     c3.dispose();
