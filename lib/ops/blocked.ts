@@ -12,9 +12,11 @@ import { overlaps } from './views';
 import type { OutOptions } from './elementwise';
 import { ACTIVATION_CODES, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, resolveConv2dSpec } from './conv2d-options';
 
-/** The channel block L of the blocked layout on this machine. */
+let lanes: number | undefined;
+
+/** The channel block L of the blocked layout on this machine (fixed once the addon loads its ISA). */
 export function blockedLanes(): number {
-  return native.conv2dBlockedLanes();
+  return (lanes ??= native.conv2dBlockedLanes());
 }
 
 /** The blocked shape [N, ceil(C / L), H, W, L] of an NCHW shape. */

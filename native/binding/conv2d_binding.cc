@@ -125,59 +125,38 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   return handle;
 }
 
-// The blocked layout's x [n, ceil(cin / L), h, w, L]: checks the lanes, the channel blocks,
-// that the kernel fits and the size of the padded copy, and gives y's shape.
-Conv2dInput check_blocked_geometry(Napi::Env env, const PackedConv2d& conv, const Shape& xs, const Shape& pads, Shape* ys) {
-  const Conv2dParams& p = conv.params();
-  const int64_t lanes = PackedConv2d::blocked_lanes();
-  const int64_t blocks = (conv.cin() + lanes - 1) / lanes, out_blocks = (p.cout + lanes - 1) / lanes;
-  if (xs[4] != lanes || xs[1] != blocks) {
-    throw_range_error(env, "x " + shape_string(xs) + " must be [N, " + std::to_string(blocks) + ", H, W, " +
-                               std::to_string(lanes) + "]: the conv's " + std::to_string(conv.cin()) +
-                               " input channels in blocks of " + std::to_string(lanes));
-  }
-  if (pads.size() != 4) throw_range_error(env, "pads must hold 4 values [top, left, bottom, right]");
-  Conv2dInput in;
-  in.n = xs[0];
-  in.h = xs[2];
-  in.w = xs[3];
-  for (int k = 0; k < 4; ++k) {
-    if (pads[k] > kMaxAttr) throw_range_error(env, "pads " + shape_string(pads) + " are too large");
-    in.pads[k] = pads[k];
-  }
-  const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p.kh, p.sh, p.dh);
-  const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p.kw, p.sw, p.dw);
-  if (hout < 1 || wout < 1) {
-    throw_range_error(env, "the kernel does not fit x " + shape_string(xs) + " with pads " + shape_string(pads) +
-                               ": output size " + std::to_string(hout) + "x" + std::to_string(wout));
-  }
-  const double padded = static_cast<double>(in.n) * static_cast<double>(blocks * lanes) *
-                        static_cast<double>(in.h + in.pads[0] + in.pads[2]) * static_cast<double>(in.w + in.pads[1] + in.pads[3]);
-  if (padded > kMaxPaddedFloats) throw_range_error(env, "x " + shape_string(xs) + " with pads " + shape_string(pads) + " is too large");
-  *ys = Shape{in.n, out_blocks, hout, wout, lanes};
-  return in;
-}
-
-// The input geometry of a run over x of shape xs (rank 4, in the conv's layout; rank 5 for
-// NCHWc) with pads: checks the channels, the pads, that the kernel fits and the size of
-// the padded copy, and gives the output shape.
+// The input geometry of a run over x of shape xs (rank 4 in the conv's layout; NCHWc: rank
+// 5, [n, ceil(cin / L), h, w, L]) with pads: checks the channels, the pads, that the kernel
+// fits and the size of the padded copy, and gives the output shape.
 Conv2dInput check_geometry(Napi::Env env, const PackedConv2d& conv, const Shape& xs, const Shape& pads, Shape* ys) {
   const Conv2dParams& p = conv.params();
-  if (p.layout == ConvLayout::kNCHWc) return check_blocked_geometry(env, conv, xs, pads, ys);
   if (pads.size() != 4) throw_range_error(env, "pads must hold 4 values [top, left, bottom, right]");
-  const bool nchw = p.layout == ConvLayout::kNCHW;
+  const bool channels_first = p.layout != ConvLayout::kNHWC;
   Conv2dInput in;
   in.n = xs[0];
-  const int64_t cin = nchw ? xs[1] : xs[3];
-  in.h = nchw ? xs[2] : xs[1];
-  in.w = nchw ? xs[3] : xs[2];
+  in.h = channels_first ? xs[2] : xs[1];
+  in.w = channels_first ? xs[3] : xs[2];
   for (int k = 0; k < 4; ++k) {
     if (pads[k] > kMaxAttr) throw_range_error(env, "pads " + shape_string(pads) + " are too large");
     in.pads[k] = pads[k];
   }
-  if (cin != conv.cin()) {
-    throw_range_error(env, "x " + shape_string(xs) + " has " + std::to_string(cin) + " channels but the weights expect " +
-                               std::to_string(conv.cin()));
+  // The channels x holds (in the blocked layout: whole blocks of lanes).
+  int64_t channels = 0;
+  const int64_t lanes = PackedConv2d::blocked_lanes();
+  if (p.layout == ConvLayout::kNCHWc) {
+    const int64_t blocks = (conv.cin() + lanes - 1) / lanes;
+    if (xs[4] != lanes || xs[1] != blocks) {
+      throw_range_error(env, "x " + shape_string(xs) + " must be [N, " + std::to_string(blocks) + ", H, W, " +
+                                 std::to_string(lanes) + "]: the conv's " + std::to_string(conv.cin()) +
+                                 " input channels in blocks of " + std::to_string(lanes));
+    }
+    channels = blocks * lanes;
+  } else {
+    channels = channels_first ? xs[1] : xs[3];
+    if (channels != conv.cin()) {
+      throw_range_error(env, "x " + shape_string(xs) + " has " + std::to_string(channels) +
+                                 " channels but the weights expect " + std::to_string(conv.cin()));
+    }
   }
   const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p.kh, p.sh, p.dh);
   const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p.kw, p.sw, p.dw);
@@ -185,10 +164,14 @@ Conv2dInput check_geometry(Napi::Env env, const PackedConv2d& conv, const Shape&
     throw_range_error(env, "the kernel does not fit x " + shape_string(xs) + " with pads " + shape_string(pads) +
                                ": output size " + std::to_string(hout) + "x" + std::to_string(wout));
   }
-  const double padded = static_cast<double>(in.n) * static_cast<double>(cin) *
+  const double padded = static_cast<double>(in.n) * static_cast<double>(channels) *
                         static_cast<double>(in.h + in.pads[0] + in.pads[2]) * static_cast<double>(in.w + in.pads[1] + in.pads[3]);
   if (padded > kMaxPaddedFloats) throw_range_error(env, "x " + shape_string(xs) + " with pads " + shape_string(pads) + " is too large");
-  *ys = nchw ? Shape{in.n, p.cout, hout, wout} : Shape{in.n, hout, wout, p.cout};
+  switch (p.layout) {
+    case ConvLayout::kNCHW: *ys = Shape{in.n, p.cout, hout, wout}; break;
+    case ConvLayout::kNHWC: *ys = Shape{in.n, hout, wout, p.cout}; break;
+    case ConvLayout::kNCHWc: *ys = Shape{in.n, (p.cout + lanes - 1) / lanes, hout, wout, lanes}; break;
+  }
   return in;
 }
 

@@ -11,15 +11,11 @@ import { Conv2dActivation, Tensor } from '../../lib';
 import { BlockedConv2d, blockedLanes, blockedShape, fromBlocked, toBlocked } from '../../lib/ops/blocked';
 import { conv2dRef } from '../../lib/reference/conv2d';
 import { native } from '../../lib/native';
-import { rng, viewAt } from '../helpers';
-import { checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, withThreads } from './generators';
+import { checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, uniform, withThreads } from './generators';
 
 /** Values in [-1, 1) at `offset` elements into a buffer with marked slack. */
 function uniformTensor(shape: readonly number[], seed: number, offset: number): Tensor {
-  const r = rng(seed);
-  const a = new Float32Array(sizeOf(shape));
-  for (let i = 0; i < a.length; i++) a[i] = r() * 2 - 1;
-  return Tensor.from(viewAt(a, offset), shape);
+  return Tensor.from(uniform(sizeOf(shape), seed, offset), shape);
 }
 
 const CHANNELS = [1, 3, 4, 5, 8, 9, 15, 16, 17, 31, 33, 48, 63, 64, 65, 80, 129];

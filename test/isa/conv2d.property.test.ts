@@ -9,8 +9,7 @@ import * as fc from 'fast-check';
 import { Conv2d, Conv2dActivation, Conv2dOptions, Tensor, conv2d, conv2dAsync, runtime } from '../../lib';
 import { conv2dRef } from '../../lib/reference/conv2d';
 import { WINOGRAD4_TOLERANCE_SCALE } from '../fusion-util';
-import { rng, viewAt } from '../helpers';
-import { checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, withThreads } from './generators';
+import { checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, uniform, withThreads } from './generators';
 
 /** Channel counts around the register tiles (MR 4/6/8 rows, NR 4/16/48 lanes). */
 const CHANNELS = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49];
@@ -37,13 +36,6 @@ interface Case {
   givenOut: boolean;
   offsets: [number, number];
   seed: number;
-}
-
-function uniform(n: number, seed: number, offset = 0): Float32Array {
-  const r = rng(seed);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = r() * 2 - 1;
-  return offset === 0 ? a : viewAt(a, offset);
 }
 
 const channelArb = fc.constantFrom(...CHANNELS);

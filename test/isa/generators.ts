@@ -4,7 +4,7 @@
 import * as assert from 'assert';
 import * as fc from 'fast-check';
 import { Tensor, runtime } from '../../lib';
-import { randomData, viewAt } from '../helpers';
+import { randomData, rng, viewAt } from '../helpers';
 
 /** Sizes one below, at and above the SIMD widths (4, 8, 16 floats and their multiples). */
 export const SIMD_SIZES = [1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65] as const;
@@ -57,6 +57,14 @@ export function broadcastSideArb(rank: number): fc.Arbitrary<BroadcastSide> {
 
 export function applySide(shape: readonly number[], side: BroadcastSide): number[] {
   return shape.map((d, i) => (side.ones[i] ? 1 : d)).slice(side.drop);
+}
+
+/** n values uniform in [-1, 1); with an offset, that many elements into a larger, marked buffer. */
+export function uniform(n: number, seed: number, offset = 0): Float32Array {
+  const r = rng(seed);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = r() * 2 - 1;
+  return offset === 0 ? a : viewAt(a, offset);
 }
 
 /** Memory for a tensor: random values at `offset` elements into a larger, marked buffer. */

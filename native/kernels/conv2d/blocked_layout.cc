@@ -71,6 +71,22 @@ void move_block(const float* src, float* dst, int64_t stride, int64_t used, int6
   }
 }
 
+// One zero-bordered blocked plane at dst, [h + pt + pb][w + pl + pr][lanes]: the border
+// zeroed, row r's w pixels written by fill_row(r, first pixel of that row inside the border).
+template <class FillRow>
+void padded_plane(float* dst, int64_t h, int64_t w, const int64_t pads[4], int64_t lanes, FillRow&& fill_row) {
+  const size_t padded_row = static_cast<size_t>((w + pads[1] + pads[3]) * lanes);
+  const size_t left = static_cast<size_t>(pads[1] * lanes), right = static_cast<size_t>(pads[3] * lanes);
+  std::memset(dst, 0, sizeof(float) * padded_row * static_cast<size_t>(pads[0]));
+  for (int64_t r = 0; r < h; ++r) {
+    float* d = dst + static_cast<size_t>(pads[0] + r) * padded_row;
+    std::memset(d, 0, sizeof(float) * left);
+    fill_row(r, d + left);
+    std::memset(d + left + static_cast<size_t>(w * lanes), 0, sizeof(float) * right);
+  }
+  std::memset(dst + static_cast<size_t>(pads[0] + h) * padded_row, 0, sizeof(float) * padded_row * static_cast<size_t>(pads[2]));
+}
+
 }  // namespace
 
 void nchw_to_blocked(const float* x, int64_t n, int64_t c, int64_t hw, int64_t lanes, float* y) {
@@ -85,19 +101,11 @@ void nchw_to_blocked_padded(const float* x, int64_t n, int64_t c, int64_t h, int
                             int64_t lanes, float* y) {
   const int64_t blocks = (c + lanes - 1) / lanes;
   const int64_t hp = h + pads[0] + pads[2], wp = w + pads[1] + pads[3];
-  const size_t padded_row = static_cast<size_t>(wp * lanes);
   for_blocks(n, blocks, hp * wp * lanes, [&](int64_t img, int64_t cb) {
     const int64_t c0 = cb * lanes, used = std::min(lanes, c - c0);
     const float* xb = x + (img * c + c0) * h * w;
-    float* yb = y + (img * blocks + cb) * hp * wp * lanes;
-    std::memset(yb, 0, sizeof(float) * padded_row * static_cast<size_t>(pads[0]));
-    for (int64_t r = 0; r < h; ++r) {
-      float* d = yb + static_cast<size_t>(pads[0] + r) * padded_row;
-      std::memset(d, 0, sizeof(float) * static_cast<size_t>(pads[1] * lanes));
-      move_block<true>(xb + r * w, d + pads[1] * lanes, h * w, used, w, lanes);
-      std::memset(d + (pads[1] + w) * lanes, 0, sizeof(float) * static_cast<size_t>(pads[3] * lanes));
-    }
-    std::memset(yb + static_cast<size_t>(pads[0] + h) * padded_row, 0, sizeof(float) * padded_row * static_cast<size_t>(pads[2]));
+    padded_plane(y + (img * blocks + cb) * hp * wp * lanes, h, w, pads, lanes,
+                 [&](int64_t r, float* d) { move_block<true>(xb + r * w, d, h * w, used, w, lanes); });
   });
 }
 
@@ -112,19 +120,11 @@ void blocked_to_nchw(const float* x, int64_t n, int64_t c, int64_t hw, int64_t l
 void pad_blocked(const float* x, int64_t n, int64_t blocks, int64_t h, int64_t w, const int64_t pads[4], int64_t lanes,
                  float* dst) {
   const int64_t hp = h + pads[0] + pads[2], wp = w + pads[1] + pads[3];
-  const size_t row = static_cast<size_t>(w * lanes), left = static_cast<size_t>(pads[1] * lanes),
-               right = static_cast<size_t>(pads[3] * lanes), padded_row = static_cast<size_t>(wp * lanes);
+  const size_t row = static_cast<size_t>(w * lanes);
   for_blocks(n, blocks, hp * wp * lanes, [&](int64_t img, int64_t cb) {
     const float* xb = x + (img * blocks + cb) * h * w * lanes;
-    float* db = dst + (img * blocks + cb) * hp * wp * lanes;
-    std::memset(db, 0, sizeof(float) * padded_row * static_cast<size_t>(pads[0]));
-    for (int64_t r = 0; r < h; ++r) {
-      float* d = db + static_cast<size_t>(pads[0] + r) * padded_row;
-      std::memset(d, 0, sizeof(float) * left);
-      std::memcpy(d + left, xb + static_cast<size_t>(r) * row, sizeof(float) * row);
-      std::memset(d + left + row, 0, sizeof(float) * right);
-    }
-    std::memset(db + static_cast<size_t>(pads[0] + h) * padded_row, 0, sizeof(float) * padded_row * static_cast<size_t>(pads[2]));
+    padded_plane(dst + (img * blocks + cb) * hp * wp * lanes, h, w, pads, lanes,
+                 [&](int64_t r, float* d) { std::memcpy(d, xb + static_cast<size_t>(r) * row, sizeof(float) * row); });
   });
 }
 

@@ -60,10 +60,8 @@ bool PackedConv2d::blocked_supports(const Conv2dParams& p) {
 bool PackedConv2d::prefer_blocked_nchw(const Conv2dParams& p, const ConvUkernels& uk) {
   const char* e = std::getenv("TENSORFUSE_CONV_BLOCKED");
   if (e != nullptr && std::strcmp(e, "0") == 0) return false;
-  const size_t panel = uk.blocked_nr, cout = static_cast<size_t>(p.cout);
-  const double fill = static_cast<double>(cout) / static_cast<double>(ceil_div(cout, panel) * panel);
   return p.layout == ConvLayout::kNCHW && p.groups == 1 && p.sw == 2 && p.kh * p.kw > 1 && p.cin_per_group >= 32 &&
-         fill >= 0.6;
+         fill_ratio(static_cast<size_t>(p.cout), uk.blocked_nr) >= 0.6;
 }
 
 void PackedConv2d::pack_blocked(const float* weights) {

@@ -49,11 +49,7 @@ LanesChoice lanes_override() {
   return LanesChoice::kAuto;
 }
 
-double fill(size_t used, size_t granule) {
-  return static_cast<double>(used) / static_cast<double>(ceil_div(used, granule) * granule);
-}
-
-// fill() of the pixel-lane GEMM's columns: a last tile of at most one or two vectors runs
+// fill_ratio() of the pixel-lane GEMM's columns: a last tile of at most one or two vectors runs
 // a kernel that narrow (tile_rows), so only the rest of a full tile is wasted.
 double fill_columns(size_t used, const ConvUkernels& uk) {
   const size_t rem = used % uk.nr, lanes = uk.vector_lanes;
@@ -141,8 +137,8 @@ bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernel
   const bool one_by_one = p.kh == 1 && p.kw == 1;
   const double copy_cost = !one_by_one && (p.kh < p.sh || p.kw < p.sw) ? 0.8 : 1.0;
   const double pixel_lanes = static_cast<double>(pixels) / static_cast<double>(lanes_px) * fill_columns(lanes_px, uk) *
-                             fill(static_cast<size_t>(cout_g), uk.mr) * copy_cost;
-  const double channel_lanes = fill(pixels, uk.lanes_mr) * fill(static_cast<size_t>(cout_g), uk.lanes_nr);
+                             fill_ratio(static_cast<size_t>(cout_g), uk.mr) * copy_cost;
+  const double channel_lanes = fill_ratio(pixels, uk.lanes_mr) * fill_ratio(static_cast<size_t>(cout_g), uk.lanes_nr);
   // Packing the input panels costs more than the padded copy: ask for 20 % (measured on
   // the ResNet-50 shapes, 1 thread, AVX-512: 14x14 1x1 256->1024 fills 0.95 vs 0.82 and
   // still runs 12 % slower on channel lanes).
@@ -158,7 +154,7 @@ bool PackedConv2d::prefer_channel_lanes(const Conv2dParams& p, const ConvUkernel
   const size_t tiles = static_cast<size_t>(((p.hint_hout + 1) / 2) * ((p.hint_wout + 1) / 2));
   const double winograd_bytes = 64.0 * static_cast<double>(p.cin_per_group) * static_cast<double>(cout_g);
   if (winograd_bytes > 4.0 * (1 << 20) && tiles < 64) return true;
-  const double winograd = 2.0 * fill_columns(tiles, uk) * fill(static_cast<size_t>(cout_g), uk.mr);
+  const double winograd = 2.0 * fill_columns(tiles, uk) * fill_ratio(static_cast<size_t>(cout_g), uk.mr);
   return channel_lanes > 1.2 * winograd;
 }
 
@@ -168,7 +164,7 @@ bool PackedConv2d::prefer_gather_nchw(const Conv2dParams& p, const ConvUkernels&
   // 64-256 input channels 20-40 % faster, 5x5 / 3x3 stride 1 10-12 %; 16 input channels
   // 7 % slower, ResNet's 7x7 stem (3 channels) 10 % slower.
   if (p.cin_per_group < 32) return false;
-  return fill(static_cast<size_t>(p.cout / p.groups), uk.igemm_nr) >= 0.6;
+  return fill_ratio(static_cast<size_t>(p.cout / p.groups), uk.igemm_nr) >= 0.6;
 }
 
 bool PackedConv2d::gather_beats_winograd(const Conv2dParams& p, const ConvUkernels& uk) {
@@ -184,7 +180,7 @@ bool PackedConv2d::prefer_igemm_nhwc(const Conv2dParams& p, const ConvUkernels& 
   if (o != LanesChoice::kAuto) return o == LanesChoice::kChannels;
   // The pixel-lane NHWC GEMM packs every input tile and stores its output transposed; the
   // indirect GEMM does neither, so it wins unless Cout per group fills few of its lanes.
-  return fill(static_cast<size_t>(p.cout / p.groups), uk.igemm_nr) >= 0.6;
+  return fill_ratio(static_cast<size_t>(p.cout / p.groups), uk.igemm_nr) >= 0.6;
 }
 
 void PackedConv2d::run_igemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const {

@@ -9,6 +9,12 @@ namespace tf {
 
 inline size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
+// The share of `used` items that are real when they are processed in whole granules (the
+// lanes or rows of a register tile, the channels of a weight panel).
+inline double fill_ratio(size_t used, size_t granule) {
+  return static_cast<double>(used) / static_cast<double>(ceil_div(used, granule) * granule);
+}
+
 // Reduction block of a GEMM whose register tile is nr floats wide: the kc x nr block of B
 // that every row block of A passes over stays in (3/4 of) L1. 192 on a 48 KiB L1 with
 // 48-lane tiles; K = 1152 in blocks of 640 (B from L2) ran 7-10 % slower there.

@@ -285,6 +285,24 @@ inline void dw_row_vectors(size_t taps, const float* x, const int64_t* off, cons
   if (kTail) V::store_tail(y + F * L, CM::apply(acc[F], act, va), rest);
 }
 
+// The rest of a depthwise row after its U-vector steps, in one pass: `full` (<= F) whole
+// vectors and `rest` lanes, through the dw_row_vectors instantiation of that width.
+template <class V, class M, size_t F>
+void dw_row_rest(size_t full, size_t rest, size_t taps, const float* x, const int64_t* off, const float* w, float bias,
+                 float* y, ConvActivation act, float alpha) {
+  if constexpr (F > 0) {
+    if (full < F) {
+      dw_row_rest<V, M, F - 1>(full, rest, taps, x, off, w, bias, y, act, alpha);
+      return;
+    }
+  }
+  if (rest != 0) {
+    dw_row_vectors<V, M, F, true>(taps, x, off, w, bias, y, rest, act, alpha);
+  } else if constexpr (F > 0) {
+    dw_row_vectors<V, M, F, false>(taps, x, off, w, bias, y, 0, act, alpha);
+  }
+}
+
 // Depthwise: one output row, U vectors at a time. See ConvDwRowUkernel.
 template <class V, class M>
 void conv_dw_row(size_t n, size_t taps, const float* x, const int64_t* off, const float* w, float bias, float* y,
@@ -293,27 +311,9 @@ void conv_dw_row(size_t n, size_t taps, const float* x, const int64_t* off, cons
   constexpr size_t U = 4;
   size_t i = 0;
   for (; i + U * L <= n; i += U * L) dw_row_vectors<V, M, U, false>(taps, x + i, off, w, bias, y + i, 0, act, alpha);
-  // The rest of the row in one pass too: vector by vector, each of its taps' FMAs waited for
-  // the one before (a 56-wide row of a 3x3 conv took about 4x as long).
-  const size_t rest = (n - i) % L;
-  switch ((n - i) / L) {
-    case 0:
-      if (rest != 0) dw_row_vectors<V, M, 0, true>(taps, x + i, off, w, bias, y + i, rest, act, alpha);
-      break;
-    case 1:
-      if (rest != 0) dw_row_vectors<V, M, 1, true>(taps, x + i, off, w, bias, y + i, rest, act, alpha);
-      else dw_row_vectors<V, M, 1, false>(taps, x + i, off, w, bias, y + i, 0, act, alpha);
-      break;
-    case 2:
-      if (rest != 0) dw_row_vectors<V, M, 2, true>(taps, x + i, off, w, bias, y + i, rest, act, alpha);
-      else dw_row_vectors<V, M, 2, false>(taps, x + i, off, w, bias, y + i, 0, act, alpha);
-      break;
-    default:
-      static_assert(U == 4, "the rest of a row is at most 3 full vectors and a partial one");
-      if (rest != 0) dw_row_vectors<V, M, 3, true>(taps, x + i, off, w, bias, y + i, rest, act, alpha);
-      else dw_row_vectors<V, M, 3, false>(taps, x + i, off, w, bias, y + i, 0, act, alpha);
-      break;
-  }
+  // The rest in one pass too: vector by vector, each of its taps' FMAs waited for the one
+  // before (a 56-wide row of a 3x3 conv took about 4x as long).
+  dw_row_rest<V, M, U - 1>((n - i) / L, (n - i) % L, taps, x + i, off, w, bias, y + i, act, alpha);
 }
 
 // Depthwise KxK (NHWC), column stride S, P output pixels x U channel vectors from channel
