@@ -60,9 +60,12 @@ export interface NativeAddon {
   // strideH, strideW, dilationH, dilationW, activation code, alpha].
   conv2dCreate(weight: Float32Array, weightShape: readonly number[], bias: Float32Array | null, params: number[],
     inScale?: Float32Array | null, inShift?: Float32Array | null, inRelu?: boolean): Conv2dHandle;
-  /** strides: [x, out]. */
+  /**
+   * strides: [x, out] ([x, out, skip] with a skip). With `skip` (NCHW or NCHWc, out's shape;
+   * out itself or disjoint from it), out = act(conv + skip) (the conv's activation 'none').
+   */
   conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
-    async: false, strides?: BatchStrides): void;
+    async: false, strides?: BatchStrides, skip?: Float32Array | null, act?: number, alpha?: number): void;
   conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
     async: true, strides?: BatchStrides): Promise<Float32Array>;
   /**

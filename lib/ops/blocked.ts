@@ -10,7 +10,8 @@ import { describeValue, formatShape, rangeError, typeError } from '../errors';
 import { checkTensor, outputFor } from './checks';
 import { overlaps } from './views';
 import type { OutOptions } from './elementwise';
-import { ACTIVATION_CODES, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, resolveConv2dSpec } from './conv2d-options';
+import { ACTIVATION_CODES, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, conv2dOutputSize, resolveConv2dSpec } from './conv2d-options';
+import type { ConvSkip } from './conv2d';
 
 let lanes: number | undefined;
 
@@ -64,8 +65,16 @@ export function fromBlocked(x: Tensor, channels: number, options?: OutOptions): 
   return out;
 }
 
-/** What a blocked conv takes besides its OIHW weights (groups are 1). */
-export type BlockedConv2dOptions = Pick<Conv2dWeightOptions, 'bias' | 'activation' | 'alpha' | 'strides' | 'pads' | 'dilations'>;
+/**
+ * What a blocked conv takes besides its OIHW weights (groups are 1). inputSize: the [H, W]
+ * it will mostly see (picks Winograd's tile and whether small maps skip it, as Conv2d's).
+ */
+export type BlockedConv2dOptions = Pick<Conv2dWeightOptions, 'bias' | 'activation' | 'alpha' | 'strides' | 'pads' | 'dilations' | 'inputSize'>;
+
+/** BlockedConv2d.run's options: `skip` adds a residual in the epilogue (see run). */
+export interface BlockedRunOptions extends OutOptions {
+  skip?: ConvSkip;
+}
 
 /**
  * A convolution (groups 1, column stride 1 or 2; any kernel, row stride, dilation and
@@ -89,7 +98,8 @@ export class BlockedConv2d {
     this.spec = spec;
     this.cin = spec.cinPerGroup;
     this.cout = spec.cout;
-    const params = [2, 1, spec.strides[0], spec.strides[1], spec.dilations[0], spec.dilations[1], ACTIVATION_CODES[spec.activation], spec.alpha, 0, 0];
+    const [hintH, hintW] = spec.inputSize ? conv2dOutputSize(op, spec, spec.inputSize) : [0, 0];
+    const params = [2, 1, spec.strides[0], spec.strides[1], spec.dilations[0], spec.dilations[1], ACTIVATION_CODES[spec.activation], spec.alpha, hintH, hintW];
     this.handle = native.conv2dCreate(weight.data, weight.shape, spec.bias, params);
   }
 
@@ -108,14 +118,31 @@ export class BlockedConv2d {
     return { pads: geo.pads, outShape: blockedShape(geo.outShape) };
   }
 
-  /** Convolves blocked x; writes into `options.out` when given (it must not overlap x). */
-  run(x: Tensor, options?: OutOptions): Tensor {
+  /**
+   * Convolves blocked x; writes into `options.out` when given (it must not overlap x). With
+   * `options.skip` (blocked, the output's shape; out itself or disjoint from it), out =
+   * act(conv + skip.skip) with skip.activation: the residual in the epilogue (the conv's own
+   * activation must be 'none').
+   */
+  run(x: Tensor, options?: BlockedRunOptions): Tensor {
     const op = 'BlockedConv2d.run';
     const tx = checkTensor(op, 'x', x);
     const geo = this.geometry(op, tx.shape);
     const out = outputFor(op, options, geo.outShape);
     checkDisjoint(op, tx, out);
-    native.conv2dRun(this.handle, tx.data, tx.shape, geo.pads, out.data, false);
+    const skip = options?.skip;
+    if (skip === undefined) {
+      native.conv2dRun(this.handle, tx.data, tx.shape, geo.pads, out.data, false);
+      return out;
+    }
+    const s = checkTensor(op, 'skip.skip', skip.skip);
+    if (s.shape.length !== geo.outShape.length || s.shape.some((d, i) => d !== geo.outShape[i])) {
+      throw rangeError(op, `skip must have the output's shape ${formatShape(geo.outShape)}, got ${formatShape(s.shape)}`);
+    }
+    if (this.spec.activation !== 'none') throw rangeError(op, `a residual skip needs the conv's own activation to be 'none', got '${this.spec.activation}'`);
+    if (overlaps(s, tx)) throw rangeError(op, `skip ${formatShape(s.shape)} overlaps x ${formatShape(tx.shape)}`);
+    if (!Object.prototype.hasOwnProperty.call(ACTIVATION_CODES, skip.activation)) throw rangeError(op, `skip.activation must be one of ${Object.keys(ACTIVATION_CODES).join(', ')}, got ${describeValue(skip.activation)}`);
+    native.conv2dRun(this.handle, tx.data, tx.shape, geo.pads, out.data, false, undefined, s.data, ACTIVATION_CODES[skip.activation], skip.alpha ?? 0.01);
     return out;
   }
 

@@ -193,7 +193,31 @@ Conv2dInput one_image(Conv2dInput in) {
   return in;
 }
 
-// conv2dRun(handle, x, xShape, pads[4], out, async, strides?: [x, out]) -> undefined | Promise<out>
+// The residual epilogue's arguments info[i .. i + 2] (skip | null, act, alpha) into xs:
+// skip has out's shape and strides (ys, stride) and is out itself or disjoint from it; the
+// conv's own activation must be 'none'. Returns the skip's view (empty without one).
+BatchView residual_arg(const Napi::CallbackInfo& info, size_t i, const Conv2dParams& p, const Shape& ys, int64_t stride,
+                       const BatchView& yv, ConvSources* xs) {
+  Napi::Env env = info.Env();
+  if (info[i].IsNull() || info[i].IsUndefined()) return BatchView{};
+  if (p.layout == ConvLayout::kNHWC) throw_range_error(env, "a residual epilogue needs an NCHW or NCHWc conv");
+  const BatchView skip_view = batch_view(env, f32_arg(info, i, "skip"), ys, stride, "skip");
+  if (overlaps(skip_view, yv) && !same_memory(skip_view, yv)) throw_range_error(env, "skip partially overlaps out");
+  if (p.act != ConvActivation::kNone) throw_range_error(env, "a residual epilogue needs the conv's own activation to be 'none'");
+  xs->skip = skip_view.data;
+  const double act = info[i + 1].IsNumber() ? info[i + 1].As<Napi::Number>().DoubleValue() : NAN;
+  if (!(act == std::floor(act)) || act < 0 || act > 5) throw_range_error(env, "act must be an integer in [0, 5]");
+  xs->act = static_cast<ConvActivation>(static_cast<int>(act));
+  if (!info[i + 2].IsNumber() || !std::isfinite(info[i + 2].As<Napi::Number>().DoubleValue())) {
+    throw_range_error(env, "alpha must be a finite number");
+  }
+  xs->alpha = info[i + 2].As<Napi::Number>().FloatValue();
+  return skip_view;
+}
+
+// conv2dRun(handle, x, xShape, pads[4], out, async, strides?: [x, out(, skip)], skip?, act?,
+//           alpha?) -> undefined | Promise<out>
+// With skip (NCHW or NCHWc, out's shape): out = act(conv + skip), as conv2dRunSources.
 // A strided x or out (a batch view) runs the conv once per image (N = 1 pointers); contiguous
 // tensors run it once for the whole batch.
 Napi::Value Run(const Napi::CallbackInfo& info) {
@@ -205,7 +229,8 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   const Shape pads = shape_arg(info, 3, "pads");
   const F32Arg out = f32_arg(info, 4, "out");
   const bool async = info[5].ToBoolean();
-  const std::vector<int64_t> strides = batch_strides_arg(info, 6, 2);
+  const bool has_skip = info.Length() > 7 && !info[7].IsNull() && !info[7].IsUndefined();
+  const std::vector<int64_t> strides = batch_strides_arg(info, 6, has_skip ? 3 : 2);
   const size_t rank = conv->params().layout == ConvLayout::kNCHWc ? 5 : 4;
   if (xs.size() != rank) throw_range_error(env, "x must have rank " + std::to_string(rank) + ", got shape " + shape_string(xs));
   const BatchView xv = batch_view(env, x, xs, stride_at(strides, 0), "x");
@@ -213,16 +238,30 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   const Conv2dInput in = check_geometry(env, *conv, xs, pads, &ys);
   const BatchView yv = batch_view(env, out, ys, stride_at(strides, 1), "out");
   if (overlaps(xv, yv)) throw_range_error(env, "out overlaps x");
+  ConvSources sources = ConvSources::single(x.data, conv->cin());
+  const BatchView skip_view = residual_arg(info, 7, conv->params(), ys, stride_at(strides, 2), yv, &sources);
+  std::vector<Napi::Value> keep_alive{info[0], info[1], info[4]};
+  if (sources.skip != nullptr) {
+    if (overlaps(xv, skip_view)) throw_range_error(env, "skip overlaps x");
+    keep_alive.push_back(info[7]);
+  }
 
   std::function<void()> work;
-  if (xv.contiguous() && yv.contiguous()) {
+  if (sources.skip == nullptr && xv.contiguous() && yv.contiguous()) {
     work = [conv, xd = x.data, in, yd = out.data] { conv->run(xd, in, yd); };
+  } else if (xv.contiguous() && yv.contiguous() && skip_view.contiguous()) {
+    work = [conv, sources, in, yd = out.data] { conv->run(sources, in, yd); };
   } else {
-    work = [conv, xv, in1 = one_image(in), yv] {
-      for (int64_t n = 0; n < xv.images; ++n) conv->run(xv.image(n), in1, yv.image(n));
+    work = [conv, sources, xv, skip_view, in1 = one_image(in), yv] {
+      ConvSources image = sources;
+      for (int64_t n = 0; n < xv.images; ++n) {
+        image.data[0] = xv.image(n);
+        if (sources.skip != nullptr) image.skip = skip_view.image(n);
+        conv->run(image, in1, yv.image(n));
+      }
     };
   }
-  return run_or_queue(env, async, work, info[4], {info[0], info[1], info[4]});
+  return run_or_queue(env, async, work, info[4], keep_alive);
 }
 
 // conv2dRunSources(handle, sources[], sourceShapes (4 dims per source, flat), mode (0 concat,
@@ -285,21 +324,8 @@ Napi::Value RunSources(const Napi::CallbackInfo& info) {
     if (overlaps(views[i], yv)) throw_range_error(env, "out overlaps sources[" + std::to_string(i) + "]");
     contiguous = contiguous && views[i].contiguous();
   }
-  BatchView skip_view;
-  if (!info[6].IsNull() && !info[6].IsUndefined()) {
-    skip_view = batch_view(env, f32_arg(info, 6, "skip"), ys, stride_at(strides, count + 1), "skip");
-    if (overlaps(skip_view, yv) && !same_memory(skip_view, yv)) throw_range_error(env, "skip partially overlaps out");
-    if (p.act != ConvActivation::kNone) {
-      throw_range_error(env, "a residual epilogue needs the conv's own activation to be 'none'");
-    }
-    xs.skip = skip_view.data;
-    const double act = info[7].IsNumber() ? info[7].As<Napi::Number>().DoubleValue() : NAN;
-    if (!(act == std::floor(act)) || act < 0 || act > 5) throw_range_error(env, "act must be an integer in [0, 5]");
-    xs.act = static_cast<ConvActivation>(static_cast<int>(act));
-    if (!info[8].IsNumber() || !std::isfinite(info[8].As<Napi::Number>().DoubleValue())) {
-      throw_range_error(env, "alpha must be a finite number");
-    }
-    xs.alpha = info[8].As<Napi::Number>().FloatValue();
+  const BatchView skip_view = residual_arg(info, 6, p, ys, stride_at(strides, count + 1), yv, &xs);
+  if (xs.skip != nullptr) {
     contiguous = contiguous && skip_view.contiguous();
     keep_alive.push_back(info[6]);
   }

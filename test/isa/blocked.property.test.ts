@@ -3,13 +3,14 @@
 // 1x1 (pixels as one run) and k x k kernels with row strides 1-3, column strides 1-2,
 // dilations 1-2 and asymmetric pads, maps whose rows leave a short last tile, batch 1-3,
 // every activation, with and without bias, given or fresh outputs (with slack around them),
-// 1 and 2 threads.
+// a residual skip (separate or the output itself), 1 and 2 threads. Dense 3x3 stride-1 convs
+// run Winograd between reorders; the rest the direct kernel.
 // run-all.js runs this file once per ISA the CPU supports (TENSORFUSE_ISA).
 import * as assert from 'assert';
 import * as fc from 'fast-check';
 import { Conv2dActivation, Tensor } from '../../lib';
 import { BlockedConv2d, blockedLanes, blockedShape, fromBlocked, toBlocked } from '../../lib/ops/blocked';
-import { conv2dRef } from '../../lib/reference/conv2d';
+import { activationRef, conv2dRef } from '../../lib/reference/conv2d';
 import { native } from '../../lib/native';
 import { checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, uniform, withThreads } from './generators';
 
@@ -30,6 +31,14 @@ const geometryArb = fc.oneof(
     dilations: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
     pads: fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)),
   }),
+  // dense 3x3 stride 1: Winograd (with 8+ channels each way)
+  fc.record({
+    kh: fc.constant(3),
+    kw: fc.constant(3),
+    strides: fc.constant([1, 1] as [number, number]),
+    dilations: fc.constant([1, 1] as [number, number]),
+    pads: fc.tuple(fc.nat(1), fc.nat(1), fc.nat(1), fc.nat(1)),
+  }),
 );
 
 const caseArb = fc.record({
@@ -42,6 +51,8 @@ const caseArb = fc.record({
   activation: fc.constantFrom(...ACTIVATIONS),
   bias: fc.boolean(),
   givenOut: fc.boolean(),
+  skip: fc.constantFrom('none', 'separate', 'out'),
+  inputSize: fc.boolean(),
   offset: fc.nat(5),
   threads: fc.constantFrom(1, 2),
   seed: fc.integer(),
@@ -81,6 +92,7 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
   });
 
   it('BlockedConv2d of a blocked x is the reference conv, blocked', async () => {
+    let winogradCases = 0, cases = 0;
     await fc.assert(fc.asyncProperty(caseArb, async (c) => {
       const g = c.geometry;
       // Grow the map until the (dilated) kernel fits.
@@ -90,20 +102,34 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
       const x = uniformTensor(xShape, c.seed, 0);
       const weight = uniformTensor([c.cout, c.cin, g.kh, g.kw], c.seed + 1, 0);
       const bias = c.bias ? uniformTensor([c.cout], c.seed + 2, 0).data : undefined;
-      const options = { bias, activation: c.activation, alpha: 0.2, strides: g.strides, dilations: g.dilations, pads: g.pads };
+      const residual = c.skip !== 'none';
+      // With a residual the activation follows the skip: the conv's own is 'none'.
+      const options = { bias, activation: residual ? 'none' as const : c.activation, alpha: 0.2, strides: g.strides, dilations: g.dilations, pads: g.pads, inputSize: c.inputSize ? [h, w] : undefined };
       const expected = conv2dRef(x, weight, options);
       const conv = new BlockedConv2d(weight, options);
-      assert.strictEqual(conv.algorithm, 'blocked-direct');
+      // Winograd only for dense 3x3 stride-1 convs (small maps with few outputs stay direct)
+      const eligible = g.kh === 3 && g.kw === 3 && g.strides.every((s) => s === 1) && g.dilations.every((d) => d === 1) && c.cin >= 8 && c.cout >= 8;
+      const winograd = /^winograd-f[24]x[24]-3x3$/.test(conv.algorithm);
+      cases++;
+      if (winograd) winogradCases++;
+      assert.ok(winograd ? eligible : conv.algorithm === 'blocked-direct', `${conv.algorithm} for ${JSON.stringify(c)}`);
       const yShape = conv.outputShape(blockedShape(xShape));
       assert.deepStrictEqual(yShape, blockedShape(expected.shape));
-      const out = c.givenOut ? placedOutput(yShape, c.offset) : undefined;
-      const y = await withThreads(c.threads, () => conv.run(toBlocked(x), { out }));
+      const out = c.givenOut || c.skip === 'out' ? placedOutput(yShape, c.offset) : undefined;
+      let skipTensor: Tensor | undefined;
+      if (residual) {
+        const skipNchw = uniformTensor(expected.shape, c.seed + 3, 0);
+        skipTensor = toBlocked(skipNchw, c.skip === 'out' ? { out } : undefined);
+        for (let i = 0; i < expected.size; i++) expected.data[i] = activationRef(expected.data[i] + skipNchw.data[i], c.activation, 0.2);
+      }
+      const skip = skipTensor ? { skip: skipTensor, activation: c.activation, alpha: 0.2 } : undefined;
+      const y = await withThreads(c.threads, () => conv.run(toBlocked(x), { out, skip }));
       if (out) {
         assert.strictEqual(y, out);
         expectSlackUntouched(out, 'BlockedConv2d out');
       }
       const got = fromBlocked(y, c.cout);
-      const tol = 1e-5 * Math.max(1, c.cin * g.kh * g.kw);
+      const tol = (winograd ? 1e-4 : 1e-5) * Math.max(1, c.cin * g.kh * g.kw);
       for (let i = 0; i < got.size; i++) {
         const e = expected.data[i];
         assert.ok(Math.abs(got.data[i] - e) <= tol * Math.max(1, Math.abs(e)), `element ${i}: ${got.data[i]} vs ${e} (${JSON.stringify(c)})`);
@@ -111,7 +137,8 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
       // Lanes past Cout hold finite values (the next blocked conv multiplies them by zero weights).
       for (const v of y.data) assert.ok(Number.isFinite(v), `a lane of y is ${v} (${JSON.stringify(c)})`);
       conv.dispose();
-    }), { numRuns: runs(60) });
+    }), { numRuns: runs(90) });
+    assert.ok(winogradCases >= cases / 30, `only ${winogradCases} of ${cases} cases ran Winograd`);
   });
 
   it('rejects what it does not run, naming the shapes', () => {
@@ -130,6 +157,13 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
     assert.throws(() => conv.run(x, { out: Tensor.zeros([1, Math.ceil(8 / l) + 1, 3, 3, l]) }), (e: Error) => e instanceof RangeError && /out has shape/.test(e.message));
     const square = new BlockedConv2d(Tensor.zeros([4, 4, 1, 1]));
     assert.throws(() => square.run(x, { out: x }), (e: Error) => e instanceof RangeError && /overlaps/.test(e.message));
+    const skipShape = square.outputShape(x.shape);
+    assert.throws(() => square.run(x, { skip: { skip: Tensor.zeros([1, 4, 3, 3]), activation: 'relu', alpha: 0 } }), (e: Error) => e instanceof RangeError && /skip must have the output's shape/.test(e.message));
+    assert.throws(() => square.run(x, { skip: { skip: x, activation: 'relu', alpha: 0 } }), (e: Error) => e instanceof RangeError && /skip .* overlaps x/.test(e.message));
+    assert.throws(() => square.run(x, { skip: { skip: Tensor.zeros(skipShape), activation: 'tanh' as never, alpha: 0 } }), (e: Error) => e instanceof RangeError && /skip.activation/.test(e.message));
+    const withRelu = new BlockedConv2d(Tensor.zeros([4, 4, 1, 1]), { activation: 'relu' });
+    assert.throws(() => withRelu.run(x, { skip: { skip: Tensor.zeros(skipShape), activation: 'none', alpha: 0 } }), (e: Error) => e instanceof RangeError && /own activation/.test(e.message));
+    withRelu.dispose();
     square.dispose();
     assert.throws(() => toBlocked(Tensor.zeros([2, 3, 4])), (e: Error) => e instanceof RangeError && /rank 4/.test(e.message));
     assert.throws(() => fromBlocked(x, 40), (e: Error) => e instanceof RangeError && /40 channels/.test(e.message));
@@ -150,6 +184,12 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
     const x = new Float32Array(sizeOf(xs));
     const y = new Float32Array(sizeOf(ys));
     native.conv2dRun(h, x, xs, [0, 0, 0, 0], y, false);
+    native.conv2dRun(h, x, xs, [0, 0, 0, 0], y, false, undefined, new Float32Array(sizeOf(ys)), 1, 0);
+    native.conv2dRun(h, x, xs, [0, 0, 0, 0], y, false, undefined, y, 1, 0);
+    assert.throws(() => native.conv2dRun(h, x, xs, [0, 0, 0, 0], y, false, undefined, new Float32Array(sizeOf(ys) - 1), 1, 0), (e: Error) => e instanceof RangeError && /skip/.test(e.message));
+    assert.throws(() => native.conv2dRun(h, x, xs, [0, 0, 0, 0], y, false, undefined, y.subarray(1), 1, 0), RangeError);
+    assert.throws(() => native.conv2dRun(h, x, xs, [0, 0, 0, 0], y, false, undefined, y, 9, 0), (e: Error) => e instanceof RangeError && /act/.test(e.message));
+    assert.throws(() => native.conv2dRun(h, x, xs, [0, 0, 0, 0], y, false, [0, 0], y, 1, 0), (e: Error) => e instanceof RangeError && /strides/.test(e.message));
     assert.throws(() => native.conv2dRun(h, x, xs, [0, 0, 0, 0], y.subarray(1), false), RangeError);
     assert.throws(() => native.conv2dRun(h, x, xs, [1, 0, 0, 0], y, false), (e: Error) => e instanceof RangeError && /out has/.test(e.message));
     const k5 = native.conv2dCreate(new Float32Array(8 * 4 * 25), [8, 4, 5, 5], null, params(1));

@@ -188,6 +188,14 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
   const size_t total = static_cast<size_t>(p_.cout * k_);
 
   if (p_.layout == ConvLayout::kNCHWc) {
+    // Winograd's transforms work on channel planes: a blocked 3x3 reorders around it (see
+    // run_winograd_blocked), still well ahead of the direct kernel on the maps it takes.
+    const int64_t wino_m = winograd_tile(p_);
+    if (wino_m != 0 && !gather_beats_winograd(p_, *uk_)) {
+      pack_winograd(weights, wino_m);
+      mode_ = Mode::kWinogradBlocked;
+      return;
+    }
     pack_blocked(weights);
     return;
   }
@@ -245,7 +253,7 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
 // tile on every eligible conv packed afterwards (A/B checks against the direct GEMM).
 int64_t PackedConv2d::winograd_tile(const Conv2dParams& p) {
   const char* e = std::getenv("TENSORFUSE_CONV_WINOGRAD");
-  const bool eligible = p.layout == ConvLayout::kNCHW && p.groups == 1 && p.kh == 3 && p.kw == 3 && p.sh == 1 &&
+  const bool eligible = p.layout != ConvLayout::kNHWC && p.groups == 1 && p.kh == 3 && p.kw == 3 && p.sh == 1 &&
                         p.sw == 1 && p.dh == 1 && p.dw == 1 && p.cin_per_group >= 8 && p.cout >= 8;
   if (!eligible || (e != nullptr && std::strcmp(e, "0") == 0)) return 0;
   if (e != nullptr && (std::strcmp(e, "2") == 0 || std::strcmp(e, "4") == 0)) return e[0] - '0';
@@ -463,7 +471,8 @@ const char* PackedConv2d::algorithm() const {
     case Mode::kGemmNchwChannelLanes:
     case Mode::kIgemmNhwc: return "gemm-channel-lanes";
     case Mode::kGatherNchw: return "gemm-gather";
-    case Mode::kWinogradNchw: return wino_m_ == 4 ? "winograd-f4x4-3x3" : "winograd-f2x2-3x3";
+    case Mode::kWinogradNchw:
+    case Mode::kWinogradBlocked: return wino_m_ == 4 ? "winograd-f4x4-3x3" : "winograd-f2x2-3x3";
     case Mode::kDepthwiseNchw:
     case Mode::kDepthwiseNhwc: return "depthwise";
     case Mode::kBlocked:
@@ -473,16 +482,14 @@ const char* PackedConv2d::algorithm() const {
 }
 
 void PackedConv2d::run(const float* x, const Conv2dInput& in, float* y) const {
-  if (p_.layout == ConvLayout::kNCHW) {
+  if (p_.layout != ConvLayout::kNHWC) {
     run(ConvSources::single(x, cin()), in, y);
     return;
   }
   const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
   const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
   if (in.n == 0 || p_.cout == 0 || hout <= 0 || wout <= 0) return;
-  if (mode_ == Mode::kBlocked) {
-    run_blocked(x, in, y);
-  } else if (mode_ == Mode::kGemmNhwc) {
+  if (mode_ == Mode::kGemmNhwc) {
     run_gemm_nhwc(x, in, hout, wout, y);
   } else if (mode_ == Mode::kIgemmNhwc) {
     run_igemm_nhwc(x, in, hout, wout, y);
@@ -520,10 +527,11 @@ void PackedConv2d::run_sources(const ConvSources& x, const Conv2dInput& in, floa
     case Mode::kWinogradNchw: run_winograd_nchw(x, in, hout, wout, y); break;
     case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
     case Mode::kBlockedNchw: run_blocked_nchw(x, in, hout, wout, y); break;
+    case Mode::kBlocked: run_blocked(x, in, y); break;
+    case Mode::kWinogradBlocked: run_winograd_blocked(x, in, hout, wout, y); break;
     case Mode::kGemmNhwc:
     case Mode::kIgemmNhwc:
-    case Mode::kDepthwiseNhwc:
-    case Mode::kBlocked: break;  // NHWC and NCHWc take one tensor: run(const float*, ...)
+    case Mode::kDepthwiseNhwc: break;  // NHWC takes one tensor: run(const float*, ...)
   }
 }
 

@@ -136,7 +136,7 @@ class PackedConv2d {
   void run_sources(const ConvSources& xs, const Conv2dInput& in, float* y) const;
   enum class Mode {
     kGemmNchw, kGemmNchwChannelLanes, kGatherNchw, kGemmNhwc, kIgemmNhwc, kDepthwiseNchw, kDepthwiseNhwc, kWinogradNchw,
-    kBlocked, kBlockedNchw
+    kBlocked, kBlockedNchw, kWinogradBlocked
   };
 
   // For the hinted output size: whether output channels on the vector lanes (pixels
@@ -183,8 +183,11 @@ class PackedConv2d {
   // NCHWc (conv_blocked.cc): weights as panels [panel][kblock][lane][blocked_nr], the bias
   // zero-padded to whole panels.
   void pack_blocked(const float* weights);
-  void run_blocked(const float* x, const Conv2dInput& in, float* y) const;
-  void blocked_core(const float* x, const Conv2dInput& in, float* y) const;
+  // NCHWc: xs holds one blocked tensor; a residual skip (blocked as y) is read as the tiles'
+  // start values.
+  void run_blocked(const ConvSources& xs, const Conv2dInput& in, float* y) const;
+  void blocked_core(const float* x, const Conv2dInput& in, float* y, const ConvSources& residual) const;
+  void run_winograd_blocked(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   // NCHW stride-2 convs (conv_blocked.cc): whether the blocked kernel, with the input
   // reordered into the padded blocked layout and the output back inside the call, beats the
   // gathering GEMM; and that run.

@@ -87,9 +87,10 @@ void PackedConv2d::pack_blocked(const float* weights) {
   if (!bias_.empty()) bias_.resize(static_cast<size_t>(blocks_) * nr, 0.0f);
 }
 
-void PackedConv2d::run_blocked(const float* x, const Conv2dInput& in, float* y) const {
+void PackedConv2d::run_blocked(const ConvSources& xs, const Conv2dInput& in, float* y) const {
+  const float* x = xs.data[0];
   if (!(in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3])) {
-    blocked_core(x, in, y);
+    blocked_core(x, in, y, xs);
     return;
   }
   const size_t L = uk_->vector_lanes;
@@ -97,7 +98,32 @@ void PackedConv2d::run_blocked(const float* x, const Conv2dInput& in, float* y) 
   const Conv2dInput padded = padded_input(in);
   CallerScratch copy(static_cast<size_t>(in.n * in_blocks * padded.h * padded.w) * L);
   pad_blocked(x, in.n, in_blocks, in.h, in.w, in.pads, static_cast<int64_t>(L), copy.data());
-  blocked_core(copy.data(), padded, y);
+  blocked_core(copy.data(), padded, y, xs);
+}
+
+// Winograd's band copy and output scatter read and write channel planes: the blocked input
+// is reordered into NCHW, and the output back, inside the call (two passes over L2-sized
+// tensors; a 3x3 costs ~10x that). The residual is added in the reorder's wake.
+void PackedConv2d::run_winograd_blocked(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout,
+                                        float* y) const {
+  const int64_t L = static_cast<int64_t>(uk_->vector_lanes), cin = this->cin();
+  const int64_t out_blocks = static_cast<int64_t>(ceil_div(static_cast<size_t>(p_.cout), static_cast<size_t>(L)));
+  const size_t x_floats = static_cast<size_t>(in.n * cin * in.h * in.w);
+  const size_t y_floats = static_cast<size_t>(in.n * p_.cout * hout * wout);
+  const size_t yb_floats = static_cast<size_t>(in.n * out_blocks * hout * wout * L);
+  // [NCHW x, later the blocked conv before the skip is added][NCHW y]
+  CallerScratch scratch(std::max(x_floats, xs.skip != nullptr ? yb_floats : 0) + y_floats);
+  float* xn = scratch.data();
+  float* yn = xn + std::max(x_floats, xs.skip != nullptr ? yb_floats : 0);
+  blocked_to_nchw(xs.data[0], in.n, cin, in.h * in.w, L, xn);
+  run_winograd_nchw(ConvSources::single(xn, cin), in, hout, wout, yn);
+  if (xs.skip == nullptr) {
+    nchw_to_blocked(yn, in.n, p_.cout, hout * wout, L, y);
+    return;
+  }
+  float* conv = xn;
+  nchw_to_blocked(yn, in.n, p_.cout, hout * wout, L, conv);
+  add_activate_parallel(y, conv, xs.skip, yb_floats, uk_->activation, xs.act, xs.alpha);
 }
 
 void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout,
@@ -128,7 +154,7 @@ void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in
     });
     nchw_to_blocked(planes, in.n, cin, hp * wp, static_cast<int64_t>(L), xb);
   }
-  blocked_core(xb, padded_input(in), yb);
+  blocked_core(xb, padded_input(in), yb, ConvSources{});
   if (xs.skip == nullptr) {
     blocked_to_nchw(yb, in.n, p_.cout, hout * wout, static_cast<int64_t>(L), y);
     return;
@@ -137,19 +163,14 @@ void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in
   // scratch (its blocked input is no longer needed), then one pass adds.
   float* conv = xb;
   blocked_to_nchw(yb, in.n, p_.cout, hout * wout, static_cast<int64_t>(L), conv);
-  const size_t total = static_cast<size_t>(in.n * p_.cout * hout * wout);
-  constexpr size_t kAddChunk = 16384;
-  parallel(ceil_div(total, kAddChunk), static_cast<double>(total), [&](size_t c0, size_t c1) {
-    for (size_t c = c0; c < c1; ++c) {
-      const size_t i0 = c * kAddChunk, n = std::min(kAddChunk, total - i0);
-      add_activate(y + i0, conv + i0, xs.skip + i0, n, uk_->activation, xs.act, xs.alpha);
-    }
-  });
+  add_activate_parallel(y, conv, xs.skip, static_cast<size_t>(in.n * p_.cout * hout * wout), uk_->activation, xs.act,
+                        xs.alpha);
 }
 
 // The blocked conv over x already zero-padded (in.pads are 0: in.h, in.w are the padded
-// sizes) into blocked y.
-void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y) const {
+// sizes) into blocked y; with residual.skip (blocked as y, may be y), y = act(conv + skip),
+// the skip read as the tile's start values.
+void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y, const ConvSources& residual) const {
   const size_t L = uk_->vector_lanes, R = uk_->blocked_r, nr = uk_->blocked_nr, nv = nr / L;
   const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
   const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
@@ -174,8 +195,8 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y)
   const size_t items_per_row = ceil_div(tiles, per_item);
   const size_t items_per_panel = rows * items_per_row, items_per_image = panels * items_per_panel;
   ConvEpilogue ep;
-  ep.act = p_.act;
-  ep.alpha = p_.alpha;
+  ep.act = residual.skip != nullptr ? residual.act : p_.act;
+  ep.alpha = residual.skip != nullptr ? residual.alpha : p_.alpha;
   const double macs = static_cast<double>(in.n * p_.cout) * static_cast<double>(hout * wout) * static_cast<double>(k_) *
                       static_cast<double>(L);
   // Items panel by panel: a thread's share runs over the pixels with one panel of weights.
@@ -188,10 +209,13 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y)
       const size_t vectors = std::min(nv, out_blocks - panel * nv);
       const float* w = packed_.data() + panel * kblocks * L * nr;
       const float* xrow = x + n * in_blocks * in_plane + row * static_cast<size_t>(p_.sh * wp) * L;
-      float* yrow = y + (n * out_blocks + panel * nv) * out_plane + row * row_len * L;
+      const size_t yat = (n * out_blocks + panel * nv) * out_plane + row * row_len * L;
+      float* yrow = y + yat;
+      const float* srow = residual.skip != nullptr ? residual.skip + yat : nullptr;
       tile_ep.bias_cols = bias_.empty() ? nullptr : bias_.data() + panel * nr;
       for (size_t t = t0; t < t1; ++t) {
         const size_t p0 = t * R;
+        tile_ep.start = srow != nullptr ? srow + p0 * L : nullptr;
         kernel(std::min(R, row_len - p0), vectors, kblocks, xrow + p0 * static_cast<size_t>(p_.sw) * L, xoff.data(), w,
                yrow + p0 * L, out_plane, tile_ep);
       }

@@ -7,6 +7,7 @@
 
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/conv2d/column_phases.h"
+#include "kernels/conv2d/conv_scratch.h"
 
 namespace tf {
 
@@ -138,6 +139,17 @@ void add_activate(float* y, const float* t, const float* skip, size_t n, ConvAct
                   ConvActivation act, float alpha) {
   for (size_t i = 0; i < n; ++i) y[i] = t[i] + skip[i];
   if (act != ConvActivation::kNone) activation(y, n, act, alpha);
+}
+
+void add_activate_parallel(float* y, const float* t, const float* skip, size_t n, ConvActivationUkernel activation,
+                           ConvActivation act, float alpha) {
+  constexpr size_t kChunk = 16384;  // floats: a chunk's three streams stay within L1
+  parallel(ceil_div(n, kChunk), static_cast<double>(n), [&](size_t c0, size_t c1) {
+    for (size_t c = c0; c < c1; ++c) {
+      const size_t i0 = c * kChunk;
+      add_activate(y + i0, t + i0, skip + i0, std::min(kChunk, n - i0), activation, act, alpha);
+    }
+  });
 }
 
 }  // namespace tf

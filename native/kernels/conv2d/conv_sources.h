@@ -104,5 +104,8 @@ struct ConcatSegments {
 // y[i] = act(t[i] + skip[i]) for i < n (skip may be y).
 void add_activate(float* y, const float* t, const float* skip, size_t n, ConvActivationUkernel activation,
                   ConvActivation act, float alpha);
+// The same in chunks over the thread pool (a whole tensor after a conv).
+void add_activate_parallel(float* y, const float* t, const float* skip, size_t n, ConvActivationUkernel activation,
+                           ConvActivation act, float alpha);
 
 }  // namespace tf
