@@ -67,7 +67,7 @@ export interface NativeAddon {
   conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
     async: false, strides?: BatchStrides, skip?: Float32Array | null, act?: number, alpha?: number): void;
   conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
-    async: true, strides?: BatchStrides): Promise<Float32Array>;
+    async: true, strides?: BatchStrides, skip?: Float32Array | null, act?: number, alpha?: number): Promise<Float32Array>;
   /**
    * NCHW conv over the channel concat (mode 0) or the sum (mode 1) of `sources` (shapes: 4 dims
    * per source, flat), without materialising it; with `skip`, out = act(conv + skip) (the

@@ -3,6 +3,7 @@
 // sources and/or with a residual skip in its epilogue (conv-node.ts has the node layout).
 import { Tensor } from '../tensor';
 import { Conv2d, SourceMode } from '../ops/conv2d';
+import { BlockedConv2d, blockedShape } from '../ops/blocked';
 import type { Conv2dActivation } from '../ops/conv2d';
 import { ConstTensor, Node, attrInt, attrInts } from './ir';
 import { convParts } from './conv-node';
@@ -44,6 +45,43 @@ function convActivation(kind: unknown): Conv2dActivation {
   throw new Error(`internal: conv activation ${String(kind)}`);
 }
 
+/** info.flops, info.kernel and info.detail (sources, skip, activation) of conv node n. */
+function describeConv(n: Node, info: StepInfo, ctx: ConvStepContext, algorithm: string, inputAffine?: string): void {
+  const parts = convParts(n);
+  const w = ctx.constant(parts.weight)!;
+  const xs = ctx.shape(parts.sources[0]), ys = ctx.shape(n.outputs[0]);
+  const [, cinPerGroup, kh, kw] = w.dims;
+  const strides = attrInts(n, 'strides', [1, 1]);
+  const act = convActivation(n.attrs.activation);
+  info.flops = 2 * ys[0] * ys[1] * ys[2] * ys[3] * cinPerGroup * kh * kw;
+  info.kernel = `[${xs}] → [${ys}], ${kh}x${kw}/${strides[0]}, ${algorithm}${n.attrs.layout === 'NCHWc' ? ' (NCHWc)' : ''}`;
+  const details = info.detail ? [info.detail] : [];
+  if (inputAffine) details.push(inputAffine);
+  if (parts.sources.length > 1) details.push(`${parts.mode} of ${parts.sources.length} sources`);
+  if (parts.skip !== '') details.push('+skip');
+  if (act !== 'none') details.push(`+${act}`);
+  if (details.length > 0) info.detail = details.join(', ');
+}
+
+/** A conv in the blocked layout (blocked-layout.ts): x, y and the skip are NCHWc views of their slots. */
+function blockedConvStep(n: Node, info: StepInfo, ctx: ConvStepContext, conv: BlockedConv2d): Step {
+  describeConv(n, info, ctx, conv.algorithm);
+  const parts = convParts(n);
+  const xShape = blockedShape(ctx.shape(parts.sources[0])), yShape = blockedShape(ctx.shape(n.outputs[0]));
+  const x = ctx.slot(parts.sources[0]), y = ctx.slot(n.outputs[0]);
+  const skip = parts.skip !== '' ? ctx.slot(parts.skip) : -1;
+  const activation = convActivation(n.attrs.activation), alpha = (n.attrs.alpha as number | undefined) ?? 0.01;
+  const options = (s: Tensor[]) => ({
+    out: s[y].reshape(yShape),
+    skip: skip < 0 ? undefined : { skip: s[skip].reshape(yShape), activation, alpha },
+  });
+  return {
+    info,
+    run: (s) => { conv.run(s[x].reshape(xShape), options(s)); },
+    runAsync: (s) => conv.runAsync(s[x].reshape(xShape), options(s)),
+  };
+}
+
 export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): Step {
   const parts = convParts(n);
   const w = ctx.constant(parts.weight);
@@ -61,21 +99,13 @@ export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): St
   const inputAffine = inScale?.f32 && inShift?.f32
     ? { scale: inScale.f32, shift: inShift.f32, activation: n.attrs.inputRelu === 1 ? 'relu' as const : 'none' as const }
     : undefined;
-  const conv = new Conv2d(Tensor.from(weights, w.dims), {
-    bias: b?.f32 && ownData(b.f32), strides: g.strides, pads: g.pads, dilations: g.dilations, groups: attrInt(n, 'group', 1),
-    activation: withSkip ? 'none' : act, alpha, inputSize: [xs[2], xs[3]],  // small maps pick channel lanes
-    inputAffine,
-  });
-  const ys = ctx.shape(n.outputs[0]);
-  const [, cinPerGroup, kh, kw] = w.dims;
-  info.flops = 2 * ys[0] * ys[1] * ys[2] * ys[3] * cinPerGroup * kh * kw;
-  info.kernel = `[${xs}] → [${ys}], ${kh}x${kw}/${g.strides[0]}, ${conv.algorithm}`;
-  const details = info.detail ? [info.detail] : [];
-  if (inputAffine) details.push(`input affine${inputAffine.activation === 'relu' ? '+relu' : ''}`);
-  if (parts.sources.length > 1) details.push(`${parts.mode} of ${parts.sources.length} sources`);
-  if (withSkip) details.push('+skip');
-  if (act !== 'none') details.push(`+${act}`);
-  if (details.length > 0) info.detail = details.join(', ');
+  const options = {
+    bias: b?.f32 && ownData(b.f32), strides: g.strides, pads: g.pads, dilations: g.dilations,
+    activation: withSkip ? 'none' as const : act, alpha, inputSize: [xs[2], xs[3]],  // small maps pick channel lanes
+  };
+  if (n.attrs.layout === 'NCHWc') return blockedConvStep(n, info, ctx, new BlockedConv2d(Tensor.from(weights, w.dims), options));
+  const conv = new Conv2d(Tensor.from(weights, w.dims), { ...options, groups: attrInt(n, 'group', 1), inputAffine });
+  describeConv(n, info, ctx, conv.algorithm, inputAffine && `input affine${inputAffine.activation === 'relu' ? '+relu' : ''}`);
   const y = ctx.slot(n.outputs[0]);
   const sources = parts.sources.map((v) => ctx.slot(v));
   if (sources.length === 1 && !withSkip) {

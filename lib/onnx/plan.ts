@@ -15,6 +15,9 @@
 //   fuseInputAffine     affine (+ ReLU) → Conv, the affine's only reader: the conv applies it
 //                       where it copies or packs its input (pre-activation BN-ReLU-Conv, as
 //                       in DenseNet), so the normalised tensor is never written
+//   blockedLayout       regions of chained convs (ResNet's body) keep their activations in the
+//                       blocked channel layout NCHWc, reordered at the region's edges
+//                       (blocked-layout.ts); runs last, on the fused graph
 //
 // BatchNormalization itself is always lowered to an affine op (scale, shift per channel)
 // before the passes run; with the passes off it executes as that affine.
@@ -27,6 +30,7 @@ import { PlanContext, constOf, freshName, mergeFused, rename, sweep } from './pl
 import { isPlainConv } from './conv-node';
 import { fuseAddIntoConv, fuseResidual } from './fuse-conv';
 import { poolBeforeConv } from './pool-before-conv';
+import { blockedLayout } from './blocked-layout';
 
 export type { PlanContext };
 
@@ -37,7 +41,7 @@ export interface Pass {
 }
 
 export type PassName = 'eliminateIdentity' | 'channelAffine' | 'mergeAffine' | 'foldAffineIntoConv' | 'poolBeforeConv' | 'fuseResidual' |
-  'fuseActivation' | 'fuseAddIntoConv' | 'fuseInputAffine' | 'concatInPlace' | 'concatConv' | 'inPlace';
+  'fuseActivation' | 'fuseAddIntoConv' | 'fuseInputAffine' | 'blockedLayout' | 'concatInPlace' | 'concatConv' | 'inPlace';
 
 /**
  * BatchNormalization → TfAffine(scale = gamma / sqrt(var + eps), shift = beta - mean * scale).
@@ -293,8 +297,14 @@ const poolFirst: Pass = {
   run: poolBeforeConv,
 };
 
+const blocked: Pass = {
+  name: 'blockedLayout',
+  description: 'regions of chained convs (mostly 1x1, few reorders at their edges) keep their activations in the blocked channel layout (NCHWc)',
+  run: blockedLayout,
+};
+
 export const PASSES: readonly Pass[] = [eliminateIdentity, channelAffine, mergeAffine, foldAffineIntoConv, poolFirst, residual, fuseActivation,
-  addIntoConv, fuseInputAffine];
+  addIntoConv, fuseInputAffine, blocked];
 
 /** Memory-planner switches (not graph rewrites, but switchable the same way). */
 export const MEMORY_PASSES: readonly { name: PassName; description: string }[] = [

@@ -125,25 +125,35 @@ export class BlockedConv2d {
    * activation must be 'none').
    */
   run(x: Tensor, options?: BlockedRunOptions): Tensor {
-    const op = 'BlockedConv2d.run';
+    const c = this.prepare('BlockedConv2d.run', x, options);
+    native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, false, undefined, c.skip, c.act, c.alpha);
+    return c.out;
+  }
+
+  /** run() on the libuv pool; x, out and the skip are kept alive until it is done. */
+  async runAsync(x: Tensor, options?: BlockedRunOptions): Promise<Tensor> {
+    const c = this.prepare('BlockedConv2d.runAsync', x, options);
+    await native.conv2dRun(this.handle, c.x.data, c.x.shape, c.pads, c.out.data, true, undefined, c.skip, c.act, c.alpha);
+    return c.out;
+  }
+
+  private prepare(op: string, x: unknown, options: BlockedRunOptions | undefined) {
     const tx = checkTensor(op, 'x', x);
     const geo = this.geometry(op, tx.shape);
     const out = outputFor(op, options, geo.outShape);
     checkDisjoint(op, tx, out);
     const skip = options?.skip;
-    if (skip === undefined) {
-      native.conv2dRun(this.handle, tx.data, tx.shape, geo.pads, out.data, false);
-      return out;
-    }
+    if (skip === undefined) return { x: tx, pads: geo.pads, out, skip: null, act: 0, alpha: 0 };
     const s = checkTensor(op, 'skip.skip', skip.skip);
     if (s.shape.length !== geo.outShape.length || s.shape.some((d, i) => d !== geo.outShape[i])) {
       throw rangeError(op, `skip must have the output's shape ${formatShape(geo.outShape)}, got ${formatShape(s.shape)}`);
     }
     if (this.spec.activation !== 'none') throw rangeError(op, `a residual skip needs the conv's own activation to be 'none', got '${this.spec.activation}'`);
     if (overlaps(s, tx)) throw rangeError(op, `skip ${formatShape(s.shape)} overlaps x ${formatShape(tx.shape)}`);
-    if (!Object.prototype.hasOwnProperty.call(ACTIVATION_CODES, skip.activation)) throw rangeError(op, `skip.activation must be one of ${Object.keys(ACTIVATION_CODES).join(', ')}, got ${describeValue(skip.activation)}`);
-    native.conv2dRun(this.handle, tx.data, tx.shape, geo.pads, out.data, false, undefined, s.data, ACTIVATION_CODES[skip.activation], skip.alpha ?? 0.01);
-    return out;
+    if (!Object.prototype.hasOwnProperty.call(ACTIVATION_CODES, skip.activation)) {
+      throw rangeError(op, `skip.activation must be one of ${Object.keys(ACTIVATION_CODES).join(', ')}, got ${describeValue(skip.activation)}`);
+    }
+    return { x: tx, pads: geo.pads, out, skip: s.data, act: ACTIVATION_CODES[skip.activation], alpha: skip.alpha ?? 0.01 };
   }
 
   /** Frees the packed weights now (see Conv2d.dispose). */

@@ -123,9 +123,10 @@ class PackedConv2d {
   // Whether params (layout kNCHWc) are ones the blocked conv runs: groups 1, column stride
   // 1 or 2 (any kernel, row stride, dilation and padding).
   static bool blocked_supports(const Conv2dParams& p);
-  // The same over an NCHW input given as sources (a concat or a sum, see conv_sources.h),
-  // with an optional residual epilogue. The sources' lengths and the epilogue's validity
-  // (skip needs the conv's own activation to be kNone; NCHW only) are the caller's checks.
+  // The same over an input given as sources (NCHW: a concat or a sum, see conv_sources.h;
+  // NCHWc and NHWC: one tensor), with an optional residual epilogue (NCHW and NCHWc; the
+  // skip laid out as y). The sources' lengths and the epilogue's validity (skip needs the
+  // conv's own activation to be kNone) are the caller's checks.
   void run(const ConvSources& xs, const Conv2dInput& in, float* y) const;
   // The input affine every run applies (see ConvSources::in_scale): cin() floats each,
   // copied. NCHW convs only (the binding checks), concat sources only.

@@ -1,0 +1,138 @@
+// The blockedLayout planner pass on small ResNet-like graphs: which regions it takes, the
+// reorders at their edges, and that the blocked plan computes what onnxruntime, the plan
+// with the pass off and the unplanned graph compute (checkPass). Channels are multiples of
+// 16, so every ISA's block (4, 8 or 16 lanes) divides them. The scalar ISA's block is one
+// channel (the layout is NCHW itself): there the pass takes nothing and the plans are NCHW.
+// run-all.js runs this file once per ISA the CPU supports (TENSORFUSE_ISA).
+import * as assert from 'assert';
+import { Tensor, loadOnnx } from '../../lib';
+import type { ModelPlan } from '../../lib/onnx';
+import { GraphBuilder } from '../../bench/onnx-model';
+import { expectClose } from '../onnx-models-util';
+import { build, checkPass, conv, feedsFor, rand } from '../onnx-planner-util';
+import { checkIsaSelection } from './generators';
+import { blockedLanes } from '../../lib/ops/blocked';
+
+/** n where the ISA has blocks of several lanes, 0 (no region taken) for the scalar ISA. */
+const taken = (n: number) => (blockedLanes() > 1 ? n : 0);
+
+const relu = (g: GraphBuilder, v: string) => g.node('Relu', [v], 1)[0];
+
+/** A k x k conv with stride s (pad (k - 1) / 2). */
+function convS(g: GraphBuilder, x: string, cin: number, cout: number, seed: number, k: number, s: number): string {
+  const w = g.initializer(g.fresh('W'), rand(cout * cin * k * k, seed, 1 / Math.sqrt(cin * k * k)), [cout, cin, k, k]);
+  const b = g.initializer(g.fresh('B'), rand(cout, seed + 1, 0.1), [cout]);
+  const p = (k - 1) / 2;
+  return g.node('Conv', [x, w, b], 1, { kernel_shape: [k, k], pads: [p, p, p, p], strides: [s, s] })[0];
+}
+
+/** A bottleneck: 1x1 → 3x3 (stride s) → 1x1, plus the block input (or its 1x1/s projection), then relu. */
+function bottleneck(g: GraphBuilder, x: string, cin: number, mid: number, cout: number, s: number, seed: number): string {
+  const a = relu(g, convS(g, x, cin, mid, seed, 1, 1));
+  const b = relu(g, convS(g, a, mid, mid, seed + 2, 3, s));
+  const c = convS(g, b, mid, cout, seed + 4, 1, 1);
+  const skip = cin === cout && s === 1 ? x : convS(g, x, cin, cout, seed + 6, 1, s);
+  return relu(g, g.node('Add', [c, skip], 1)[0]);
+}
+
+/** Stem (3 input channels: stays NCHW), `blocks` bottlenecks at 32 channels, one down to 64, global pool. */
+function resnetLike(blocks: number, size = 20): { g: (g: GraphBuilder, x: string) => string; convs: number } {
+  return {
+    g: (g, x) => {
+      let h = relu(g, conv(g, x, 3, 32, 1));
+      for (let i = 0; i < blocks; i++) h = bottleneck(g, h, 32, 16, 32, 1, 10 * (i + 1));
+      h = bottleneck(g, h, 32, 32, 64, 2, 500);
+      return g.node('GlobalAveragePool', [h], 1)[0];
+    },
+    convs: 3 * blocks + 4,
+  };
+}
+
+function blockedSteps(p: ModelPlan): number {
+  return p.stepList.filter((s) => s.op === 'Conv' && /\(NCHWc\)$/.test(s.kernel ?? '')).length;
+}
+
+describe(`blockedLayout planner pass (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`, function () {
+  this.timeout(60000);
+  before(checkIsaSelection);
+
+  it('keeps a ResNet-like body blocked: one reorder in, one out, the same result as onnxruntime and the NCHW plan', async () => {
+    const net = resnetLike(5);
+    const b = build([2, 3, 20, 20], net.g);
+    const { on, off } = await checkPass(b, 'blockedLayout');
+    const p = on.plan();
+    assert.strictEqual(p.passes.blockedLayout, taken(net.convs));
+    assert.strictEqual(blockedSteps(p), taken(net.convs));
+    assert.strictEqual(p.ops.TfToBlocked ?? 0, taken(1));
+    assert.strictEqual(p.ops.TfFromBlocked ?? 0, taken(1));
+    assert.strictEqual(p.ops.Conv, net.convs + 1);
+    // the residual adds and relus stay fused (into the blocked convs' epilogues)
+    assert.strictEqual(p.ops.Add, undefined);
+    assert.strictEqual(p.ops.Relu, undefined);
+    assert.strictEqual(off.plan().passes.blockedLayout, undefined);
+    assert.strictEqual(blockedSteps(off.plan()), 0);
+    const [sync, async] = [on.run(b.feeds), await on.runAsync(b.feeds)];
+    const name = on.outputs[0].name;
+    assert.deepStrictEqual(Array.from(async[name].data), Array.from(sync[name].data));
+  });
+
+  it('an intermediate value asked for comes back in NCHW (a reorder made for it)', async () => {
+    let mid = '';
+    const b = build([1, 3, 12, 12], (g, x) => {
+      let h = relu(g, conv(g, x, 3, 32, 1));
+      // 27 convs: enough for the third reorder the kept value needs
+      for (let i = 0; i < 9; i++) {
+        h = bottleneck(g, h, 32, 16, 32, 1, 10 * (i + 1));
+        if (i === 4) mid = h;
+      }
+      return g.node('GlobalAveragePool', [h], 1)[0];
+    });
+    const on = await loadOnnx(b.bytes);
+    const off = await loadOnnx(b.bytes, { passes: { blockedLayout: false } });
+    const outputs = [mid, on.outputs[0].name];
+    const a = on.run(b.feeds, { outputs }), r = off.run(b.feeds, { outputs });
+    assert.strictEqual(on.plan().passes.blockedLayout, taken(27));
+    assert.strictEqual(on.plan().ops.TfFromBlocked ?? 0, taken(2));
+    for (const o of outputs) {
+      assert.deepStrictEqual(a[o].shape, r[o].shape);
+      expectClose(o, a[o].data, r[o].data, 1e-4, 1e-5);
+    }
+  });
+
+  it('leaves NCHW: 3x3 chains (VGG), short chains whose reorders cost more than they save, channels off the block', async () => {
+    const vgg = build([1, 16, 12, 12], (g, x) => {
+      let h = x;
+      for (let i = 0; i < 10; i++) h = relu(g, conv(g, h, 16, 16, i + 1));
+      return h;
+    });
+    const short = build([1, 3, 12, 12], resnetLike(1).g);  // 8 blocked convs, 2 reorders
+    const odd = build([1, 3, 12, 12], (g, x) => {
+      let h = relu(g, conv(g, x, 3, 36, 1));
+      for (let i = 0; i < 6; i++) h = bottleneck(g, h, 36, 20, 36, 1, 10 * (i + 1));
+      return h;
+    });
+    for (const [what, b] of [['vgg', vgg], ['short', short], ['odd channels', odd]] as const) {
+      const { on } = await checkPass(b, 'blockedLayout');
+      assert.strictEqual(on.plan().passes.blockedLayout, 0, what);
+      assert.strictEqual(blockedSteps(on.plan()), 0, what);
+    }
+  });
+
+  it('a blocked graph output and a region edge inside a concat work (reorders under the original names)', async () => {
+    const b = build([1, 3, 12, 12], (g, x) => {
+      let h = relu(g, conv(g, x, 3, 32, 1));
+      for (let i = 0; i < 9; i++) h = bottleneck(g, h, 32, 16, 32, 1, 10 * (i + 1));
+      // the last block's output feeds a concat (NCHW) and is a graph output itself
+      g.output(h);
+      return g.node('Concat', [h, relu(g, conv(g, h, 32, 16, 900))], 1, { axis: 1 })[0];
+    });
+    const { on } = await checkPass(b, 'blockedLayout');
+    assert.strictEqual(on.plan().passes.blockedLayout, taken(28), JSON.stringify(on.plan().passes));
+    assert.strictEqual(on.plan().ops.TfFromBlocked ?? 0, taken(2));
+    assert.strictEqual(on.outputs.length, 2);
+    const out = on.run(b.feeds);
+    for (const o of on.outputs) assert.ok(out[o.name] instanceof Tensor && out[o.name].shape.length === 4, o.name);
+    // the feeds are untouched
+    assert.deepStrictEqual(Array.from(b.feeds.x.data), Array.from(feedsFor([['x', [1, 3, 12, 12]]]).x.data));
+  });
+});
