@@ -128,4 +128,12 @@ void pad_blocked(const float* x, int64_t n, int64_t blocks, int64_t h, int64_t w
   });
 }
 
+void block_to_planes(const float* block, int64_t used, int64_t pixels, int64_t lanes, float* planes, int64_t plane_stride) {
+  move_block<false>(block, planes, plane_stride, used, pixels, lanes);
+}
+
+void planes_to_block(const float* planes, int64_t plane_stride, int64_t used, int64_t pixels, int64_t lanes, float* block) {
+  move_block<true>(planes, block, plane_stride, used, pixels, lanes);
+}
+
 }  // namespace tf

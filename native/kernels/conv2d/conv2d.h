@@ -31,6 +31,8 @@
 //    1 or 2 (conv_blocked.cc): a direct kernel, output channels on the lanes, each pixel's
 //    input lanes broadcast from x (or a zero-padded copy) at fixed offsets per tap. No
 //    packing of x and no transposed store: a chain of blocked convs keeps the layout.
+//    Dense 3x3 stride-1 ones run Winograd where NCHW would (its band copy reads the blocked
+//    rows, its output scatter writes blocked rows).
 // Bias and activation are applied in the micro-kernels' epilogues. Work is split over
 // output tiles on the internal thread pool. Kernels here know nothing of N-API.
 #pragma once
@@ -157,7 +159,8 @@ class PackedConv2d {
   // a dense 3x3 stride-1 NCHW conv with 8+ channels each way (or Winograd is turned off).
   static int64_t winograd_tile(const Conv2dParams& p);
   void pack_winograd(const float* weights, int64_t m);
-  void run_winograd_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+  // blocked: x, y and the skip in the NCHWc layout (one source), else NCHW sources.
+  void run_winograd(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y, bool blocked) const;
 
   // Splits the MR-row blocks of a group into chunks (*chunks of <= *per_chunk blocks).
   void row_chunks(size_t items, size_t* per_chunk, size_t* chunks) const;
@@ -188,7 +191,6 @@ class PackedConv2d {
   // start values.
   void run_blocked(const ConvSources& xs, const Conv2dInput& in, float* y) const;
   void blocked_core(const float* x, const Conv2dInput& in, float* y, const ConvSources& residual) const;
-  void run_winograd_blocked(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   // NCHW stride-2 convs (conv_blocked.cc): whether the blocked kernel, with the input
   // reordered into the padded blocked layout and the output back inside the call, beats the
   // gathering GEMM; and that run.

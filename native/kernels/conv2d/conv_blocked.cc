@@ -108,31 +108,6 @@ void PackedConv2d::run_blocked(const ConvSources& xs, const Conv2dInput& in, flo
   blocked_core(copy.data(), padded, y, xs);
 }
 
-// Winograd's band copy and output scatter read and write channel planes: the blocked input
-// is reordered into NCHW, and the output back, inside the call (two passes over L2-sized
-// tensors; a 3x3 costs ~10x that). The residual is added in the reorder's wake.
-void PackedConv2d::run_winograd_blocked(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout,
-                                        float* y) const {
-  const int64_t L = static_cast<int64_t>(uk_->vector_lanes), cin = this->cin();
-  const int64_t out_blocks = static_cast<int64_t>(ceil_div(static_cast<size_t>(p_.cout), static_cast<size_t>(L)));
-  const size_t x_floats = static_cast<size_t>(in.n * cin * in.h * in.w);
-  const size_t y_floats = static_cast<size_t>(in.n * p_.cout * hout * wout);
-  const size_t yb_floats = static_cast<size_t>(in.n * out_blocks * hout * wout * L);
-  // [NCHW x, later the blocked conv before the skip is added][NCHW y]
-  CallerScratch scratch(std::max(x_floats, xs.skip != nullptr ? yb_floats : 0) + y_floats);
-  float* xn = scratch.data();
-  float* yn = xn + std::max(x_floats, xs.skip != nullptr ? yb_floats : 0);
-  blocked_to_nchw(xs.data[0], in.n, cin, in.h * in.w, L, xn);
-  run_winograd_nchw(ConvSources::single(xn, cin), in, hout, wout, yn);
-  if (xs.skip == nullptr) {
-    nchw_to_blocked(yn, in.n, p_.cout, hout * wout, L, y);
-    return;
-  }
-  float* conv = xn;
-  nchw_to_blocked(yn, in.n, p_.cout, hout * wout, L, conv);
-  add_activate_parallel(y, conv, xs.skip, yb_floats, uk_->activation, xs.act, xs.alpha);
-}
-
 void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout,
                                     float* y) const {
   const size_t L = uk_->vector_lanes;
