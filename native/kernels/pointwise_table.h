@@ -35,14 +35,15 @@ struct PointwiseTable {
   void (*sum_acc)(float* s, const float* x, size_t stride, size_t n);
   // The sum of x[0..n); 0 for n == 0.
   float (*reduce_sum)(const float* x, size_t n);
-  // y[i] = max over k < count of x[k][i]; NaN wins; -inf for count == 0.
-  void (*max_rows)(const float* const* x, size_t count, float* y, size_t n);
+  // y[i] = max over k < count of x[k][i]; NaN wins; -inf for count == 0. The row
+  // reductions run `pixels` outputs: output p is y + p * n from rows x[k] + p * xstride.
+  void (*max_rows)(const float* const* x, size_t count, float* y, size_t n, size_t pixels, size_t xstride);
   // The same where NaN never wins (TF.js): -inf when every x[k][i] is NaN or count == 0.
-  void (*max_rows_ignore_nan)(const float* const* x, size_t count, float* y, size_t n);
+  void (*max_rows_ignore_nan)(const float* const* x, size_t count, float* y, size_t n, size_t pixels, size_t xstride);
   // y[i] = max over r, c < 3 of x[r][2 i + c], NaN wins, i < n (reads x[r][0 .. 2 n]).
   void (*max3x3_s2_row)(const float* const* x, size_t n, float* y);
   // y[i] = scale * sum over k < count of x[k][i].
-  void (*sum_rows)(const float* const* x, size_t count, float scale, float* y, size_t n);
+  void (*sum_rows)(const float* const* x, size_t count, float scale, float* y, size_t n, size_t pixels, size_t xstride);
   // y[i] = x[i] / (bias + a * sum over k < count of win[k][i]^2)^beta (one LRN channel row).
   void (*lrn_rows)(const float* const* win, size_t count, const float* x, float a, float bias, float beta, float* y,
                    size_t n);

@@ -55,46 +55,53 @@ float reduce_sum(const float* x, size_t n) {
   return s;
 }
 
-// y[i] = finish(step(...step(init, x[0][i]), ..., x[count-1][i])): one output row from
-// `count` input rows (the window's pixels in NHWC, where a row is the channel vector),
-// four vectors at a time so the accumulators stay in registers across the window.
+// y[p * n + i] = finish(step(...step(init, x[0][p * xstride + i]), ..., x[count-1][p * xstride
+// + i])) for p < pixels: output rows from `count` input rows each (the window's pixels in
+// NHWC, where a row is the channel vector; a run of output pixels whose windows are the
+// first one's moved by xstride floats), four vectors at a time so the accumulators stay in
+// registers across the window.
 template <class X, class Step, class Finish>
-void reduce_rows(const float* const* x, size_t count, float* y, size_t n, typename X::T init, Step step, Finish finish) {
+void reduce_rows(const float* const* x, size_t count, float* y, size_t n, size_t pixels, size_t xstride,
+                 typename X::T init, Step step, Finish finish) {
   constexpr size_t L = X::kLanes;
-  size_t i = 0;
-  for (; i + 4 * L <= n; i += 4 * L) {
-    auto a0 = init, a1 = init, a2 = init, a3 = init;
-    for (size_t k = 0; k < count; ++k) {
-      const float* p = x[k] + i;
-      a0 = step(a0, X::load(p));
-      a1 = step(a1, X::load(p + L));
-      a2 = step(a2, X::load(p + 2 * L));
-      a3 = step(a3, X::load(p + 3 * L));
+  for (size_t px = 0; px < pixels; ++px, y += n) {
+    const size_t o = px * xstride;
+    size_t i = 0;
+    for (; i + 4 * L <= n; i += 4 * L) {
+      auto a0 = init, a1 = init, a2 = init, a3 = init;
+      for (size_t k = 0; k < count; ++k) {
+        const float* p = x[k] + o + i;
+        a0 = step(a0, X::load(p));
+        a1 = step(a1, X::load(p + L));
+        a2 = step(a2, X::load(p + 2 * L));
+        a3 = step(a3, X::load(p + 3 * L));
+      }
+      X::store(y + i, finish(a0));
+      X::store(y + i + L, finish(a1));
+      X::store(y + i + 2 * L, finish(a2));
+      X::store(y + i + 3 * L, finish(a3));
     }
-    X::store(y + i, finish(a0));
-    X::store(y + i + L, finish(a1));
-    X::store(y + i + 2 * L, finish(a2));
-    X::store(y + i + 3 * L, finish(a3));
-  }
-  for (; i + L <= n; i += L) {
-    auto a = init;
-    for (size_t k = 0; k < count; ++k) a = step(a, X::load(x[k] + i));
-    X::store(y + i, finish(a));
-  }
-  if (i < n) {
-    const size_t t = n - i;
-    auto a = init;
-    for (size_t k = 0; k < count; ++k) a = step(a, X::load_tail(x[k] + i, t));
-    X::store_tail(y + i, finish(a), t);
+    for (; i + L <= n; i += L) {
+      auto a = init;
+      for (size_t k = 0; k < count; ++k) a = step(a, X::load(x[k] + o + i));
+      X::store(y + i, finish(a));
+    }
+    if (i < n) {
+      const size_t t = n - i;
+      auto a = init;
+      for (size_t k = 0; k < count; ++k) a = step(a, X::load_tail(x[k] + o + i, t));
+      X::store_tail(y + i, finish(a), t);
+    }
   }
 }
 
-// y[i] = max_k x[k][i]; a NaN in any row wins (ONNX); -inf when count == 0.
+// y[i] = max_k x[k][i]; a NaN in any row wins (ONNX); -inf when count == 0 (each pixel of
+// the run, as reduce_rows).
 template <class X>
-void max_rows(const float* const* x, size_t count, float* y, size_t n) {
+void max_rows(const float* const* x, size_t count, float* y, size_t n, size_t pixels, size_t xstride) {
   using T = typename X::T;
   reduce_rows<X>(
-      x, count, y, n, X::set1(-std::numeric_limits<float>::infinity()),
+      x, count, y, n, pixels, xstride, X::set1(-std::numeric_limits<float>::infinity()),
       [](T acc, T v) { return vecmath::max_nan<X>(acc, v); }, [](T acc) { return acc; });
 }
 
@@ -130,20 +137,20 @@ void max3x3_s2_row(const float* const* x, size_t n, float* y) {
 
 // y[i] = max_k x[k][i] where a NaN never wins (TF.js MaxPool); -inf when every row is NaN.
 template <class X>
-void max_rows_ignore_nan(const float* const* x, size_t count, float* y, size_t n) {
+void max_rows_ignore_nan(const float* const* x, size_t count, float* y, size_t n, size_t pixels, size_t xstride) {
   using T = typename X::T;
   reduce_rows<X>(
-      x, count, y, n, X::set1(-std::numeric_limits<float>::infinity()),
+      x, count, y, n, pixels, xstride, X::set1(-std::numeric_limits<float>::infinity()),
       [](T acc, T v) { return X::select(X::lt(acc, v), v, acc); }, [](T acc) { return acc; });
 }
 
 // y[i] = scale * sum_k x[k][i] (average pooling: scale = 1 / window count).
 template <class X>
-void sum_rows(const float* const* x, size_t count, float scale, float* y, size_t n) {
+void sum_rows(const float* const* x, size_t count, float scale, float* y, size_t n, size_t pixels, size_t xstride) {
   using T = typename X::T;
   const T vs = X::set1(scale);
   reduce_rows<X>(
-      x, count, y, n, X::zero(), [](T acc, T v) { return X::add(acc, v); }, [vs](T acc) { return X::mul(acc, vs); });
+      x, count, y, n, pixels, xstride, X::zero(), [](T acc, T v) { return X::add(acc, v); }, [vs](T acc) { return X::mul(acc, vs); });
 }
 
 // LRN for one channel row: y[i] = x[i] / (bias + a * sum_k win[k][i]^2)^beta, where win

@@ -90,8 +90,8 @@ void check_max_rows(const tf::PointwiseTable& t, size_t n, size_t count, Guarded
   const auto rows = rows_of(count, n, where, [&] { return rng.value(); });  // NaN, inf, -0 mixed in
   const auto p = pointers(rows);
   GuardedBuffer y(n, where), yi(n, where);
-  t.max_rows(p.data(), count, y.data(), n);
-  t.max_rows_ignore_nan(p.data(), count, yi.data(), n);
+  t.max_rows(p.data(), count, y.data(), n, 1, 0);
+  t.max_rows_ignore_nan(p.data(), count, yi.data(), n, 1, 0);
   for (size_t i = 0; i < n; ++i) {
     float m = -std::numeric_limits<float>::infinity(), mi = m;
     bool nan = false;
@@ -116,7 +116,7 @@ void check_sum_rows(const tf::PointwiseTable& t, size_t n, size_t count, Guarded
   const auto p = pointers(rows);
   const float scale = 1.0f / static_cast<float>(count == 0 ? 1 : count);
   GuardedBuffer y(n, where);
-  t.sum_rows(p.data(), count, scale, y.data(), n);
+  t.sum_rows(p.data(), count, scale, y.data(), n, 1, 0);
   for (size_t i = 0; i < n; ++i) {
     float s = 0.0f;
     for (size_t k = 0; k < count; ++k) s = add_f(s, rows[k][i]);
@@ -177,6 +177,38 @@ void check_max3x3_s2_row(const tf::PointwiseTable& t, size_t n, size_t count, Gu
 }
 
 TF_TEST(pool_ukernels_max_rows) { for_each_case("max_rows", check_max_rows); }
+
+// A run of 3 output pixels (rows of each window 3 x stride + n floats, output p from row
+// offset p * xstride, output p at y + p * n) is bit-exact the 3 single-pixel calls.
+void check_row_runs(const tf::PointwiseTable& t, size_t n, size_t count, GuardedBuffer::Placement where,
+                    tf_test::Rng& rng) {
+  constexpr size_t kPixels = 3;
+  const size_t xstride = n + 5, len = (kPixels - 1) * xstride + n;
+  const auto rows = rows_of(count, len, where, [&] { return rng.value(); });
+  const auto p = pointers(rows);
+  for (int kind = 0; kind < 3; ++kind) {
+    GuardedBuffer run(kPixels * n, where), one(kPixels * n, where);
+    auto call = [&](const float* const* x, float* y, size_t pixels) {
+      if (kind == 0) t.max_rows(x, count, y, n, pixels, xstride);
+      if (kind == 1) t.max_rows_ignore_nan(x, count, y, n, pixels, xstride);
+      if (kind == 2) t.sum_rows(x, count, 0.25f, y, n, pixels, xstride);
+    };
+    call(p.data(), run.data(), kPixels);
+    for (size_t px = 0; px < kPixels; ++px) {
+      std::vector<const float*> shifted(p);
+      for (const float*& r : shifted) r += px * xstride;
+      call(shifted.data(), one.data() + px * n, 1);
+    }
+    for (size_t i = 0; i < kPixels * n; ++i) {
+      if (!tf_test::same_float(run[i], one[i])) {
+        TF_CHECK(false) << "kind " << kind << " element " << i << ": run " << run[i] << ", single " << one[i];
+        return;
+      }
+    }
+  }
+}
+
+TF_TEST(pool_ukernels_row_runs) { for_each_case("row runs", check_row_runs); }
 
 TF_TEST(pool_ukernels_max3x3_s2_row) { for_each_case("max3x3_s2_row", check_max3x3_s2_row); }
 
