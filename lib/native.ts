@@ -56,7 +56,7 @@ export interface NativeAddon {
     strides?: BatchStrides, images?: number): void;
   concat(inputs: Float32Array[], extents: number[], outer: number, out: Float32Array, async: true,
     strides?: BatchStrides, images?: number): Promise<Float32Array>;
-  // conv2d (native/binding/conv2d_binding.cc). params: [layout (0 NCHW, 1 NHWC, 2 NCHWc), groups,
+  // conv2d (native/binding/conv2d_binding.cc). params: [layout (0 NCHW, 1 NHWC, 2 NCHWc, 3 NCHW x to NCHWc y), groups,
   // strideH, strideW, dilationH, dilationW, activation code, alpha].
   conv2dCreate(weight: Float32Array, weightShape: readonly number[], bias: Float32Array | null, params: number[],
     inScale?: Float32Array | null, inShift?: Float32Array | null, inRelu?: boolean): Conv2dHandle;

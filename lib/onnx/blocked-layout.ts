@@ -5,21 +5,23 @@
 // instead, and tiles its pixels in whole vectors (a 14x14 map's 196 pixels in 13 vectors).
 //
 // What runs blocked: a conv that reads one source (no concat or sum, no input affine), groups
-// 1, a column stride of 1 or 2, and input and output channels in whole blocks of lanes (so a
-// blocked tensor takes exactly its NCHW size: the memory planner and the element-wise steps
-// see the same shapes and sizes); its residual skip too. Element-wise ops (Relu, Sigmoid,
-// LeakyRelu, Clip; Add, Mul and Sum of equal shapes) do not care about the layout: they stay
-// blocked when all their inputs are. Every other reader gets an NCHW copy (TfFromBlocked,
-// one per value), and NCHW values a blocked conv reads are reordered once (TfToBlocked).
+// 1, a column stride of 1 or 2, and output channels in whole blocks of lanes (so a blocked
+// tensor takes exactly its NCHW size: the memory planner and the element-wise steps see the
+// same shapes and sizes); its input in whole blocks too, or else read as NCHW (a region's
+// first conv over an image's 3 channels: one lane per reduction block); its residual skip.
+// Element-wise ops (Relu, Sigmoid, LeakyRelu, Clip; Add, Mul and Sum of equal shapes) do not
+// care about the layout, and MaxPool / AveragePool run on a blocked tensor as NHWC over its
+// blocks: they stay blocked when all their inputs are. GlobalAveragePool / GlobalMaxPool read
+// a blocked tensor and write NCHW (the same floats: [N, C/L, 1, 1, L] is [N, C, 1, 1]). Every
+// other reader gets an NCHW copy (TfFromBlocked, one per value), and NCHW values a blocked
+// conv reads are reordered once (TfToBlocked).
 //
-// The reorders cost a pass over the tensor each, and a blocked dense 3x3 (Winograd, which
-// works on channel planes) reorders inside its call: only regions that are mostly
-// non-Winograd convs win. A region (convs linked through blocked values) is kept when it has
-// at least MIN_CONVS convs, at least half of them 1x1, and no more reorders at its edges than
-// one per MIN_CONVS convs; otherwise its convs stay NCHW. That takes ResNet's body (53 convs,
-// 36 of them 1x1, one reorder in after the stem's pool and one out before the global pool)
-// and leaves DenseNet, Inception and SqueezeNet (short chains between concats) and VGG (3x3s)
-// as they were.
+// The reorders cost a pass over the tensor each: only regions with few of them win. A region
+// (readers linked through blocked values) is kept when it has at least MIN_CONVS convs, at
+// least half of them 1x1, and no more reorders at its edges than one per MIN_CONVS convs;
+// otherwise its convs stay NCHW. That takes ResNet-50 from the stem to the last pool (53
+// convs, one reorder of a [1, 2048, 1, 1] tensor before the Flatten) and leaves DenseNet,
+// Inception and SqueezeNet (short chains between concats) and VGG (3x3s) as they were.
 import { Graph, Node, attrInt, attrInts } from './ir';
 import { PlanContext, freshName } from './plan-util';
 import { convParts } from './conv-node';
@@ -30,62 +32,84 @@ export const MIN_CONVS = 8;
 
 const UNARY = new Set(['Relu', 'Sigmoid', 'LeakyRelu', 'Clip']);
 const NARY = new Set(['Add', 'Mul', 'Sum']);
+/** Pools over H and W: a blocked tensor [N, C/L, H, W, L] is an NHWC one of N C/L images and L channels. */
+const POOLS = new Set(['MaxPool', 'AveragePool']);
+/** Global pools read a blocked tensor and write NCHW [N, C, 1, 1] (the same floats as blocked). */
+const GLOBAL_POOLS = new Set(['GlobalAveragePool', 'GlobalMaxPool']);
 
 function sameShape(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
   return !!a && !!b && a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** Whether conv node n can run in the blocked layout. */
-function blockable(n: Node, ctx: PlanContext, lanes: number): boolean {
-  if (n.op !== 'Conv') return false;
+/**
+ * How conv node n can run blocked: 'blocked' (x and y in whole blocks of lanes), 'nchwIn'
+ * (y in whole blocks, x's channels not: x stays NCHW, one lane per reduction block: an
+ * image's 3 channels into the stem), or null.
+ */
+function convKind(n: Node, ctx: PlanContext, lanes: number): 'blocked' | 'nchwIn' | null {
+  if (n.op !== 'Conv') return null;
   const p = convParts(n);
-  if (p.sources.length !== 1 || n.attrs.inputScale !== undefined || attrInt(n, 'group', 1) !== 1) return false;
+  if (p.sources.length !== 1 || n.attrs.inputScale !== undefined || attrInt(n, 'group', 1) !== 1) return null;
   const xs = ctx.shapes.get(p.sources[0]), ys = ctx.shapes.get(n.outputs[0]);
-  if (!xs || !ys || xs.length !== 4 || ys.length !== 4) return false;
-  if (xs[1] % lanes !== 0 || ys[1] % lanes !== 0) return false;
+  if (!xs || !ys || xs.length !== 4 || ys.length !== 4 || ys[1] % lanes !== 0) return null;
   const strides = attrInts(n, 'strides', [1, 1]);
-  return strides[1] === 1 || strides[1] === 2;
+  if (strides[1] !== 1 && strides[1] !== 2) return null;
+  return xs[1] % lanes === 0 ? 'blocked' : 'nchwIn';
 }
 
-/** Data inputs of an element-wise node (Clip's min / max are constants, not data). */
+/** Data inputs of an element-wise node or pool (Clip's min / max are constants, not data). */
 function dataInputs(n: Node): string[] {
-  return UNARY.has(n.op) ? [n.inputs[0]] : n.inputs.filter((v) => v !== '');
+  return NARY.has(n.op) ? n.inputs.filter((v) => v !== '') : [n.inputs[0]];
 }
 
-/** Whether element-wise node n computes the same on blocked inputs (no broadcasting). */
+/**
+ * Whether node n computes the same on blocked inputs, giving a blocked output: element-wise
+ * ops without broadcasting, and 2-D pools (run as NHWC).
+ */
 function layoutFree(n: Node, ctx: PlanContext): boolean {
+  if (n.outputs.length !== 1) return false;
+  if (POOLS.has(n.op)) return ctx.shapes.get(n.inputs[0])?.length === 4 && ctx.shapes.get(n.outputs[0])?.length === 4;
   if (!UNARY.has(n.op) && !NARY.has(n.op)) return false;
   const out = ctx.shapes.get(n.outputs[0]);
-  return n.outputs.length === 1 && dataInputs(n).every((v) => sameShape(ctx.shapes.get(v), out));
+  return dataInputs(n).every((v) => sameShape(ctx.shapes.get(v), out));
 }
+
+type ConvKind = 'blocked' | 'nchwIn';
 
 interface Layout {
   /** Values held blocked. */
   blocked: Set<string>;
-  /** Nodes that read blocked values as such (blocked convs, element-wise nodes over them). */
+  /** Nodes that read blocked values as such (blocked convs, element-wise nodes and pools over them). */
   readers: Set<Node>;
+  convs: Map<Node, ConvKind>;
 }
 
-/** The values blocked convs make, and what element-wise nodes over only those make. */
-function propagate(g: Graph, convs: Set<Node>, ctx: PlanContext): Layout {
+/**
+ * The values blocked convs make, what element-wise nodes and pools over only those make,
+ * and the global pools that read them.
+ */
+function propagate(g: Graph, convs: Map<Node, ConvKind>, ctx: PlanContext): Layout {
   const blocked = new Set<string>();
-  const readers = new Set<Node>(convs);
+  const readers = new Set<Node>(convs.keys());
   for (const n of g.nodes) {  // topological order: an element-wise node's inputs are settled
     if (convs.has(n)) {
       blocked.add(n.outputs[0]);
     } else if (layoutFree(n, ctx) && dataInputs(n).every((v) => blocked.has(v))) {
       blocked.add(n.outputs[0]);
       readers.add(n);
+    } else if (GLOBAL_POOLS.has(n.op) && blocked.has(n.inputs[0]) && n.outputs.length === 1) {
+      readers.add(n);
     }
   }
-  return { blocked, readers };
+  return { blocked, readers, convs };
 }
 
 /** The values node n reads in the blocked layout when it runs blocked. */
-function blockedInputs(n: Node): string[] {
+function blockedInputs(n: Node, layout: Layout): string[] {
   if (n.op !== 'Conv') return dataInputs(n);
   const p = convParts(n);
-  return p.skip !== '' ? [p.sources[0], p.skip] : [p.sources[0]];
+  const x = layout.convs.get(n) === 'nchwIn' ? [] : [p.sources[0]];
+  return p.skip !== '' ? [...x, p.skip] : x;
 }
 
 /**
@@ -105,7 +129,7 @@ function regions(g: Graph, layout: Layout, ctx: PlanContext): Array<{ convs: Nod
   for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
   for (const n of layout.readers) parent.set(n, n);
   for (const n of layout.readers) {
-    for (const v of blockedInputs(n)) {
+    for (const v of blockedInputs(n, layout)) {
       const p = producer.get(v);
       if (p && layout.readers.has(p) && layout.blocked.has(v)) parent.set(find(n), find(p));
     }
@@ -125,7 +149,7 @@ function regions(g: Graph, layout: Layout, ctx: PlanContext): Array<{ convs: Nod
       const w = ctx.graph.consts.get(n.inputs[1]);
       if (w && w.dims[2] === 1 && w.dims[3] === 1) e.ones++;
     }
-    for (const v of blockedInputs(n)) {
+    for (const v of blockedInputs(n, layout)) {
       if (!layout.blocked.has(v) && !toBlocked.has(v)) {
         toBlocked.add(v);
         e.reorders++;
@@ -134,7 +158,7 @@ function regions(g: Graph, layout: Layout, ctx: PlanContext): Array<{ convs: Nod
   }
   const fromBlocked = new Set<string>();
   for (const n of g.nodes) {
-    const reads = layout.readers.has(n) ? new Set(blockedInputs(n)) : new Set<string>();
+    const reads = layout.readers.has(n) ? new Set(blockedInputs(n, layout)) : new Set<string>();
     for (const v of n.inputs) {
       if (layout.blocked.has(v) && !reads.has(v) && !fromBlocked.has(v)) {
         fromBlocked.add(v);
@@ -157,7 +181,11 @@ export function blockedLayout(ctx: PlanContext): number {
   const g = ctx.graph;
   const lanes = blockedLanes();
   if (lanes === 1) return 0;  // the scalar ISA's blocks are single channels: NCHW itself
-  let convs = new Set(g.nodes.filter((n) => blockable(n, ctx, lanes)));
+  let convs = new Map<Node, ConvKind>();
+  for (const n of g.nodes) {
+    const k = convKind(n, ctx, lanes);
+    if (k) convs.set(n, k);
+  }
   let layout = propagate(g, convs, ctx);
   // Dropping a region's convs can only shrink or split other regions: repeat until all pass.
   for (;;) {
@@ -165,7 +193,7 @@ export function blockedLayout(ctx: PlanContext): number {
       r.reorders * MIN_CONVS > r.convs.length);
     if (rejected.length === 0) break;
     const drop = new Set(rejected.flatMap((r) => r.convs));
-    convs = new Set([...convs].filter((n) => !drop.has(n)));
+    convs = new Map([...convs].filter(([n]) => !drop.has(n)));
     layout = propagate(g, convs, ctx);
   }
   if (convs.size === 0) return 0;
@@ -178,14 +206,14 @@ export function blockedLayout(ctx: PlanContext): number {
   }
   const needsNchw = new Set<string>([...ctx.keep].filter((v) => layout.blocked.has(v)));
   for (const n of g.nodes) {
-    const reads = layout.readers.has(n) ? new Set(blockedInputs(n)) : new Set<string>();
+    const reads = layout.readers.has(n) ? new Set(blockedInputs(n, layout)) : new Set<string>();
     for (const v of n.inputs) if (layout.blocked.has(v) && !reads.has(v)) needsNchw.add(v);
   }
   const toBlockedName = new Map<string, string>();
   const nodes: Node[] = [];
   for (const n of g.nodes) {
     if (layout.readers.has(n)) {
-      const reads = new Set(blockedInputs(n));
+      const reads = new Set(blockedInputs(n, layout));
       n.inputs = n.inputs.map((v) => {
         if (!reads.has(v)) return v;
         const b = blockedName.get(v);
@@ -199,7 +227,8 @@ export function blockedLayout(ctx: PlanContext): number {
         }
         return t;
       });
-      if (n.op === 'Conv') n.attrs = { ...n.attrs, layout: 'NCHWc' };
+      // the step runs it blocked (a conv's attrs.input says whether x is NCHW)
+      n.attrs = { ...n.attrs, layout: 'NCHWc', ...(convs.get(n) === 'nchwIn' ? { input: 'NCHW' } : {}) };
     }
     const out = n.outputs[0];
     const b = out !== undefined ? blockedName.get(out) : undefined;

@@ -116,6 +116,12 @@ function nativeActivation(act: fb.ActivationSpec): ((x: Tensor, out: Tensor) => 
 
 const ALIGN = 16; // floats (64 bytes)
 
+/** The NHWC view [N C/L, H, W, L] of a blocked tensor whose NCHW shape is s (C a multiple of L). */
+function nhwcView(s: readonly number[]): number[] {
+  const b = blockedShape(s);
+  return [b[0] * b[1], b[2], b[3], b[4]];
+}
+
 function alignUp(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
 }
@@ -575,20 +581,31 @@ class StepBuilder {
         const v2 = [outer, inner];
         return step((s) => { softmax(s[x].reshape(v2), 1, { out: s[y].reshape(v2) }); });
       }
-      case 'MaxPool': {
+      case 'MaxPool': case 'AveragePool': {
         const xs = this.shape(n.inputs[0]);
         const g = poolGeometry(n, xs[2], xs[3], attrInts(n, 'kernel_shape', []), false);
         const o = { kernel: g.kernel, strides: g.strides, pads: g.pads, dilations: g.dilations, ceilMode: g.ceil };
-        return step((s) => { maxPool2d(s[x], { ...o, out: s[y] }); });
+        const pool = n.op === 'MaxPool' ? maxPool2d : (t: Tensor, p: typeof o & { out: Tensor }) => avgPool2d(t, { ...p, countIncludePad: attrInt(n, 'count_include_pad', 0) === 1 });
+        if (n.attrs.layout === 'NCHWc') {
+          // [N, C/L, H, W, L] is NHWC over N C/L images of L channels (blocked-layout.ts)
+          const [xv, yv] = [xs, this.shape(n.outputs[0])].map(nhwcView);
+          info.detail = 'NCHWc, as NHWC';
+          return step((s) => { pool(s[x].reshape(xv), { ...o, layout: 'NHWC', out: s[y].reshape(yv) }); });
+        }
+        return step((s) => { pool(s[x], { ...o, out: s[y] }); });
       }
-      case 'AveragePool': {
-        const xs = this.shape(n.inputs[0]);
-        const g = poolGeometry(n, xs[2], xs[3], attrInts(n, 'kernel_shape', []), false);
-        const o = { kernel: g.kernel, strides: g.strides, pads: g.pads, dilations: g.dilations, ceilMode: g.ceil, countIncludePad: attrInt(n, 'count_include_pad', 0) === 1 };
-        return step((s) => { avgPool2d(s[x], { ...o, out: s[y] }); });
+      case 'GlobalAveragePool': case 'GlobalMaxPool': {
+        if (n.attrs.layout === 'NCHWc') {
+          // a blocked x pooled as NHWC over the whole map gives [N C/L, 1, 1, L]: NCHW [N, C, 1, 1]
+          const xs = this.shape(n.inputs[0]), xv = nhwcView(xs), yv = [xv[0], 1, 1, xv[3]];
+          const o = { kernel: [xs[2], xs[3]] as [number, number], layout: 'NHWC' as const };
+          const pool = n.op === 'GlobalMaxPool' ? maxPool2d : avgPool2d;
+          info.detail = 'NCHWc, as NHWC';
+          return step((s) => { pool(s[x].reshape(xv), { ...o, out: s[y].reshape(yv) }); });
+        }
+        const pool = n.op === 'GlobalMaxPool' ? globalMaxPool : globalAvgPool;
+        return step((s) => { pool(s[x], { out: s[y] }); });
       }
-      case 'GlobalAveragePool': return step((s) => { globalAvgPool(s[x], { out: s[y] }); });
-      case 'GlobalMaxPool': return step((s) => { globalMaxPool(s[x], { out: s[y] }); });
       case 'LRN': {
         const o = { size: attrInt(n, 'size', 5), alpha: attrFloat(n, 'alpha', 1e-4), beta: attrFloat(n, 'beta', 0.75), bias: attrFloat(n, 'bias', 1) };
         return step((s) => { lrn(s[x], { ...o, out: s[y] }); });

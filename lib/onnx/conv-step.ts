@@ -63,11 +63,12 @@ function describeConv(n: Node, info: StepInfo, ctx: ConvStepContext, algorithm: 
   if (details.length > 0) info.detail = details.join(', ');
 }
 
-/** A conv in the blocked layout (blocked-layout.ts): x, y and the skip are NCHWc views of their slots. */
+/** A conv in the blocked layout (blocked-layout.ts): y, the skip and (unless it is NCHW) x are NCHWc views of their slots. */
 function blockedConvStep(n: Node, info: StepInfo, ctx: ConvStepContext, conv: BlockedConv2d): Step {
   describeConv(n, info, ctx, conv.algorithm);
   const parts = convParts(n);
-  const xShape = blockedShape(ctx.shape(parts.sources[0])), yShape = blockedShape(ctx.shape(n.outputs[0]));
+  const xShape = conv.nchwInput ? ctx.shape(parts.sources[0]) : blockedShape(ctx.shape(parts.sources[0]));
+  const yShape = blockedShape(ctx.shape(n.outputs[0]));
   const x = ctx.slot(parts.sources[0]), y = ctx.slot(n.outputs[0]);
   const skip = parts.skip !== '' ? ctx.slot(parts.skip) : -1;
   const activation = convActivation(n.attrs.activation), alpha = (n.attrs.alpha as number | undefined) ?? 0.01;
@@ -103,7 +104,10 @@ export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): St
     bias: b?.f32 && ownData(b.f32), strides: g.strides, pads: g.pads, dilations: g.dilations,
     activation: withSkip ? 'none' as const : act, alpha, inputSize: [xs[2], xs[3]],  // small maps pick channel lanes
   };
-  if (n.attrs.layout === 'NCHWc') return blockedConvStep(n, info, ctx, new BlockedConv2d(Tensor.from(weights, w.dims), options));
+  if (n.attrs.layout === 'NCHWc') {
+    const input = n.attrs.input === 'NCHW' ? 'NCHW' as const : 'NCHWc' as const;
+    return blockedConvStep(n, info, ctx, new BlockedConv2d(Tensor.from(weights, w.dims), { ...options, input }));
+  }
   const conv = new Conv2d(Tensor.from(weights, w.dims), { ...options, groups: attrInt(n, 'group', 1), inputAffine });
   describeConv(n, info, ctx, conv.algorithm, inputAffine && `input affine${inputAffine.activation === 'relu' ? '+relu' : ''}`);
   const y = ctx.slot(n.outputs[0]);

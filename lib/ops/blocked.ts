@@ -68,8 +68,12 @@ export function fromBlocked(x: Tensor, channels: number, options?: OutOptions): 
 /**
  * What a blocked conv takes besides its OIHW weights (groups are 1). inputSize: the [H, W]
  * it will mostly see (picks Winograd's tile and whether small maps skip it, as Conv2d's).
+ * input: 'NCHWc' (default) or 'NCHW': x in NCHW, y blocked (a blocked region's first conv
+ * over an input whose channels fill no block, such as an image's 3; no Winograd).
  */
-export type BlockedConv2dOptions = Pick<Conv2dWeightOptions, 'bias' | 'activation' | 'alpha' | 'strides' | 'pads' | 'dilations' | 'inputSize'>;
+export type BlockedConv2dOptions = Pick<Conv2dWeightOptions, 'bias' | 'activation' | 'alpha' | 'strides' | 'pads' | 'dilations' | 'inputSize'> & {
+  input?: 'NCHW' | 'NCHWc';
+};
 
 /** BlockedConv2d.run's options: `skip` adds a residual in the epilogue (see run). */
 export interface BlockedRunOptions extends OutOptions {
@@ -84,6 +88,8 @@ export interface BlockedRunOptions extends OutOptions {
 export class BlockedConv2d {
   readonly cin: number;
   readonly cout: number;
+  /** x is NCHW (options.input 'NCHW'), y blocked. */
+  readonly nchwInput: boolean;
   private readonly spec: Conv2dSpec;
   private readonly handle: Conv2dHandle;
 
@@ -93,13 +99,18 @@ export class BlockedConv2d {
     if (groups !== undefined && groups !== 1) {
       throw rangeError(op, `the blocked layout runs convs with groups 1 only, got groups ${typeof groups === 'number' ? groups : describeValue(groups)}`);
     }
-    const spec = resolveConv2dSpec(op, weight, options === undefined ? undefined : { ...options, layout: 'NCHW' });
+    const input = options !== null && typeof options === 'object' ? options.input ?? 'NCHWc' : 'NCHWc';
+    if (input !== 'NCHW' && input !== 'NCHWc') throw typeError(op, `input must be 'NCHW' or 'NCHWc', got ${describeValue(input)}`);
+    this.nchwInput = input === 'NCHW';
+    const rest = options === undefined ? undefined : { ...options, layout: 'NCHW' as const };
+    if (rest) delete (rest as { input?: unknown }).input;
+    const spec = resolveConv2dSpec(op, weight, rest);
     if (spec.strides[1] > 2) throw rangeError(op, `the blocked layout runs column strides 1 and 2 only, got strides [${spec.strides.join(', ')}]`);
     this.spec = spec;
     this.cin = spec.cinPerGroup;
     this.cout = spec.cout;
     const [hintH, hintW] = spec.inputSize ? conv2dOutputSize(op, spec, spec.inputSize) : [0, 0];
-    const params = [2, 1, spec.strides[0], spec.strides[1], spec.dilations[0], spec.dilations[1], ACTIVATION_CODES[spec.activation], spec.alpha, hintH, hintW];
+    const params = [this.nchwInput ? 3 : 2, 1, spec.strides[0], spec.strides[1], spec.dilations[0], spec.dilations[1], ACTIVATION_CODES[spec.activation], spec.alpha, hintH, hintW];
     this.handle = native.conv2dCreate(weight.data, weight.shape, spec.bias, params);
   }
 
@@ -111,7 +122,9 @@ export class BlockedConv2d {
   private geometry(op: string, xShape: readonly number[]): { pads: number[]; outShape: number[] } {
     const l = blockedLanes();
     const blocks = Math.ceil(this.cin / l);
-    if (xShape.length !== 5 || xShape[1] !== blocks || xShape[4] !== l) {
+    if (this.nchwInput) {
+      if (xShape.length !== 4 || xShape[1] !== this.cin) throw rangeError(op, `x must be NCHW [N, ${this.cin}, H, W], got shape ${formatShape(xShape)}`);
+    } else if (xShape.length !== 5 || xShape[1] !== blocks || xShape[4] !== l) {
       throw rangeError(op, `x must be [N, ${blocks}, H, W, ${l}] (${this.cin} input channels in blocks of ${l}), got shape ${formatShape(xShape)}`);
     }
     const geo = conv2dGeometry(op, this.spec, Tensor.fromUnchecked(new Float32Array(0), [xShape[0], this.cin, xShape[2], xShape[3]]));

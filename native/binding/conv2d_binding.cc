@@ -52,7 +52,8 @@ int64_t param(Napi::Env env, const Napi::Array& a, uint32_t i, const char* what,
 // conv2dCreate(weight, weightShape, bias | null,
 //              [layout, groups, sh, sw, dh, dw, act, alpha, hintHout, hintWout],
 //              inScale | null, inShift | null, inRelu) -> handle
-// (hint 0 = unknown output size; inScale / inShift: the input affine, Cin floats each, NCHW)
+// (layout 0 NCHW, 1 NHWC, 2 NCHWc, 3 NCHW x to NCHWc y; hint 0 = unknown output size;
+// inScale / inShift: the input affine, Cin floats each, NCHW)
 Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const F32Arg weight = f32_arg(info, 0, "weight");
@@ -64,7 +65,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   }
   auto a = info[3].As<Napi::Array>();
   Conv2dParams p;
-  p.layout = static_cast<ConvLayout>(param(env, a, 0, "layout", 0, 2));
+  p.layout = static_cast<ConvLayout>(param(env, a, 0, "layout", 0, 3));
   p.groups = param(env, a, 1, "groups", 1, kMaxAttr);
   p.sh = param(env, a, 2, "strides[0]", 1, kMaxAttr);
   p.sw = param(env, a, 3, "strides[1]", 1, kMaxAttr);
@@ -90,7 +91,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
     throw_range_error(env, "groups " + std::to_string(p.groups) + " does not divide the " + std::to_string(p.cout) +
                                " output channels of weight " + shape_string(wshape));
   }
-  if (p.layout == ConvLayout::kNCHWc && !PackedConv2d::blocked_supports(p)) {
+  if ((p.layout == ConvLayout::kNCHWc || p.layout == ConvLayout::kNCHWtoNCHWc) && !PackedConv2d::blocked_supports(p)) {
     throw_range_error(env, "the blocked (NCHWc) layout runs convs with groups 1 and a column stride of 1 or 2 only; weight " +
                                shape_string(wshape) + ", groups " + std::to_string(p.groups) + ", strides [" +
                                std::to_string(p.sh) + ", " + std::to_string(p.sw) + "]");
@@ -170,7 +171,8 @@ Conv2dInput check_geometry(Napi::Env env, const PackedConv2d& conv, const Shape&
   switch (p.layout) {
     case ConvLayout::kNCHW: *ys = Shape{in.n, p.cout, hout, wout}; break;
     case ConvLayout::kNHWC: *ys = Shape{in.n, hout, wout, p.cout}; break;
-    case ConvLayout::kNCHWc: *ys = Shape{in.n, (p.cout + lanes - 1) / lanes, hout, wout, lanes}; break;
+    case ConvLayout::kNCHWc:
+    case ConvLayout::kNCHWtoNCHWc: *ys = Shape{in.n, (p.cout + lanes - 1) / lanes, hout, wout, lanes}; break;
   }
   return in;
 }

@@ -1,7 +1,8 @@
-// The blocked conv micro-kernels (conv.blocked, conv.blocked_s2) of every ISA this CPU
-// supports, against a double-precision loop over the same contract (conv_ukernel_types.h):
-// every pixel count 1..R, every number of channel vectors, column strides 1 and 2, with
-// and without bias, accumulate and start (residual) values; x, w and y each end at a guard
+// The blocked conv micro-kernels (conv.blocked, conv.blocked_s2, and blocked_nchw_in(_s2):
+// one input lane per reduction block) of every ISA this CPU supports, against a
+// double-precision loop over the same contract (conv_ukernel_types.h): every pixel count
+// 1..R, every number of channel vectors, column strides 1 and 2, with and without bias,
+// accumulate and start (residual) values; x, w and y each end at a guard
 // page, so a kernel that reads one pixel, lane or panel entry past its own faults.
 #include <cmath>
 #include <string>
@@ -19,18 +20,19 @@ namespace {
 struct BlockedCase {
   size_t pixels, vectors, kblocks, stride;
   bool bias, accumulate, start;
+  bool nchw_in;  // LI = 1 (blocked_nchw_in kernels), else LI = L
 };
 
 void run_case(const tf::UkernelTable& t, const BlockedCase& c, tf_test::Rng& rng) {
-  const size_t L = t.conv.vector_lanes, NR = t.conv.blocked_nr;
-  // x: kblocks reduction blocks, each a run of pixels * stride pixels of L lanes, laid out
+  const size_t L = t.conv.vector_lanes, NR = t.conv.blocked_nr, LI = c.nchw_in ? 1 : L;
+  // x: kblocks reduction blocks, each a run of pixels * stride pixels of LI lanes, laid out
   // back to back with a gap between blocks (xoff need not be dense).
-  const size_t block = c.pixels * c.stride * L, gap = L;
+  const size_t block = c.pixels * c.stride * LI, gap = L;
   GuardedBuffer x(c.kblocks * (block + gap), GuardedBuffer::Placement::kTail);
   for (size_t i = 0; i < x.size(); ++i) x[i] = rng.uniform(-1, 1);
   std::vector<int64_t> xoff(c.kblocks);
   for (size_t kb = 0; kb < c.kblocks; ++kb) xoff[kb] = static_cast<int64_t>(kb * (block + gap) + gap);
-  GuardedBuffer w(c.kblocks * L * NR, GuardedBuffer::Placement::kTail);
+  GuardedBuffer w(c.kblocks * LI * NR, GuardedBuffer::Placement::kTail);
   for (size_t i = 0; i < w.size(); ++i) w[i] = rng.uniform(-1, 1);
   std::vector<float> bias(NR);
   for (float& b : bias) b = rng.uniform(-1, 1);
@@ -49,7 +51,8 @@ void run_case(const tf::UkernelTable& t, const BlockedCase& c, tf_test::Rng& rng
   ep.accumulate = c.accumulate;
   ep.start = c.start ? start.data() : nullptr;
   ep.act = tf::ConvActivation::kRelu;
-  const tf::ConvBlockedUkernel kernel = c.stride == 1 ? t.conv.blocked : t.conv.blocked_s2;
+  const tf::ConvBlockedUkernel kernel = c.nchw_in ? (c.stride == 1 ? t.conv.blocked_nchw_in : t.conv.blocked_nchw_in_s2)
+                                                 : (c.stride == 1 ? t.conv.blocked : t.conv.blocked_s2);
   kernel(c.pixels, c.vectors, c.kblocks, x.data(), xoff.data(), w.data(), y.data(), ystride, ep);
   for (size_t v = 0; v < c.vectors; ++v) {
     for (size_t p = 0; p < c.pixels; ++p) {
@@ -58,12 +61,12 @@ void run_case(const tf::UkernelTable& t, const BlockedCase& c, tf_test::Rng& rng
         // The contract: the value in y when accumulating, else bias (plus the start value).
         double want = c.accumulate ? before[at] : (c.bias ? bias[ch] : 0.0) + (c.start ? start[at] : 0.0);
         for (size_t kb = 0; kb < c.kblocks; ++kb) {
-          for (size_t i = 0; i < L; ++i) {
-            want += static_cast<double>(x[static_cast<size_t>(xoff[kb]) + p * c.stride * L + i]) * w[(kb * L + i) * NR + ch];
+          for (size_t i = 0; i < LI; ++i) {
+            want += static_cast<double>(x[static_cast<size_t>(xoff[kb]) + p * c.stride * LI + i]) * w[(kb * LI + i) * NR + ch];
           }
         }
         want = std::max(want, 0.0);
-        const double tol = 1e-5 * (1.0 + static_cast<double>(c.kblocks * L));
+        const double tol = 1e-5 * (1.0 + static_cast<double>(c.kblocks * LI));
         if (std::fabs(y[at] - want) > tol) {
           TF_CHECK(false) << "vector " << v << " pixel " << p << " lane " << l << ": " << y[at] << " want " << want;
           return;
@@ -85,17 +88,22 @@ TF_TEST(conv_blocked_kernels_match_the_contract) {
   tf_test::Rng rng(20261203);
   for (tf::Isa isa : tf_test::supported_isas()) {
     const tf::UkernelTable& t = tf::ukernels_for(isa);
-    TF_REQUIRE(t.conv.blocked && t.conv.blocked_s2 && t.conv.blocked_r > 0 && t.conv.blocked_nr % t.conv.vector_lanes == 0);
+    TF_REQUIRE(t.conv.blocked && t.conv.blocked_s2 && t.conv.blocked_nchw_in && t.conv.blocked_nchw_in_s2 &&
+               t.conv.blocked_r > 0 && t.conv.blocked_nr % t.conv.vector_lanes == 0);
     const size_t nv = t.conv.blocked_nr / t.conv.vector_lanes;
-    for (size_t stride : {size_t{1}, size_t{2}}) {
-      for (size_t pixels = 1; pixels <= t.conv.blocked_r; ++pixels) {
-        for (size_t vectors = 1; vectors <= nv; ++vectors) {
-          for (int flags = 0; flags < 4; ++flags) {
-            const BlockedCase c{pixels, vectors, 1 + (pixels + vectors) % 3, stride, (flags & 1) != 0, flags == 2, flags == 3};
-            tf_test::set_context(std::string("isa=") + tf::isa_name(isa) + " stride " + std::to_string(stride) + " pixels " +
-                                 std::to_string(pixels) + " vectors " + std::to_string(vectors) + " flags " +
-                                 std::to_string(flags));
-            run_case(t, c, rng);
+    for (bool nchw_in : {false, true}) {
+      for (size_t stride : {size_t{1}, size_t{2}}) {
+        for (size_t pixels = 1; pixels <= t.conv.blocked_r; ++pixels) {
+          for (size_t vectors = 1; vectors <= nv; ++vectors) {
+            for (int flags = 0; flags < 4; ++flags) {
+              // NCHW input: more reduction blocks (one channel at one tap each)
+              const size_t kblocks = nchw_in ? 3 + (pixels + vectors) % 7 : 1 + (pixels + vectors) % 3;
+              const BlockedCase c{pixels, vectors, kblocks, stride, (flags & 1) != 0, flags == 2, flags == 3, nchw_in};
+              tf_test::set_context(std::string("isa=") + tf::isa_name(isa) + (nchw_in ? " nchw in" : "") + " stride " +
+                                   std::to_string(stride) + " pixels " + std::to_string(pixels) + " vectors " +
+                                   std::to_string(vectors) + " flags " + std::to_string(flags));
+              run_case(t, c, rng);
+            }
           }
         }
       }

@@ -6,7 +6,7 @@
 // run-all.js runs this file once per ISA the CPU supports (TENSORFUSE_ISA).
 import * as assert from 'assert';
 import { Tensor, loadOnnx } from '../../lib';
-import type { ModelPlan } from '../../lib/onnx';
+import type { ModelPlan, StepInfo } from '../../lib/onnx';
 import { GraphBuilder } from '../../bench/onnx-model';
 import { expectClose } from '../onnx-models-util';
 import { build, checkPass, conv, feedsFor, rand } from '../onnx-planner-util';
@@ -35,17 +35,30 @@ function bottleneck(g: GraphBuilder, x: string, cin: number, mid: number, cout: 
   return relu(g, g.node('Add', [c, skip], 1)[0]);
 }
 
-/** Stem (3 input channels: stays NCHW), `blocks` bottlenecks at 32 channels, one down to 64, global pool. */
-function resnetLike(blocks: number, size = 20): { g: (g: GraphBuilder, x: string) => string; convs: number } {
+/**
+ * Stem (3 input channels: reads the image in NCHW), a pool, `blocks` bottlenecks at 32
+ * channels, one down to 64, a global pool (reads blocked, writes NCHW).
+ */
+function resnetLike(blocks: number, pool: 'max' | 'avg' = 'max'): { g: (g: GraphBuilder, x: string) => string; convs: number } {
   return {
     g: (g, x) => {
       let h = relu(g, conv(g, x, 3, 32, 1));
+      h = pool === 'max'
+        ? g.node('MaxPool', [h], 1, { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })[0]
+        : g.node('AveragePool', [h], 1, { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], count_include_pad: 1 })[0];
       for (let i = 0; i < blocks; i++) h = bottleneck(g, h, 32, 16, 32, 1, 10 * (i + 1));
       h = bottleneck(g, h, 32, 32, 64, 2, 500);
-      return g.node('GlobalAveragePool', [h], 1)[0];
+      return g.node(pool === 'max' ? 'GlobalAveragePool' : 'GlobalMaxPool', [h], 1)[0];
     },
-    convs: 3 * blocks + 4,
+    convs: 1 + 3 * blocks + 4,
   };
+}
+
+/** The step of the only node of type op. */
+function stepOf(p: ModelPlan, op: string): StepInfo {
+  const s = p.stepList.filter((x) => x.op === op);
+  assert.strictEqual(s.length, 1, op);
+  return s[0];
 }
 
 function blockedSteps(p: ModelPlan): number {
@@ -56,31 +69,37 @@ describe(`blockedLayout planner pass (isa ${process.env.TENSORFUSE_ISA ?? 'best'
   this.timeout(60000);
   before(checkIsaSelection);
 
-  it('keeps a ResNet-like body blocked: one reorder in, one out, the same result as onnxruntime and the NCHW plan', async () => {
-    const net = resnetLike(5);
-    const b = build([2, 3, 20, 20], net.g);
-    const { on, off } = await checkPass(b, 'blockedLayout');
-    const p = on.plan();
-    assert.strictEqual(p.passes.blockedLayout, taken(net.convs));
-    assert.strictEqual(blockedSteps(p), taken(net.convs));
-    assert.strictEqual(p.ops.TfToBlocked ?? 0, taken(1));
-    assert.strictEqual(p.ops.TfFromBlocked ?? 0, taken(1));
-    assert.strictEqual(p.ops.Conv, net.convs + 1);
-    // the residual adds and relus stay fused (into the blocked convs' epilogues)
-    assert.strictEqual(p.ops.Add, undefined);
-    assert.strictEqual(p.ops.Relu, undefined);
-    assert.strictEqual(off.plan().passes.blockedLayout, undefined);
-    assert.strictEqual(blockedSteps(off.plan()), 0);
-    const [sync, async] = [on.run(b.feeds), await on.runAsync(b.feeds)];
-    const name = on.outputs[0].name;
-    assert.deepStrictEqual(Array.from(async[name].data), Array.from(sync[name].data));
+  it('keeps a ResNet-like net blocked from the stem (NCHW image in) to the global pool (NCHW out), the same result as onnxruntime and the NCHW plan', async () => {
+    for (const pool of ['max', 'avg'] as const) {
+      const net = resnetLike(5, pool);
+      const b = build([2, 3, 20, 20], net.g);
+      const { on, off } = await checkPass(b, 'blockedLayout');
+      const p = on.plan();
+      assert.strictEqual(p.passes.blockedLayout, taken(net.convs), pool);
+      assert.strictEqual(blockedSteps(p), taken(net.convs), pool);
+      // no reorders: the stem reads the image as NCHW, the global pool writes NCHW
+      assert.strictEqual(p.ops.TfToBlocked, undefined);
+      assert.strictEqual(p.ops.TfFromBlocked, undefined);
+      assert.strictEqual(p.ops.Conv, net.convs);
+      const blockedDetail = blockedLanes() > 1 ? 'NCHWc, as NHWC' : undefined;
+      assert.strictEqual(stepOf(p, pool === 'max' ? 'MaxPool' : 'AveragePool').detail, blockedDetail);
+      assert.strictEqual(stepOf(p, pool === 'max' ? 'GlobalAveragePool' : 'GlobalMaxPool').detail, blockedDetail);
+      // the residual adds and relus stay fused (into the blocked convs' epilogues)
+      assert.strictEqual(p.ops.Add, undefined);
+      assert.strictEqual(p.ops.Relu, undefined);
+      assert.strictEqual(off.plan().passes.blockedLayout, undefined);
+      assert.strictEqual(blockedSteps(off.plan()), 0);
+      const [sync, async] = [on.run(b.feeds), await on.runAsync(b.feeds)];
+      const name = on.outputs[0].name;
+      assert.deepStrictEqual(Array.from(async[name].data), Array.from(sync[name].data));
+    }
   });
 
   it('an intermediate value asked for comes back in NCHW (a reorder made for it)', async () => {
     let mid = '';
     const b = build([1, 3, 12, 12], (g, x) => {
       let h = relu(g, conv(g, x, 3, 32, 1));
-      // 27 convs: enough for the third reorder the kept value needs
+      // 28 convs (the stem too): the kept value's reorder is within the budget
       for (let i = 0; i < 9; i++) {
         h = bottleneck(g, h, 32, 16, 32, 1, 10 * (i + 1));
         if (i === 4) mid = h;
@@ -91,27 +110,34 @@ describe(`blockedLayout planner pass (isa ${process.env.TENSORFUSE_ISA ?? 'best'
     const off = await loadOnnx(b.bytes, { passes: { blockedLayout: false } });
     const outputs = [mid, on.outputs[0].name];
     const a = on.run(b.feeds, { outputs }), r = off.run(b.feeds, { outputs });
-    assert.strictEqual(on.plan().passes.blockedLayout, taken(27));
-    assert.strictEqual(on.plan().ops.TfFromBlocked ?? 0, taken(2));
+    assert.strictEqual(on.plan().passes.blockedLayout, taken(28));
+    assert.strictEqual(on.plan().ops.TfFromBlocked ?? 0, taken(1));
     for (const o of outputs) {
       assert.deepStrictEqual(a[o].shape, r[o].shape);
       expectClose(o, a[o].data, r[o].data, 1e-4, 1e-5);
     }
   });
 
-  it('leaves NCHW: 3x3 chains (VGG), short chains whose reorders cost more than they save, channels off the block', async () => {
+  it('leaves NCHW: 3x3 chains (VGG), short chains, chains whose reorders cost more than they save, channels off the block', async () => {
     const vgg = build([1, 16, 12, 12], (g, x) => {
       let h = x;
       for (let i = 0; i < 10; i++) h = relu(g, conv(g, h, 16, 16, i + 1));
       return h;
     });
-    const short = build([1, 3, 12, 12], resnetLike(1).g);  // 8 blocked convs, 2 reorders
+    const short = build([1, 3, 12, 12], resnetLike(0).g);  // 5 convs
+    // 8 1x1 convs, but each output also read by a concat: 9 reorders
+    const leaky = build([1, 16, 8, 8], (g, x) => {
+      const outs: string[] = [];
+      let h = x;
+      for (let i = 0; i < 8; i++) outs.push(h = relu(g, conv(g, h, 16, 16, i + 1, 1)));
+      return g.node('Concat', outs, 1, { axis: 1 })[0];
+    });
     const odd = build([1, 3, 12, 12], (g, x) => {
       let h = relu(g, conv(g, x, 3, 36, 1));
       for (let i = 0; i < 6; i++) h = bottleneck(g, h, 36, 20, 36, 1, 10 * (i + 1));
       return h;
     });
-    for (const [what, b] of [['vgg', vgg], ['short', short], ['odd channels', odd]] as const) {
+    for (const [what, b] of [['vgg', vgg], ['short', short], ['leaky', leaky], ['odd channels', odd]] as const) {
       const { on } = await checkPass(b, 'blockedLayout');
       assert.strictEqual(on.plan().passes.blockedLayout, 0, what);
       assert.strictEqual(blockedSteps(on.plan()), 0, what);
@@ -127,7 +153,7 @@ describe(`blockedLayout planner pass (isa ${process.env.TENSORFUSE_ISA ?? 'best'
       return g.node('Concat', [h, relu(g, conv(g, h, 32, 16, 900))], 1, { axis: 1 })[0];
     });
     const { on } = await checkPass(b, 'blockedLayout');
-    assert.strictEqual(on.plan().passes.blockedLayout, taken(28), JSON.stringify(on.plan().passes));
+    assert.strictEqual(on.plan().passes.blockedLayout, taken(29), JSON.stringify(on.plan().passes));
     assert.strictEqual(on.plan().ops.TfFromBlocked ?? 0, taken(2));
     assert.strictEqual(on.outputs.length, 2);
     const out = on.run(b.feeds);

@@ -3,7 +3,8 @@
 // 1x1 (pixels as one run) and k x k kernels with row strides 1-3, column strides 1-2,
 // dilations 1-2 and asymmetric pads, maps whose rows leave a short last tile, batch 1-3,
 // every activation, with and without bias, given or fresh outputs (with slack around them),
-// a residual skip (separate or the output itself), 1 and 2 threads. Dense 3x3 stride-1 convs
+// a residual skip (separate or the output itself), x blocked or NCHW (input 'NCHW'), 1 and 2
+// threads. Dense 3x3 stride-1 convs
 // run Winograd between reorders; the rest the direct kernel.
 // run-all.js runs this file once per ISA the CPU supports (TENSORFUSE_ISA).
 import * as assert from 'assert';
@@ -52,6 +53,7 @@ const caseArb = fc.record({
   bias: fc.boolean(),
   givenOut: fc.boolean(),
   skip: fc.constantFrom('none', 'separate', 'out'),
+  nchwInput: fc.boolean(),
   inputSize: fc.boolean(),
   offset: fc.nat(5),
   threads: fc.constantFrom(1, 2),
@@ -104,7 +106,7 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
       const bias = c.bias ? uniformTensor([c.cout], c.seed + 2, 0).data : undefined;
       const residual = c.skip !== 'none';
       // With a residual the activation follows the skip: the conv's own is 'none'.
-      const options = { bias, activation: residual ? 'none' as const : c.activation, alpha: 0.2, strides: g.strides, dilations: g.dilations, pads: g.pads, inputSize: c.inputSize ? [h, w] : undefined };
+      const options = { bias, activation: residual ? 'none' as const : c.activation, alpha: 0.2, strides: g.strides, dilations: g.dilations, pads: g.pads, inputSize: c.inputSize ? [h, w] : undefined, input: c.nchwInput ? 'NCHW' as const : undefined };
       const expected = conv2dRef(x, weight, options);
       const conv = new BlockedConv2d(weight, options);
       // Winograd only for dense 3x3 stride-1 convs (small maps with few outputs stay direct)
@@ -112,8 +114,9 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
       const winograd = /^winograd-f[24]x[24]-3x3$/.test(conv.algorithm);
       cases++;
       if (winograd) winogradCases++;
-      assert.ok(winograd ? eligible : conv.algorithm === 'blocked-direct', `${conv.algorithm} for ${JSON.stringify(c)}`);
-      const yShape = conv.outputShape(blockedShape(xShape));
+      // NCHW input: always the direct kernel, one input lane per reduction block
+      assert.ok(winograd ? eligible && !c.nchwInput : conv.algorithm === 'blocked-direct', `${conv.algorithm} for ${JSON.stringify(c)}`);
+      const yShape = conv.outputShape(c.nchwInput ? xShape : blockedShape(xShape));
       assert.deepStrictEqual(yShape, blockedShape(expected.shape));
       const out = c.givenOut || c.skip === 'out' ? placedOutput(yShape, c.offset) : undefined;
       let skipTensor: Tensor | undefined;
@@ -123,7 +126,7 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
         for (let i = 0; i < expected.size; i++) expected.data[i] = activationRef(expected.data[i] + skipNchw.data[i], c.activation, 0.2);
       }
       const skip = skipTensor ? { skip: skipTensor, activation: c.activation, alpha: 0.2 } : undefined;
-      const y = await withThreads(c.threads, () => conv.run(toBlocked(x), { out, skip }));
+      const y = await withThreads(c.threads, () => conv.run(c.nchwInput ? x : toBlocked(x), { out, skip }));
       if (out) {
         assert.strictEqual(y, out);
         expectSlackUntouched(out, 'BlockedConv2d out');

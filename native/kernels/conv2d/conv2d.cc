@@ -188,6 +188,10 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
   if (bias != nullptr) bias_.assign(bias, bias + p_.cout);
   const size_t total = static_cast<size_t>(p_.cout * k_);
 
+  if (p_.layout == ConvLayout::kNCHWtoNCHWc) {
+    pack_blocked(weights);
+    return;
+  }
   if (p_.layout == ConvLayout::kNCHWc) {
     // Winograd (its band copy reads, and its output scatter writes, the blocked layout) where
     // NCHW takes it; small maps, where NCHW runs channel lanes, run direct (ResNet-50's two [512,7,7]
@@ -257,7 +261,7 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
 // tile on every eligible conv packed afterwards (A/B checks against the direct GEMM).
 int64_t PackedConv2d::winograd_tile(const Conv2dParams& p) {
   const char* e = std::getenv("TENSORFUSE_CONV_WINOGRAD");
-  const bool eligible = p.layout != ConvLayout::kNHWC && p.groups == 1 && p.kh == 3 && p.kw == 3 && p.sh == 1 &&
+  const bool eligible = (p.layout == ConvLayout::kNCHW || p.layout == ConvLayout::kNCHWc) && p.groups == 1 && p.kh == 3 && p.kw == 3 && p.sh == 1 &&
                         p.sw == 1 && p.dh == 1 && p.dw == 1 && p.cin_per_group >= 8 && p.cout >= 8;
   if (!eligible || (e != nullptr && std::strcmp(e, "0") == 0)) return 0;
   if (e != nullptr && (std::strcmp(e, "2") == 0 || std::strcmp(e, "4") == 0)) return e[0] - '0';

@@ -46,8 +46,10 @@
 namespace tf {
 
 // kNCHWc: x [n][ceil(cin / L)][h][w][L] and y [n][ceil(cout / L)][hout][wout][L] with L
-// the ISA's vector lanes (blocked_lanes()); weights OIHW as NCHW.
-enum class ConvLayout : int { kNCHW = 0, kNHWC = 1, kNCHWc = 2 };
+// the ISA's vector lanes (blocked_lanes()); weights OIHW as NCHW. kNCHWtoNCHWc: x NCHW, y
+// blocked (a blocked region's first conv, over an input whose channels fill no block: an
+// image's 3).
+enum class ConvLayout : int { kNCHW = 0, kNHWC = 1, kNCHWc = 2, kNCHWtoNCHWc = 3 };
 
 struct Conv2dParams {
   ConvLayout layout = ConvLayout::kNCHW;
@@ -122,8 +124,8 @@ class PackedConv2d {
   void run(const float* x, const Conv2dInput& in, float* y) const;
   // The channel block of the NCHWc layout on this machine (the active ISA's vector lanes).
   static int64_t blocked_lanes();
-  // Whether params (layout kNCHWc) are ones the blocked conv runs: groups 1, column stride
-  // 1 or 2 (any kernel, row stride, dilation and padding).
+  // Whether params (layout kNCHWc or kNCHWtoNCHWc) are ones the blocked conv runs: groups
+  // 1, column stride 1 or 2 (any kernel, row stride, dilation and padding).
   static bool blocked_supports(const Conv2dParams& p);
   // The same over an input given as sources (NCHW: a concat or a sum, see conv_sources.h;
   // NCHWc and NHWC: one tensor), with an optional residual epilogue (NCHW and NCHWc; the
@@ -185,8 +187,10 @@ class PackedConv2d {
   void run_dw_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   // NCHWc (conv_blocked.cc): weights as panels [panel][kblock][lane][blocked_nr], the bias
-  // zero-padded to whole panels.
+  // zero-padded to whole panels. A reduction block has input_lanes() lanes: L, or 1 when x
+  // is NCHW (kNCHWtoNCHWc).
   void pack_blocked(const float* weights);
+  int64_t input_lanes() const;
   // NCHWc: xs holds one blocked tensor; a residual skip (blocked as y) is read as the tiles'
   // start values.
   void run_blocked(const ConvSources& xs, const Conv2dInput& in, float* y) const;

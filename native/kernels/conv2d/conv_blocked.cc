@@ -52,7 +52,12 @@ Conv2dInput padded_input(const Conv2dInput& in) {
 int64_t PackedConv2d::blocked_lanes() { return static_cast<int64_t>(ukernels().conv.vector_lanes); }
 
 bool PackedConv2d::blocked_supports(const Conv2dParams& p) {
-  return p.layout == ConvLayout::kNCHWc && p.groups == 1 && (p.sw == 1 || p.sw == 2);
+  return (p.layout == ConvLayout::kNCHWc || p.layout == ConvLayout::kNCHWtoNCHWc) && p.groups == 1 &&
+         (p.sw == 1 || p.sw == 2);
+}
+
+int64_t PackedConv2d::input_lanes() const {
+  return p_.layout == ConvLayout::kNCHWtoNCHWc ? 1 : static_cast<int64_t>(uk_->vector_lanes);
 }
 
 // NCHW stride-2 k x k convs (the gathering GEMM's before): the blocked kernel reads each
@@ -73,16 +78,16 @@ bool PackedConv2d::prefer_blocked_nchw(const Conv2dParams& p, const ConvUkernels
 
 void PackedConv2d::pack_blocked(const float* weights) {
   mode_ = Mode::kBlocked;
-  const size_t L = uk_->vector_lanes, nr = uk_->blocked_nr;
+  const size_t li = static_cast<size_t>(input_lanes()), nr = uk_->blocked_nr;
   const int64_t cin = p_.cin_per_group, taps = p_.kh * p_.kw;
-  const int64_t in_blocks = static_cast<int64_t>(ceil_div(static_cast<size_t>(cin), L));
+  const int64_t in_blocks = static_cast<int64_t>(ceil_div(static_cast<size_t>(cin), li));
   blocks_ = static_cast<int64_t>(ceil_div(static_cast<size_t>(p_.cout), nr));
-  k_ = in_blocks * taps;  // reduction blocks of L lanes: input block kb / taps at tap kb % taps
-  float* out = packed_.reset(static_cast<size_t>(blocks_ * k_) * L * nr);
+  k_ = in_blocks * taps;  // reduction blocks of li lanes: input block kb / taps at tap kb % taps
+  float* out = packed_.reset(static_cast<size_t>(blocks_ * k_) * li * nr);
   for (int64_t panel = 0; panel < blocks_; ++panel) {
     for (int64_t kb = 0; kb < k_; ++kb) {
-      for (size_t i = 0; i < L; ++i) {
-        const int64_t ci = (kb / taps) * static_cast<int64_t>(L) + static_cast<int64_t>(i), tap = kb % taps;
+      for (size_t i = 0; i < li; ++i) {
+        const int64_t ci = (kb / taps) * static_cast<int64_t>(li) + static_cast<int64_t>(i), tap = kb % taps;
         for (size_t j = 0; j < nr; ++j, ++out) {
           const int64_t co = panel * static_cast<int64_t>(nr) + static_cast<int64_t>(j);
           *out = co < p_.cout && ci < cin ? weights[(co * cin + ci) * taps + tap] : 0.0f;
@@ -100,11 +105,11 @@ void PackedConv2d::run_blocked(const ConvSources& xs, const Conv2dInput& in, flo
     blocked_core(x, in, y, xs);
     return;
   }
-  const size_t L = uk_->vector_lanes;
-  const int64_t in_blocks = k_ / (p_.kh * p_.kw);
+  // NCHW x (one lane per block) pads as blocks of one channel.
+  const int64_t li = input_lanes(), in_blocks = k_ / (p_.kh * p_.kw);
   const Conv2dInput padded = padded_input(in);
-  CallerScratch copy(static_cast<size_t>(in.n * in_blocks * padded.h * padded.w) * L);
-  pad_blocked(x, in.n, in_blocks, in.h, in.w, in.pads, static_cast<int64_t>(L), copy.data());
+  CallerScratch copy(static_cast<size_t>(in.n * in_blocks * padded.h * padded.w * li));
+  pad_blocked(x, in.n, in_blocks, in.h, in.w, in.pads, li, copy.data());
   blocked_core(copy.data(), padded, y, xs);
 }
 
@@ -154,6 +159,7 @@ void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in
 // the skip read as the tile's start values.
 void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y, const ConvSources& residual) const {
   const size_t L = uk_->vector_lanes, R = uk_->blocked_r, nr = uk_->blocked_nr, nv = nr / L;
+  const size_t li = static_cast<size_t>(input_lanes());  // x's lanes per channel block
   const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
   const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
   const int64_t taps = p_.kh * p_.kw;
@@ -165,32 +171,33 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
   const bool flat = taps == 1 && p_.sh == 1 && p_.sw == 1;
   const size_t rows = flat ? 1 : static_cast<size_t>(hout), row_len = static_cast<size_t>(flat ? hout * wout : wout);
   const int64_t hp = in.h, wp = in.w;
-  const size_t in_plane = static_cast<size_t>(hp * wp) * L, out_plane = static_cast<size_t>(hout * wout) * L;
+  const size_t in_plane = static_cast<size_t>(hp * wp) * li, out_plane = static_cast<size_t>(hout * wout) * L;
   std::vector<int64_t> xoff(kblocks);
   for (size_t kb = 0; kb < kblocks; ++kb) {
     const int64_t t = static_cast<int64_t>(kb) % taps, i = t / p_.kw, j = t % p_.kw;
-    xoff[kb] = static_cast<int64_t>(kb / static_cast<size_t>(taps) * in_plane) + (i * p_.dh * wp + j * p_.dw) * static_cast<int64_t>(L);
+    xoff[kb] = static_cast<int64_t>(kb / static_cast<size_t>(taps) * in_plane) + (i * p_.dh * wp + j * p_.dw) * static_cast<int64_t>(li);
   }
-  const ConvBlockedUkernel kernel = p_.sw == 1 ? uk_->blocked : uk_->blocked_s2;
+  const ConvBlockedUkernel kernel = li == 1 && L > 1 ? (p_.sw == 1 ? uk_->blocked_nchw_in : uk_->blocked_nchw_in_s2)
+                                                    : (p_.sw == 1 ? uk_->blocked : uk_->blocked_s2);
   // Tiles are numbered row by row (tiles_per_row each); an item is a run of them (balanced
   // runs of <= kTilesPerItem), passed over by the reduction in blocks of kc whose weights
   // (<= kChunkBytes) stay in L1 while the item's tiles read them.
   const size_t tiles_per_row = ceil_div(row_len, R), tiles = rows * tiles_per_row;
   const size_t items_per_panel = ceil_div(tiles, kTilesPerItem), per_item = ceil_div(tiles, items_per_panel);
   const size_t items_per_image = panels * items_per_panel;
-  const size_t kc = std::max<size_t>(1, kChunkBytes / (L * nr * sizeof(float)));
+  const size_t kc = std::max<size_t>(1, kChunkBytes / (li * nr * sizeof(float)));
   ConvEpilogue ep;
   ep.act = residual.skip != nullptr ? residual.act : p_.act;
   ep.alpha = residual.skip != nullptr ? residual.alpha : p_.alpha;
   const double macs = static_cast<double>(in.n * p_.cout) * static_cast<double>(hout * wout) * static_cast<double>(k_) *
-                      static_cast<double>(L);
+                      static_cast<double>(li);
   // Items panel by panel: a thread's share runs over the pixels with one panel of weights.
   parallel(static_cast<size_t>(in.n) * items_per_image, macs, [&](size_t begin, size_t end) {
     for (size_t item = begin; item < end; ++item) {
       const size_t n = item / items_per_image, panel = item % items_per_image / items_per_panel;
       const size_t t0 = item % items_per_panel * per_item, t1 = std::min(tiles, t0 + per_item);
       const size_t vectors = std::min(nv, out_blocks - panel * nv);
-      const float* w = packed_.data() + panel * kblocks * L * nr;
+      const float* w = packed_.data() + panel * kblocks * li * nr;
       const float* ximage = x + n * in_blocks * in_plane;
       const size_t yimage = (n * out_blocks + panel * nv) * out_plane;
       for (size_t k0 = 0; k0 < kblocks; k0 += kc) {
@@ -203,8 +210,8 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
           const size_t row = t / tiles_per_row, p0 = t % tiles_per_row * R;
           const size_t yat = yimage + (row * row_len + p0) * L;
           tile_ep.start = residual.skip != nullptr ? residual.skip + yat : nullptr;
-          kernel(std::min(R, row_len - p0), vectors, kn, ximage + (row * static_cast<size_t>(p_.sh * wp) + p0 * static_cast<size_t>(p_.sw)) * L,
-                 xoff.data() + k0, w + k0 * L * nr, y + yat, out_plane, tile_ep);
+          kernel(std::min(R, row_len - p0), vectors, kn, ximage + (row * static_cast<size_t>(p_.sh * wp) + p0 * static_cast<size_t>(p_.sw)) * li,
+                 xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
         }
       }
     }

@@ -52,9 +52,10 @@ using ConvGatherGemmUkernel = void (*)(size_t mr, size_t nr, size_t kc, const fl
 // Blocked direct conv (the NCHWc layout: channels in blocks of L = vector_lanes, each block
 // a [pixels][L] plane): for p < pixels (1 <= pixels <= R) and lane c < vectors * L <= NV * L,
 //   y[(c / L) * ystride + p * L + c % L] = act(bias_cols[c] (or the value there when
-//     ep.accumulate; plus ep.start's, laid out as y) + sum over kb < kblocks, i < L of
-//     x[xoff[kb] + p * S * L + i] * w[(kb * L + i) * NV * L + c])
-// with S = 1 (blocked) or 2 (blocked_s2: the pixels of a stride-2 conv's output row).
+//     ep.accumulate; plus ep.start's, laid out as y) + sum over kb < kblocks, i < LI of
+//     x[xoff[kb] + p * S * LI + i] * w[(kb * LI + i) * NV * L + c])
+// with S = 1 (blocked) or 2 (blocked_s2: the pixels of a stride-2 conv's output row) and
+// LI = L (x blocked) or 1 (blocked_nchw_in: x in NCHW planes, one channel per block).
 // Reduction block kb is one input channel block (at one tap); w is a packed panel of NV * L
 // output channels (lanes past `vectors * L` are not read).
 using ConvBlockedUkernel = void (*)(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* xoff,
@@ -119,6 +120,8 @@ struct ConvUkernels {
   size_t blocked_nr = 0;  // output channels of the blocked conv's tile (whole blocks of vector_lanes)
   ConvBlockedUkernel blocked = nullptr;
   ConvBlockedUkernel blocked_s2 = nullptr;
+  ConvBlockedUkernel blocked_nchw_in = nullptr;     // LI = 1: NCHW x, blocked y
+  ConvBlockedUkernel blocked_nchw_in_s2 = nullptr;
   ConvDwRowUkernel dw_row = nullptr;
   ConvDwPixelsUkernel dw_pixels = nullptr;
   ConvDwRowsUkernel dw_rows = nullptr;

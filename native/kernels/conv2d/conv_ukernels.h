@@ -222,10 +222,10 @@ void conv_gather_gemm(size_t mr, size_t nr, size_t kc, const float* const* pix, 
 }
 
 // The blocked direct conv tile (NCHWc): R output pixels by NV channel blocks, each input
-// lane broadcast from x at a fixed displacement (a pixel's L lanes side by side, the
-// pixels S * L apart for stride S), so the tile's rows are compile-time offsets from one
-// pointer per reduction block.
-template <class V, class M, size_t R, size_t NV, size_t S>
+// lane broadcast from x at a fixed displacement (a pixel's LI lanes side by side, the
+// pixels S * LI apart for stride S; LI = 1: x is NCHW planes), so the tile's rows are
+// compile-time offsets from one pointer per reduction block.
+template <class V, class M, size_t R, size_t NV, size_t S, size_t LI>
 void blocked_tile(size_t vectors, size_t kblocks, const float* x, const int64_t* xoff, const float* w, float* y,
                   size_t ystride, const ConvEpilogue& ep) {
   using Tile = ConvTile<V, M, R, NV>;
@@ -234,12 +234,12 @@ void blocked_tile(size_t vectors, size_t kblocks, const float* x, const int64_t*
   Tile::by_width(vectors * L, [&](bool full) TF_INLINE_LOOP {
     for (size_t kb = 0; kb < kblocks; ++kb) {
       const float* xk = x + xoff[kb];
-      const float* wk = w + kb * L * NR;
+      const float* wk = w + kb * LI * NR;
 #pragma GCC unroll 16
-      for (size_t i = 0; i < L; ++i) {
+      for (size_t i = 0; i < LI; ++i) {
         typename V::T bv[NV];
         tile.load_row(wk + i * NR, full, bv);
-        tile.rank1(bv, [&](size_t r) { return xk[r * S * L + i]; });
+        tile.rank1(bv, [&](size_t r) { return xk[r * S * LI + i]; });
       }
     }
   });
@@ -248,16 +248,16 @@ void blocked_tile(size_t vectors, size_t kblocks, const float* x, const int64_t*
 
 // The blocked conv's ukernel: a tile of exactly `pixels` rows (a map's last, short tile
 // computes no rows it would drop and reads no pixel past its own). See ConvBlockedUkernel.
-template <class V, class M, size_t R, size_t NV, size_t S>
+template <class V, class M, size_t R, size_t NV, size_t S, size_t LI>
 void conv_blocked(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* xoff, const float* w,
                   float* y, size_t ystride, const ConvEpilogue& ep) {
   if constexpr (R > 1) {
     if (pixels < R) {
-      conv_blocked<V, M, R - 1, NV, S>(pixels, vectors, kblocks, x, xoff, w, y, ystride, ep);
+      conv_blocked<V, M, R - 1, NV, S, LI>(pixels, vectors, kblocks, x, xoff, w, y, ystride, ep);
       return;
     }
   }
-  blocked_tile<V, M, R, NV, S>(vectors, kblocks, x, xoff, w, y, ystride, ep);
+  blocked_tile<V, M, R, NV, S, LI>(vectors, kblocks, x, xoff, w, y, ystride, ep);
 }
 
 // F full vectors and (kTail) a last one of `rest` lanes of one depthwise output row from
@@ -639,8 +639,10 @@ void fill_conv(Table& t) {
   t.conv.gather_gemm = &conv_gather_gemm<V, M, IMR, INV>;
   t.conv.blocked_r = BR;
   t.conv.blocked_nr = BNV * V::kLanes;
-  t.conv.blocked = &conv_blocked<V, M, BR, BNV, 1>;
-  t.conv.blocked_s2 = &conv_blocked<V, M, BR, BNV, 2>;
+  t.conv.blocked = &conv_blocked<V, M, BR, BNV, 1, V::kLanes>;
+  t.conv.blocked_s2 = &conv_blocked<V, M, BR, BNV, 2, V::kLanes>;
+  t.conv.blocked_nchw_in = &conv_blocked<V, M, BR, BNV, 1, 1>;
+  t.conv.blocked_nchw_in_s2 = &conv_blocked<V, M, BR, BNV, 2, 1>;
   t.conv.dw_row = &conv_dw_row<V, M>;
   t.conv.dw_pixels = &conv_dw_pixels<V, M>;
   t.conv.dw_rows = &conv_dw_rows<V, M>;
