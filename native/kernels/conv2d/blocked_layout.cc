@@ -128,12 +128,16 @@ void pad_blocked(const float* x, int64_t n, int64_t blocks, int64_t h, int64_t w
   });
 }
 
-void block_to_planes(const float* block, int64_t used, int64_t pixels, int64_t lanes, float* planes, int64_t plane_stride) {
-  move_block<false>(block, planes, plane_stride, used, pixels, lanes);
-}
-
-void planes_to_block(const float* planes, int64_t plane_stride, int64_t used, int64_t pixels, int64_t lanes, float* block) {
-  move_block<true>(planes, block, plane_stride, used, pixels, lanes);
+void subsample_blocked(const float* x, int64_t planes, int64_t h, int64_t w, int64_t sh, int64_t sw, int64_t lanes,
+                       float* dst) {
+  const int64_t oh = (h - 1) / sh + 1, ow = (w - 1) / sw + 1;
+  for_blocks(1, planes, oh * ow * lanes, [&](int64_t, int64_t pl) {
+    float* d = dst + pl * oh * ow * lanes;
+    for (int64_t r = 0; r < oh; ++r) {
+      const float* src = x + (pl * h + r * sh) * w * lanes;
+      for (int64_t c = 0; c < ow; ++c, d += lanes) std::memcpy(d, src + c * sw * lanes, sizeof(float) * static_cast<size_t>(lanes));
+    }
+  });
 }
 
 }  // namespace tf

@@ -23,10 +23,9 @@ void blocked_to_nchw(const float* x, int64_t n, int64_t c, int64_t hw, int64_t l
 void pad_blocked(const float* x, int64_t n, int64_t blocks, int64_t h, int64_t w, const int64_t pads[4], int64_t lanes,
                  float* dst);
 
-// One channel block on the calling thread (callers already on the pool): `used` channels
-// of `pixels` pixels between block [pixels][lanes] and planes [used][plane_stride].
-// planes_to_block zeroes the lanes past `used`.
-void block_to_planes(const float* block, int64_t used, int64_t pixels, int64_t lanes, float* planes, int64_t plane_stride);
-void planes_to_block(const float* planes, int64_t plane_stride, int64_t used, int64_t pixels, int64_t lanes, float* block);
+// dst [planes][(h - 1) / sh + 1][(w - 1) / sw + 1][lanes]: every sh-th row's every sw-th pixel
+// of x [planes][h][w][lanes] (a strided 1x1 conv's input pixels).
+void subsample_blocked(const float* x, int64_t planes, int64_t h, int64_t w, int64_t sh, int64_t sw, int64_t lanes,
+                       float* dst);
 
 }  // namespace tf

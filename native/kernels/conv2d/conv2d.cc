@@ -70,6 +70,57 @@ void interleave_rows(const float* o, int64_t stride, int64_t m, int64_t w, float
   }
 }
 
+// Blocked output rows from the Winograd tiles of `used` channels: channel l's m x m tile
+// outputs at t + l * tstride, output row i, column j of tile lane q in row m i + j (qb
+// lanes apart), lane r * wph + tw being tile row r, column tw. Writes y[(m r + i) * w + m tw
+// + j][l] (lanes past `used` zeroed) for the rows_out output rows of the rb tile rows.
+// SSE2: 4 channels of 4 tiles per transpose, each store 4 lanes of one output pixel.
+// (Padding lanes past `used` are zeroed after the tiles' columns are written.)
+void tiles_to_blocked(const float* t, int64_t tstride, int64_t used, int64_t lanes, int64_t qb, int64_t wph, int64_t m,
+                      int64_t rb, int64_t rows_out, int64_t w, float* y) {
+  const int64_t full = w / m;  // tiles whose m columns all fit
+  for (int64_t r = 0; r < rb; ++r) {
+    for (int64_t i = 0; i < m && m * r + i < rows_out; ++i) {
+      float* yrow = y + (m * r + i) * w * lanes;
+      for (int64_t j = 0; j < m; ++j) {
+        const float* o = t + (m * i + j) * qb + r * wph;
+        int64_t tw = 0;
+#if defined(__SSE2__)
+        if (lanes % 4 == 0 && full >= 4) {
+          const int64_t used4 = used & ~int64_t{3};
+          // Runs of 4 tiles; the last run overlaps the one before when full is not a multiple
+          // of 4 (the same values written twice: a 7-tile row ran 3 tiles a lane at a time).
+          for (int64_t t4 = 0; t4 < full; t4 += 4) {
+            tw = std::min(t4, full - 4);
+            for (int64_t l = 0; l < used4; l += 4) {
+              const float* ol = o + l * tstride + tw;
+              __m128 r0 = _mm_loadu_ps(ol), r1 = _mm_loadu_ps(ol + tstride), r2 = _mm_loadu_ps(ol + 2 * tstride),
+                     r3 = _mm_loadu_ps(ol + 3 * tstride);
+              _MM_TRANSPOSE4_PS(r0, r1, r2, r3);  // r_k: channels l .. l + 3 of tile tw + k
+              float* d = yrow + (m * tw + j) * lanes + l;
+              _mm_storeu_ps(d, r0);
+              _mm_storeu_ps(d + m * lanes, r1);
+              _mm_storeu_ps(d + 2 * m * lanes, r2);
+              _mm_storeu_ps(d + 3 * m * lanes, r3);
+            }
+            for (int64_t l = used4; l < used; ++l) {
+              for (int64_t k = 0; k < 4; ++k) yrow[(m * (tw + k) + j) * lanes + l] = o[l * tstride + tw + k];
+            }
+          }
+          tw = full;
+        }
+#endif
+        for (; m * tw + j < w; ++tw) {
+          for (int64_t l = 0; l < used; ++l) yrow[(m * tw + j) * lanes + l] = o[l * tstride + tw];
+        }
+      }
+      if (used < lanes) {
+        for (int64_t ow = 0; ow < w; ++ow) std::fill(yrow + ow * lanes + used, yrow + (ow + 1) * lanes, 0.0f);
+      }
+    }
+  }
+}
+
 // One work item of a GEMM conv: image n, group g, columns [col0, col0 + cols) of the
 // output (one tile of <= nr), chunk ms of the row blocks. Per image and group, the tiles go
 // in passes of `pass` tiles; within a pass, items are numbered tile-fastest, chunk by
@@ -414,30 +465,27 @@ void PackedConv2d::run_winograd(const ConvSources& xs, const Conv2dInput& in, in
     tile_offset[k] = ((r % m) * m + (c % m)) * band_phase + (r / m) * wph + c / m;
   }
 
-  // Blocked x and y (NCHWc, lanes L): a band's input rows of a channel block are moved into
-  // planes first (in_planes: L x the band's rows), and its output rows collect in planes
-  // (out_planes) until a block of L channels is done, then move into y (through out_block
-  // when a skip is added: the skip may be y). Against reordering the whole tensors to NCHW
-  // and back around the call, in-process A/B in ResNet-50 (1 thread, AVX-512, ms per run):
-  // [64,56,56] 6.92 -> 6.53, [128,28,28] 5.84 -> 5.73, [256,14,14] 12.97 -> 12.19.
+  // Blocked x and y (NCHWc, lanes L): a channel block's band copies are made in one pass
+  // over its blocked rows (pad_rows_blocked), and the output tiles of a block of L channels
+  // collect (block_tiles) until they move into y's rows together (tiles_to_blocked; through
+  // out_block when a skip is added: the skip may be y). In ResNet-50, interleaved with the
+  // NCHW plan's Winograd (1 thread, AVX-512, ms per run, blocked / NCHW): [64,56,56] 4.45 /
+  // 4.45, [256,14,14] 9.75 / 9.56, [128,28,28] 5.22 / 4.90 (7x7-tile rows: the most tails).
+  // Reordering whole tensors around the call instead cost 10-15 % more.
   const int64_t L = blocked ? static_cast<int64_t>(uk_->vector_lanes) : 1;
   const int64_t in_blocks = (cin + L - 1) / L, out_blocks = (cout + L - 1) / L;
-  const size_t in_planes_floats = blocked ? static_cast<size_t>(L * (rows + 1) * m * in.w) : 0;
-  const size_t out_planes_floats = blocked ? static_cast<size_t>(L * rows * m * wout) : 0;
-  const size_t out_block_floats = blocked && xs.skip != nullptr ? out_planes_floats : 0;
+  const size_t block_tiles_floats = blocked ? static_cast<size_t>(L * m * m) * q_len : 0;
+  const size_t out_block_floats = blocked && xs.skip != nullptr ? static_cast<size_t>(L * rows * m * wout) : 0;
   parallel(static_cast<size_t>(in.n * bands), macs, [&](size_t begin, size_t end) {
     const size_t tile_floats = static_cast<size_t>(m * m) * q_len;
     float* band = thread_scratch(band_floats + v_floats + m_floats + tile_floats + static_cast<size_t>(wout) +
-                                 in_planes_floats + out_planes_floats + out_block_floats);
+                                 block_tiles_floats + out_block_floats);
     float* v = band + band_floats;
     float* prod = v + v_floats;
     float* tiles = prod + m_floats;  // one output channel's m x m outputs per lane
     float* row = tiles + tile_floats;  // one output row before the skip is added (the skip may be y)
-    float* in_planes = row + wout;
-    float* out_planes = in_planes + in_planes_floats;
-    float* out_block = out_planes + out_planes_floats;
-    Conv2dInput band_in = in;  // blocked: the geometry of the rows in in_planes
-    int64_t band_rows = 0;
+    float* block_tiles = row + wout;
+    float* out_block = block_tiles + block_tiles_floats;
     std::fill(band + band_floats - wph - 64, band + band_floats, 0.0f);
     const float* d[36];
     float* vrow[36];
@@ -449,19 +497,11 @@ void PackedConv2d::run_winograd(const ConvSources& xs, const Conv2dInput& in, in
       for (int64_t ci = 0; ci < cin; ++ci) {
         float* b = band + ci * m * m * band_phase;
         if (blocked) {
+          // A block's channels at once, straight from its blocked rows into their copies.
           if (ci % L == 0) {
-            // Input rows [ih0, ih1) feed this band; in band_in they are rows 0.. (top pad shifted).
-            const int64_t ih0 = std::max<int64_t>(0, m * th0 - in.pads[0]);
-            const int64_t ih1 = std::min<int64_t>(in.h, m * (th0 + rb + 1) - in.pads[0]);
-            band_rows = std::max<int64_t>(0, ih1 - ih0);
-            band_in.h = band_rows;
-            band_in.pads[0] = in.pads[0] + ih0;
-            if (band_rows > 0) {
-              block_to_planes(xs.data[0] + ((n * in_blocks + ci / L) * in.h + ih0) * in.w * L, std::min(L, cin - ci),
-                              band_rows * in.w, L, in_planes, band_rows * in.w);
-            }
+            pad_rows_blocked(xs.data[0] + (n * in_blocks + ci / L) * in.h * in.w * L, std::min(L, cin - ci), L, in, geo, th0,
+                             th0 + rb + 1, b, m * m * band_phase, band_phase, th0);
           }
-          pad_rows(in_planes + (ci % L) * band_rows * in.w, band_in, geo, th0, th0 + rb + 1, b, band_phase, th0);
         } else {
           // A sum of sources is summed in this copy: the input transform is linear.
           if (ci + 2 < cin) prefetch_rows(xs, n, ci + 2, in, m * th0 - in.pads[0], m * (th0 + rb + 1) - in.pads[0]);
@@ -482,26 +522,21 @@ void PackedConv2d::run_winograd(const ConvSources& xs, const Conv2dInput& in, in
       for (int64_t co = 0; co < cout; ++co) {
         // Residual: the skip is added while scattering, then the activation (row by row).
         const float bias = bias_.empty() ? 0.0f : bias_[co];
-        output_transform(qb, prod + co * q_len, static_cast<size_t>(cout) * q_len, bias, tiles,
+        // blocked: a block's channels' tiles side by side (block_tiles), then moved together
+        float* tile_out = blocked ? block_tiles + (co % L) * tile_floats : tiles;
+        output_transform(qb, prod + co * q_len, static_cast<size_t>(cout) * q_len, bias, tile_out,
                          xs.skip != nullptr ? ConvActivation::kNone : p_.act, p_.alpha);
         if (blocked) {
-          const int64_t oh0 = m * th0, rows_out = std::min(hout, m * (th0 + rb)) - oh0;
-          float* plane = out_planes + (co % L) * rows_out * wout;
-          for (int64_t r = 0; r < rb; ++r) {
-            for (int64_t i = 0; i < m && m * r + i < rows_out; ++i) {
-              interleave_rows(tiles + (m * i) * static_cast<int64_t>(qb) + r * wph, static_cast<int64_t>(qb), m, wout,
-                              plane + (m * r + i) * wout);
-            }
-          }
           if (co % L != L - 1 && co != cout - 1) continue;
           // A block of channels done: into y's rows oh0.. of that block (+ the skip, then act).
-          const int64_t pixels = rows_out * wout;
+          const int64_t oh0 = m * th0, rows_out = std::min(hout, m * (th0 + rb)) - oh0;
           const size_t at = static_cast<size_t>(((n * out_blocks + co / L) * hout + oh0) * wout * L);
-          if (xs.skip == nullptr) {
-            planes_to_block(out_planes, pixels, co % L + 1, pixels, L, y + at);
-          } else {
-            planes_to_block(out_planes, pixels, co % L + 1, pixels, L, out_block);
-            add_activate(y + at, out_block, xs.skip + at, static_cast<size_t>(pixels * L), uk_->activation, xs.act, xs.alpha);
+          float* dst = xs.skip == nullptr ? y + at : out_block;
+          tiles_to_blocked(block_tiles, static_cast<int64_t>(tile_floats), co % L + 1, L, static_cast<int64_t>(qb), wph, m,
+                           rb, rows_out, wout, dst);
+          if (xs.skip != nullptr) {
+            add_activate(y + at, out_block, xs.skip + at, static_cast<size_t>(rows_out * wout * L), uk_->activation, xs.act,
+                         xs.alpha);
           }
           continue;
         }

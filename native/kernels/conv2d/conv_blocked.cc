@@ -101,7 +101,23 @@ void PackedConv2d::pack_blocked(const float* weights) {
 
 void PackedConv2d::run_blocked(const ConvSources& xs, const Conv2dInput& in, float* y) const {
   const float* x = xs.data[0];
-  if (!(in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3])) {
+  const bool padded_x = in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3];
+  if (p_.kh == 1 && p_.kw == 1 && (p_.sh > 1 || p_.sw > 1) && !padded_x) {
+    // A strided 1x1 reads a pixel in sh * sw: pick those pixels out once, then run the
+    // stride-1 conv over them (tiles spanning rows; every panel re-reads a quarter of x's
+    // lines instead of all of them). ResNet-50's [512,28,28] -> 1024 1x1/2 in the model,
+    // interleaved with the NCHW plan's: 2.86 ms (NCHW 2.88) -> 2.46 (NCHW 2.81).
+    const int64_t li = input_lanes(), in_blocks = k_;
+    const int64_t hout = conv_output_dim(in.h, 0, 0, 1, p_.sh, 1), wout = conv_output_dim(in.w, 0, 0, 1, p_.sw, 1);
+    CallerScratch picked(static_cast<size_t>(in.n * in_blocks * hout * wout * li));
+    subsample_blocked(x, in.n * in_blocks, in.h, in.w, p_.sh, p_.sw, li, picked.data());
+    Conv2dInput sub = in;
+    sub.h = hout;
+    sub.w = wout;
+    blocked_core(picked.data(), sub, y, xs, 1, 1);
+    return;
+  }
+  if (!padded_x) {
     blocked_core(x, in, y, xs);
     return;
   }
@@ -157,18 +173,21 @@ void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in
 // The blocked conv over x already zero-padded (in.pads are 0: in.h, in.w are the padded
 // sizes) into blocked y; with residual.skip (blocked as y, may be y), y = act(conv + skip),
 // the skip read as the tile's start values.
-void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y, const ConvSources& residual) const {
+void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y, const ConvSources& residual,
+                                int64_t sh, int64_t sw) const {
+  if (sh == 0) sh = p_.sh;
+  if (sw == 0) sw = p_.sw;
   const size_t L = uk_->vector_lanes, R = uk_->blocked_r, nr = uk_->blocked_nr, nv = nr / L;
   const size_t li = static_cast<size_t>(input_lanes());  // x's lanes per channel block
-  const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
-  const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
+  const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, sh, p_.dh);
+  const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, sw, p_.dw);
   const int64_t taps = p_.kh * p_.kw;
   const size_t kblocks = static_cast<size_t>(k_), in_blocks = kblocks / static_cast<size_t>(taps);
   const size_t out_blocks = ceil_div(static_cast<size_t>(p_.cout), L), panels = static_cast<size_t>(blocks_);
   // A 1x1 stride-1 conv's output pixels are x's, all rows as one run: tiles span rows (no
   // short tile at each row's end). Otherwise a tile is a run of one output row, its pixels
   // sw input pixels apart.
-  const bool flat = taps == 1 && p_.sh == 1 && p_.sw == 1;
+  const bool flat = taps == 1 && sh == 1 && sw == 1;
   const size_t rows = flat ? 1 : static_cast<size_t>(hout), row_len = static_cast<size_t>(flat ? hout * wout : wout);
   const int64_t hp = in.h, wp = in.w;
   const size_t in_plane = static_cast<size_t>(hp * wp) * li, out_plane = static_cast<size_t>(hout * wout) * L;
@@ -177,8 +196,8 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
     const int64_t t = static_cast<int64_t>(kb) % taps, i = t / p_.kw, j = t % p_.kw;
     xoff[kb] = static_cast<int64_t>(kb / static_cast<size_t>(taps) * in_plane) + (i * p_.dh * wp + j * p_.dw) * static_cast<int64_t>(li);
   }
-  const ConvBlockedUkernel kernel = li == 1 && L > 1 ? (p_.sw == 1 ? uk_->blocked_nchw_in : uk_->blocked_nchw_in_s2)
-                                                    : (p_.sw == 1 ? uk_->blocked : uk_->blocked_s2);
+  const ConvBlockedUkernel kernel = li == 1 && L > 1 ? (sw == 1 ? uk_->blocked_nchw_in : uk_->blocked_nchw_in_s2)
+                                                    : (sw == 1 ? uk_->blocked : uk_->blocked_s2);
   // Tiles are numbered row by row (tiles_per_row each); an item is a run of them (balanced
   // runs of <= kTilesPerItem), passed over by the reduction in blocks of kc whose weights
   // (<= kChunkBytes) stay in L1 while the item's tiles read them.
@@ -210,7 +229,7 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
           const size_t row = t / tiles_per_row, p0 = t % tiles_per_row * R;
           const size_t yat = yimage + (row * row_len + p0) * L;
           tile_ep.start = residual.skip != nullptr ? residual.skip + yat : nullptr;
-          kernel(std::min(R, row_len - p0), vectors, kn, ximage + (row * static_cast<size_t>(p_.sh * wp) + p0 * static_cast<size_t>(p_.sw)) * li,
+          kernel(std::min(R, row_len - p0), vectors, kn, ximage + (row * static_cast<size_t>(sh * wp) + p0 * static_cast<size_t>(sw)) * li,
                  xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
         }
       }

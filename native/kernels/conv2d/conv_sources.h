@@ -75,6 +75,12 @@ struct PhaseGeometry {
 void pad_rows(const float* src, const Conv2dInput& in, const PhaseGeometry& g, int64_t u0, int64_t u1, float* dst,
               int64_t phase_stride = -1, int64_t u_base = 0, bool add = false);
 
+// pad_rows for the `used` channels of one block of a blocked (NCHWc) input: xblock is the
+// block's [h][w][lanes] plane, channel l's copy starts at dst + l * channel_stride. One pass:
+// the lanes of 4 pixels that land in one column phase are transposed into 4 channels' runs.
+void pad_rows_blocked(const float* xblock, int64_t used, int64_t lanes, const Conv2dInput& in, const PhaseGeometry& g,
+                      int64_t u0, int64_t u1, float* dst, int64_t channel_stride, int64_t phase_stride, int64_t u_base);
+
 // pad_rows for plane (n, c) of the conv input described by s: the right source's plane
 // (concat) or the sum of every source's plane (sum: the first copied, the rest added), with
 // the input affine applied to the copied values (concat only).
