@@ -156,18 +156,18 @@ function regions(g: Graph, layout: Layout, ctx: PlanContext): Array<{ convs: Nod
       }
     }
   }
-  const fromBlocked = new Set<string>();
+  for (const v of needingNchw(g, layout, ctx.keep)) of(producer.get(v)!).reorders++;
+  return [...out.values()];
+}
+
+/** Blocked values that something reads as NCHW or that must stay visible (one TfFromBlocked each). */
+function needingNchw(g: Graph, layout: Layout, keep: Set<string>): Set<string> {
+  const need = new Set<string>([...keep].filter((v) => layout.blocked.has(v)));
   for (const n of g.nodes) {
     const reads = layout.readers.has(n) ? new Set(blockedInputs(n, layout)) : new Set<string>();
-    for (const v of n.inputs) {
-      if (layout.blocked.has(v) && !reads.has(v) && !fromBlocked.has(v)) {
-        fromBlocked.add(v);
-        of(producer.get(v)!).reorders++;
-      }
-    }
+    for (const v of n.inputs) if (layout.blocked.has(v) && !reads.has(v)) need.add(v);
   }
-  for (const v of ctx.keep) if (layout.blocked.has(v) && !fromBlocked.has(v)) of(producer.get(v)!).reorders++;
-  return [...out.values()];
+  return need;
 }
 
 /**
@@ -204,11 +204,7 @@ export function blockedLayout(ctx: PlanContext): number {
     blockedName.set(v, b);
     ctx.shapes.set(b, ctx.shapes.get(v)!);
   }
-  const needsNchw = new Set<string>([...ctx.keep].filter((v) => layout.blocked.has(v)));
-  for (const n of g.nodes) {
-    const reads = layout.readers.has(n) ? new Set(blockedInputs(n, layout)) : new Set<string>();
-    for (const v of n.inputs) if (layout.blocked.has(v) && !reads.has(v)) needsNchw.add(v);
-  }
+  const needsNchw = needingNchw(g, layout, ctx.keep);
   const toBlockedName = new Map<string, string>();
   const nodes: Node[] = [];
   for (const n of g.nodes) {

@@ -95,6 +95,27 @@ describe(`blockedLayout planner pass (isa ${process.env.TENSORFUSE_ISA ?? 'best'
     }
   });
 
+  it('element-wise ops between blocked convs (unfused Add, Mul, Sigmoid, Clip, LeakyRelu) run on the blocked values', async () => {
+    const b = build([1, 16, 8, 8], (g, x) => {
+      let h = relu(g, conv(g, x, 16, 32, 1, 1));
+      const a = conv(g, h, 32, 32, 2, 1), c = conv(g, h, 32, 32, 3, 1);
+      // a and c are each read twice: neither add nor mul fuses into a conv
+      const sum = g.node('Add', [a, c], 1)[0], prod = g.node('Mul', [a, c], 1)[0];
+      const six = g.initializer(g.fresh('six'), new Float32Array([6]), []), zero = g.initializer(g.fresh('zero'), new Float32Array([0]), []);
+      h = g.node('Sigmoid', [g.node('Add', [sum, prod], 1)[0]], 1)[0];
+      h = g.node('LeakyRelu', [g.node('Clip', [conv(g, h, 32, 32, 4, 1), zero, six], 1)[0]], 1, { alpha: { float: 0.1 } })[0];
+      for (let i = 0; i < 5; i++) h = relu(g, conv(g, h, 32, 32, 10 + i, 1));
+      return g.node('GlobalAveragePool', [h], 1)[0];
+    });
+    const { on } = await checkPass(b, 'blockedLayout');
+    const p = on.plan();
+    assert.strictEqual(p.passes.blockedLayout, taken(9));
+    assert.strictEqual(p.ops.Add, 2);
+    assert.strictEqual(p.ops.Mul, 1);
+    assert.strictEqual(p.ops.TfToBlocked ?? 0, taken(1));
+    assert.strictEqual(p.ops.TfFromBlocked, undefined);
+  });
+
   it('an intermediate value asked for comes back in NCHW (a reorder made for it)', async () => {
     let mid = '';
     const b = build([1, 3, 12, 12], (g, x) => {
