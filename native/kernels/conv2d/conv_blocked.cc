@@ -35,6 +35,9 @@ namespace {
 // [512,14,14] 3x3/2 4.47 -> 3.90, [1024,14,14] 1x1/2 3.71 -> 3.39, [2048,7,7] 1x1 3.37 ->
 // 3.20; larger maps within +-3 % (1x1s mostly ahead, [128,56,56] 3x3/2 3.00 -> 3.16);
 // the whole model 107.4 -> 105.1 ms (a slow phase). 64 KiB chunks: no better; 32 tiles: even.
+// On bigger maps the panel fits L2 and the partial sums' round trips cost more than the
+// chunks save: CONV3S2 ([128,56,56] -> 256 3x3/2, 140 tiles a panel) 5.99 -> 6.51 ms,
+// in-process A/B; so only maps whose tiles fit one task (7x7: 9-14 tiles) are chunked.
 constexpr size_t kTilesPerItem = 16;
 constexpr size_t kChunkBytes = 32 << 10;
 
@@ -204,7 +207,8 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
   const size_t tiles_per_row = ceil_div(row_len, R), tiles = rows * tiles_per_row;
   const size_t items_per_panel = ceil_div(tiles, kTilesPerItem), per_item = ceil_div(tiles, items_per_panel);
   const size_t items_per_image = panels * items_per_panel;
-  const size_t kc = std::max<size_t>(1, kChunkBytes / (li * nr * sizeof(float)));
+  // Chunked only when a task covers a whole (small) map; see kChunkBytes.
+  const size_t kc = tiles <= kTilesPerItem ? std::max<size_t>(1, kChunkBytes / (li * nr * sizeof(float))) : kblocks;
   ConvEpilogue ep;
   ep.act = residual.skip != nullptr ? residual.act : p_.act;
   ep.alpha = residual.skip != nullptr ? residual.alpha : p_.alpha;
