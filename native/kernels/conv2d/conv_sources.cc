@@ -114,14 +114,16 @@ TF_NO_MEMSET_CALLS void pad_rows_blocked(const float* xblock, int64_t used, int6
         const int64_t v0 = std::clamp<int64_t>((pl - b + g.sw - 1) / g.sw, 0, g.wph);
         const int64_t v1 = std::clamp<int64_t>(in.w + pl - b > 0 ? (in.w + pl - b - 1) / g.sw + 1 : 0, v0, g.wph);
         for (int64_t l = 0; l < used; ++l) zero_few(out(l), v0, g.wph - v1, g.wph);  // padding columns
-        const float* src = xblock + (ih * in.w + b - pl) * lanes;  // column v at src + v * sw * lanes
+        // Column v's lanes at at(v) (only v in [v0, v1): never before the row).
+        const float* xrow = xblock + ih * in.w * lanes;
         const int64_t step = g.sw * lanes;
+        auto at = [&](int64_t col) { return xrow + (col * g.sw + b - pl) * lanes; };
         int64_t v = v0;
 #if defined(__SSE2__)
         if (lanes % 4 == 0) {
           const int64_t used4 = used & ~int64_t{3};
           for (; v + 4 <= v1; v += 4) {
-            const float* p = src + v * step;
+            const float* p = at(v);
             for (int64_t l = 0; l < used4; l += 4) {
               __m128 r0 = _mm_loadu_ps(p + l), r1 = _mm_loadu_ps(p + step + l), r2 = _mm_loadu_ps(p + 2 * step + l),
                      r3 = _mm_loadu_ps(p + 3 * step + l);
@@ -140,7 +142,7 @@ TF_NO_MEMSET_CALLS void pad_rows_blocked(const float* xblock, int64_t used, int6
           // again when it has 4, else 4 from v, the ones past v1 (padding) given zeros.
           if (v < v1 && v1 - v0 >= 4) v = v1 - 4;
           if (v < v1 && v + 4 <= g.wph) {
-            const float* p = src + v * step;
+            const float* p = at(v);
             const int64_t k_in = std::min<int64_t>(4, v1 - v);
             for (int64_t l = 0; l < used4; l += 4) {
               __m128 r[4];
@@ -156,7 +158,7 @@ TF_NO_MEMSET_CALLS void pad_rows_blocked(const float* xblock, int64_t used, int6
         }
 #endif
         for (; v < v1; ++v) {
-          for (int64_t l = 0; l < used; ++l) out(l)[v] = src[v * step + l];
+          for (int64_t l = 0; l < used; ++l) out(l)[v] = at(v)[l];
         }
       }
     }
