@@ -102,9 +102,8 @@ export class BlockedConv2d {
     const input = options !== null && typeof options === 'object' ? options.input ?? 'NCHWc' : 'NCHWc';
     if (input !== 'NCHW' && input !== 'NCHWc') throw typeError(op, `input must be 'NCHW' or 'NCHWc', got ${describeValue(input)}`);
     this.nchwInput = input === 'NCHW';
-    const rest = options === undefined ? undefined : { ...options, layout: 'NCHW' as const };
-    if (rest) delete (rest as { input?: unknown }).input;
-    const spec = resolveConv2dSpec(op, weight, rest);
+    // (the weight options ignore `input`)
+    const spec = resolveConv2dSpec(op, weight, options === undefined ? undefined : { ...options, layout: 'NCHW' });
     if (spec.strides[1] > 2) throw rangeError(op, `the blocked layout runs column strides 1 and 2 only, got strides [${spec.strides.join(', ')}]`);
     this.spec = spec;
     this.cin = spec.cinPerGroup;

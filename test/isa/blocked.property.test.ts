@@ -13,7 +13,7 @@ import { Conv2dActivation, Tensor } from '../../lib';
 import { BlockedConv2d, blockedLanes, blockedShape, fromBlocked, toBlocked } from '../../lib/ops/blocked';
 import { activationRef, conv2dRef } from '../../lib/reference/conv2d';
 import { native } from '../../lib/native';
-import { checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, uniform, withThreads } from './generators';
+import { CONV_ACTIVATIONS, checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, uniform, withThreads } from './generators';
 
 /** Values in [-1, 1) at `offset` elements into a buffer with marked slack. */
 function uniformTensor(shape: readonly number[], seed: number, offset: number): Tensor {
@@ -21,7 +21,7 @@ function uniformTensor(shape: readonly number[], seed: number, offset: number): 
 }
 
 const CHANNELS = [1, 3, 4, 5, 8, 9, 15, 16, 17, 31, 33, 48, 63, 64, 65, 80, 129];
-const ACTIVATIONS: Conv2dActivation[] = ['none', 'relu', 'relu6', 'sigmoid', 'silu', 'leakyRelu'];
+const ACTIVATIONS = CONV_ACTIVATIONS;
 
 const geometryArb = fc.oneof(
   fc.constant({ kh: 1, kw: 1, strides: [1, 1] as [number, number], dilations: [1, 1] as [number, number], pads: [0, 0, 0, 0] as [number, number, number, number] }),

@@ -9,11 +9,11 @@ import * as fc from 'fast-check';
 import { Conv2d, Conv2dActivation, Conv2dOptions, Tensor, conv2d, conv2dAsync, runtime } from '../../lib';
 import { conv2dRef } from '../../lib/reference/conv2d';
 import { WINOGRAD4_TOLERANCE_SCALE } from '../fusion-util';
-import { checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, uniform, withThreads } from './generators';
+import { CONV_ACTIVATIONS, checkIsaSelection, expectSlackUntouched, placedOutput, runs, sizeOf, uniform, withThreads } from './generators';
 
 /** Channel counts around the register tiles (MR 4/6/8 rows, NR 4/16/48 lanes). */
 const CHANNELS = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49];
-const ACTIVATIONS: Conv2dActivation[] = ['none', 'relu', 'relu6', 'sigmoid', 'silu', 'leakyRelu'];
+const ACTIVATIONS = CONV_ACTIVATIONS;
 /** Reference multiply-adds per case are kept under this (the JS oracle is the slow part). */
 const MAX_MACS = 250_000;
 

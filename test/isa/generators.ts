@@ -3,8 +3,11 @@
 // nothing outside an output's window was written.
 import * as assert from 'assert';
 import * as fc from 'fast-check';
-import { Tensor, runtime } from '../../lib';
+import { Conv2dActivation, Tensor, runtime } from '../../lib';
 import { randomData, rng, viewAt } from '../helpers';
+
+/** Every activation a conv epilogue takes. */
+export const CONV_ACTIVATIONS: readonly Conv2dActivation[] = ['none', 'relu', 'relu6', 'sigmoid', 'silu', 'leakyRelu'];
 
 /** Sizes one below, at and above the SIMD widths (4, 8, 16 floats and their multiples). */
 export const SIMD_SIZES = [1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65] as const;

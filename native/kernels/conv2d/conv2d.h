@@ -194,9 +194,8 @@ class PackedConv2d {
   // NCHWc: xs holds one blocked tensor; a residual skip (blocked as y) is read as the tiles'
   // start values.
   void run_blocked(const ConvSources& xs, const Conv2dInput& in, float* y) const;
-  // sh, sw: the strides to run (0: the conv's own; a strided 1x1 runs stride 1 over picked pixels).
-  void blocked_core(const float* x, const Conv2dInput& in, float* y, const ConvSources& residual, int64_t sh = 0,
-                    int64_t sw = 0) const;
+  void blocked_core(const float* x, const Conv2dInput& in, float* y, const ConvSources& residual, int64_t sh,
+                    int64_t sw) const;
   // NCHW stride-2 convs (conv_blocked.cc): whether the blocked kernel, with the input
   // reordered into the padded blocked layout and the output back inside the call, beats the
   // gathering GEMM; and that run.

@@ -121,7 +121,7 @@ void PackedConv2d::run_blocked(const ConvSources& xs, const Conv2dInput& in, flo
     return;
   }
   if (!padded_x) {
-    blocked_core(x, in, y, xs);
+    blocked_core(x, in, y, xs, p_.sh, p_.sw);
     return;
   }
   // NCHW x (one lane per block) pads as blocks of one channel.
@@ -129,7 +129,7 @@ void PackedConv2d::run_blocked(const ConvSources& xs, const Conv2dInput& in, flo
   const Conv2dInput padded = padded_input(in);
   CallerScratch copy(static_cast<size_t>(in.n * in_blocks * padded.h * padded.w * li));
   pad_blocked(x, in.n, in_blocks, in.h, in.w, in.pads, li, copy.data());
-  blocked_core(copy.data(), padded, y, xs);
+  blocked_core(copy.data(), padded, y, xs, p_.sh, p_.sw);
 }
 
 void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout,
@@ -160,7 +160,7 @@ void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in
     });
     nchw_to_blocked(planes, in.n, cin, hp * wp, static_cast<int64_t>(L), xb);
   }
-  blocked_core(xb, padded_input(in), yb, ConvSources{});
+  blocked_core(xb, padded_input(in), yb, ConvSources{}, p_.sh, p_.sw);
   if (xs.skip == nullptr) {
     blocked_to_nchw(yb, in.n, p_.cout, hout * wout, static_cast<int64_t>(L), y);
     return;
@@ -174,12 +174,11 @@ void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in
 }
 
 // The blocked conv over x already zero-padded (in.pads are 0: in.h, in.w are the padded
-// sizes) into blocked y; with residual.skip (blocked as y, may be y), y = act(conv + skip),
+// sizes) into blocked y, with strides sh, sw (the conv's own, or 1 over a strided 1x1's
+// picked pixels); with residual.skip (blocked as y, may be y), y = act(conv + skip),
 // the skip read as the tile's start values.
 void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y, const ConvSources& residual,
                                 int64_t sh, int64_t sw) const {
-  if (sh == 0) sh = p_.sh;
-  if (sw == 0) sw = p_.sw;
   const size_t L = uk_->vector_lanes, R = uk_->blocked_r, nr = uk_->blocked_nr, nv = nr / L;
   const size_t li = static_cast<size_t>(input_lanes());  // x's lanes per channel block
   const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, sh, p_.dh);

@@ -111,8 +111,7 @@ TF_NO_MEMSET_CALLS void pad_rows_blocked(const float* xblock, int64_t used, int6
           continue;
         }
         // Columns v read input column v * sw + b - pl; [v0, v1) of them lie inside the row.
-        const int64_t v0 = std::clamp<int64_t>((pl - b + g.sw - 1) / g.sw, 0, g.wph);
-        const int64_t v1 = std::clamp<int64_t>(in.w + pl - b > 0 ? (in.w + pl - b - 1) / g.sw + 1 : 0, v0, g.wph);
+        const auto [v0, v1] = copied_columns(in, g, b);
         for (int64_t l = 0; l < used; ++l) zero_few(out(l), v0, g.wph - v1, g.wph);  // padding columns
         // Column v's lanes at at(v) (only v in [v0, v1): never before the row).
         const float* xrow = xblock + ih * in.w * lanes;
