@@ -1,5 +1,6 @@
 // The blocked conv micro-kernels (conv.blocked, conv.blocked_s2, and blocked_nchw_in(_s2):
-// one input lane per reduction block) of every ISA this CPU supports, against a
+// one input lane per reduction block; the gather forms, each pixel at its own offset) of
+// every ISA this CPU supports, against a
 // double-precision loop over the same contract (conv_ukernel_types.h): every pixel count
 // 1..R, every number of channel vectors, column strides 1 and 2, with and without bias,
 // accumulate and start (residual) values; x, w and y each end at a guard
@@ -21,6 +22,7 @@ struct BlockedCase {
   size_t pixels, vectors, kblocks, stride;
   bool bias, accumulate, start;
   bool nchw_in;  // LI = 1 (blocked_nchw_in kernels), else LI = L
+  bool gather;   // the gather kernel, the pixels in reverse order (pix[p] = (pixels - 1 - p) * stride * LI)
 };
 
 void run_case(const tf::UkernelTable& t, const BlockedCase& c, tf_test::Rng& rng) {
@@ -51,9 +53,17 @@ void run_case(const tf::UkernelTable& t, const BlockedCase& c, tf_test::Rng& rng
   ep.accumulate = c.accumulate;
   ep.start = c.start ? start.data() : nullptr;
   ep.act = tf::ConvActivation::kRelu;
-  const tf::ConvBlockedUkernel kernel = c.nchw_in ? (c.stride == 1 ? t.conv.blocked_nchw_in : t.conv.blocked_nchw_in_s2)
-                                                 : (c.stride == 1 ? t.conv.blocked : t.conv.blocked_s2);
-  kernel(c.pixels, c.vectors, c.kblocks, x.data(), xoff.data(), w.data(), y.data(), ystride, ep);
+  // Where pixel p's lanes start in each reduction block.
+  std::vector<int64_t> pix(c.pixels);
+  for (size_t p = 0; p < c.pixels; ++p) pix[p] = static_cast<int64_t>((c.gather ? c.pixels - 1 - p : p) * c.stride * LI);
+  if (c.gather) {
+    const tf::ConvBlockedGatherUkernel kernel = c.nchw_in ? t.conv.blocked_nchw_in_gather : t.conv.blocked_gather;
+    kernel(c.pixels, c.vectors, c.kblocks, x.data(), pix.data(), xoff.data(), w.data(), y.data(), ystride, ep);
+  } else {
+    const tf::ConvBlockedUkernel kernel = c.nchw_in ? (c.stride == 1 ? t.conv.blocked_nchw_in : t.conv.blocked_nchw_in_s2)
+                                                   : (c.stride == 1 ? t.conv.blocked : t.conv.blocked_s2);
+    kernel(c.pixels, c.vectors, c.kblocks, x.data(), xoff.data(), w.data(), y.data(), ystride, ep);
+  }
   for (size_t v = 0; v < c.vectors; ++v) {
     for (size_t p = 0; p < c.pixels; ++p) {
       for (size_t l = 0; l < L; ++l) {
@@ -62,7 +72,7 @@ void run_case(const tf::UkernelTable& t, const BlockedCase& c, tf_test::Rng& rng
         double want = c.accumulate ? before[at] : (c.bias ? bias[ch] : 0.0) + (c.start ? start[at] : 0.0);
         for (size_t kb = 0; kb < c.kblocks; ++kb) {
           for (size_t i = 0; i < LI; ++i) {
-            want += static_cast<double>(x[static_cast<size_t>(xoff[kb]) + p * c.stride * LI + i]) * w[(kb * LI + i) * NR + ch];
+            want += static_cast<double>(x[static_cast<size_t>(xoff[kb] + pix[p]) + i]) * w[(kb * LI + i) * NR + ch];
           }
         }
         want = std::max(want, 0.0);
@@ -89,18 +99,21 @@ TF_TEST(conv_blocked_kernels_match_the_contract) {
   for (tf::Isa isa : tf_test::supported_isas()) {
     const tf::UkernelTable& t = tf::ukernels_for(isa);
     TF_REQUIRE(t.conv.blocked && t.conv.blocked_s2 && t.conv.blocked_nchw_in && t.conv.blocked_nchw_in_s2 &&
+               t.conv.blocked_gather && t.conv.blocked_nchw_in_gather &&
                t.conv.blocked_r > 0 && t.conv.blocked_nr % t.conv.vector_lanes == 0);
     const size_t nv = t.conv.blocked_nr / t.conv.vector_lanes;
     for (bool nchw_in : {false, true}) {
-      for (size_t stride : {size_t{1}, size_t{2}}) {
+      for (size_t stride : {size_t{1}, size_t{2}, size_t{0}}) {  // 0: the gather kernel (stride 2 between its pixels)
         for (size_t pixels = 1; pixels <= t.conv.blocked_r; ++pixels) {
           for (size_t vectors = 1; vectors <= nv; ++vectors) {
             for (int flags = 0; flags < 4; ++flags) {
               // NCHW input: more reduction blocks (one channel at one tap each)
               const size_t kblocks = nchw_in ? 3 + (pixels + vectors) % 7 : 1 + (pixels + vectors) % 3;
-              const BlockedCase c{pixels, vectors, kblocks, stride, (flags & 1) != 0, flags == 2, flags == 3, nchw_in};
-              tf_test::set_context(std::string("isa=") + tf::isa_name(isa) + (nchw_in ? " nchw in" : "") + " stride " +
-                                   std::to_string(stride) + " pixels " + std::to_string(pixels) + " vectors " +
+              const bool gather = stride == 0;
+              const BlockedCase c{pixels, vectors, kblocks, gather ? 2 : stride, (flags & 1) != 0, flags == 2, flags == 3,
+                                  nchw_in, gather};
+              tf_test::set_context(std::string("isa=") + tf::isa_name(isa) + (nchw_in ? " nchw in" : "") +
+                                   (gather ? " gather" : " stride " + std::to_string(stride)) + " pixels " + std::to_string(pixels) + " vectors " +
                                    std::to_string(vectors) + " flags " + std::to_string(flags));
               run_case(t, c, rng);
             }

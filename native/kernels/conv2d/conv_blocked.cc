@@ -9,10 +9,11 @@
 //
 // In chains of 16 1x1 convs (bench/chains.js: one process, engines taking turns, 1 thread,
 // AVX-512) it runs level with onnxruntime, which keeps its own blocked layout through a
-// chain, and 10-25 % ahead of the NCHW GEMM; 3x3s on 7x7 maps (rows of one 6-pixel tile
-// and a 1-pixel one) trail both. Model plans do not use the layout yet; NCHW convs with a
-// column stride of 2 use the kernel inside the call (run_blocked_nchw).
+// chain, and 10-25 % ahead of the NCHW GEMM. Model plans keep chains of convs blocked
+// (lib/onnx/blocked-layout.ts); NCHW convs with a column stride of 2 use the kernel inside
+// the call (run_blocked_nchw).
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -186,11 +187,12 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
   const int64_t taps = p_.kh * p_.kw;
   const size_t kblocks = static_cast<size_t>(k_), in_blocks = kblocks / static_cast<size_t>(taps);
   const size_t out_blocks = ceil_div(static_cast<size_t>(p_.cout), L), panels = static_cast<size_t>(blocks_);
-  // A 1x1 stride-1 conv's output pixels are x's, all rows as one run: tiles span rows (no
-  // short tile at each row's end). Otherwise a tile is a run of one output row, its pixels
-  // sw input pixels apart.
+  // Tiles are runs of R output pixels in raster order. A 1x1 stride-1 conv's output pixels
+  // are x's, so its rows are one run; otherwise a tile within one output row reads pixels sw
+  // apart (the strided kernel), and one that spans rows reads each pixel where it is (the
+  // gather kernel): a 7x7 map is 8 tiles of 6 and one of 1, not 7 of 6 and 7 of 1.
   const bool flat = taps == 1 && sh == 1 && sw == 1;
-  const size_t rows = flat ? 1 : static_cast<size_t>(hout), row_len = static_cast<size_t>(flat ? hout * wout : wout);
+  const size_t pixels = static_cast<size_t>(hout * wout), row_len = flat ? pixels : static_cast<size_t>(wout);
   const int64_t hp = in.h, wp = in.w;
   const size_t in_plane = static_cast<size_t>(hp * wp) * li, out_plane = static_cast<size_t>(hout * wout) * L;
   std::vector<int64_t> xoff(kblocks);
@@ -198,12 +200,14 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
     const int64_t t = static_cast<int64_t>(kb) % taps, i = t / p_.kw, j = t % p_.kw;
     xoff[kb] = static_cast<int64_t>(kb / static_cast<size_t>(taps) * in_plane) + (i * p_.dh * wp + j * p_.dw) * static_cast<int64_t>(li);
   }
-  const ConvBlockedUkernel kernel = li == 1 && L > 1 ? (sw == 1 ? uk_->blocked_nchw_in : uk_->blocked_nchw_in_s2)
-                                                    : (sw == 1 ? uk_->blocked : uk_->blocked_s2);
-  // Tiles are numbered row by row (tiles_per_row each); an item is a run of them (balanced
-  // runs of <= kTilesPerItem), passed over by the reduction in blocks of kc whose weights
-  // (<= kChunkBytes) stay in L1 while the item's tiles read them.
-  const size_t tiles_per_row = ceil_div(row_len, R), tiles = rows * tiles_per_row;
+  const bool nchw_in = li == 1 && L > 1;
+  const ConvBlockedUkernel kernel = nchw_in ? (sw == 1 ? uk_->blocked_nchw_in : uk_->blocked_nchw_in_s2)
+                                            : (sw == 1 ? uk_->blocked : uk_->blocked_s2);
+  const ConvBlockedGatherUkernel gather = nchw_in ? uk_->blocked_nchw_in_gather : uk_->blocked_gather;
+  // An item is a run of tiles (balanced runs of <= kTilesPerItem), passed over by the
+  // reduction in blocks of kc whose weights (<= kChunkBytes) stay in L1 while the item's
+  // tiles read them.
+  const size_t tiles = ceil_div(pixels, R);
   const size_t items_per_panel = ceil_div(tiles, kTilesPerItem), per_item = ceil_div(tiles, items_per_panel);
   const size_t items_per_image = panels * items_per_panel;
   // Chunked only when a task covers a whole (small) map; see kChunkBytes.
@@ -229,11 +233,20 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
         tile_ep.accumulate = k0 > 0;  // later reduction blocks add to the partial sums in y
         if (k0 + kn < kblocks) tile_ep.act = ConvActivation::kNone;
         for (size_t t = t0; t < t1; ++t) {
-          const size_t row = t / tiles_per_row, p0 = t % tiles_per_row * R;
-          const size_t yat = yimage + (row * row_len + p0) * L;
+          const size_t p0 = t * R, n = std::min(R, pixels - p0), row = p0 / row_len, col = p0 % row_len;
+          const size_t yat = yimage + p0 * L;
           tile_ep.start = residual.skip != nullptr ? residual.skip + yat : nullptr;
-          kernel(std::min(R, row_len - p0), vectors, kn, ximage + (row * static_cast<size_t>(sh * wp) + p0 * static_cast<size_t>(sw)) * li,
-                 xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
+          if (col + n <= row_len) {
+            kernel(n, vectors, kn, ximage + (row * static_cast<size_t>(sh * wp) + col * static_cast<size_t>(sw)) * li,
+                   xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
+            continue;
+          }
+          std::array<int64_t, kMaxBlockedR> pix;
+          for (size_t r = 0; r < n; ++r) {
+            const size_t p = p0 + r;
+            pix[r] = static_cast<int64_t>((p / row_len * static_cast<size_t>(sh * wp) + p % row_len * static_cast<size_t>(sw)) * li);
+          }
+          gather(n, vectors, kn, ximage, pix.data(), xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
         }
       }
     }

@@ -58,8 +58,18 @@ using ConvGatherGemmUkernel = void (*)(size_t mr, size_t nr, size_t kc, const fl
 // LI = L (x blocked) or 1 (blocked_nchw_in: x in NCHW planes, one channel per block).
 // Reduction block kb is one input channel block (at one tap); w is a packed panel of NV * L
 // output channels (lanes past `vectors * L` are not read).
+// The most output pixels of any ISA's blocked tile (callers size per-tile arrays by it).
+constexpr size_t kMaxBlockedR = 16;
+
 using ConvBlockedUkernel = void (*)(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* xoff,
                                     const float* w, float* y, size_t ystride, const ConvEpilogue& ep);
+
+// The same with each pixel's inputs wherever pix says: x[pix[p] + xoff[kb] + i] in place of
+// x[xoff[kb] + p * S * LI + i] (a tile that spans output rows: a 7x7 map in tiles of 6
+// pixels needs no 1-pixel tile per row).
+using ConvBlockedGatherUkernel = void (*)(size_t pixels, size_t vectors, size_t kblocks, const float* x,
+                                          const int64_t* pix, const int64_t* xoff, const float* w, float* y,
+                                          size_t ystride, const ConvEpilogue& ep);
 
 // Depthwise, one output row of n contiguous outputs:
 // y[i] = act(bias + sum_t w[t] * x[off[t] + i]) for i < n. Only x[off[t] + i], i < n, is read.
@@ -116,12 +126,14 @@ struct ConvUkernels {
   size_t igemm_nr = 0;  // output channels (lanes) of the indirect GEMM's tile
   ConvIgemmUkernel igemm = nullptr;
   ConvGatherGemmUkernel gather_gemm = nullptr;  // the indirect GEMM's tile, igemm_mr x igemm_nr
-  size_t blocked_r = 0;   // output pixels of the blocked conv's tile
+  size_t blocked_r = 0;   // output pixels of the blocked conv's tile (<= kMaxBlockedR)
   size_t blocked_nr = 0;  // output channels of the blocked conv's tile (whole blocks of vector_lanes)
   ConvBlockedUkernel blocked = nullptr;
   ConvBlockedUkernel blocked_s2 = nullptr;
   ConvBlockedUkernel blocked_nchw_in = nullptr;     // LI = 1: NCHW x, blocked y
   ConvBlockedUkernel blocked_nchw_in_s2 = nullptr;
+  ConvBlockedGatherUkernel blocked_gather = nullptr;
+  ConvBlockedGatherUkernel blocked_nchw_in_gather = nullptr;
   ConvDwRowUkernel dw_row = nullptr;
   ConvDwPixelsUkernel dw_pixels = nullptr;
   ConvDwRowsUkernel dw_rows = nullptr;

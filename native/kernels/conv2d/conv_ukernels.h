@@ -52,7 +52,7 @@ struct ConvTile {
   T acc[MR][NV];
   size_t cnt[NV];  // valid lanes of each column vector
 
-  ConvTile(size_t mr, size_t nr, const float* c, size_t ldc, const ConvEpilogue& ep, size_t vstride = L) {
+  TF_INLINE_LOOP ConvTile(size_t mr, size_t nr, const float* c, size_t ldc, const ConvEpilogue& ep, size_t vstride = L) {
 #pragma GCC unroll 16
     for (size_t v = 0; v < NV; ++v) cnt[v] = nr > v * L ? (nr - v * L < L ? nr - v * L : L) : 0;
     T bias_col[NV];
@@ -121,7 +121,7 @@ struct ConvTile {
     }
   }
 
-  void finish(size_t mr, float* c, size_t ldc, const ConvEpilogue& ep, size_t vstride = L) {
+  TF_INLINE_LOOP void finish(size_t mr, float* c, size_t ldc, const ConvEpilogue& ep, size_t vstride = L) {
     if (ep.act != ConvActivation::kNone) {
       const T alpha = V::set1(ep.alpha);
 #pragma GCC unroll 16
@@ -222,24 +222,23 @@ void conv_gather_gemm(size_t mr, size_t nr, size_t kc, const float* const* pix, 
 }
 
 // The blocked direct conv tile (NCHWc): R output pixels by NV channel blocks, each input
-// lane broadcast from x at a fixed displacement (a pixel's LI lanes side by side, the
-// pixels S * LI apart for stride S; LI = 1: x is NCHW planes), so the tile's rows are
-// compile-time offsets from one pointer per reduction block.
-template <class V, class M, size_t R, size_t NV, size_t S, size_t LI>
-void blocked_tile(size_t vectors, size_t kblocks, const float* x, const int64_t* xoff, const float* w, float* y,
-                  size_t ystride, const ConvEpilogue& ep) {
+// lane broadcast from x: pixel r's lane i of reduction block kb is value(xoff[kb], r, i)
+// (a pixel's LI lanes side by side; LI = 1: x is NCHW planes).
+template <class V, class M, size_t R, size_t NV, size_t LI, class Value>
+TF_INLINE_LOOP inline void blocked_tile(size_t vectors, size_t kblocks, const int64_t* xoff, const float* w, float* y,
+                                        size_t ystride, const ConvEpilogue& ep, Value&& value) {
   using Tile = ConvTile<V, M, R, NV>;
   constexpr size_t L = V::kLanes, NR = NV * L;
   Tile tile(R, vectors * L, y, L, ep, ystride);
   Tile::by_width(vectors * L, [&](bool full) TF_INLINE_LOOP {
     for (size_t kb = 0; kb < kblocks; ++kb) {
-      const float* xk = x + xoff[kb];
+      const int64_t o = xoff[kb];
       const float* wk = w + kb * LI * NR;
 #pragma GCC unroll 16
       for (size_t i = 0; i < LI; ++i) {
         typename V::T bv[NV];
         tile.load_row(wk + i * NR, full, bv);
-        tile.rank1(bv, [&](size_t r) { return xk[r * S * LI + i]; });
+        tile.rank1(bv, [&](size_t r) { return value(o, r, i); });
       }
     }
   });
@@ -247,7 +246,9 @@ void blocked_tile(size_t vectors, size_t kblocks, const float* x, const int64_t*
 }
 
 // The blocked conv's ukernel: a tile of exactly `pixels` rows (a map's last, short tile
-// computes no rows it would drop and reads no pixel past its own). See ConvBlockedUkernel.
+// computes no rows it would drop and reads no pixel past its own), the pixels S * LI floats
+// apart, so the tile's rows are compile-time offsets from one pointer per reduction block.
+// See ConvBlockedUkernel.
 template <class V, class M, size_t R, size_t NV, size_t S, size_t LI>
 void conv_blocked(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* xoff, const float* w,
                   float* y, size_t ystride, const ConvEpilogue& ep) {
@@ -257,7 +258,25 @@ void conv_blocked(size_t pixels, size_t vectors, size_t kblocks, const float* x,
       return;
     }
   }
-  blocked_tile<V, M, R, NV, S, LI>(vectors, kblocks, x, xoff, w, y, ystride, ep);
+  blocked_tile<V, M, R, NV, LI>(vectors, kblocks, xoff, w, y, ystride, ep,
+                                [&](int64_t o, size_t r, size_t i) { return x[o + static_cast<int64_t>(r * S * LI + i)]; });
+}
+
+// The same over pixels anywhere in x (a pointer each). See ConvBlockedGatherUkernel.
+template <class V, class M, size_t R, size_t NV, size_t LI>
+void conv_blocked_gather(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* pix,
+                         const int64_t* xoff, const float* w, float* y, size_t ystride, const ConvEpilogue& ep) {
+  if constexpr (R > 1) {
+    if (pixels < R) {
+      conv_blocked_gather<V, M, R - 1, NV, LI>(pixels, vectors, kblocks, x, pix, xoff, w, y, ystride, ep);
+      return;
+    }
+  }
+  const float* px[R];
+#pragma GCC unroll 16
+  for (size_t r = 0; r < R; ++r) px[r] = x + pix[r];
+  blocked_tile<V, M, R, NV, LI>(vectors, kblocks, xoff, w, y, ystride, ep,
+                                [&](int64_t o, size_t r, size_t i) { return px[r][o + static_cast<int64_t>(i)]; });
 }
 
 // F full vectors and (kTail) a last one of `rest` lanes of one depthwise output row from
@@ -637,12 +656,15 @@ void fill_conv(Table& t) {
   t.conv.igemm_nr = INV * V::kLanes;
   t.conv.igemm = &conv_igemm<V, M, IMR, INV>;
   t.conv.gather_gemm = &conv_gather_gemm<V, M, IMR, INV>;
+  static_assert(BR <= kMaxBlockedR, "conv_blocked.cc sizes a tile's pixel offsets by kMaxBlockedR");
   t.conv.blocked_r = BR;
   t.conv.blocked_nr = BNV * V::kLanes;
   t.conv.blocked = &conv_blocked<V, M, BR, BNV, 1, V::kLanes>;
   t.conv.blocked_s2 = &conv_blocked<V, M, BR, BNV, 2, V::kLanes>;
   t.conv.blocked_nchw_in = &conv_blocked<V, M, BR, BNV, 1, 1>;
   t.conv.blocked_nchw_in_s2 = &conv_blocked<V, M, BR, BNV, 2, 1>;
+  t.conv.blocked_gather = &conv_blocked_gather<V, M, BR, BNV, V::kLanes>;
+  t.conv.blocked_nchw_in_gather = &conv_blocked_gather<V, M, BR, BNV, 1>;
   t.conv.dw_row = &conv_dw_row<V, M>;
   t.conv.dw_pixels = &conv_dw_pixels<V, M>;
   t.conv.dw_rows = &conv_dw_rows<V, M>;
