@@ -42,6 +42,22 @@ namespace {
 constexpr size_t kTilesPerItem = 16;
 constexpr size_t kChunkBytes = 32 << 10;
 
+// Weights an item reads next, fetched a share before each tile of the chunk in hand (into
+// L2: the chunk in hand holds most of L1), so they arrive while the tiles compute instead
+// of in one burst when the next chunk's first tile misses on all of them. A chunk's first
+// pass was latency-bound: the 7x7 stage's panels (128 KiB - 1.2 MiB, from memory in a model
+// whose 100 MB of weights pass through the caches every run) went at a fraction of the
+// bandwidth. ResNet-50, in-process A/B against no prefetch (1 thread, AVX-512, Zen 5):
+// 48.4 -> 45.1 ms and 46.2 -> 42.9 ms per run.
+struct WeightPrefetch {
+  const char* at = nullptr;
+  size_t lines = 0;  // cache lines of 64 bytes from `at`
+
+  void before_tile(size_t j, size_t tiles) const {
+    for (size_t l = j * lines / tiles, e = (j + 1) * lines / tiles; l < e; ++l) __builtin_prefetch(at + l * 64, 0, 2);
+  }
+};
+
 // The geometry of in's zero-padded copy: its padded sizes, no pads.
 Conv2dInput padded_input(const Conv2dInput& in) {
   Conv2dInput p = in;
@@ -232,21 +248,32 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
         tile_ep.bias_cols = bias_.empty() ? nullptr : bias_.data() + panel * nr;
         tile_ep.accumulate = k0 > 0;  // later reduction blocks add to the partial sums in y
         if (k0 + kn < kblocks) tile_ep.act = ConvActivation::kNone;
+        // Next: the panel's next chunk; after the last, the next item's first chunk when
+        // that item is on another panel (on the same one its chunk was just read).
+        WeightPrefetch next;
+        if (k0 + kn < kblocks) {
+          next.at = reinterpret_cast<const char*>(w + (k0 + kn) * li * nr);
+          next.lines = std::min(kc, kblocks - k0 - kn) * li * nr * sizeof(float) / 64;
+        } else if (item + 1 < end && (item + 1) % items_per_image / items_per_panel != panel) {
+          next.at = reinterpret_cast<const char*>(packed_.data() + (item + 1) % items_per_image / items_per_panel * kblocks * li * nr);
+          next.lines = std::min(kc * li * nr * sizeof(float), kChunkBytes) / 64;
+        }
         for (size_t t = t0; t < t1; ++t) {
-          const size_t p0 = t * R, n = std::min(R, pixels - p0), row = p0 / row_len, col = p0 % row_len;
+          next.before_tile(t - t0, t1 - t0);
+          const size_t p0 = t * R, count = std::min(R, pixels - p0), row = p0 / row_len, col = p0 % row_len;
           const size_t yat = yimage + p0 * L;
           tile_ep.start = residual.skip != nullptr ? residual.skip + yat : nullptr;
-          if (col + n <= row_len) {
-            kernel(n, vectors, kn, ximage + (row * static_cast<size_t>(sh * wp) + col * static_cast<size_t>(sw)) * li,
+          if (col + count <= row_len) {
+            kernel(count, vectors, kn, ximage + (row * static_cast<size_t>(sh * wp) + col * static_cast<size_t>(sw)) * li,
                    xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
             continue;
           }
           std::array<int64_t, kMaxBlockedR> pix;
-          for (size_t r = 0; r < n; ++r) {
+          for (size_t r = 0; r < count; ++r) {
             const size_t p = p0 + r;
             pix[r] = static_cast<int64_t>((p / row_len * static_cast<size_t>(sh * wp) + p % row_len * static_cast<size_t>(sw)) * li);
           }
-          gather(n, vectors, kn, ximage, pix.data(), xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
+          gather(count, vectors, kn, ximage, pix.data(), xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
         }
       }
     }
