@@ -513,10 +513,19 @@ void PackedConv2d::run_winograd(const ConvSources& xs, const Conv2dInput& in, in
         }
         input_transform(qb, d, vrow);
       }
+      // Product xi's weight matrix (packed as group xi) streams from memory in a model; the
+      // first tile of each product prefetches the next one's, spread over its row blocks.
+      // ResNet-50, in-process A/B against no prefetch (1 thread, AVX-512, Zen 5): 40.3 ->
+      // 38.4 and 41.6 -> 40.0 ms per run (five [256,14,14] F(2x2) convs, 4 MiB of weights
+      // each); DenseNet-121 and Inception v1 within 1.5 %.
+      const size_t product_floats = static_cast<size_t>(blocks_ * k_) * uk_->mr;
       for (int64_t xi = 0; xi < products; ++xi) {
         for (size_t q0 = 0; q0 < qb; q0 += nr) {
+          const bool prefetch = q0 == 0 && xi + 1 < products;
+          const char* next = prefetch ? reinterpret_cast<const char*>(packed_.data() + static_cast<size_t>(xi + 1) * product_floats) : nullptr;
           tile_rows(xi, 0, blocks_, std::min(nr, qb - q0), v + static_cast<size_t>(xi * cin) * q_len + q0, nullptr, q_len,
-                    prod + static_cast<size_t>(xi * cout) * q_len + q0, q_len, false);
+                    prod + static_cast<size_t>(xi * cout) * q_len + q0, q_len, false, nullptr, nullptr, 0.0f, next,
+                    prefetch ? product_floats * sizeof(float) / 64 : 0);
         }
       }
       for (int64_t co = 0; co < cout; ++co) {
@@ -648,10 +657,11 @@ void PackedConv2d::row_chunks(size_t items, size_t* per_chunk, size_t* chunks) c
 
 // Cache blocking: the reduction runs in blocks of <= gemm_kc(NR) rows, so a block of B
 // (kc x NR) stays in L1 while the MR-row panels of A stream past it from L2; partial sums
-// wait in C.
+// wait in C. prefetch_lines cache lines from `prefetch` (what the caller reads next) are
+// fetched into L2 a share before each row block's GEMM.
 void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff,
                              size_t ldb, float* c, size_t ldc, bool epilogue, const float* skip,
-                             const ConvActivation* act, float alpha) const {
+                             const ConvActivation* act, float alpha, const char* prefetch, size_t prefetch_lines) const {
   const size_t mr = uk_->mr, lanes = uk_->vector_lanes;
   // A tile of few columns (the last one of a row, a small Winograd band) runs a narrower
   // kernel: the full one would spend its whole width of FMAs on them.
@@ -659,6 +669,9 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
   // One block [k0, k0 + kn) of the reduction, B rows at bb + boff[k] (without boff, ldb
   // floats apart), for every row block.
   const size_t b_stride = boff == nullptr ? ldb : 0;
+  const size_t kblocks = ceil_div(static_cast<size_t>(k_), gemm_kc(uk_->nr));
+  const size_t steps = kblocks * (blk1 - blk0);
+  size_t step = 0;
   auto block = [&](size_t k0, size_t kn, const float* bb, bool first, bool last) {
     ConvEpilogue ep;
     ep.accumulate = !first;
@@ -673,10 +686,15 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
       // The bias goes into the first block's start values (with the skip, when there is one).
       ep.bias_rows = bias_.empty() || !first || (!epilogue && skip == nullptr) ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
       ep.start = first && skip != nullptr ? skip + (blk - blk0) * mr * ldc : nullptr;
+      if (prefetch != nullptr) {
+        for (size_t l = step * prefetch_lines / steps, e = (step + 1) * prefetch_lines / steps; l < e; ++l) {
+          __builtin_prefetch(prefetch + l * 64, 0, 2);
+        }
+        ++step;
+      }
       gemm(rows, cols, kn, a, bb + k0 * b_stride, boff != nullptr ? boff + k0 : nullptr, c + (blk - blk0) * mr * ldc, ldc, ep);
     }
   };
-  const size_t kblocks = ceil_div(static_cast<size_t>(k_), gemm_kc(uk_->nr));
   const size_t kc = ceil_div(static_cast<size_t>(k_), kblocks);
   for (size_t kb = 0; kb < kblocks; ++kb) {
     const size_t k0 = kb * kc;
