@@ -273,9 +273,14 @@ describe('conv2d API', () => {
     const gathered = new Conv2d(w3, { ...o3, inputSize: [7, 7] });
     assert.strictEqual(gathered.algorithm, 'gemm-gather');
     assert.strictEqual(new Conv2d(w3, o3).algorithm, 'winograd-f2x2-3x3');
-    // Hinted maps of 16x16 and up take F(4x4); 15 wide stays on F(2x2).
-    assert.strictEqual(new Conv2d(w3, { ...o3, inputSize: [16, 16] }).algorithm, 'winograd-f4x4-3x3');
-    assert.strictEqual(new Conv2d(w3, { ...o3, inputSize: [16, 15] }).algorithm, 'winograd-f2x2-3x3');
+    // Hinted maps of 16x16 and up take F(4x4) (15 wide stays on F(2x2)), but convs of <= 64
+    // output channels stay on F(2x2) up to 28x28.
+    const w72 = uniform([72, 32, 3, 3], 36);
+    const o72: Conv2dOptions = { pads: [1, 1, 1, 1], bias: uniform([72], 37).data };
+    assert.strictEqual(new Conv2d(w72, { ...o72, inputSize: [16, 16] }).algorithm, 'winograd-f4x4-3x3');
+    assert.strictEqual(new Conv2d(w72, { ...o72, inputSize: [16, 15] }).algorithm, 'winograd-f2x2-3x3');
+    assert.strictEqual(new Conv2d(w3, { ...o3, inputSize: [28, 28] }).algorithm, 'winograd-f2x2-3x3');
+    assert.strictEqual(new Conv2d(w3, { ...o3, inputSize: [29, 29] }).algorithm, 'winograd-f4x4-3x3');
     const x3 = uniform([1, 32, 7, 7], 35);
     close(gathered.run(x3), conv2dRef(x3, w3, o3), 1e-4, '3x3 on 7x7 gathered');
     small.dispose();

@@ -9,7 +9,7 @@ import { Conv2d, Conv2dActivation, Conv2dWeightOptions, Tensor, addConv, addConv
 import { SourceMode } from '../lib/ops/conv2d';
 import { addConvRef, concatConvRef, convResidualRef } from '../lib/reference';
 import { WINOGRAD4_TOLERANCE_SCALE, expectNear, tolFor, uniformTensor, weightTensor } from './fusion-util';
-import { expectThrows } from './helpers';
+import { expectThrows, withWinogradTile } from './helpers';
 import { withThreads } from './isa/generators';
 import { native } from '../lib/native';
 
@@ -62,7 +62,9 @@ function makeConv(p: PathCase, cin: number, act: Conv2dActivation, seed: number)
   const cout = p.groups === 'depthwise' ? 2 * cin : p.cout;
   const weight = weightTensor(cout, cin / groups, p.k[0], p.k[1], seed);
   const options: Conv2dWeightOptions = { strides: p.strides, pads: p.pads, groups, activation: act, alpha: 0.2, bias: uniformTensor([cout], seed + 1) };
-  const conv = new Conv2d(weight, p.hint || p.winograd4 ? { ...options, inputSize: [p.h, p.w] } : options);
+  // F(4x4) forced: the automatic choice keeps convs of <= 64 output channels on maps of <= 28 on F(2x2).
+  const conv = p.winograd4 ? withWinogradTile(4, () => new Conv2d(weight, { ...options, inputSize: [p.h, p.w] }))
+    : new Conv2d(weight, p.hint ? { ...options, inputSize: [p.h, p.w] } : options);
   return { conv, weight, options };
 }
 

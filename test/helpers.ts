@@ -74,6 +74,21 @@ export function withInlineLimit<T>(limit: number, fn: () => T): T {
   }
 }
 
+/**
+ * Runs `fn` (which packs convs) with TENSORFUSE_CONV_WINOGRAD=tile, read at every packing:
+ * tests of the F(4x4) kernel pack with it forced, whatever the automatic choice would be.
+ */
+export function withWinogradTile<T>(tile: 2 | 4, fn: () => T): T {
+  const saved = process.env.TENSORFUSE_CONV_WINOGRAD;
+  process.env.TENSORFUSE_CONV_WINOGRAD = String(tile);
+  try {
+    return fn();
+  } finally {
+    if (saved === undefined) delete process.env.TENSORFUSE_CONV_WINOGRAD;
+    else process.env.TENSORFUSE_CONV_WINOGRAD = saved;
+  }
+}
+
 /** Calls global.gc a few times if node runs with --expose-gc; returns whether it could. */
 export function collectGarbage(): boolean {
   const gc = (globalThis as { gc?: () => void }).gc;

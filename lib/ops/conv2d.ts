@@ -100,7 +100,7 @@ export class Conv2d {
    * group: output channels on the lanes, each pixel's inputs read in place from a padded
    * copy), 'blocked-direct' (those with a column stride of 2: x reordered into a padded
    * blocked layout and a direct kernel over it, the output reordered back), 'winograd-f2x2-3x3' / 'winograd-f4x4-3x3' (dense 3x3 stride 1; F(4x4) on maps of
-   * 16x16 and up) or 'depthwise'.
+   * 16x16 and up, 29x29 and up with <= 64 output channels) or 'depthwise'.
    * For performance diagnostics; every algorithm computes the same conv.
    */
   get algorithm(): Conv2dAlgorithm {

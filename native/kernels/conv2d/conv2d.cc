@@ -33,6 +33,9 @@ constexpr int64_t kCopyPrefetch = 6;
 
 // Output maps from this size up (both dims, as hinted) take Winograd F(4x4, 3x3).
 constexpr int64_t kWinograd4MinDim = 16;
+// ... unless the conv has at most this many output channels on a map of at most this size.
+constexpr int64_t kWinograd2MaxCout = 64;
+constexpr int64_t kWinograd2MaxDim = 28;
 
 // Tiles per pass of the rows-outer order (see TileItem): 8 tiles of 48 pixels of B with a
 // reduction of 256 are 384 KiB, kept in L2 while every row block passes over them.
@@ -323,6 +326,13 @@ int64_t PackedConv2d::winograd_tile(const Conv2dParams& p) {
   // stays ahead ([128,14,14] -> 128 +12 %, [256,14,14] -> 256 +31 % on F(4x4)). Its
   // rounding error is ~15x F(2x2)'s (a few 1e-5 of the terms' magnitude): inside float32
   // inference tolerances (the ONNX model tests compare with onnxruntime at 1e-3).
+  // Few output channels on a map of <= 28 (DenseNet's [128,28,28] -> 32): the GEMMs are
+  // small next to the transforms, and F(4x4)'s 7 tile rows fill its lane tiles worse. Same
+  // machine, caches flushed between calls (Zen 5, 1 thread): [128,28,28] -> 32 F(2x2) 0.33
+  // vs F(4x4) 0.46 ms, [64,28,28] -> 32 0.25 vs 0.36, [128,28,28] -> 64 0.64 vs 0.76; -> 128
+  // even; [128,56,56] -> 32 F(4x4) ahead (1.06 vs 1.26). DenseNet-121, models packed both
+  // ways in one process: 33.9 -> 32.5, 36.7 -> 36.4, 31.7 -> 31.4 ms per run.
+  if (p.cout <= kWinograd2MaxCout && p.hint_hout <= kWinograd2MaxDim && p.hint_wout <= kWinograd2MaxDim) return 2;
   return p.hint_hout >= kWinograd4MinDim && p.hint_wout >= kWinograd4MinDim ? 4 : 2;
 }
 
