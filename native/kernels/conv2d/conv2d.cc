@@ -680,6 +680,7 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
   // floats apart), for every row block.
   const size_t b_stride = boff == nullptr ? ldb : 0;
   const size_t kblocks = ceil_div(static_cast<size_t>(k_), gemm_kc(uk_->nr));
+  const SpreadPrefetch next{prefetch, prefetch_lines};
   const size_t steps = kblocks * (blk1 - blk0);
   size_t step = 0;
   auto block = [&](size_t k0, size_t kn, const float* bb, bool first, bool last) {
@@ -696,12 +697,7 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
       // The bias goes into the first block's start values (with the skip, when there is one).
       ep.bias_rows = bias_.empty() || !first || (!epilogue && skip == nullptr) ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
       ep.start = first && skip != nullptr ? skip + (blk - blk0) * mr * ldc : nullptr;
-      if (prefetch != nullptr) {
-        for (size_t l = step * prefetch_lines / steps, e = (step + 1) * prefetch_lines / steps; l < e; ++l) {
-          __builtin_prefetch(prefetch + l * 64, 0, 2);
-        }
-        ++step;
-      }
+      next.part(step++, steps);
       gemm(rows, cols, kn, a, bb + k0 * b_stride, boff != nullptr ? boff + k0 : nullptr, c + (blk - blk0) * mr * ldc, ldc, ep);
     }
   };

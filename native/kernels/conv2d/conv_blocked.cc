@@ -42,22 +42,6 @@ namespace {
 constexpr size_t kTilesPerItem = 16;
 constexpr size_t kChunkBytes = 32 << 10;
 
-// Weights an item reads next, fetched a share before each tile of the chunk in hand (into
-// L2: the chunk in hand holds most of L1), so they arrive while the tiles compute instead
-// of in one burst when the next chunk's first tile misses on all of them. A chunk's first
-// pass was latency-bound: the 7x7 stage's panels (128 KiB - 1.2 MiB, from memory in a model
-// whose 100 MB of weights pass through the caches every run) went at a fraction of the
-// bandwidth. ResNet-50, in-process A/B against no prefetch (1 thread, AVX-512, Zen 5):
-// 48.4 -> 45.1 ms and 46.2 -> 42.9 ms per run.
-struct WeightPrefetch {
-  const char* at = nullptr;
-  size_t lines = 0;  // cache lines of 64 bytes from `at`
-
-  void before_tile(size_t j, size_t tiles) const {
-    for (size_t l = j * lines / tiles, e = (j + 1) * lines / tiles; l < e; ++l) __builtin_prefetch(at + l * 64, 0, 2);
-  }
-};
-
 // The geometry of in's zero-padded copy: its padded sizes, no pads.
 Conv2dInput padded_input(const Conv2dInput& in) {
   Conv2dInput p = in;
@@ -234,9 +218,10 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
   const double macs = static_cast<double>(in.n * p_.cout) * static_cast<double>(hout * wout) * static_cast<double>(k_) *
                       static_cast<double>(li);
   // Items panel by panel: a thread's share runs over the pixels with one panel of weights.
+  auto panel_of = [&](size_t item) { return item % items_per_image / items_per_panel; };
   parallel(static_cast<size_t>(in.n) * items_per_image, macs, [&](size_t begin, size_t end) {
     for (size_t item = begin; item < end; ++item) {
-      const size_t n = item / items_per_image, panel = item % items_per_image / items_per_panel;
+      const size_t n = item / items_per_image, panel = panel_of(item);
       const size_t t0 = item % items_per_panel * per_item, t1 = std::min(tiles, t0 + per_item);
       const size_t vectors = std::min(nv, out_blocks - panel * nv);
       const float* w = packed_.data() + panel * kblocks * li * nr;
@@ -248,18 +233,23 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
         tile_ep.bias_cols = bias_.empty() ? nullptr : bias_.data() + panel * nr;
         tile_ep.accumulate = k0 > 0;  // later reduction blocks add to the partial sums in y
         if (k0 + kn < kblocks) tile_ep.act = ConvActivation::kNone;
-        // Next: the panel's next chunk; after the last, the next item's first chunk when
-        // that item is on another panel (on the same one its chunk was just read).
-        WeightPrefetch next;
+        // The weights read next, a share before each tile (into L2: the chunk in hand holds
+        // most of L1): the panel's next chunk; after the last, the next item's first chunk
+        // when that item is on another panel (on the same one its chunk was just read). A
+        // chunk's first pass was latency-bound: the 7x7 stage's panels (128 KiB - 1.2 MiB,
+        // from memory in a model whose 100 MB of weights pass through the caches every run)
+        // went at a fraction of the bandwidth. ResNet-50, in-process A/B against no prefetch
+        // (1 thread, AVX-512, Zen 5): 48.4 -> 45.1 and 46.2 -> 42.9 ms per run.
+        SpreadPrefetch next;
         if (k0 + kn < kblocks) {
           next.at = reinterpret_cast<const char*>(w + (k0 + kn) * li * nr);
           next.lines = std::min(kc, kblocks - k0 - kn) * li * nr * sizeof(float) / 64;
-        } else if (item + 1 < end && (item + 1) % items_per_image / items_per_panel != panel) {
-          next.at = reinterpret_cast<const char*>(packed_.data() + (item + 1) % items_per_image / items_per_panel * kblocks * li * nr);
+        } else if (item + 1 < end && panel_of(item + 1) != panel) {
+          next.at = reinterpret_cast<const char*>(packed_.data() + panel_of(item + 1) * kblocks * li * nr);
           next.lines = std::min(kc * li * nr * sizeof(float), kChunkBytes) / 64;
         }
         for (size_t t = t0; t < t1; ++t) {
-          next.before_tile(t - t0, t1 - t0);
+          next.part(t - t0, t1 - t0);
           const size_t p0 = t * R, count = std::min(R, pixels - p0), row = p0 / row_len, col = p0 % row_len;
           const size_t yat = yimage + p0 * L;
           tile_ep.start = residual.skip != nullptr ? residual.skip + yat : nullptr;

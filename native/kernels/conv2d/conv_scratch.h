@@ -25,6 +25,18 @@ size_t gemm_kc(size_t nr);
 // tiles in one go).
 size_t gemm_pack_tiles(size_t k, size_t nr);
 
+// Memory a loop reads next (weights, mostly), prefetched into L2 in equal shares over the
+// `parts` steps of the loop in hand, so it arrives while they compute instead of in one
+// burst of misses when the next loop starts.
+struct SpreadPrefetch {
+  const char* at = nullptr;
+  size_t lines = 0;  // cache lines of 64 bytes from `at`
+
+  void part(size_t j, size_t parts) const {
+    for (size_t l = j * lines / parts, e = (j + 1) * lines / parts; l < e; ++l) __builtin_prefetch(at + l * 64, 0, 2);
+  }
+};
+
 // Scratch that lives as long as its thread and only grows (one buffer per thread: a task
 // may hold one pointer from it at a time). It starts on a cache line.
 float* thread_scratch(size_t floats);
