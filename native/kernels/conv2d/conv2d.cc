@@ -531,11 +531,12 @@ void PackedConv2d::run_winograd(const ConvSources& xs, const Conv2dInput& in, in
       const size_t product_floats = static_cast<size_t>(blocks_ * k_) * uk_->mr;
       for (int64_t xi = 0; xi < products; ++xi) {
         for (size_t q0 = 0; q0 < qb; q0 += nr) {
+          const SpreadPrefetch next{reinterpret_cast<const char*>(packed_.data() + static_cast<size_t>(xi + 1) * product_floats),
+                                    product_floats * sizeof(float) / 64};
           const bool prefetch = q0 == 0 && xi + 1 < products;
-          const char* next = prefetch ? reinterpret_cast<const char*>(packed_.data() + static_cast<size_t>(xi + 1) * product_floats) : nullptr;
           tile_rows(xi, 0, blocks_, std::min(nr, qb - q0), v + static_cast<size_t>(xi * cin) * q_len + q0, nullptr, q_len,
-                    prod + static_cast<size_t>(xi * cout) * q_len + q0, q_len, false, nullptr, nullptr, 0.0f, next,
-                    prefetch ? product_floats * sizeof(float) / 64 : 0);
+                    prod + static_cast<size_t>(xi * cout) * q_len + q0, q_len, false, nullptr, nullptr, 0.0f,
+                    prefetch ? &next : nullptr);
         }
       }
       for (int64_t co = 0; co < cout; ++co) {
@@ -667,11 +668,11 @@ void PackedConv2d::row_chunks(size_t items, size_t* per_chunk, size_t* chunks) c
 
 // Cache blocking: the reduction runs in blocks of <= gemm_kc(NR) rows, so a block of B
 // (kc x NR) stays in L1 while the MR-row panels of A stream past it from L2; partial sums
-// wait in C. prefetch_lines cache lines from `prefetch` (what the caller reads next) are
-// fetched into L2 a share before each row block's GEMM.
+// wait in C. `next` (what the caller reads next, if given) is prefetched a share before each
+// row block's GEMM.
 void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff,
                              size_t ldb, float* c, size_t ldc, bool epilogue, const float* skip,
-                             const ConvActivation* act, float alpha, const char* prefetch, size_t prefetch_lines) const {
+                             const ConvActivation* act, float alpha, const SpreadPrefetch* next) const {
   const size_t mr = uk_->mr, lanes = uk_->vector_lanes;
   // A tile of few columns (the last one of a row, a small Winograd band) runs a narrower
   // kernel: the full one would spend its whole width of FMAs on them.
@@ -680,7 +681,6 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
   // floats apart), for every row block.
   const size_t b_stride = boff == nullptr ? ldb : 0;
   const size_t kblocks = ceil_div(static_cast<size_t>(k_), gemm_kc(uk_->nr));
-  const SpreadPrefetch next{prefetch, prefetch_lines};
   const size_t steps = kblocks * (blk1 - blk0);
   size_t step = 0;
   auto block = [&](size_t k0, size_t kn, const float* bb, bool first, bool last) {
@@ -697,7 +697,7 @@ void PackedConv2d::tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, c
       // The bias goes into the first block's start values (with the skip, when there is one).
       ep.bias_rows = bias_.empty() || !first || (!epilogue && skip == nullptr) ? nullptr : bias_.data() + g * cout_g_ + blk * mr;
       ep.start = first && skip != nullptr ? skip + (blk - blk0) * mr * ldc : nullptr;
-      next.part(step++, steps);
+      if (next != nullptr) next->part(step++, steps);
       gemm(rows, cols, kn, a, bb + k0 * b_stride, boff != nullptr ? boff + k0 : nullptr, c + (blk - blk0) * mr * ldc, ldc, ep);
     }
   };

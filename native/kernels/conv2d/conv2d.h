@@ -89,6 +89,8 @@ inline PhaseGeometry phase_geometry(const Conv2dParams& p, const Conv2dInput& in
 
 // Float storage from the recycling allocator (64-byte aligned; a block freed by one
 // short-lived conv is reused by the next of the same size, without fresh page faults).
+struct SpreadPrefetch;  // conv_scratch.h
+
 class ConvBuffer {
  public:
   ConvBuffer() = default;
@@ -174,8 +176,7 @@ class PackedConv2d {
   // `act` (when set) replaces the conv's activation.
   void tile_rows(int64_t g, size_t blk0, size_t blk1, size_t cols, const float* b, const int64_t* boff, size_t ldb,
                  float* c, size_t ldc, bool epilogue = true, const float* skip = nullptr,
-                 const ConvActivation* act = nullptr, float alpha = 0.0f, const char* prefetch = nullptr,
-                 size_t prefetch_lines = 0) const;
+                 const ConvActivation* act = nullptr, float alpha = 0.0f, const SpreadPrefetch* next = nullptr) const;
   void run_gemm_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   // The epilogue of reduction block kb (of kblocks) of a tile with output channels on the
   // lanes from co0: the bias in the first block, the activation in the last (none when a

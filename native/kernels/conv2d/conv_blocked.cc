@@ -219,6 +219,10 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
                       static_cast<double>(li);
   // Items panel by panel: a thread's share runs over the pixels with one panel of weights.
   auto panel_of = [&](size_t item) { return item % items_per_image / items_per_panel; };
+  // Where output pixel p (raster order within the image) reads x, from the image's start.
+  auto x_at = [&](size_t p) {
+    return (p / row_len * static_cast<size_t>(sh * wp) + p % row_len * static_cast<size_t>(sw)) * li;
+  };
   parallel(static_cast<size_t>(in.n) * items_per_image, macs, [&](size_t begin, size_t end) {
     for (size_t item = begin; item < end; ++item) {
       const size_t n = item / items_per_image, panel = panel_of(item);
@@ -250,19 +254,15 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
         }
         for (size_t t = t0; t < t1; ++t) {
           next.part(t - t0, t1 - t0);
-          const size_t p0 = t * R, count = std::min(R, pixels - p0), row = p0 / row_len, col = p0 % row_len;
+          const size_t p0 = t * R, count = std::min(R, pixels - p0);
           const size_t yat = yimage + p0 * L;
           tile_ep.start = residual.skip != nullptr ? residual.skip + yat : nullptr;
-          if (col + count <= row_len) {
-            kernel(count, vectors, kn, ximage + (row * static_cast<size_t>(sh * wp) + col * static_cast<size_t>(sw)) * li,
-                   xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
+          if (p0 % row_len + count <= row_len) {
+            kernel(count, vectors, kn, ximage + x_at(p0), xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
             continue;
           }
           std::array<int64_t, kMaxBlockedR> pix;
-          for (size_t r = 0; r < count; ++r) {
-            const size_t p = p0 + r;
-            pix[r] = static_cast<int64_t>((p / row_len * static_cast<size_t>(sh * wp) + p % row_len * static_cast<size_t>(sw)) * li);
-          }
+          for (size_t r = 0; r < count; ++r) pix[r] = static_cast<int64_t>(x_at(p0 + r));
           gather(count, vectors, kn, ximage, pix.data(), xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
         }
       }
