@@ -70,8 +70,10 @@ export function fromBlocked(x: Tensor, channels: number, options?: OutOptions): 
  * it will mostly see (picks Winograd's tile and whether small maps skip it, as Conv2d's).
  * input: 'NCHWc' (default) or 'NCHW': x in NCHW, y blocked (a blocked region's first conv
  * over an input whose channels fill no block, such as an image's 3; no Winograd).
+ * inputAffine: as Conv2d's (a pre-activation BatchNorm-ReLU); a 1x1 stride-1 unpadded conv
+ * of blocked x applies it as its tiles go, any other takes an activated copy of x first.
  */
-export type BlockedConv2dOptions = Pick<Conv2dWeightOptions, 'bias' | 'activation' | 'alpha' | 'strides' | 'pads' | 'dilations' | 'inputSize'> & {
+export type BlockedConv2dOptions = Pick<Conv2dWeightOptions, 'bias' | 'activation' | 'alpha' | 'strides' | 'pads' | 'dilations' | 'inputSize' | 'inputAffine'> & {
   input?: 'NCHW' | 'NCHWc';
 };
 
@@ -110,7 +112,8 @@ export class BlockedConv2d {
     this.cout = spec.cout;
     const [hintH, hintW] = spec.inputSize ? conv2dOutputSize(op, spec, spec.inputSize) : [0, 0];
     const params = [this.nchwInput ? 3 : 2, 1, spec.strides[0], spec.strides[1], spec.dilations[0], spec.dilations[1], ACTIVATION_CODES[spec.activation], spec.alpha, hintH, hintW];
-    this.handle = native.conv2dCreate(weight.data, weight.shape, spec.bias, params);
+    const affine = spec.inputAffine;
+    this.handle = native.conv2dCreate(weight.data, weight.shape, spec.bias, params, affine?.scale ?? null, affine?.shift ?? null, affine?.relu ?? false);
   }
 
   /** The output shape for a blocked input of shape `xShape` (throws when x does not fit). */

@@ -109,7 +109,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   if (affine != (!info[5].IsNull() && !info[5].IsUndefined())) throw_type_error(env, "inScale and inShift go together");
   F32Arg in_scale, in_shift;
   if (affine) {
-    if (p.layout != ConvLayout::kNCHW) throw_range_error(env, "an input affine needs an NCHW conv");
+    if (p.layout == ConvLayout::kNHWC) throw_range_error(env, "an input affine needs an NCHW or blocked conv");
     in_scale = f32_arg(info, 4, "inScale");
     in_shift = f32_arg(info, 5, "inShift");
     const int64_t cin = p.cin_per_group * p.groups;

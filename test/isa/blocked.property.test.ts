@@ -3,8 +3,8 @@
 // 1x1 (pixels as one run) and k x k kernels with row strides 1-3, column strides 1-2,
 // dilations 1-2 and asymmetric pads, maps whose rows leave a short last tile, batch 1-3,
 // every activation, with and without bias, given or fresh outputs (with slack around them),
-// a residual skip (separate or the output itself), x blocked or NCHW (input 'NCHW'), 1 and 2
-// threads. Dense 3x3 stride-1 convs
+// a residual skip (separate or the output itself), x blocked or NCHW (input 'NCHW'), an
+// input affine with or without ReLU, 1 and 2 threads. Dense 3x3 stride-1 convs
 // run Winograd between reorders; the rest the direct kernel.
 // run-all.js runs this file once per ISA the CPU supports (TENSORFUSE_ISA).
 import * as assert from 'assert';
@@ -69,8 +69,21 @@ const caseArb = fc.record({
   inputSize: fc.boolean(),
   offset: fc.nat(5),
   threads: fc.constantFrom(1, 2),
+  affine: fc.constantFrom('none', 'none', 'plain', 'relu'),
   seed: fc.integer(),
 });
+
+/** x with the input affine applied channel by channel (the reference's input). */
+function affineRef(x: Tensor, scale: Float32Array, shift: Float32Array, relu: boolean): Tensor {
+  const [n, c, h, w] = x.shape;
+  const out = new Float32Array(x.size);
+  for (let i = 0; i < x.size; i++) {
+    const ch = Math.floor(i / (h * w)) % c;
+    const v = Math.fround(x.data[i] * scale[ch] + shift[ch]);
+    out[i] = relu ? Math.max(0, v) : v;
+  }
+  return Tensor.from(out, [n, c, h, w]);
+}
 
 /** The NCHW value of channel c, pixel q of image n in a blocked array. */
 function blockedAt(b: Float32Array, shape: readonly number[], n: number, c: number, q: number): number {
@@ -119,8 +132,15 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
       const residual = c.skip !== 'none';
       // With a residual the activation follows the skip: the conv's own is 'none'.
       const options = { bias, activation: residual ? 'none' as const : c.activation, alpha: 0.2, strides: g.strides, dilations: g.dilations, pads: g.pads, inputSize: c.inputSize ? [h, w] : undefined, input: c.nchwInput ? 'NCHW' as const : undefined };
-      const expected = conv2dRef(x, weight, options);
-      const conv = new BlockedConv2d(weight, options);
+      // The input affine: 1x1 stride-1 unpadded convs of blocked x apply it tile run by tile
+      // run, the rest to a copy of x; scales of both signs, so the ReLU clips some channels.
+      const affine = c.affine === 'none' ? undefined : {
+        scale: uniformTensor([c.cin], c.seed + 4, 0).data.map((v) => 2 * v),
+        shift: uniformTensor([c.cin], c.seed + 5, 0).data,
+        activation: c.affine === 'relu' ? 'relu' as const : 'none' as const,
+      };
+      const expected = conv2dRef(affine ? affineRef(x, affine.scale, affine.shift, c.affine === 'relu') : x, weight, options);
+      const conv = new BlockedConv2d(weight, { ...options, inputAffine: affine });
       // Winograd only for dense 3x3 stride-1 convs (small maps with few outputs stay direct)
       const eligible = g.kh === 3 && g.kw === 3 && g.strides.every((s) => s === 1) && g.dilations.every((d) => d === 1) && c.cin >= 8 && c.cout >= 8;
       const winograd = /^winograd-f[24]x[24]-3x3$/.test(conv.algorithm);

@@ -617,8 +617,12 @@ void PackedConv2d::run(const float* x, const Conv2dInput& in, float* y) const {
 }
 
 void PackedConv2d::set_input_affine(const float* scale, const float* shift, bool relu) {
+  // Zeros past cin up to whole vectors: the blocked conv loads a block's lanes at once.
+  const size_t padded = ceil_div(static_cast<size_t>(cin()), uk_->vector_lanes) * uk_->vector_lanes;
   in_scale_.assign(scale, scale + cin());
   in_shift_.assign(shift, shift + cin());
+  in_scale_.resize(padded, 0.0f);
+  in_shift_.resize(padded, 0.0f);
   in_relu_ = relu;
 }
 
@@ -646,7 +650,14 @@ void PackedConv2d::run_sources(const ConvSources& x, const Conv2dInput& in, floa
     case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
     case Mode::kBlockedNchw: run_blocked_nchw(x, in, hout, wout, y); break;
     case Mode::kBlocked: run_blocked(x, in, y); break;
-    case Mode::kWinogradBlocked: run_winograd(x, in, hout, wout, y, true); break;
+    case Mode::kWinogradBlocked:
+      if (x.in_scale != nullptr) {
+        std::vector<float> activated;
+        run_winograd(activated_input(x, in, &activated), in, hout, wout, y, true);
+      } else {
+        run_winograd(x, in, hout, wout, y, true);
+      }
+      break;
     case Mode::kGemmNhwc:
     case Mode::kIgemmNhwc:
     case Mode::kDepthwiseNhwc: run(x.data[0], in, y); break;  // one NHWC tensor (no residual: the binding checks)

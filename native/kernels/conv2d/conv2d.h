@@ -196,6 +196,9 @@ class PackedConv2d {
   // NCHWc: xs holds one blocked tensor; a residual skip (blocked as y) is read as the tiles'
   // start values.
   void run_blocked(const ConvSources& xs, const Conv2dInput& in, float* y) const;
+  // xs (one blocked or, with one input lane, NCHW source) with its input affine applied,
+  // into *store: for the blocked paths that cannot apply it as they go.
+  ConvSources activated_input(const ConvSources& xs, const Conv2dInput& in, std::vector<float>* store) const;
   void blocked_core(const float* x, const Conv2dInput& in, float* y, const ConvSources& residual, int64_t sh,
                     int64_t sw) const;
   // NCHW stride-2 convs (conv_blocked.cc): whether the blocked kernel, with the input

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/channel_affine.h"
 #include "kernels/conv2d/blocked_layout.h"
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/conv2d/conv_scratch.h"
@@ -106,6 +107,13 @@ void PackedConv2d::pack_blocked(const float* weights) {
 void PackedConv2d::run_blocked(const ConvSources& xs, const Conv2dInput& in, float* y) const {
   const float* x = xs.data[0];
   const bool padded_x = in.pads[0] || in.pads[1] || in.pads[2] || in.pads[3];
+  const bool flat = p_.kh == 1 && p_.kw == 1 && p_.sh == 1 && p_.sw == 1 && !padded_x;
+  if (xs.in_scale != nullptr && !(flat && input_lanes() == static_cast<int64_t>(uk_->vector_lanes))) {
+    // Only a flat conv of blocked x applies the input affine as it goes (blocked_core).
+    std::vector<float> activated;
+    run_blocked(activated_input(xs, in, &activated), in, y);
+    return;
+  }
   if (p_.kh == 1 && p_.kw == 1 && (p_.sh > 1 || p_.sw > 1) && !padded_x) {
     // A strided 1x1 reads a pixel in sh * sw: pick those pixels out once, then run the
     // stride-1 conv over them (tiles spanning rows; every panel re-reads a quarter of x's
@@ -131,6 +139,29 @@ void PackedConv2d::run_blocked(const ConvSources& xs, const Conv2dInput& in, flo
   CallerScratch copy(static_cast<size_t>(in.n * in_blocks * padded.h * padded.w * li));
   pad_blocked(x, in.n, in_blocks, in.h, in.w, in.pads, li, copy.data());
   blocked_core(copy.data(), padded, y, xs, p_.sh, p_.sw);
+}
+
+ConvSources PackedConv2d::activated_input(const ConvSources& xs, const Conv2dInput& in, std::vector<float>* store) const {
+  // Before any padded copy (the padding stays zero). A vector, not a CallerScratch: the
+  // conv's own copies take that.
+  const size_t li = static_cast<size_t>(input_lanes()), in_blocks = ceil_div(static_cast<size_t>(cin()), li);
+  const size_t plane = static_cast<size_t>(in.h * in.w);
+  store->resize(static_cast<size_t>(in.n) * in_blocks * plane * li);
+  if (li == 1) {
+    channel_affine_planes(xs.data[0], in.n, cin(), in.h * in.w, xs.in_scale, xs.in_shift, xs.in_relu, store->data());
+  } else {
+    parallel(static_cast<size_t>(in.n) * in_blocks, static_cast<double>(store->size()), [&](size_t b0, size_t b1) {
+      for (size_t b = b0; b < b1; ++b) {
+        const size_t c0 = b % in_blocks * li;
+        uk_->blocked_affine(xs.data[0] + b * plane * li, plane, xs.in_scale + c0, xs.in_shift + c0, xs.in_relu,
+                            store->data() + b * plane * li);
+      }
+    });
+  }
+  ConvSources plain = xs;
+  plain.data = {store->data()};
+  plain.in_scale = plain.in_shift = nullptr;
+  return plain;
 }
 
 void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout,
@@ -209,7 +240,6 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
   // tiles read them.
   const size_t tiles = ceil_div(pixels, R);
   const size_t items_per_panel = ceil_div(tiles, kTilesPerItem), per_item = ceil_div(tiles, items_per_panel);
-  const size_t items_per_image = panels * items_per_panel;
   // Chunked only when a task covers a whole (small) map; see kChunkBytes.
   const size_t kc = tiles <= kTilesPerItem ? std::max<size_t>(1, kChunkBytes / (li * nr * sizeof(float))) : kblocks;
   ConvEpilogue ep;
@@ -218,53 +248,87 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
   const double macs = static_cast<double>(in.n * p_.cout) * static_cast<double>(hout * wout) * static_cast<double>(k_) *
                       static_cast<double>(li);
   // Items panel by panel: a thread's share runs over the pixels with one panel of weights.
-  auto panel_of = [&](size_t item) { return item % items_per_image / items_per_panel; };
+  // With the input affine (flat convs of blocked x only: run_blocked), an item is a run of
+  // tiles over every panel instead: it first writes act(x * scale + shift) of its pixels, all
+  // channel blocks, to thread scratch, which stays in cache while the panels pass over it
+  // (each value computed once, x read once).
+  // With few such items for the threads (a 7x7 map is one run), the panels split into
+  // groups, each item activating its pixels for its own group.
+  const bool affine = residual.in_scale != nullptr;
+  const size_t threads = static_cast<size_t>(ThreadPool::instance().threads());
+  const size_t groups = affine ? std::min(panels, ceil_div(2 * threads, static_cast<size_t>(in.n) * items_per_panel)) : 1;
+  const size_t items_per_image = affine ? items_per_panel * groups : panels * items_per_panel;
+  const size_t item_plane = per_item * R * li;  // floats per channel block of an item's activated pixels
+  std::vector<int64_t> xoff_activated(affine ? kblocks : 0);
+  for (size_t kb = 0; kb < xoff_activated.size(); ++kb) xoff_activated[kb] = static_cast<int64_t>(kb * item_plane);
+  auto panel_of = [&](size_t item) { return affine ? 0 : item % items_per_image / items_per_panel; };
   // Where output pixel p (raster order within the image) reads x, from the image's start.
   auto x_at = [&](size_t p) {
     return (p / row_len * static_cast<size_t>(sh * wp) + p % row_len * static_cast<size_t>(sw)) * li;
   };
+  constexpr size_t kNoPanel = ~size_t{0};
+  // Tiles [t0, t1) of one panel over ximage, whose first float is x_at(x_first) (reduction
+  // block kb at xo[kb]); next_panel: the panel the thread takes next (its weights prefetched).
+  auto panel_pass = [&](size_t n, size_t panel, size_t t0, size_t t1, const float* ximage, const int64_t* xo,
+                        size_t x_first, size_t next_panel) {
+    const size_t vectors = std::min(nv, out_blocks - panel * nv);
+    const float* w = packed_.data() + panel * kblocks * li * nr;
+    const size_t yimage = (n * out_blocks + panel * nv) * out_plane;
+    for (size_t k0 = 0; k0 < kblocks; k0 += kc) {
+      const size_t kn = std::min(kc, kblocks - k0);
+      ConvEpilogue tile_ep = ep;
+      tile_ep.bias_cols = bias_.empty() ? nullptr : bias_.data() + panel * nr;
+      tile_ep.accumulate = k0 > 0;  // later reduction blocks add to the partial sums in y
+      if (k0 + kn < kblocks) tile_ep.act = ConvActivation::kNone;
+      // The weights read next, a share before each tile (into L2: the chunk in hand holds
+      // most of L1): the panel's next chunk; after the last, the next panel's first chunk. A
+      // chunk's first pass was latency-bound: the 7x7 stage's panels (128 KiB - 1.2 MiB,
+      // from memory in a model whose 100 MB of weights pass through the caches every run)
+      // went at a fraction of the bandwidth. ResNet-50, in-process A/B against no prefetch
+      // (1 thread, AVX-512, Zen 5): 48.4 -> 45.1 and 46.2 -> 42.9 ms per run.
+      SpreadPrefetch next;
+      if (k0 + kn < kblocks) {
+        next.at = reinterpret_cast<const char*>(w + (k0 + kn) * li * nr);
+        next.lines = std::min(kc, kblocks - k0 - kn) * li * nr * sizeof(float) / 64;
+      } else if (next_panel != kNoPanel) {
+        next.at = reinterpret_cast<const char*>(packed_.data() + next_panel * kblocks * li * nr);
+        next.lines = std::min(kc * li * nr * sizeof(float), kChunkBytes) / 64;
+      }
+      for (size_t t = t0; t < t1; ++t) {
+        next.part(t - t0, t1 - t0);
+        const size_t p0 = t * R, count = std::min(R, pixels - p0);
+        const size_t yat = yimage + p0 * L;
+        tile_ep.start = residual.skip != nullptr ? residual.skip + yat : nullptr;
+        if (p0 % row_len + count <= row_len) {
+          kernel(count, vectors, kn, ximage + x_at(p0) - x_first, xo + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
+          continue;
+        }
+        std::array<int64_t, kMaxBlockedR> pix;
+        for (size_t r = 0; r < count; ++r) pix[r] = static_cast<int64_t>(x_at(p0 + r) - x_first);
+        gather(count, vectors, kn, ximage, pix.data(), xo + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
+      }
+    }
+  };
   parallel(static_cast<size_t>(in.n) * items_per_image, macs, [&](size_t begin, size_t end) {
     for (size_t item = begin; item < end; ++item) {
-      const size_t n = item / items_per_image, panel = panel_of(item);
-      const size_t t0 = item % items_per_panel * per_item, t1 = std::min(tiles, t0 + per_item);
-      const size_t vectors = std::min(nv, out_blocks - panel * nv);
-      const float* w = packed_.data() + panel * kblocks * li * nr;
+      const size_t n = item / items_per_image, range = affine ? item % items_per_image / groups : item % items_per_panel;
+      const size_t t0 = range * per_item, t1 = std::min(tiles, t0 + per_item);
       const float* ximage = x + n * in_blocks * in_plane;
-      const size_t yimage = (n * out_blocks + panel * nv) * out_plane;
-      for (size_t k0 = 0; k0 < kblocks; k0 += kc) {
-        const size_t kn = std::min(kc, kblocks - k0);
-        ConvEpilogue tile_ep = ep;
-        tile_ep.bias_cols = bias_.empty() ? nullptr : bias_.data() + panel * nr;
-        tile_ep.accumulate = k0 > 0;  // later reduction blocks add to the partial sums in y
-        if (k0 + kn < kblocks) tile_ep.act = ConvActivation::kNone;
-        // The weights read next, a share before each tile (into L2: the chunk in hand holds
-        // most of L1): the panel's next chunk; after the last, the next item's first chunk
-        // when that item is on another panel (on the same one its chunk was just read). A
-        // chunk's first pass was latency-bound: the 7x7 stage's panels (128 KiB - 1.2 MiB,
-        // from memory in a model whose 100 MB of weights pass through the caches every run)
-        // went at a fraction of the bandwidth. ResNet-50, in-process A/B against no prefetch
-        // (1 thread, AVX-512, Zen 5): 48.4 -> 45.1 and 46.2 -> 42.9 ms per run.
-        SpreadPrefetch next;
-        if (k0 + kn < kblocks) {
-          next.at = reinterpret_cast<const char*>(w + (k0 + kn) * li * nr);
-          next.lines = std::min(kc, kblocks - k0 - kn) * li * nr * sizeof(float) / 64;
-        } else if (item + 1 < end && panel_of(item + 1) != panel) {
-          next.at = reinterpret_cast<const char*>(packed_.data() + panel_of(item + 1) * kblocks * li * nr);
-          next.lines = std::min(kc * li * nr * sizeof(float), kChunkBytes) / 64;
-        }
-        for (size_t t = t0; t < t1; ++t) {
-          next.part(t - t0, t1 - t0);
-          const size_t p0 = t * R, count = std::min(R, pixels - p0);
-          const size_t yat = yimage + p0 * L;
-          tile_ep.start = residual.skip != nullptr ? residual.skip + yat : nullptr;
-          if (p0 % row_len + count <= row_len) {
-            kernel(count, vectors, kn, ximage + x_at(p0), xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
-            continue;
-          }
-          std::array<int64_t, kMaxBlockedR> pix;
-          for (size_t r = 0; r < count; ++r) pix[r] = static_cast<int64_t>(x_at(p0 + r));
-          gather(count, vectors, kn, ximage, pix.data(), xoff.data() + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
-        }
+      if (!affine) {
+        const size_t panel = panel_of(item);
+        const bool next_other = item + 1 < end && panel_of(item + 1) != panel;  // on the same one: just read
+        panel_pass(n, panel, t0, t1, ximage, xoff.data(), 0, next_other ? panel_of(item + 1) : kNoPanel);
+        continue;
+      }
+      const size_t p0 = t0 * R, count = std::min(t1 * R, pixels) - p0;
+      float* activated = thread_scratch(in_blocks * item_plane);
+      for (size_t b = 0; b < in_blocks; ++b) {
+        uk_->blocked_affine(ximage + b * in_plane + p0 * li, count, residual.in_scale + b * li, residual.in_shift + b * li,
+                            residual.in_relu, activated + b * item_plane);
+      }
+      const size_t g = item % groups, panel0 = g * panels / groups, panel1 = (g + 1) * panels / groups;
+      for (size_t panel = panel0; panel < panel1; ++panel) {
+        panel_pass(n, panel, t0, t1, activated, xoff_activated.data(), x_at(p0), panel + 1 < panel1 ? panel + 1 : kNoPanel);
       }
     }
   }, true);

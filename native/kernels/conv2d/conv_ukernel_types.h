@@ -101,6 +101,12 @@ using ConvWinogradInputUkernel = void (*)(size_t n, const float* const* d, float
 using ConvWinogradOutputUkernel = void (*)(size_t n, const float* m, size_t m_stride, float bias, float* y,
                                            ConvActivation act, float alpha);
 
+// The blocked conv's input affine (a pre-activation BatchNorm-ReLU) over `pixels` pixels of
+// one channel block (vector_lanes floats each): y[p][l] = x[p][l] * scale[l] + shift[l],
+// then max(0, .) with relu (NaN stays NaN).
+using ConvBlockedAffineUkernel = void (*)(const float* x, size_t pixels, const float* scale, const float* shift,
+                                          bool relu, float* y);
+
 // y[i] = act(y[i]) for i < n.
 using ConvActivationUkernel = void (*)(float* y, size_t n, ConvActivation act, float alpha);
 
@@ -134,6 +140,7 @@ struct ConvUkernels {
   ConvBlockedUkernel blocked_nchw_in_s2 = nullptr;
   ConvBlockedGatherUkernel blocked_gather = nullptr;
   ConvBlockedGatherUkernel blocked_nchw_in_gather = nullptr;
+  ConvBlockedAffineUkernel blocked_affine = nullptr;
   ConvDwRowUkernel dw_row = nullptr;
   ConvDwPixelsUkernel dw_pixels = nullptr;
   ConvDwRowsUkernel dw_rows = nullptr;

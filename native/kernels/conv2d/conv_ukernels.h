@@ -280,6 +280,19 @@ void conv_blocked_gather(size_t pixels, size_t vectors, size_t kblocks, const fl
                                 [&](int64_t o, size_t r, size_t i) { return px[r][o + static_cast<int64_t>(i)]; });
 }
 
+// See ConvBlockedAffineUkernel. max(0, v) returns v when v is NaN (x86: the second operand
+// wins; NEON propagates).
+template <class V>
+void conv_blocked_affine(const float* x, size_t pixels, const float* scale, const float* shift, bool relu, float* y) {
+  constexpr size_t L = V::kLanes;
+  const typename V::T s = V::load(scale), t = V::load(shift);
+  if (relu) {
+    for (size_t p = 0; p < pixels; ++p) V::store(y + p * L, V::max(V::zero(), V::fmadd(V::load(x + p * L), s, t)));
+  } else {
+    for (size_t p = 0; p < pixels; ++p) V::store(y + p * L, V::fmadd(V::load(x + p * L), s, t));
+  }
+}
+
 // F full vectors and (kTail) a last one of `rest` lanes of one depthwise output row from
 // x[i]: one accumulator each, so their FMAs overlap.
 template <class V, class M, size_t F, bool kTail>
@@ -666,6 +679,7 @@ void fill_conv(Table& t) {
   t.conv.blocked_nchw_in_s2 = &conv_blocked<V, M, BR, BNV, 2, 1>;
   t.conv.blocked_gather = &conv_blocked_gather<V, M, BR, BNV, V::kLanes>;
   t.conv.blocked_nchw_in_gather = &conv_blocked_gather<V, M, BR, BNV, 1>;
+  t.conv.blocked_affine = &conv_blocked_affine<V>;
   t.conv.dw_row = &conv_dw_row<V, M>;
   t.conv.dw_pixels = &conv_dw_pixels<V, M>;
   t.conv.dw_rows = &conv_dw_rows<V, M>;
