@@ -94,8 +94,9 @@ export interface NativeAddon {
   /** strides: [x, out], with the number of images. */
   unary(op: number, x: Float32Array, out: Float32Array, async: boolean, strides?: BatchStrides, images?: number, a?: number, b?: number): Promise<unknown> | undefined;
   softmax(x: Float32Array, outer: number, axis: number, inner: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
+  /** blocked: x and out are NCHWc [n, c / L, hw, L] (c a multiple of L). */
   channelAffine(x: Float32Array, n: number, c: number, hw: number, scale: Float32Array, shift: Float32Array, relu: boolean,
-    out: Float32Array, async: boolean): Promise<unknown> | undefined;
+    out: Float32Array, async: boolean, blocked?: boolean): Promise<unknown> | undefined;
   /** strides: [...inputs, ...weights, out]. */
   weightedSum(inputs: Float32Array[], weights: Float32Array[], n: number, c: number, hw: number, out: Float32Array,
     async: boolean, strides?: BatchStrides): Promise<unknown> | undefined;

@@ -20,7 +20,7 @@ import { lrn } from '../ops/lrn';
 import { resize } from '../ops/resize';
 import type { CoordinateTransformationMode, NearestMode } from '../ops/resize';
 import { slice } from '../ops/slice';
-import { blockedShape, fromBlocked, toBlocked } from '../ops/blocked';
+import { blockedChannelAffine, blockedShape, fromBlocked, toBlocked } from '../ops/blocked';
 import { ConstTensor, DType, Graph, Node, attrFloat, attrInt, attrInts, attrString, cloneGraph, sizeOf } from './ir';
 import { checkIntsFolded, foldConstants } from './load';
 import { PASSES, PassName, PlanContext, activationOf, lowerBatchNorm, runPasses } from './plan';
@@ -551,6 +551,13 @@ class StepBuilder {
         const act: fb.ActivationSpec = { kind: (n.attrs.activation as fb.Activation) ?? 'none', alpha: n.attrs.alpha as number, min: n.attrs.min as number, max: n.attrs.max as number };
         if (act.kind !== 'none') info.detail = `${info.detail ? info.detail + ', ' : ''}+${act.kind}`;
         const xs = this.shape(n.inputs[0]);
+        if (n.attrs.layout === 'NCHWc') {
+          // blocked-layout.ts made it blocked: constant scale and shift, none or relu
+          const bv = blockedShape(xs), scale = ownData(sc!), shift = ownData(sh!);
+          const activation = act.kind === 'relu' ? 'relu' : 'none';
+          info.detail = `NCHWc${info.detail ? ', ' + info.detail : ''}`;
+          return step((s) => { blockedChannelAffine(s[x].reshape(bv), scale, shift, { activation, out: s[y].reshape(bv) }); });
+        }
         const after = nativeActivation(act);
         if (xs.length >= 2 && (act.kind === 'none' || act.kind === 'relu' || after)) {
           // one native pass: x * scale + shift (+ relu); any other activation is a second, in place

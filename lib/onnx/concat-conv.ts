@@ -42,7 +42,8 @@ export function gatherCopiedConcats(nodes: Node[], shapeOf: (v: string) => numbe
     if (readers.length !== 1 || readers[0][1] !== 0) continue;
     const j = readers[0][0];
     const conv = nodes[j];
-    if (conv.op !== 'Conv') continue;
+    // (a blocked conv reads one tensor: its concat stays, copying what was not placed)
+    if (conv.op !== 'Conv' || conv.attrs.layout === 'NCHWc') continue;
     const parts = convParts(conv);
     if (parts.sources.length !== 1 || !coversWholeGroups(cat.inputs.map((v) => shapeOf(v)[1]), attrInt(conv, 'group', 1))) continue;
     setConvParts(conv, { ...parts, sources: cat.inputs.slice(), mode: 'concat' });

@@ -64,8 +64,8 @@ function describeConv(n: Node, info: StepInfo, ctx: ConvStepContext, algorithm: 
 }
 
 /** A conv in the blocked layout (blocked-layout.ts): y, the skip and (unless it is NCHW) x are NCHWc views of their slots. */
-function blockedConvStep(n: Node, info: StepInfo, ctx: ConvStepContext, conv: BlockedConv2d): Step {
-  describeConv(n, info, ctx, conv.algorithm);
+function blockedConvStep(n: Node, info: StepInfo, ctx: ConvStepContext, conv: BlockedConv2d, affineDetail?: string): Step {
+  describeConv(n, info, ctx, conv.algorithm, affineDetail);
   const parts = convParts(n);
   const xShape = conv.nchwInput ? ctx.shape(parts.sources[0]) : blockedShape(ctx.shape(parts.sources[0]));
   const yShape = blockedShape(ctx.shape(n.outputs[0]));
@@ -104,12 +104,13 @@ export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): St
     bias: b?.f32 && ownData(b.f32), strides: g.strides, pads: g.pads, dilations: g.dilations,
     activation: withSkip ? 'none' as const : act, alpha, inputSize: [xs[2], xs[3]],  // small maps pick channel lanes
   };
+  const affineDetail = inputAffine && `input affine${inputAffine.activation === 'relu' ? '+relu' : ''}`;
   if (n.attrs.layout === 'NCHWc') {
     const input = n.attrs.input === 'NCHW' ? 'NCHW' as const : 'NCHWc' as const;
-    return blockedConvStep(n, info, ctx, new BlockedConv2d(Tensor.from(weights, w.dims), { ...options, input }));
+    return blockedConvStep(n, info, ctx, new BlockedConv2d(Tensor.from(weights, w.dims), { ...options, input, inputAffine }), affineDetail);
   }
   const conv = new Conv2d(Tensor.from(weights, w.dims), { ...options, groups: attrInt(n, 'group', 1), inputAffine });
-  describeConv(n, info, ctx, conv.algorithm, inputAffine && `input affine${inputAffine.activation === 'relu' ? '+relu' : ''}`);
+  describeConv(n, info, ctx, conv.algorithm, affineDetail);
   const y = ctx.slot(n.outputs[0]);
   const sources = parts.sources.map((v) => ctx.slot(v));
   if (sources.length === 1 && !withSkip) {

@@ -9,6 +9,7 @@ import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
 import { checkTensor, outputFor } from './checks';
 import { overlaps } from './views';
+import { checkInPlace } from './activation';
 import type { OutOptions } from './elementwise';
 import { ACTIVATION_CODES, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, conv2dOutputSize, resolveConv2dSpec } from './conv2d-options';
 import type { ConvSkip } from './conv2d';
@@ -62,6 +63,29 @@ export function fromBlocked(x: Tensor, channels: number, options?: OutOptions): 
   const out = outputFor(op, options, nchw);
   checkDisjoint(op, tx, out);
   native.fromBlocked(tx.data, nchw, out.data);
+  return out;
+}
+
+/**
+ * x * scale[c] + shift[c] for every channel c of a blocked x [N, C / L, H, W, L] (C a
+ * multiple of L), then max(0, .) with activation 'relu'; `out` may be x itself. A BatchNorm
+ * (-ReLU) between blocked convs that no conv could absorb.
+ */
+export function blockedChannelAffine(x: Tensor, scale: Float32Array, shift: Float32Array, options?: { activation?: 'none' | 'relu'; out?: Tensor }): Tensor {
+  const op = 'blockedChannelAffine';
+  const tx = checkTensor(op, 'x', x);
+  const l = blockedLanes();
+  if (tx.shape.length !== 5 || tx.shape[4] !== l) throw rangeError(op, `x must be [N, C / ${l}, H, W, ${l}], got shape ${formatShape(tx.shape)}`);
+  const [n, blocks, h, w] = tx.shape;
+  for (const [name, v] of [['scale', scale], ['shift', shift]] as const) {
+    if (!(v instanceof Float32Array)) throw typeError(op, `${name} must be a Float32Array, got ${describeValue(v)}`);
+    if (v.length !== blocks * l) throw rangeError(op, `${name} has ${v.length} values but x ${formatShape(tx.shape)} has ${blocks * l} channels`);
+  }
+  const activation = options?.activation ?? 'none';
+  if (activation !== 'none' && activation !== 'relu') throw rangeError(op, `activation must be 'none' or 'relu', got ${describeValue(activation)}`);
+  const out = outputFor(op, options, tx.shape);
+  checkInPlace(op, out, tx);
+  native.channelAffine(tx.data, n, blocks * l, h * w, scale, shift, activation === 'relu', out.data, false, true);
   return out;
 }
 

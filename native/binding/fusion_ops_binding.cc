@@ -9,6 +9,7 @@
 #include "binding/batch_view.h"
 #include "binding/op_args.h"
 #include "kernels/channel_affine.h"
+#include "kernels/ukernels.h"
 #include "kernels/pointwise.h"
 #include "kernels/resize.h"
 #include "kernels/slice.h"
@@ -76,8 +77,9 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
              {info[0], info[4]});
 }
 
-// channelAffine(x, n, c, hw, scale, shift, relu, out, async): out[n,c,:] = x[n,c,:] *
-// scale[c] + shift[c] (max(0, .) with relu); out may be x itself.
+// channelAffine(x, n, c, hw, scale, shift, relu, out, async, blocked?): out[n,c,:] =
+// x[n,c,:] * scale[c] + shift[c] (max(0, .) with relu); out may be x itself. blocked: x and
+// out hold the same channels in the NCHWc layout.
 Napi::Value ChannelAffine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const F32Arg x = f32_arg(info, 0, "x");
@@ -94,8 +96,22 @@ Napi::Value ChannelAffine(const Napi::CallbackInfo& info) {
   check_out(env, out, scale, "scale", false);
   check_out(env, out, shift, "shift", false);
   const bool relu = info[6].ToBoolean();
+  // blocked: x and out are NCHWc [n, c / L, hw, L]: the same length, c in whole blocks.
+  const bool blocked = info[9].ToBoolean();
+  const int64_t lanes = static_cast<int64_t>(ukernels().conv.vector_lanes);
+  if (blocked && dims[1] % lanes != 0) {
+    throw_range_error(env, "channelAffine: a blocked x needs channels in whole blocks of " + std::to_string(lanes) +
+                               ", got " + std::to_string(dims[1]));
+  }
   return run(info, info[8].ToBoolean(),
-             [=] { channel_affine_planes(x.data, dims[0], dims[1], dims[2], scale.data, shift.data, relu, out.data); }, 7,
+             [=] {
+               if (blocked) {
+                 channel_affine_blocked(x.data, dims[0], dims[1], dims[2], scale.data, shift.data, relu, out.data);
+               } else {
+                 channel_affine_planes(x.data, dims[0], dims[1], dims[2], scale.data, shift.data, relu, out.data);
+               }
+             },
+             7,
              {info[0], info[4], info[5], info[7]});
 }
 

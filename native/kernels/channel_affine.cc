@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernels/pointwise.h"
+#include "kernels/ukernels.h"
 
 namespace tf {
 
@@ -43,6 +44,18 @@ void channel_affine_planes(const float* x, int64_t n, int64_t c, int64_t hw, con
     for (size_t p = p0; p < p1; ++p) {
       const size_t ch = p % static_cast<size_t>(c);
       channel_affine(y + p * plane, x + p * plane, plane, scale[ch], shift[ch], relu);
+    }
+  });
+}
+
+void channel_affine_blocked(const float* x, int64_t n, int64_t c, int64_t hw, const float* scale, const float* shift,
+                            bool relu, float* y) {
+  const ConvUkernels& uk = ukernels().conv;
+  const size_t lanes = uk.vector_lanes, blocks = static_cast<size_t>(c) / lanes, plane = static_cast<size_t>(hw) * lanes;
+  parallel_units(static_cast<size_t>(n) * blocks, plane, [&](size_t b0, size_t b1) {
+    for (size_t b = b0; b < b1; ++b) {
+      const size_t c0 = b % blocks * lanes;
+      uk.blocked_affine(x + b * plane, static_cast<size_t>(hw), scale + c0, shift + c0, relu, y + b * plane);
     }
   });
 }

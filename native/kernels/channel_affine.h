@@ -16,4 +16,9 @@ void channel_affine(float* y, const float* x, size_t n, float scale, float shift
 void channel_affine_planes(const float* x, int64_t n, int64_t c, int64_t hw, const float* scale, const float* shift,
                            bool relu, float* y);
 
+// The same over blocked data [n, c / lanes, hw, lanes] (NCHWc, lanes = the active ISA's
+// conv vector lanes, c a multiple of them): lane l of block b is channel b * lanes + l.
+void channel_affine_blocked(const float* x, int64_t n, int64_t c, int64_t hw, const float* scale, const float* shift,
+                            bool relu, float* y);
+
 }  // namespace tf

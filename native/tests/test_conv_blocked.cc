@@ -1,6 +1,6 @@
-// The blocked conv micro-kernels (conv.blocked, conv.blocked_s2, and blocked_nchw_in(_s2):
-// one input lane per reduction block; the gather forms, each pixel at its own offset) of
-// every ISA this CPU supports, against a
+// The blocked conv micro-kernels of both tiles (conv.blocked and conv.blocked_half: strided,
+// strided_s2, and nchw_in(_s2): one input lane per reduction block; the gather forms, each
+// pixel at its own offset) of every ISA this CPU supports, against a
 // double-precision loop over the same contract (conv_ukernel_types.h): every pixel count
 // 1..R, every number of channel vectors, column strides 1 and 2, with and without bias,
 // accumulate and start (residual) values; x, w and y each end at a guard
@@ -25,8 +25,8 @@ struct BlockedCase {
   bool gather;   // the gather kernel, the pixels in reverse order (pix[p] = (pixels - 1 - p) * stride * LI)
 };
 
-void run_case(const tf::UkernelTable& t, const BlockedCase& c, tf_test::Rng& rng) {
-  const size_t L = t.conv.vector_lanes, NR = t.conv.blocked_nr, LI = c.nchw_in ? 1 : L;
+void run_case(const tf::UkernelTable& t, const tf::ConvBlockedTile& tile, const BlockedCase& c, tf_test::Rng& rng) {
+  const size_t L = t.conv.vector_lanes, NR = tile.nr, LI = c.nchw_in ? 1 : L;
   // x: kblocks reduction blocks, each a run of pixels * stride pixels of LI lanes, laid out
   // back to back with a gap between blocks (xoff need not be dense).
   const size_t block = c.pixels * c.stride * LI, gap = L;
@@ -57,11 +57,11 @@ void run_case(const tf::UkernelTable& t, const BlockedCase& c, tf_test::Rng& rng
   std::vector<int64_t> pix(c.pixels);
   for (size_t p = 0; p < c.pixels; ++p) pix[p] = static_cast<int64_t>((c.gather ? c.pixels - 1 - p : p) * c.stride * LI);
   if (c.gather) {
-    const tf::ConvBlockedGatherUkernel kernel = c.nchw_in ? t.conv.blocked_nchw_in_gather : t.conv.blocked_gather;
+    const tf::ConvBlockedGatherUkernel kernel = c.nchw_in ? tile.nchw_in_gather : tile.gather;
     kernel(c.pixels, c.vectors, c.kblocks, x.data(), pix.data(), xoff.data(), w.data(), y.data(), ystride, ep);
   } else {
-    const tf::ConvBlockedUkernel kernel = c.nchw_in ? (c.stride == 1 ? t.conv.blocked_nchw_in : t.conv.blocked_nchw_in_s2)
-                                                   : (c.stride == 1 ? t.conv.blocked : t.conv.blocked_s2);
+    const tf::ConvBlockedUkernel kernel = c.nchw_in ? (c.stride == 1 ? tile.nchw_in : tile.nchw_in_s2)
+                                                   : (c.stride == 1 ? tile.strided : tile.strided_s2);
     kernel(c.pixels, c.vectors, c.kblocks, x.data(), xoff.data(), w.data(), y.data(), ystride, ep);
   }
   for (size_t v = 0; v < c.vectors; ++v) {
@@ -98,24 +98,26 @@ TF_TEST(conv_blocked_kernels_match_the_contract) {
   tf_test::Rng rng(20261203);
   for (tf::Isa isa : tf_test::supported_isas()) {
     const tf::UkernelTable& t = tf::ukernels_for(isa);
-    TF_REQUIRE(t.conv.blocked && t.conv.blocked_s2 && t.conv.blocked_nchw_in && t.conv.blocked_nchw_in_s2 &&
-               t.conv.blocked_gather && t.conv.blocked_nchw_in_gather &&
-               t.conv.blocked_r > 0 && t.conv.blocked_nr % t.conv.vector_lanes == 0);
-    const size_t nv = t.conv.blocked_nr / t.conv.vector_lanes;
-    for (bool nchw_in : {false, true}) {
-      for (size_t stride : {size_t{1}, size_t{2}, size_t{0}}) {  // 0: the gather kernel (stride 2 between its pixels)
-        for (size_t pixels = 1; pixels <= t.conv.blocked_r; ++pixels) {
-          for (size_t vectors = 1; vectors <= nv; ++vectors) {
-            for (int flags = 0; flags < 4; ++flags) {
-              // NCHW input: more reduction blocks (one channel at one tap each)
-              const size_t kblocks = nchw_in ? 3 + (pixels + vectors) % 7 : 1 + (pixels + vectors) % 3;
-              const bool gather = stride == 0;
-              const BlockedCase c{pixels, vectors, kblocks, gather ? 2 : stride, (flags & 1) != 0, flags == 2, flags == 3,
-                                  nchw_in, gather};
-              tf_test::set_context(std::string("isa=") + tf::isa_name(isa) + (nchw_in ? " nchw in" : "") +
-                                   (gather ? " gather" : " stride " + std::to_string(stride)) + " pixels " + std::to_string(pixels) + " vectors " +
-                                   std::to_string(vectors) + " flags " + std::to_string(flags));
-              run_case(t, c, rng);
+    for (const tf::ConvBlockedTile* tile : {&t.conv.blocked, &t.conv.blocked_half}) {
+      TF_REQUIRE(tile->strided && tile->strided_s2 && tile->nchw_in && tile->nchw_in_s2 && tile->gather &&
+                 tile->nchw_in_gather && tile->r > 0 && tile->r <= tf::kMaxBlockedR && tile->nr % t.conv.vector_lanes == 0);
+      const size_t nv = tile->nr / t.conv.vector_lanes;
+      for (bool nchw_in : {false, true}) {
+        for (size_t stride : {size_t{1}, size_t{2}, size_t{0}}) {  // 0: the gather kernel (stride 2 between its pixels)
+          for (size_t pixels = 1; pixels <= tile->r; ++pixels) {
+            for (size_t vectors = 1; vectors <= nv; ++vectors) {
+              for (int flags = 0; flags < 4; ++flags) {
+                // NCHW input: more reduction blocks (one channel at one tap each)
+                const size_t kblocks = nchw_in ? 3 + (pixels + vectors) % 7 : 1 + (pixels + vectors) % 3;
+                const bool gather = stride == 0;
+                const BlockedCase c{pixels, vectors, kblocks, gather ? 2 : stride, (flags & 1) != 0, flags == 2, flags == 3,
+                                    nchw_in, gather};
+                tf_test::set_context(std::string("isa=") + tf::isa_name(isa) + " tile " + std::to_string(tile->r) + "x" +
+                                     std::to_string(tile->nr) + (nchw_in ? " nchw in" : "") +
+                                     (gather ? " gather" : " stride " + std::to_string(stride)) + " pixels " + std::to_string(pixels) + " vectors " +
+                                     std::to_string(vectors) + " flags " + std::to_string(flags));
+                run_case(t, *tile, c, rng);
+              }
             }
           }
         }

@@ -9,8 +9,8 @@ import { Tensor, loadOnnx } from '../../lib';
 import type { ModelPlan, StepInfo } from '../../lib/onnx';
 import { GraphBuilder } from '../../bench/onnx-model';
 import { expectClose } from '../onnx-models-util';
-import { build, checkPass, conv, feedsFor, rand } from '../onnx-planner-util';
-import { checkIsaSelection } from './generators';
+import { batchNorm, build, checkPass, conv, feedsFor, rand } from '../onnx-planner-util';
+import { checkIsaSelection, withThreads } from './generators';
 import { blockedLanes } from '../../lib/ops/blocked';
 
 /** n where the ISA has blocks of several lanes, 0 (no region taken) for the scalar ISA. */
@@ -51,6 +51,37 @@ function resnetLike(blocks: number, pool: 'max' | 'avg' = 'max'): { g: (g: Graph
       return g.node(pool === 'max' ? 'GlobalAveragePool' : 'GlobalMaxPool', [h], 1)[0];
     },
     convs: 1 + 3 * blocks + 4,
+  };
+}
+
+/**
+ * DenseNet-like: stem, max pool, `blocks` dense blocks of `layers` layers (BN-ReLU-1x1 to
+ * 32, BN-ReLU-3x3 to `growth`, concatenated onto the block's input), transitions (BN-ReLU-1x1
+ * halving the channels, 2x2 average pool) between them, BN-ReLU, global pool.
+ */
+function denseNetLike(blocks: number, layers: number, growth: number): { g: (g: GraphBuilder, x: string) => string; convs: number } {
+  return {
+    g: (g, x) => {
+      let h = relu(g, conv(g, x, 3, 32, 1));
+      h = g.node('MaxPool', [h], 1, { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })[0];
+      let c = 32, seed = 10;
+      for (let b = 0; b < blocks; b++) {
+        for (let l = 0; l < layers; l++, seed += 10) {
+          const a = convS(g, relu(g, batchNorm(g, h, c, seed)), c, 32, seed + 2, 1, 1);
+          const n = convS(g, relu(g, batchNorm(g, a, 32, seed + 4)), 32, growth, seed + 6, 3, 1);
+          h = g.node('Concat', [h, n], 1, { axis: 1 })[0];
+          c += growth;
+        }
+        if (b + 1 < blocks) {
+          h = convS(g, relu(g, batchNorm(g, h, c, seed)), c, c / 2, seed + 2, 1, 1);
+          h = g.node('AveragePool', [h], 1, { kernel_shape: [2, 2], strides: [2, 2] })[0];
+          c /= 2;
+          seed += 10;
+        }
+      }
+      return g.node('GlobalAveragePool', [relu(g, batchNorm(g, h, c, 999))], 1)[0];
+    },
+    convs: 1 + blocks * layers * 2 + blocks - 1,
   };
 }
 
@@ -165,7 +196,54 @@ describe(`blockedLayout planner pass (isa ${process.env.TENSORFUSE_ISA ?? 'best'
     }
   });
 
-  it('a blocked graph output and a region edge inside a concat work (reorders under the original names)', async () => {
+  it('keeps a DenseNet-like net blocked: concats of whole blocks (in place), input affines, BatchNorm-ReLUs, 32-channel 3x3s', async () => {
+    for (const threads of [1, 2]) await withThreads(threads, async () => {
+      const net = denseNetLike(2, 4, 32);
+      const b = build([1, 3, 24, 24], net.g);
+      const { on, off } = await checkPass(b, 'blockedLayout');
+      const p = on.plan();
+      assert.strictEqual(p.passes.blockedLayout, taken(net.convs));
+      assert.strictEqual(blockedSteps(p), taken(net.convs));
+      assert.strictEqual(p.ops.TfToBlocked, undefined);
+      assert.strictEqual(p.ops.TfFromBlocked, undefined);
+      // every concat input written in place (the convs write their slice of the buffer)
+      assert.strictEqual(p.passes.concatInPlace, 2 * 8);
+      // the BN-ReLUs before the 1x1s run inside them; the transition's and the last one alone
+      const affineConvs = p.stepList.filter((x) => x.op === 'Conv' && /input affine\+relu/.test(x.detail ?? ''));
+      assert.strictEqual(affineConvs.length, 8);
+      if (blockedLanes() > 1) {
+        assert.ok(affineConvs.every((x) => /\(NCHWc\)$/.test(x.kernel ?? '')), JSON.stringify(affineConvs));
+        const affines = p.stepList.filter((x) => x.op === 'TfAffine');
+        assert.ok(affines.length > 0 && affines.every((x) => /^NCHWc/.test(x.detail ?? '')), JSON.stringify(affines));
+      }
+      assert.strictEqual(blockedSteps(off.plan()), 0);
+      const [sync, async] = [on.run(b.feeds), await on.runAsync(b.feeds)];
+      const name = on.outputs[0].name;
+      assert.deepStrictEqual(Array.from(async[name].data), Array.from(sync[name].data));
+    });
+  });
+
+  it('concats the blocked layout cannot keep: a copied input, channels off the block (the planned graph still computes the same)', async () => {
+    // a concat that reads one value twice copies it (no slice can hold both): the blocked 1x1
+    // after it reads the copied concat, not its inputs
+    const twice = build([1, 3, 16, 16], (g, x) => {
+      let h = relu(g, conv(g, x, 3, 32, 1));
+      for (let i = 0; i < 4; i++) h = bottleneck(g, h, 32, 16, 32, 1, 10 * (i + 1));
+      h = g.node('Concat', [h, h], 1, { axis: 1 })[0];
+      for (let i = 0; i < 4; i++) h = bottleneck(g, h, 64, 16, 64, 1, 100 + 10 * i);
+      return g.node('GlobalAveragePool', [h], 1)[0];
+    });
+    const { on } = await checkPass(twice, 'blockedLayout');
+    assert.strictEqual(on.plan().passes.blockedLayout, taken(25));
+    // the concat copies blocked floats (no reorder around it) and still runs
+    assert.strictEqual(on.plan().ops.Concat, 1);
+    assert.strictEqual(on.plan().ops.TfToBlocked, undefined);
+    assert.strictEqual(on.plan().ops.TfFromBlocked, undefined);
+    // growth 8: whole blocks of AVX2's 8 lanes, not of AVX-512's 16 (there the concats are edges)
+    for (const threads of [1, 2]) await withThreads(threads, () => checkPass(build([1, 3, 16, 16], denseNetLike(2, 3, 8).g), 'blockedLayout'));
+  });
+
+  it('a blocked graph output and a concat of blocked values as a graph output work (reorders under the original names)', async () => {
     const b = build([1, 3, 12, 12], (g, x) => {
       let h = relu(g, conv(g, x, 3, 32, 1));
       for (let i = 0; i < 9; i++) h = bottleneck(g, h, 32, 16, 32, 1, 10 * (i + 1));

@@ -10,7 +10,7 @@
 import * as assert from 'assert';
 import * as fc from 'fast-check';
 import { Conv2dActivation, Tensor } from '../../lib';
-import { BlockedConv2d, blockedLanes, blockedShape, fromBlocked, toBlocked } from '../../lib/ops/blocked';
+import { BlockedConv2d, blockedChannelAffine, blockedLanes, blockedShape, fromBlocked, toBlocked } from '../../lib/ops/blocked';
 import { activationRef, conv2dRef } from '../../lib/reference/conv2d';
 import { native } from '../../lib/native';
 import { withWinogradTile } from '../helpers';
@@ -211,6 +211,29 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
       }
       conv.dispose();
     }), { numRuns: runs(16) });
+  });
+
+  it('blockedChannelAffine is the per-channel affine (+ReLU) of the NCHW tensor, blocked; in place too', () => {
+    const l = blockedLanes();
+    fc.assert(fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 9 }), fc.boolean(), fc.boolean(), fc.integer(), (blocks, n, h, w, relu, inPlace, seed) => {
+      const c = blocks * l;
+      const x = uniformTensor([n, c, h, w], seed, 0);
+      const scale = uniformTensor([c], seed + 1, 0).data.map((v) => 2 * v), shift = uniformTensor([c], seed + 2, 0).data;
+      const xb = toBlocked(x);
+      const y = blockedChannelAffine(xb, scale, shift, { activation: relu ? 'relu' : 'none', out: inPlace ? xb : undefined });
+      if (inPlace) assert.strictEqual(y, xb);
+      const got = fromBlocked(y, c), want = affineRef(x, scale, shift, relu);
+      for (let i = 0; i < got.size; i++) assert.ok(Math.abs(got.data[i] - want.data[i]) <= 1e-6 * Math.max(1, Math.abs(want.data[i])), `element ${i}: ${got.data[i]} vs ${want.data[i]}`);
+    }), { numRuns: runs(30) });
+    const xb = Tensor.zeros([1, 2, 3, 3, l]);
+    const s2 = new Float32Array(2 * l);
+    assert.throws(() => blockedChannelAffine(Tensor.zeros([1, 2 * l, 3, 3]), s2, s2), (e: Error) => e instanceof RangeError && /x must be \[N, C \/ \d+, H, W, \d+\]/.test(e.message));
+    assert.throws(() => blockedChannelAffine(xb, new Float32Array(l), s2), (e: Error) => e instanceof RangeError && /scale has \d+ values/.test(e.message));
+    assert.throws(() => blockedChannelAffine(xb, s2, [0] as never), TypeError);
+    assert.throws(() => blockedChannelAffine(xb, s2, s2, { activation: 'sigmoid' as never }), (e: Error) => e instanceof RangeError && /activation/.test(e.message));
+    // the binding checks again: channels in whole blocks, lengths
+    if (l > 1) assert.throws(() => native.channelAffine(new Float32Array(9 * (l + 1)), 1, l + 1, 9, new Float32Array(l + 1), new Float32Array(l + 1), false, new Float32Array(9 * (l + 1)), false, true), (e: Error) => e instanceof RangeError && /whole blocks/.test(e.message));
+    assert.throws(() => native.channelAffine(new Float32Array(9 * l), 1, l, 9, new Float32Array(l), new Float32Array(l), false, new Float32Array(9 * l - 1), false, true), RangeError);
   });
 
   it('rejects what it does not run, naming the shapes', () => {

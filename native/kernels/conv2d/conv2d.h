@@ -188,10 +188,12 @@ class PackedConv2d {
   void run_igemm_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_dw_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
   void run_dw_nhwc(const float* x, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
-  // NCHWc (conv_blocked.cc): weights as panels [panel][kblock][lane][blocked_nr], the bias
+  // NCHWc (conv_blocked.cc): weights as panels [panel][kblock][lane][tile nr], the bias
   // zero-padded to whole panels. A reduction block has input_lanes() lanes: L, or 1 when x
   // is NCHW (kNCHWtoNCHWc).
   void pack_blocked(const float* weights);
+  // The blocked tile (uk_->blocked or blocked_half) with the fuller panels for cout channels.
+  static const ConvBlockedTile& blocked_tile_for(int64_t cout, const ConvUkernels& uk);
   int64_t input_lanes() const;
   // NCHWc: xs holds one blocked tensor; a residual skip (blocked as y) is read as the tiles'
   // start values.
@@ -218,6 +220,7 @@ class PackedConv2d {
   std::vector<float> in_scale_, in_shift_;  // the input affine (empty: none)
   bool in_relu_ = false;
   int64_t wino_m_ = 2;  // Winograd output tile: F(m x m, 3x3)
+  const ConvBlockedTile* tile_ = nullptr;  // NCHWc: the tile the weights are packed for
 };
 
 }  // namespace tf

@@ -1,5 +1,5 @@
 // The blocked direct conv (NCHWc in and out; see blocked_layout.h). Output channels are on
-// the vector lanes, blocked_nr of them per weight panel, and output pixels are the tile's
+// the vector lanes, a tile's nr of them per weight panel, and output pixels are the tile's
 // rows: each pixel's input lanes are broadcast straight from x (a padded conv: from a
 // zero-padded copy), the L lanes of a channel block at fixed displacements, one reduction
 // block per (channel block, tap), so nothing of x is packed, and the tile is stored as it
@@ -29,7 +29,7 @@ namespace tf {
 namespace {
 
 // Pixel tiles per task, and the weights of one block of the reduction (a chunk of the
-// task's panel of Cin x taps x blocked_nr floats). The chunk stays in L1 while the task's
+// task's panel of Cin x taps x nr floats). The chunk stays in L1 while the task's
 // tiles pass over it (partial sums wait in y): the panel streams from L2 (or beyond) once
 // per task instead of once per tile. ResNet-50's 7x7 stage (panels of 128 KiB to 1.2 MiB,
 // 9-14 tiles a map) gained most: in-process A/B in the model (1 thread, AVX-512, ms per
@@ -78,12 +78,22 @@ bool PackedConv2d::prefer_blocked_nchw(const Conv2dParams& p, const ConvUkernels
   const char* e = std::getenv("TENSORFUSE_CONV_BLOCKED");
   if (e != nullptr && std::strcmp(e, "0") == 0) return false;
   return p.layout == ConvLayout::kNCHW && p.groups == 1 && p.sw == 2 && p.kh * p.kw > 1 && p.cin_per_group >= 32 &&
-         fill_ratio(static_cast<size_t>(p.cout), uk.blocked_nr) >= 0.6;
+         fill_ratio(static_cast<size_t>(p.cout), blocked_tile_for(p.cout, uk).nr) >= 0.6;
+}
+
+// The half tile when its panels are clearly fuller: 32 output channels on AVX-512 (64-channel
+// panels half empty), DenseNet-121's 3x3s: [128,14,14] -> 32 0.122 -> 0.067 ms, [128,7,7] ->
+// 32 0.037 -> 0.026 (1 thread, output reused); its 24 [128,14,14] convs in the model 4.17 ->
+// 2.03 ms per run.
+const ConvBlockedTile& PackedConv2d::blocked_tile_for(int64_t cout, const ConvUkernels& uk) {
+  const size_t c = static_cast<size_t>(cout);
+  return fill_ratio(c, uk.blocked_half.nr) > fill_ratio(c, uk.blocked.nr) + 0.1 ? uk.blocked_half : uk.blocked;
 }
 
 void PackedConv2d::pack_blocked(const float* weights) {
   mode_ = Mode::kBlocked;
-  const size_t li = static_cast<size_t>(input_lanes()), nr = uk_->blocked_nr;
+  tile_ = &blocked_tile_for(p_.cout, *uk_);
+  const size_t li = static_cast<size_t>(input_lanes()), nr = tile_->nr;
   const int64_t cin = p_.cin_per_group, taps = p_.kh * p_.kw;
   const int64_t in_blocks = static_cast<int64_t>(ceil_div(static_cast<size_t>(cin), li));
   blocks_ = static_cast<int64_t>(ceil_div(static_cast<size_t>(p_.cout), nr));
@@ -211,7 +221,7 @@ void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in
 // the skip read as the tile's start values.
 void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y, const ConvSources& residual,
                                 int64_t sh, int64_t sw) const {
-  const size_t L = uk_->vector_lanes, R = uk_->blocked_r, nr = uk_->blocked_nr, nv = nr / L;
+  const size_t L = uk_->vector_lanes, R = tile_->r, nr = tile_->nr, nv = nr / L;
   const size_t li = static_cast<size_t>(input_lanes());  // x's lanes per channel block
   const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, sh, p_.dh);
   const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, sw, p_.dw);
@@ -232,9 +242,9 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
     xoff[kb] = static_cast<int64_t>(kb / static_cast<size_t>(taps) * in_plane) + (i * p_.dh * wp + j * p_.dw) * static_cast<int64_t>(li);
   }
   const bool nchw_in = li == 1 && L > 1;
-  const ConvBlockedUkernel kernel = nchw_in ? (sw == 1 ? uk_->blocked_nchw_in : uk_->blocked_nchw_in_s2)
-                                            : (sw == 1 ? uk_->blocked : uk_->blocked_s2);
-  const ConvBlockedGatherUkernel gather = nchw_in ? uk_->blocked_nchw_in_gather : uk_->blocked_gather;
+  const ConvBlockedUkernel kernel = nchw_in ? (sw == 1 ? tile_->nchw_in : tile_->nchw_in_s2)
+                                            : (sw == 1 ? tile_->strided : tile_->strided_s2);
+  const ConvBlockedGatherUkernel gather = nchw_in ? tile_->nchw_in_gather : tile_->gather;
   // An item is a run of tiles (balanced runs of <= kTilesPerItem), passed over by the
   // reduction in blocks of kc whose weights (<= kChunkBytes) stay in L1 while the item's
   // tiles read them.

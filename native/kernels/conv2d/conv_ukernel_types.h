@@ -101,6 +101,19 @@ using ConvWinogradInputUkernel = void (*)(size_t n, const float* const* d, float
 using ConvWinogradOutputUkernel = void (*)(size_t n, const float* m, size_t m_stride, float bias, float* y,
                                            ConvActivation act, float alpha);
 
+// One register tile of the blocked conv, R output pixels by nr output channels, and its
+// ukernels: strided (column stride 1 or 2) and gathering, over blocked x or (LI = 1) NCHW x.
+struct ConvBlockedTile {
+  size_t r = 0;   // output pixels (<= kMaxBlockedR)
+  size_t nr = 0;  // output channels (whole blocks of vector_lanes)
+  ConvBlockedUkernel strided = nullptr;
+  ConvBlockedUkernel strided_s2 = nullptr;
+  ConvBlockedUkernel nchw_in = nullptr;  // LI = 1: NCHW x, blocked y
+  ConvBlockedUkernel nchw_in_s2 = nullptr;
+  ConvBlockedGatherUkernel gather = nullptr;
+  ConvBlockedGatherUkernel nchw_in_gather = nullptr;
+};
+
 // The blocked conv's input affine (a pre-activation BatchNorm-ReLU) over `pixels` pixels of
 // one channel block (vector_lanes floats each): y[p][l] = x[p][l] * scale[l] + shift[l],
 // then max(0, .) with relu (NaN stays NaN).
@@ -132,14 +145,11 @@ struct ConvUkernels {
   size_t igemm_nr = 0;  // output channels (lanes) of the indirect GEMM's tile
   ConvIgemmUkernel igemm = nullptr;
   ConvGatherGemmUkernel gather_gemm = nullptr;  // the indirect GEMM's tile, igemm_mr x igemm_nr
-  size_t blocked_r = 0;   // output pixels of the blocked conv's tile (<= kMaxBlockedR)
-  size_t blocked_nr = 0;  // output channels of the blocked conv's tile (whole blocks of vector_lanes)
-  ConvBlockedUkernel blocked = nullptr;
-  ConvBlockedUkernel blocked_s2 = nullptr;
-  ConvBlockedUkernel blocked_nchw_in = nullptr;     // LI = 1: NCHW x, blocked y
-  ConvBlockedUkernel blocked_nchw_in_s2 = nullptr;
-  ConvBlockedGatherUkernel blocked_gather = nullptr;
-  ConvBlockedGatherUkernel blocked_nchw_in_gather = nullptr;
+  // The blocked conv's tile, and one of twice the pixels and half the channels for convs
+  // whose output channels would leave the wide tile's panels mostly empty (DenseNet's 32 on
+  // AVX-512's 64-channel panels: half of every FMA wasted).
+  ConvBlockedTile blocked;
+  ConvBlockedTile blocked_half;
   ConvBlockedAffineUkernel blocked_affine = nullptr;
   ConvDwRowUkernel dw_row = nullptr;
   ConvDwPixelsUkernel dw_pixels = nullptr;

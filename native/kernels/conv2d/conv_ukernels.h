@@ -649,10 +649,25 @@ void conv_winograd_output(size_t n, const float* m, size_t m_stride, float bias,
   }
 }
 
+// A blocked conv tile of R pixels by NV vectors of channels.
+template <class V, class M, size_t R, size_t NV>
+void fill_blocked_tile(ConvBlockedTile& t) {
+  static_assert(R <= kMaxBlockedR, "conv_blocked.cc sizes a tile's pixel offsets by kMaxBlockedR");
+  t.r = R;
+  t.nr = NV * V::kLanes;
+  t.strided = &conv_blocked<V, M, R, NV, 1, V::kLanes>;
+  t.strided_s2 = &conv_blocked<V, M, R, NV, 2, V::kLanes>;
+  t.nchw_in = &conv_blocked<V, M, R, NV, 1, 1>;
+  t.nchw_in_s2 = &conv_blocked<V, M, R, NV, 2, 1>;
+  t.gather = &conv_blocked_gather<V, M, R, NV, V::kLanes>;
+  t.nchw_in_gather = &conv_blocked_gather<V, M, R, NV, 1>;
+}
+
 // Fills the conv2d part of a UkernelTable with an MR x (NV vectors) GEMM tile.
 // MR x NV: the packed GEMM's tile; LMR x LNV: the same GEMM's tile on the channel-lane
 // path; IMR x INV: the indirect GEMM's (NHWC output channels on the lanes, where a narrower
-// tile wastes fewer lanes on 64-channel layers); BR x BNV: the blocked direct conv's.
+// tile wastes fewer lanes on 64-channel layers); BR x BNV: the blocked direct conv's (its half
+// tile: 2 BR x BNV / 2).
 template <class V, class M, size_t MR, size_t NV, size_t LMR, size_t LNV, size_t IMR, size_t INV, size_t BR, size_t BNV,
           class Table>
 void fill_conv(Table& t) {
@@ -670,15 +685,8 @@ void fill_conv(Table& t) {
   t.conv.igemm_nr = INV * V::kLanes;
   t.conv.igemm = &conv_igemm<V, M, IMR, INV>;
   t.conv.gather_gemm = &conv_gather_gemm<V, M, IMR, INV>;
-  static_assert(BR <= kMaxBlockedR, "conv_blocked.cc sizes a tile's pixel offsets by kMaxBlockedR");
-  t.conv.blocked_r = BR;
-  t.conv.blocked_nr = BNV * V::kLanes;
-  t.conv.blocked = &conv_blocked<V, M, BR, BNV, 1, V::kLanes>;
-  t.conv.blocked_s2 = &conv_blocked<V, M, BR, BNV, 2, V::kLanes>;
-  t.conv.blocked_nchw_in = &conv_blocked<V, M, BR, BNV, 1, 1>;
-  t.conv.blocked_nchw_in_s2 = &conv_blocked<V, M, BR, BNV, 2, 1>;
-  t.conv.blocked_gather = &conv_blocked_gather<V, M, BR, BNV, V::kLanes>;
-  t.conv.blocked_nchw_in_gather = &conv_blocked_gather<V, M, BR, BNV, 1>;
+  fill_blocked_tile<V, M, BR, BNV>(t.conv.blocked);
+  fill_blocked_tile<V, M, (BNV > 1 ? 2 * BR : BR), (BNV > 1 ? BNV / 2 : BNV)>(t.conv.blocked_half);
   t.conv.blocked_affine = &conv_blocked_affine<V>;
   t.conv.dw_row = &conv_dw_row<V, M>;
   t.conv.dw_pixels = &conv_dw_pixels<V, M>;
