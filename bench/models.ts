@@ -33,6 +33,8 @@ interface PooledResult extends ChildResult {
 }
 
 const ENGINES = ['tensorfuse', 'onnxruntime-node'];
+/** Child processes per (engine, model, threads) in a full run. */
+const ROUNDS = 5;
 
 function pooled(runs: ChildResult[]): PooledResult {
   const times = runs.flatMap((r) => r.times);
@@ -121,8 +123,11 @@ export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<SuiteR
       fs.writeFileSync(file, bytes);
       for (const threads of threadCounts(o)) {
         // The engines' child processes alternate, a share of the runs each, so that a burst
-        // of other load on the machine slows both engines alike.
-        const rounds = o.quick ? 2 : 3;
+        // of other load on the machine slows both engines alike. Five rounds: on the shared
+        // bench VM a whole process can run 10-15 % slower than the next (per-process medians
+        // of one engine 37.6-45.1 ms on ResNet-50), so with three the ratio of the same code
+        // swung between 0.94x and 1.05x from run to run.
+        const rounds = o.quick ? 2 : ROUNDS;
         const runs: Record<string, ChildResult[]> = Object.fromEntries(ENGINES.map((e) => [e, []]));
         for (let r = 0; r < rounds; r++) {
           for (const engine of ENGINES) {
@@ -150,7 +155,7 @@ export async function runModelsSuite(o: ModelsSuiteOptions = {}): Promise<SuiteR
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   result.facts['runs per measurement'] = repeat;
-  result.facts['method'] = `${o.quick ? 2 : 3} child processes per (engine, model, threads), the engines alternating, each timing its share of the runs after 2 warm-ups; median of the pooled runs; peak RSS = the largest VmHWM of those processes (getrusage maxRSS without /proc; includes load)`;
+  result.facts['method'] = `${o.quick ? 2 : ROUNDS} child processes per (engine, model, threads), the engines alternating, each timing its share of the runs after 2 warm-ups; median of the pooled runs; peak RSS = the largest VmHWM of those processes (getrusage maxRSS without /proc; includes load)`;
   result.loadAverageAtEnd = loadAverage();
   return result;
 }
