@@ -218,7 +218,8 @@ void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in
 // The blocked conv over x already zero-padded (in.pads are 0: in.h, in.w are the padded
 // sizes) into blocked y, with strides sh, sw (the conv's own, or 1 over a strided 1x1's
 // picked pixels); with residual.skip (blocked as y, may be y), y = act(conv + skip),
-// the skip read as the tile's start values.
+// the skip read as the tile's start values; with residual.in_scale (flat convs of blocked
+// x only), x is read through the input affine.
 void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y, const ConvSources& residual,
                                 int64_t sh, int64_t sw) const {
   const size_t L = uk_->vector_lanes, R = tile_->r, nr = tile_->nr, nv = nr / L;
@@ -271,7 +272,7 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
   const size_t item_plane = per_item * R * li;  // floats per channel block of an item's activated pixels
   std::vector<int64_t> xoff_activated(affine ? kblocks : 0);
   for (size_t kb = 0; kb < xoff_activated.size(); ++kb) xoff_activated[kb] = static_cast<int64_t>(kb * item_plane);
-  auto panel_of = [&](size_t item) { return affine ? 0 : item % items_per_image / items_per_panel; };
+  auto panel_of = [&](size_t item) { return item % items_per_image / items_per_panel; };  // without the affine
   // Where output pixel p (raster order within the image) reads x, from the image's start.
   auto x_at = [&](size_t p) {
     return (p / row_len * static_cast<size_t>(sh * wp) + p % row_len * static_cast<size_t>(sw)) * li;
