@@ -192,8 +192,9 @@ class PackedConv2d {
   // zero-padded to whole panels. A reduction block has input_lanes() lanes: L, or 1 when x
   // is NCHW (kNCHWtoNCHWc).
   void pack_blocked(const float* weights);
-  // The blocked tile (uk_->blocked or blocked_half) with the fuller panels for cout channels.
-  static const ConvBlockedTile& blocked_tile_for(int64_t cout, const ConvUkernels& uk);
+  // The blocked tile (uk_->blocked or blocked_half) with the fuller panels for p's output
+  // channels, among those that run p.
+  static const ConvBlockedTile& blocked_tile_for(const Conv2dParams& p, const ConvUkernels& uk);
   int64_t input_lanes() const;
   // NCHWc: xs holds one blocked tensor; a residual skip (blocked as y) is read as the tiles'
   // start values.

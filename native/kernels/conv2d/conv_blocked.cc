@@ -78,21 +78,23 @@ bool PackedConv2d::prefer_blocked_nchw(const Conv2dParams& p, const ConvUkernels
   const char* e = std::getenv("TENSORFUSE_CONV_BLOCKED");
   if (e != nullptr && std::strcmp(e, "0") == 0) return false;
   return p.layout == ConvLayout::kNCHW && p.groups == 1 && p.sw == 2 && p.kh * p.kw > 1 && p.cin_per_group >= 32 &&
-         fill_ratio(static_cast<size_t>(p.cout), blocked_tile_for(p.cout, uk).nr) >= 0.6;
+         fill_ratio(static_cast<size_t>(p.cout), blocked_tile_for(p, uk).nr) >= 0.6;
 }
 
 // The half tile when its panels are clearly fuller: 32 output channels on AVX-512 (64-channel
 // panels half empty), DenseNet-121's 3x3s: [128,14,14] -> 32 0.122 -> 0.067 ms, [128,7,7] ->
 // 32 0.037 -> 0.026 (1 thread, output reused); its 24 [128,14,14] convs in the model 4.17 ->
 // 2.03 ms per run.
-const ConvBlockedTile& PackedConv2d::blocked_tile_for(int64_t cout, const ConvUkernels& uk) {
-  const size_t c = static_cast<size_t>(cout);
-  return fill_ratio(c, uk.blocked_half.nr) > fill_ratio(c, uk.blocked.nr) + 0.1 ? uk.blocked_half : uk.blocked;
+// The half tile has the forms over blocked x at column stride 1 only.
+const ConvBlockedTile& PackedConv2d::blocked_tile_for(const Conv2dParams& p, const ConvUkernels& uk) {
+  const size_t c = static_cast<size_t>(p.cout);
+  const bool half_runs_it = p.layout == ConvLayout::kNCHWc && p.sw == 1;
+  return half_runs_it && fill_ratio(c, uk.blocked_half.nr) > fill_ratio(c, uk.blocked.nr) + 0.1 ? uk.blocked_half : uk.blocked;
 }
 
 void PackedConv2d::pack_blocked(const float* weights) {
   mode_ = Mode::kBlocked;
-  tile_ = &blocked_tile_for(p_.cout, *uk_);
+  tile_ = &blocked_tile_for(p_, *uk_);
   const size_t li = static_cast<size_t>(input_lanes()), nr = tile_->nr;
   const int64_t cin = p_.cin_per_group, taps = p_.kh * p_.kw;
   const int64_t in_blocks = static_cast<int64_t>(ceil_div(static_cast<size_t>(cin), li));

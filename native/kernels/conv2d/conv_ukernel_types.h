@@ -147,7 +147,8 @@ struct ConvUkernels {
   ConvGatherGemmUkernel gather_gemm = nullptr;  // the indirect GEMM's tile, igemm_mr x igemm_nr
   // The blocked conv's tile, and one of twice the pixels and half the channels for convs
   // whose output channels would leave the wide tile's panels mostly empty (DenseNet's 32 on
-  // AVX-512's 64-channel panels: half of every FMA wasted).
+  // AVX-512's 64-channel panels: half of every FMA wasted); the half tile has only the
+  // forms over blocked x at column stride 1 (strided, gather), the others are null.
   ConvBlockedTile blocked;
   ConvBlockedTile blocked_half;
   ConvBlockedAffineUkernel blocked_affine = nullptr;

@@ -649,18 +649,22 @@ void conv_winograd_output(size_t n, const float* m, size_t m_stride, float bias,
   }
 }
 
-// A blocked conv tile of R pixels by NV vectors of channels.
-template <class V, class M, size_t R, size_t NV>
+// A blocked conv tile of R pixels by NV vectors of channels: every form, or (kAllForms
+// false: the half tile) only those of blocked x at column stride 1, which are all its convs
+// take (each form is R unrolled kernels: the half tile's twelve would double the build).
+template <class V, class M, size_t R, size_t NV, bool kAllForms>
 void fill_blocked_tile(ConvBlockedTile& t) {
   static_assert(R <= kMaxBlockedR, "conv_blocked.cc sizes a tile's pixel offsets by kMaxBlockedR");
   t.r = R;
   t.nr = NV * V::kLanes;
   t.strided = &conv_blocked<V, M, R, NV, 1, V::kLanes>;
-  t.strided_s2 = &conv_blocked<V, M, R, NV, 2, V::kLanes>;
-  t.nchw_in = &conv_blocked<V, M, R, NV, 1, 1>;
-  t.nchw_in_s2 = &conv_blocked<V, M, R, NV, 2, 1>;
   t.gather = &conv_blocked_gather<V, M, R, NV, V::kLanes>;
-  t.nchw_in_gather = &conv_blocked_gather<V, M, R, NV, 1>;
+  if constexpr (kAllForms) {
+    t.strided_s2 = &conv_blocked<V, M, R, NV, 2, V::kLanes>;
+    t.nchw_in = &conv_blocked<V, M, R, NV, 1, 1>;
+    t.nchw_in_s2 = &conv_blocked<V, M, R, NV, 2, 1>;
+    t.nchw_in_gather = &conv_blocked_gather<V, M, R, NV, 1>;
+  }
 }
 
 // Fills the conv2d part of a UkernelTable with an MR x (NV vectors) GEMM tile.
@@ -685,8 +689,8 @@ void fill_conv(Table& t) {
   t.conv.igemm_nr = INV * V::kLanes;
   t.conv.igemm = &conv_igemm<V, M, IMR, INV>;
   t.conv.gather_gemm = &conv_gather_gemm<V, M, IMR, INV>;
-  fill_blocked_tile<V, M, BR, BNV>(t.conv.blocked);
-  fill_blocked_tile<V, M, (BNV > 1 ? 2 * BR : BR), (BNV > 1 ? BNV / 2 : BNV)>(t.conv.blocked_half);
+  fill_blocked_tile<V, M, BR, BNV, true>(t.conv.blocked);
+  fill_blocked_tile<V, M, (BNV > 1 ? 2 * BR : BR), (BNV > 1 ? BNV / 2 : BNV), false>(t.conv.blocked_half);
   t.conv.blocked_affine = &conv_blocked_affine<V>;
   t.conv.dw_row = &conv_dw_row<V, M>;
   t.conv.dw_pixels = &conv_dw_pixels<V, M>;
