@@ -2,7 +2,8 @@
 // strided_s2, and nchw_in(_s2): one input lane per reduction block; the gather forms, each
 // pixel at its own offset) of every ISA this CPU supports, against a
 // double-precision loop over the same contract (conv_ukernel_types.h): every pixel count
-// 1..R, every number of channel vectors, column strides 1 and 2, with and without bias,
+// 1..R (the strided forms up to 3R + 1: runs of tiles in one call), every number of
+// channel vectors, column strides 1 and 2, with and without bias,
 // accumulate and start (residual) values; x, w and y each end at a guard
 // page, so a kernel that reads one pixel, lane or panel entry past its own faults.
 #include <cmath>
@@ -109,7 +110,9 @@ TF_TEST(conv_blocked_kernels_match_the_contract) {
         if (nchw_in && !all_forms) continue;
         for (size_t stride : {size_t{1}, size_t{2}, size_t{0}}) {  // 0: the gather kernel (stride 2 between its pixels)
           if (stride == 2 && !all_forms) continue;
-          for (size_t pixels = 1; pixels <= tile->r; ++pixels) {
+          // past R (strided forms only): runs of whole tiles and a short last one in one call
+        const size_t most = stride == 0 ? tile->r : 3 * tile->r + 1;
+        for (size_t pixels = 1; pixels <= most; ++pixels) {
             for (size_t vectors = 1; vectors <= nv; ++vectors) {
               for (int flags = 0; flags < 4; ++flags) {
                 // NCHW input: more reduction blocks (one channel at one tap each)

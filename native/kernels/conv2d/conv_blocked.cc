@@ -307,6 +307,17 @@ void PackedConv2d::blocked_core(const float* x, const Conv2dInput& in, float* y,
         next.at = reinterpret_cast<const char*>(packed_.data() + next_panel * kblocks * li * nr);
         next.lines = std::min(kc * li * nr * sizeof(float), kChunkBytes) / 64;
       }
+      if (flat && next.lines == 0) {
+        // The run of tiles in one call (a flat conv's pixels are one row) unless weights are
+        // prefetched a share per tile. In-process A/B against a call per tile (1 thread,
+        // AVX-512, ms per run): DenseNet-121 28.07 -> 27.53, ResNet-50 40.53 -> 40.24 and
+        // 40.98 -> 40.83.
+        const size_t p0 = t0 * R, count = std::min(t1 * R, pixels) - p0;
+        const size_t yat = yimage + p0 * L;
+        tile_ep.start = residual.skip != nullptr ? residual.skip + yat : nullptr;
+        kernel(count, vectors, kn, ximage + x_at(p0) - x_first, xo + k0, w + k0 * li * nr, y + yat, out_plane, tile_ep);
+        continue;
+      }
       for (size_t t = t0; t < t1; ++t) {
         next.part(t - t0, t1 - t0);
         const size_t p0 = t * R, count = std::min(R, pixels - p0);

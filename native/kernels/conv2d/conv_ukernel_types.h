@@ -50,7 +50,8 @@ using ConvGatherGemmUkernel = void (*)(size_t mr, size_t nr, size_t kc, const fl
                                        const float* b, float* c, size_t ldc, const ConvEpilogue& ep);
 
 // Blocked direct conv (the NCHWc layout: channels in blocks of L = vector_lanes, each block
-// a [pixels][L] plane): for p < pixels (1 <= pixels <= R) and lane c < vectors * L <= NV * L,
+// a [pixels][L] plane): for p < pixels (any pixels >= 1: runs of R pixels, then one tile of
+// the rest) and lane c < vectors * L <= NV * L,
 //   y[(c / L) * ystride + p * L + c % L] = act(bias_cols[c] (or the value there when
 //     ep.accumulate; plus ep.start's, laid out as y) + sum over kb < kblocks, i < LI of
 //     x[xoff[kb] + p * S * LI + i] * w[(kb * LI + i) * NV * L + c])
