@@ -246,20 +246,24 @@ TF_INLINE_LOOP inline void blocked_tile(size_t vectors, size_t kblocks, const in
   tile.finish(R, y, L, ep, ystride);
 }
 
+// Tile sizes below R that short tiles are made of: the largest power of two below R, so a
+// tile of R instantiates log2(R) smaller ones instead of R - 1 (the ukernel files' build
+// time went 26 -> 46 s with a 12-pixel tile and every size under it; a short tile is at
+// most one per run of tiles, at the end of a map).
+constexpr size_t blocked_shorter(size_t r) {
+  size_t p = 1;
+  while (2 * p < r) p *= 2;
+  return p;
+}
+
 // The blocked conv's ukernel: `pixels` output pixels S * LI floats apart, in tiles of R
-// (the tile's rows are compile-time offsets from one pointer per reduction block) and a last
-// one of exactly the rest (it computes no rows it would drop and reads no pixel past its
-// own). A run of tiles in one call: per call, the epilogue's setup and the call cost ~2 % of
-// a tile of a DenseNet-121 1x1. See ConvBlockedUkernel.
+// (the tile's rows are compile-time offsets from one pointer per reduction block) and then
+// tiles of the smaller sizes for the rest (no rows computed that would be dropped, no pixel
+// read past its own). A run of tiles in one call: per call, the epilogue's setup and the
+// call cost ~2 % of a tile of a DenseNet-121 1x1. See ConvBlockedUkernel.
 template <class V, class M, size_t R, size_t NV, size_t S, size_t LI>
 void conv_blocked(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* xoff, const float* w,
                   float* y, size_t ystride, const ConvEpilogue& ep) {
-  if constexpr (R > 1) {
-    if (pixels < R) {
-      conv_blocked<V, M, R - 1, NV, S, LI>(pixels, vectors, kblocks, x, xoff, w, y, ystride, ep);
-      return;
-    }
-  }
   ConvEpilogue tile_ep = ep;
   size_t p = 0;
   for (; p + R <= pixels; p += R) {
@@ -271,7 +275,8 @@ void conv_blocked(size_t pixels, size_t vectors, size_t kblocks, const float* x,
   if constexpr (R > 1) {
     if (p < pixels) {
       tile_ep.start = ep.start != nullptr ? ep.start + p * V::kLanes : nullptr;
-      conv_blocked<V, M, R - 1, NV, S, LI>(pixels - p, vectors, kblocks, x + p * S * LI, xoff, w, y + p * V::kLanes, ystride, tile_ep);
+      conv_blocked<V, M, blocked_shorter(R), NV, S, LI>(pixels - p, vectors, kblocks, x + p * S * LI, xoff, w,
+                                                        y + p * V::kLanes, ystride, tile_ep);
     }
   }
 }
@@ -280,17 +285,23 @@ void conv_blocked(size_t pixels, size_t vectors, size_t kblocks, const float* x,
 template <class V, class M, size_t R, size_t NV, size_t LI>
 void conv_blocked_gather(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* pix,
                          const int64_t* xoff, const float* w, float* y, size_t ystride, const ConvEpilogue& ep) {
+  ConvEpilogue tile_ep = ep;
+  size_t p = 0;
+  for (; p + R <= pixels; p += R) {
+    const float* px[R];
+#pragma GCC unroll 16
+    for (size_t r = 0; r < R; ++r) px[r] = x + pix[p + r];
+    tile_ep.start = ep.start != nullptr ? ep.start + p * V::kLanes : nullptr;
+    blocked_tile<V, M, R, NV, LI>(vectors, kblocks, xoff, w, y + p * V::kLanes, ystride, tile_ep,
+                                  [&](int64_t o, size_t r, size_t i) { return px[r][o + static_cast<int64_t>(i)]; });
+  }
   if constexpr (R > 1) {
-    if (pixels < R) {
-      conv_blocked_gather<V, M, R - 1, NV, LI>(pixels, vectors, kblocks, x, pix, xoff, w, y, ystride, ep);
-      return;
+    if (p < pixels) {
+      tile_ep.start = ep.start != nullptr ? ep.start + p * V::kLanes : nullptr;
+      conv_blocked_gather<V, M, blocked_shorter(R), NV, LI>(pixels - p, vectors, kblocks, x, pix + p, xoff, w,
+                                                            y + p * V::kLanes, ystride, tile_ep);
     }
   }
-  const float* px[R];
-#pragma GCC unroll 16
-  for (size_t r = 0; r < R; ++r) px[r] = x + pix[r];
-  blocked_tile<V, M, R, NV, LI>(vectors, kblocks, xoff, w, y, ystride, ep,
-                                [&](int64_t o, size_t r, size_t i) { return px[r][o + static_cast<int64_t>(i)]; });
 }
 
 // See ConvBlockedAffineUkernel. max(0, v) returns v when v is NaN (x86: the second operand
