@@ -68,10 +68,15 @@ function convKind(n: Node, ctx: PlanContext, lanes: number): 'blocked' | 'nchwIn
   return xs[1] % lanes === 0 ? 'blocked' : 'nchwIn';
 }
 
+/** A conv whose (constant) weight is 1x1. */
+function oneByOne(n: Node, ctx: PlanContext): boolean {
+  const w = ctx.graph.consts.get(n.inputs[1]);
+  return !!w && w.dims[2] === 1 && w.dims[3] === 1;
+}
+
 /** A 1x1 conv of strides 1 and no pads: its output pixels are its input's. */
 function flatConv(n: Node, ctx: PlanContext): boolean {
-  const w = ctx.graph.consts.get(n.inputs[1]);
-  return !!w && w.dims[2] === 1 && w.dims[3] === 1 && attrInts(n, 'strides', [1, 1]).every((s) => s === 1) &&
+  return oneByOne(n, ctx) && attrInts(n, 'strides', [1, 1]).every((s) => s === 1) &&
     attrInts(n, 'pads', [0, 0, 0, 0]).every((q) => q === 0);
 }
 
@@ -88,7 +93,8 @@ function wholeBlocks(v: string, ctx: PlanContext, lanes: number): boolean {
 
 /**
  * Whether node n computes the same on blocked inputs, giving a blocked output: element-wise
- * ops without broadcasting, and 2-D pools (run as NHWC).
+ * ops without broadcasting, 2-D pools (run as NHWC), channel concats of whole blocks and
+ * BatchNorm(-ReLU)s (a blocked kernel).
  */
 function layoutFree(n: Node, ctx: PlanContext, lanes: number): boolean {
   if (n.outputs.length !== 1) return false;
@@ -182,8 +188,7 @@ function regions(g: Graph, layout: Layout, ctx: PlanContext): Array<{ convs: Nod
     const e = of(n);
     if (n.op === 'Conv') {
       e.convs.push(n);
-      const w = ctx.graph.consts.get(n.inputs[1]);
-      if (w && w.dims[2] === 1 && w.dims[3] === 1) e.ones++;
+      if (oneByOne(n, ctx)) e.ones++;
     }
     for (const v of blockedInputs(n, layout)) {
       if (!layout.blocked.has(v) && !toBlocked.has(v)) {

@@ -530,9 +530,9 @@ void PackedConv2d::run_winograd(const ConvSources& xs, const Conv2dInput& in, in
       // each); DenseNet-121 and Inception v1 within 1.5 %.
       const size_t product_floats = static_cast<size_t>(blocks_ * k_) * uk_->mr;
       for (int64_t xi = 0; xi < products; ++xi) {
+        const SpreadPrefetch next{reinterpret_cast<const char*>(packed_.data() + static_cast<size_t>(xi + 1) * product_floats),
+                                  product_floats * sizeof(float) / 64};
         for (size_t q0 = 0; q0 < qb; q0 += nr) {
-          const SpreadPrefetch next{reinterpret_cast<const char*>(packed_.data() + static_cast<size_t>(xi + 1) * product_floats),
-                                    product_floats * sizeof(float) / 64};
           const bool prefetch = q0 == 0 && xi + 1 < products;
           tile_rows(xi, 0, blocks_, std::min(nr, qb - q0), v + static_cast<size_t>(xi * cin) * q_len + q0, nullptr, q_len,
                     prod + static_cast<size_t>(xi * cout) * q_len + q0, q_len, false, nullptr, nullptr, 0.0f,

@@ -2,7 +2,9 @@
 // M (simd/vec_ext_*.h), instantiated by each ISA's ukernels_<isa>.cc with that
 // ISA's register tile. Include only from ukernels_<isa>.cc.
 #pragma once
+#include <array>
 #include <cstddef>
+#include <type_traits>
 #include <cstdint>
 
 #include "kernels/conv2d/conv_ukernel_types.h"
@@ -256,27 +258,47 @@ constexpr size_t blocked_shorter(size_t r) {
   return p;
 }
 
-// The blocked conv's ukernel: `pixels` output pixels S * LI floats apart, in tiles of R
-// (the tile's rows are compile-time offsets from one pointer per reduction block) and then
-// tiles of the smaller sizes for the rest (no rows computed that would be dropped, no pixel
-// read past its own). A run of tiles in one call: per call, the epilogue's setup and the
-// call cost ~2 % of a tile of a DenseNet-121 1x1. See ConvBlockedUkernel.
+// ep for the part of a blocked conv's pixels that starts at pixel p (its start values too).
+template <class V>
+ConvEpilogue blocked_from(const ConvEpilogue& ep, size_t p) {
+  ConvEpilogue e = ep;
+  if (ep.start != nullptr) e.start = ep.start + p * V::kLanes;
+  return e;
+}
+
+// The whole tiles of R among a blocked conv's `pixels` output pixels; returns how many
+// pixels they cover (the caller runs the rest in smaller tiles, no rows computed that would
+// be dropped, no pixel read past its own). tile_value(p, R) is the value lambda of
+// blocked_tile for the tile whose first pixel is p. A run of tiles in one call: per call,
+// the epilogue's setup and the call cost ~2 % of a tile of a DenseNet-121 1x1.
+template <class V, class M, size_t R, size_t NV, size_t LI, class TileValue>
+TF_INLINE_LOOP inline size_t blocked_runs(size_t pixels, size_t vectors, size_t kblocks, const int64_t* xoff,
+                                          const float* w, float* y, size_t ystride, const ConvEpilogue& ep,
+                                          TileValue&& tile_value) {
+  size_t p = 0;
+  for (; p + R <= pixels; p += R) {
+    blocked_tile<V, M, R, NV, LI>(vectors, kblocks, xoff, w, y + p * V::kLanes, ystride, blocked_from<V>(ep, p),
+                                  tile_value(p, std::integral_constant<size_t, R>{}));
+  }
+  return p;
+}
+
+// The blocked conv's ukernel: pixels S * LI floats apart, so a tile's rows are compile-time
+// offsets from one pointer per reduction block. See ConvBlockedUkernel.
 template <class V, class M, size_t R, size_t NV, size_t S, size_t LI>
 void conv_blocked(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* xoff, const float* w,
                   float* y, size_t ystride, const ConvEpilogue& ep) {
-  ConvEpilogue tile_ep = ep;
-  size_t p = 0;
-  for (; p + R <= pixels; p += R) {
-    const float* xp = x + p * S * LI;
-    tile_ep.start = ep.start != nullptr ? ep.start + p * V::kLanes : nullptr;
-    blocked_tile<V, M, R, NV, LI>(vectors, kblocks, xoff, w, y + p * V::kLanes, ystride, tile_ep,
-                                  [&](int64_t o, size_t r, size_t i) { return xp[o + static_cast<int64_t>(r * S * LI + i)]; });
-  }
+  const size_t p = blocked_runs<V, M, R, NV, LI>(pixels, vectors, kblocks, xoff, w, y, ystride, ep,
+                                                 [&](size_t q, auto) TF_INLINE_LOOP {
+                                                   const float* xq = x + q * S * LI;
+                                                   return [xq](int64_t o, size_t r, size_t i) {
+                                                     return xq[o + static_cast<int64_t>(r * S * LI + i)];
+                                                   };
+                                                 });
   if constexpr (R > 1) {
     if (p < pixels) {
-      tile_ep.start = ep.start != nullptr ? ep.start + p * V::kLanes : nullptr;
       conv_blocked<V, M, blocked_shorter(R), NV, S, LI>(pixels - p, vectors, kblocks, x + p * S * LI, xoff, w,
-                                                        y + p * V::kLanes, ystride, tile_ep);
+                                                        y + p * V::kLanes, ystride, blocked_from<V>(ep, p));
     }
   }
 }
@@ -285,21 +307,19 @@ void conv_blocked(size_t pixels, size_t vectors, size_t kblocks, const float* x,
 template <class V, class M, size_t R, size_t NV, size_t LI>
 void conv_blocked_gather(size_t pixels, size_t vectors, size_t kblocks, const float* x, const int64_t* pix,
                          const int64_t* xoff, const float* w, float* y, size_t ystride, const ConvEpilogue& ep) {
-  ConvEpilogue tile_ep = ep;
-  size_t p = 0;
-  for (; p + R <= pixels; p += R) {
-    const float* px[R];
+  const size_t p = blocked_runs<V, M, R, NV, LI>(pixels, vectors, kblocks, xoff, w, y, ystride, ep,
+                                                 [&](size_t q, auto) TF_INLINE_LOOP {
+                                                   std::array<const float*, R> px;
 #pragma GCC unroll 16
-    for (size_t r = 0; r < R; ++r) px[r] = x + pix[p + r];
-    tile_ep.start = ep.start != nullptr ? ep.start + p * V::kLanes : nullptr;
-    blocked_tile<V, M, R, NV, LI>(vectors, kblocks, xoff, w, y + p * V::kLanes, ystride, tile_ep,
-                                  [&](int64_t o, size_t r, size_t i) { return px[r][o + static_cast<int64_t>(i)]; });
-  }
+                                                   for (size_t r = 0; r < R; ++r) px[r] = x + pix[q + r];
+                                                   return [px](int64_t o, size_t r, size_t i) {
+                                                     return px[r][o + static_cast<int64_t>(i)];
+                                                   };
+                                                 });
   if constexpr (R > 1) {
     if (p < pixels) {
-      tile_ep.start = ep.start != nullptr ? ep.start + p * V::kLanes : nullptr;
       conv_blocked_gather<V, M, blocked_shorter(R), NV, LI>(pixels - p, vectors, kblocks, x, pix + p, xoff, w,
-                                                            y + p * V::kLanes, ystride, tile_ep);
+                                                            y + p * V::kLanes, ystride, blocked_from<V>(ep, p));
     }
   }
 }
