@@ -8,6 +8,7 @@ import {
   maxPool2d, maxPool2dAsync,
 } from '../lib';
 import { native } from '../lib/native';
+import { preparePool2d } from '../lib/ops/pool';
 import { assertError, expectThrows } from './helpers';
 
 type ErrorClass = typeof TypeError | typeof RangeError;
@@ -114,5 +115,37 @@ describe('pooling: the native functions check their arguments again', () => {
       native.pool2d(op, layout, Float32Array.of(5), [1, 1, 1, 1], q, out, false);
       assert.strictEqual(out[0], 5, `op ${op} layout ${layout}`);
     }
+  });
+});
+
+describe('preparePool2d (the pooling step of a compiled model): options checked once, buffers by the binding', () => {
+  const data = Float32Array.from({ length: 2 * 5 * 7 * 3 }, (_, i) => Math.sin(i * 1.3) * 4);
+
+  it('checks the options against the input shape when prepared', () => {
+    expectThrows(() => preparePool2d('max', [1, 2, 3, 3], {} as never), TypeError, ['kernel']);
+    expectThrows(() => preparePool2d('avg', [1, 2, 3, 3], { kernel: [5, 5] }), RangeError, ['[1,2,3,3]', 'kernel [5,5]']);
+    expectThrows(() => preparePool2d('max', [1, 3, 3], { kernel: [2, 2] }), RangeError, ['rank 4']);
+  });
+
+  it('runs as maxPool2d / avgPool2d do, in both layouts', () => {
+    const o = { kernel: [3, 2] as [number, number], strides: [2, 1] as [number, number], pads: [1, 0, 1, 1] as [number, number, number, number] };
+    for (const layout of ['NCHW', 'NHWC'] as const) {
+      const x = Tensor.from(data, [2, 5, 7, 3]);
+      for (const [kind, op] of [['max', maxPool2d], ['avg', avgPool2d]] as const) {
+        const expected = op(x, { ...o, layout });
+        const prepared = preparePool2d(kind, x.shape, { ...o, layout });
+        assert.deepStrictEqual(prepared.outShape, expected.shape, `${kind} ${layout}`);
+        const out = new Float32Array(expected.size);
+        prepared.run(x.data, out);
+        assert.deepStrictEqual(Array.from(out), Array.from(expected.data), `${kind} ${layout}`);
+      }
+    }
+  });
+
+  it('a buffer of the wrong length throws from the binding instead of being read or written past its end', () => {
+    const prepared = preparePool2d('max', [2, 5, 7, 3], { kernel: [2, 2], layout: 'NHWC' });
+    const outFloats = prepared.outShape.reduce((a, b) => a * b);
+    expectThrows(() => prepared.run(data.subarray(1), new Float32Array(outFloats)), RangeError, []);
+    expectThrows(() => prepared.run(data, new Float32Array(outFloats - 1)), RangeError, []);
   });
 });

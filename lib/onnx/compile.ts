@@ -14,7 +14,7 @@ import { concat } from '../ops/concat';
 import { Conv2d } from '../ops/conv2d';
 import { clip, leakyRelu, relu, sigmoid, softmax } from '../ops/activation';
 import { channelAffine } from '../ops/channel-affine';
-import { avgPool2d, maxPool2d } from '../ops/pool';
+import { preparePool2d } from '../ops/pool';
 import { globalAvgPool, globalMaxPool } from '../ops/global-pool';
 import { lrn } from '../ops/lrn';
 import { resize } from '../ops/resize';
@@ -591,24 +591,22 @@ class StepBuilder {
       case 'MaxPool': case 'AveragePool': {
         const xs = this.shape(n.inputs[0]);
         const g = poolGeometry(n, xs[2], xs[3], attrInts(n, 'kernel_shape', []), false);
-        const o = { kernel: g.kernel, strides: g.strides, pads: g.pads, dilations: g.dilations, ceilMode: g.ceil };
-        const pool = n.op === 'MaxPool' ? maxPool2d : (t: Tensor, p: typeof o & { out: Tensor }) => avgPool2d(t, { ...p, countIncludePad: attrInt(n, 'count_include_pad', 0) === 1 });
-        if (n.attrs.layout === 'NCHWc') {
-          // [N, C/L, H, W, L] is NHWC over N C/L images of L channels (blocked-layout.ts)
-          const [xv, yv] = [xs, this.shape(n.outputs[0])].map(nhwcView);
-          info.detail = 'NCHWc, as NHWC';
-          return step((s) => { pool(s[x].reshape(xv), { ...o, layout: 'NHWC', out: s[y].reshape(yv) }); });
-        }
-        return step((s) => { pool(s[x], { ...o, out: s[y] }); });
+        // [N, C/L, H, W, L] is NHWC over N C/L images of L channels (blocked-layout.ts)
+        const blocked = n.attrs.layout === 'NCHWc';
+        if (blocked) info.detail = 'NCHWc, as NHWC';
+        const pool = preparePool2d(n.op === 'MaxPool' ? 'max' : 'avg', blocked ? nhwcView(xs) : xs, {
+          kernel: g.kernel, strides: g.strides, pads: g.pads, dilations: g.dilations, ceilMode: g.ceil,
+          layout: blocked ? 'NHWC' : 'NCHW', countIncludePad: n.op === 'AveragePool' && attrInt(n, 'count_include_pad', 0) === 1,
+        });
+        return step((s) => { pool.run(s[x].data, s[y].data); });
       }
       case 'GlobalAveragePool': case 'GlobalMaxPool': {
         if (n.attrs.layout === 'NCHWc') {
           // a blocked x pooled as NHWC over the whole map gives [N C/L, 1, 1, L]: NCHW [N, C, 1, 1]
-          const xs = this.shape(n.inputs[0]), xv = nhwcView(xs), yv = [xv[0], 1, 1, xv[3]];
-          const o = { kernel: [xs[2], xs[3]] as [number, number], layout: 'NHWC' as const };
-          const pool = n.op === 'GlobalMaxPool' ? maxPool2d : avgPool2d;
+          const xs = this.shape(n.inputs[0]);
+          const pool = preparePool2d(n.op === 'GlobalMaxPool' ? 'max' : 'avg', nhwcView(xs), { kernel: [xs[2], xs[3]], layout: 'NHWC' });
           info.detail = 'NCHWc, as NHWC';
-          return step((s) => { pool(s[x].reshape(xv), { ...o, out: s[y].reshape(yv) }); });
+          return step((s) => { pool.run(s[x].data, s[y].data); });
         }
         const pool = n.op === 'GlobalMaxPool' ? globalMaxPool : globalAvgPool;
         return step((s) => { pool(s[x], { out: s[y] }); });

@@ -52,13 +52,14 @@ interface PoolCase {
   seed: number;
 }
 
-const poolArb: fc.Arbitrary<PoolCase> = fc.record({
+/** Windows of up to maxKernel taps per axis over maps of `spatial` sizes. */
+const poolCases = (spatial: fc.Arbitrary<number>, maxKernel: number): fc.Arbitrary<PoolCase> => fc.record({
   n: fc.integer({ min: 1, max: 2 }),
   c: channelArb,
-  h: spatialArb,
-  w: spatialArb,
+  h: spatial,
+  w: spatial,
   layout: fc.constantFrom('NCHW' as const, 'NHWC' as const),
-  kernel: fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 })),
+  kernel: fc.tuple(fc.integer({ min: 1, max: maxKernel }), fc.integer({ min: 1, max: maxKernel })),
   strides: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
   dilations: fc.oneof({ weight: 3, arbitrary: fc.constant([1, 1] as [number, number]) },
     { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })) }),
@@ -80,6 +81,12 @@ const poolArb: fc.Arbitrary<PoolCase> = fc.record({
   },
   given: r.given, offset: r.offset, seed: r.seed,
 }));
+const poolArb = poolCases(spatialArb, 5);
+/**
+ * Windows (and pads) far wider than the map: the NHWC kernel's row with pad columns would be
+ * mostly padding, so it reduces each border window's taps inside the input instead.
+ */
+const wideWindowArb = poolCases(fc.integer({ min: 1, max: 3 }), 14);
 
 function outShape(expected: ref.RefResult, layout: string | undefined): { oh: number; ow: number } {
   return layout === 'NHWC' ? { oh: expected.shape[1], ow: expected.shape[2] } : { oh: expected.shape[2], ow: expected.shape[3] };
@@ -181,6 +188,8 @@ type Property = [string, fc.Arbitrary<unknown>, (c: never, async: boolean) => Pr
 const PROPERTIES: Property[] = [
   ['avgPool2d', poolArb, runAvgPool, 150],
   ['maxPool2d NHWC', poolArb, runMaxPoolNhwc, 120],
+  ['avgPool2d, windows wider than the map', wideWindowArb, runAvgPool, 60],
+  ['maxPool2d NHWC, windows wider than the map', wideWindowArb, runMaxPoolNhwc, 60],
   ['globalAvgPool / globalMaxPool', globalArb, runGlobal, 100],
   ['lrn', lrnArb, runLrn, 120],
 ];
