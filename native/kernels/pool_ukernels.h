@@ -64,7 +64,27 @@ template <class X, class Step, class Finish>
 void reduce_rows(const float* const* x, size_t count, float* y, size_t n, size_t pixels, size_t xstride,
                  typename X::T init, Step step, Finish finish) {
   constexpr size_t L = X::kLanes;
-  for (size_t px = 0; px < pixels; ++px, y += n) {
+  size_t px = 0;
+  if (n == L) {
+    // One vector a pixel (blocked tensors): four pixels at a time, so four windows' chains
+    // of dependent steps overlap.
+    for (; px + 4 <= pixels; px += 4, y += 4 * L) {
+      const size_t o = px * xstride;
+      auto a0 = init, a1 = init, a2 = init, a3 = init;
+      for (size_t k = 0; k < count; ++k) {
+        const float* p = x[k] + o;
+        a0 = step(a0, X::load(p));
+        a1 = step(a1, X::load(p + xstride));
+        a2 = step(a2, X::load(p + 2 * xstride));
+        a3 = step(a3, X::load(p + 3 * xstride));
+      }
+      X::store(y, finish(a0));
+      X::store(y + L, finish(a1));
+      X::store(y + 2 * L, finish(a2));
+      X::store(y + 3 * L, finish(a3));
+    }
+  }
+  for (; px < pixels; ++px, y += n) {
     const size_t o = px * xstride;
     size_t i = 0;
     for (; i + 4 * L <= n; i += 4 * L) {
