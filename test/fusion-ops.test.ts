@@ -5,6 +5,7 @@ import * as assert from 'assert';
 import * as tf from '../lib';
 import { Tensor } from '../lib';
 import { native } from '../lib/native';
+import { prepareSoftmax } from '../lib/ops/activation';
 import { assertError, expectThrows } from './helpers';
 
 const t = (values: number[], shape: number[]): Tensor => Tensor.from(Float32Array.from(values), shape);
@@ -207,6 +208,27 @@ describe('fusion-block ops: bad input', () => {
     expectThrows(() => native.split(f(10), 2, [2, 3], [f(4), f(5)], false), RangeError, ['outs[1]']);
     const shared = f(10);
     expectThrows(() => native.split(f(10), 2, [2, 3], [shared.subarray(0, 4), shared.subarray(2, 8)], false), RangeError, ['overlaps']);
+  });
+});
+
+describe('prepareSoftmax (the softmax step of a compiled model)', () => {
+  const x = Tensor.from(Float32Array.from({ length: 2 * 3 * 5 }, (_, i) => Math.cos(i * 0.7) * 3), [2, 3, 5]);
+
+  it('runs as softmax does, on every axis', () => {
+    for (const axis of [0, 1, 2, -1]) {
+      const expected = tf.softmax(x, axis);
+      const out = new Float32Array(x.size);
+      prepareSoftmax(x.shape, axis).run(x.data, out);
+      assert.deepStrictEqual(Array.from(out), Array.from(expected.data), `axis ${axis}`);
+    }
+  });
+
+  it('checks the axis when prepared and the buffers in the binding', () => {
+    expectThrows(() => prepareSoftmax([2, 3, 5], 3), RangeError, ['axis 3', '[2,3,5]']);
+    expectThrows(() => prepareSoftmax([], 0), RangeError, ['rank']);
+    const sm = prepareSoftmax([2, 3, 5], 1);
+    expectThrows(() => sm.run(x.data.subarray(1), new Float32Array(30)), RangeError);
+    expectThrows(() => sm.run(x.data, new Float32Array(29)), RangeError);
   });
 });
 

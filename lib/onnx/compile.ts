@@ -12,7 +12,7 @@ import { Tensor } from '../tensor';
 import { add, mul } from '../ops/elementwise';
 import { concat } from '../ops/concat';
 import { Conv2d } from '../ops/conv2d';
-import { clip, leakyRelu, relu, sigmoid, softmax } from '../ops/activation';
+import { clip, leakyRelu, prepareSoftmax, relu, sigmoid } from '../ops/activation';
 import { channelAffine } from '../ops/channel-affine';
 import { preparePool2d } from '../ops/pool';
 import { globalAvgPool, globalMaxPool } from '../ops/global-pool';
@@ -583,10 +583,9 @@ class StepBuilder {
         const xs = this.shape(n.inputs[0]);
         let axis = attrInt(n, 'axis', this.g.opset >= 13 ? -1 : 1);
         if (axis < 0) axis += xs.length;
-        if (this.g.opset >= 13) return step((s) => { softmax(s[x], axis, { out: s[y] }); });
-        const outer = sizeOf(xs.slice(0, axis)), inner = sizeOf(xs.slice(axis));
-        const v2 = [outer, inner];
-        return step((s) => { softmax(s[x].reshape(v2), 1, { out: s[y].reshape(v2) }); });
+        // Before opset 13, over the flattened [outer, inner] (all axes from `axis` on).
+        const sm = this.g.opset >= 13 ? prepareSoftmax(xs, axis) : prepareSoftmax([sizeOf(xs.slice(0, axis)), sizeOf(xs.slice(axis))], 1);
+        return step((s) => { sm.run(s[x].data, s[y].data); });
       }
       case 'MaxPool': case 'AveragePool': {
         const xs = this.shape(n.inputs[0]);
