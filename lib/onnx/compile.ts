@@ -20,7 +20,7 @@ import { lrn } from '../ops/lrn';
 import { resize } from '../ops/resize';
 import type { CoordinateTransformationMode, NearestMode } from '../ops/resize';
 import { slice } from '../ops/slice';
-import { blockedChannelAffine, blockedShape, fromBlocked, toBlocked } from '../ops/blocked';
+import { blockedChannelAffine, blockedShape, prepareReorder } from '../ops/blocked';
 import { ConstTensor, DType, Graph, Node, attrFloat, attrInt, attrInts, attrString, cloneGraph, sizeOf } from './ir';
 import { checkIntsFolded, foldConstants } from './load';
 import { PASSES, PassName, PlanContext, activationOf, lowerBatchNorm, runPasses } from './plan';
@@ -652,12 +652,12 @@ class StepBuilder {
       }
       case 'Resize': case 'Upsample': return this.resize(n, info);
       case 'TfToBlocked': {
-        const shape = blockedShape(this.shape(n.inputs[0]));
-        return step((s) => { toBlocked(s[x], { out: s[y].reshape(shape) }); });
+        const reorder = prepareReorder('toBlocked', this.shape(n.inputs[0]));
+        return step((s) => { reorder.run(s[x].data, s[y].data); });
       }
       case 'TfFromBlocked': {
-        const nchw = this.shape(n.outputs[0]), shape = blockedShape(nchw);
-        return step((s) => { fromBlocked(s[x].reshape(shape), nchw[1], { out: s[y] }); });
+        const reorder = prepareReorder('fromBlocked', this.shape(n.outputs[0]));
+        return step((s) => { reorder.run(s[x].data, s[y].data); });
       }
       case 'Reshape': case 'Flatten': case 'Squeeze': case 'Unsqueeze': case 'Identity': case 'Dropout':
         return step(() => undefined);

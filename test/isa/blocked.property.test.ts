@@ -10,7 +10,7 @@
 import * as assert from 'assert';
 import * as fc from 'fast-check';
 import { Conv2dActivation, Tensor } from '../../lib';
-import { BlockedConv2d, blockedChannelAffine, blockedLanes, blockedShape, fromBlocked, toBlocked } from '../../lib/ops/blocked';
+import { BlockedConv2d, blockedChannelAffine, blockedLanes, blockedShape, fromBlocked, prepareReorder, toBlocked } from '../../lib/ops/blocked';
 import { activationRef, conv2dRef } from '../../lib/reference/conv2d';
 import { native } from '../../lib/native';
 import { withWinogradTile } from '../helpers';
@@ -116,6 +116,24 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
       const back = fromBlocked(b, c.cin);
       assert.deepStrictEqual(Array.from(back.data), Array.from(x.data));
     }), { numRuns: runs(60) });
+  });
+
+  it('prepareReorder (a compiled model\'s layout steps) reorders as toBlocked / fromBlocked; the binding checks the buffers', () => {
+    fc.assert(fc.property(caseArb, (c) => {
+      const shape = [c.batch, c.cin, c.h, c.w];
+      const x = uniformTensor(shape, c.seed, 0);
+      const want = toBlocked(x);
+      const b = new Float32Array(want.size);
+      prepareReorder('toBlocked', shape).run(x.data, b);
+      assert.deepStrictEqual(Array.from(b), Array.from(want.data));
+      const back = new Float32Array(x.size);
+      prepareReorder('fromBlocked', shape).run(b, back);
+      assert.deepStrictEqual(Array.from(back), Array.from(x.data));
+    }), { numRuns: runs(30) });
+    assert.throws(() => prepareReorder('toBlocked', [1, 4, 2]), (e: Error) => e instanceof RangeError && /rank 4/.test(e.message));
+    const to = prepareReorder('toBlocked', [1, 4, 2, 2]);
+    assert.throws(() => to.run(new Float32Array(15), new Float32Array(sizeOf(blockedShape([1, 4, 2, 2])))), RangeError);
+    assert.throws(() => to.run(new Float32Array(16), new Float32Array(sizeOf(blockedShape([1, 4, 2, 2])) - 1)), RangeError);
   });
 
   it('BlockedConv2d of a blocked x is the reference conv, blocked', async () => {
