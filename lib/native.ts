@@ -74,10 +74,10 @@ export interface NativeAddon {
    * conv's own activation must be 'none'; skip is out itself or disjoint from it).
    * strides: [...sources, out, skip] (skip's entry is ignored without a skip).
    */
-  conv2dRunSources(handle: Conv2dHandle, sources: Float32Array[], sourceShapes: readonly number[], mode: number,
+  conv2dRunSources(handle: Conv2dHandle, sources: readonly Float32Array[], sourceShapes: readonly number[], mode: number,
     pads: readonly number[], out: Float32Array, skip: Float32Array | null, act: number, alpha: number, async: false,
     strides?: BatchStrides): void;
-  conv2dRunSources(handle: Conv2dHandle, sources: Float32Array[], sourceShapes: readonly number[], mode: number,
+  conv2dRunSources(handle: Conv2dHandle, sources: readonly Float32Array[], sourceShapes: readonly number[], mode: number,
     pads: readonly number[], out: Float32Array, skip: Float32Array | null, act: number, alpha: number,
     async: true, strides?: BatchStrides): Promise<Float32Array>;
   /** Frees the packed weights (after any run in flight); later runs throw. */

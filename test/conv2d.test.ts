@@ -496,3 +496,53 @@ describe('conv2d Winograd bands with many channels', () => {
     }
   }
 });
+
+describe('prepared conv runs (the conv steps of a compiled model): checked once, buffers checked by the binding', () => {
+  const r = rng(77);
+  const rand = (shape: number[]) => Tensor.from(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => r() - 0.5), shape);
+  const w = rand([8, 6, 3, 3]), b = rand([8]).data;
+
+  it('Conv2d.prepareRun computes what run() does, with and without a residual skip', async () => {
+    const x = rand([2, 6, 7, 5]);
+    const plain = new Conv2d(w, { bias: b, pads: [1, 1, 1, 1], activation: 'relu' });
+    const want = plain.run(x);
+    const p = plain.prepareRun(x.shape);
+    assert.deepStrictEqual(p.outShape, want.shape);
+    const out = new Float32Array(want.size);
+    p.run(x.data, out, null);
+    assert.deepStrictEqual(Array.from(out), Array.from(want.data));
+    const out2 = new Float32Array(want.size);
+    await p.runAsync(x.data, out2, null);
+    assert.deepStrictEqual(Array.from(out2), Array.from(want.data));
+
+    const linear = new Conv2d(w, { bias: b, pads: [1, 1, 1, 1] });
+    const skip = rand([...want.shape]);
+    const withSkip = linear.run(x).data.map((v, i) => Math.max(0, Math.fround(v + skip.data[i])));
+    const got = new Float32Array(want.size);
+    linear.prepareRun(x.shape, { activation: 'relu', alpha: 0.01 }).run(x.data, got, skip.data);
+    expectClose(Tensor.from(got, want.shape), { shape: want.shape, data: withSkip }, { atol: 1e-6, rtol: 1e-6 }, 'conv + skip, relu');
+  });
+
+  it('Conv2d.prepareRunSources is runSources over a concat', () => {
+    const a = rand([1, 2, 6, 6]), c = rand([1, 4, 6, 6]);
+    const conv = new Conv2d(w, { bias: b, pads: [1, 1, 1, 1] });
+    const want = Tensor.zeros([1, 8, 6, 6]);
+    conv.runSources([a, c], SourceMode.Concat, want, null, false);
+    const got = new Float32Array(want.size);
+    conv.prepareRunSources([a.shape, c.shape], SourceMode.Concat).run([a.data, c.data], got, null);
+    assert.deepStrictEqual(Array.from(got), Array.from(want.data));
+  });
+
+  it('rejects when prepared what run() would reject; the binding rejects buffers of the wrong length', () => {
+    const conv = new Conv2d(w, { bias: b });
+    assert.throws(() => conv.prepareRun([1, 5, 7, 7]), (e: Error) => e instanceof RangeError && /channels|5/.test(e.message));
+    const relu = new Conv2d(w, { activation: 'relu' });
+    assert.throws(() => relu.prepareRun([1, 6, 7, 7], { activation: 'none', alpha: 0 }), (e: Error) => e instanceof RangeError && /activation to be 'none'/.test(e.message));
+    assert.throws(() => conv.prepareRun([1, 6, 7, 7], { activation: 'swish' as never, alpha: 0 }), (e: Error) => e instanceof RangeError && /skip activation/.test(e.message));
+    const p = conv.prepareRun([1, 6, 7, 7]);
+    const outFloats = p.outShape.reduce((x, y) => x * y);
+    assert.throws(() => p.run(new Float32Array(6 * 49 - 1), new Float32Array(outFloats), null), RangeError);
+    assert.throws(() => p.run(new Float32Array(6 * 49), new Float32Array(outFloats - 1), null), RangeError);
+    assert.throws(() => p.run(new Float32Array(6 * 49), new Float32Array(outFloats), new Float32Array(outFloats - 1)), RangeError);
+  });
+});

@@ -668,12 +668,12 @@ class StepBuilder {
   /** A 1x1 Conv2d computing x[M,K] · W[N,K]ᵀ + bias: Gemm/MatMul on the conv kernels. */
   private fc(info: StepInfo, wNK: Float32Array, n: number, k: number, bias: Float32Array | undefined, xSlot: number, ySlot: number, m: number): Step {
     const conv = new Conv2d(Tensor.from(wNK, [n, k, 1, 1]), { bias, inputSize: [1, 1] });
-    const xs4 = [m, k, 1, 1], ys4 = [m, n, 1, 1];
+    const prepared = conv.prepareRun([m, k, 1, 1]);
     info.detail = 'as 1x1 conv';
     return {
       info,
-      run: (s) => { conv.run(s[xSlot].reshape(xs4), { out: s[ySlot].reshape(ys4) }); },
-      runAsync: (s) => conv.runAsync(s[xSlot].reshape(xs4), { out: s[ySlot].reshape(ys4) }),
+      run: (s) => { prepared.run(s[xSlot].data, s[ySlot].data, null); },
+      runAsync: (s) => prepared.runAsync(s[xSlot].data, s[ySlot].data, null),
     };
   }
 

@@ -68,18 +68,14 @@ function blockedConvStep(n: Node, info: StepInfo, ctx: ConvStepContext, conv: Bl
   describeConv(n, info, ctx, conv.algorithm, affineDetail);
   const parts = convParts(n);
   const xShape = conv.nchwInput ? ctx.shape(parts.sources[0]) : blockedShape(ctx.shape(parts.sources[0]));
-  const yShape = blockedShape(ctx.shape(n.outputs[0]));
   const x = ctx.slot(parts.sources[0]), y = ctx.slot(n.outputs[0]);
   const skip = parts.skip !== '' ? ctx.slot(parts.skip) : -1;
   const activation = convActivation(n.attrs.activation), alpha = (n.attrs.alpha as number | undefined) ?? 0.01;
-  const options = (s: Tensor[]) => ({
-    out: s[y].reshape(yShape),
-    skip: skip < 0 ? undefined : { skip: s[skip].reshape(yShape), activation, alpha },
-  });
+  const prepared = conv.prepareRun(xShape, skip < 0 ? undefined : { activation, alpha });
   return {
     info,
-    run: (s) => { conv.run(s[x].reshape(xShape), options(s)); },
-    runAsync: (s) => conv.runAsync(s[x].reshape(xShape), options(s)),
+    run: (s) => { prepared.run(s[x].data, s[y].data, skip < 0 ? null : s[skip].data); },
+    runAsync: (s) => prepared.runAsync(s[x].data, s[y].data, skip < 0 ? null : s[skip].data),
   };
 }
 
@@ -113,23 +109,23 @@ export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): St
   describeConv(n, info, ctx, conv.algorithm, affineDetail);
   const y = ctx.slot(n.outputs[0]);
   const sources = parts.sources.map((v) => ctx.slot(v));
+  // The planner checked shapes and overlaps (out may be the skip itself: the kernel then
+  // accumulates into it); the binding checks every length again.
   if (sources.length === 1 && !withSkip) {
-    const x = sources[0];
+    const x = sources[0], prepared = conv.prepareRun(xs);
     return {
       info,
-      run: (s) => { conv.run(s[x], { out: s[y] }); },
-      runAsync: (s) => conv.runAsync(s[x], { out: s[y] }),
+      run: (s) => { prepared.run(s[x].data, s[y].data, null); },
+      runAsync: (s) => prepared.runAsync(s[x].data, s[y].data, null),
     };
   }
   const mode = parts.mode === 'sum' ? SourceMode.Sum : SourceMode.Concat;
   const skip = withSkip ? ctx.slot(parts.skip) : -1;
-  // The planner checked shapes and overlaps (out may be the skip itself: the kernel then
-  // accumulates into it); the binding checks every length again.
-  const epilogue = (s: Tensor[]) => (skip < 0 ? null : { skip: s[skip], activation: act, alpha });
-  const inputs = (s: Tensor[]) => sources.map((i) => s[i]);
+  const prepared = conv.prepareRunSources(parts.sources.map((v) => ctx.shape(v)), mode, withSkip ? { activation: act, alpha } : undefined);
+  const inputs = (s: Tensor[]) => sources.map((i) => s[i].data);
   return {
     info,
-    run: (s) => { conv.runSources(inputs(s), mode, s[y], epilogue(s), false); },
-    runAsync: (s) => conv.runSources(inputs(s), mode, s[y], epilogue(s), true),
+    run: (s) => { prepared.run(inputs(s), s[y].data, skip < 0 ? null : s[skip].data); },
+    runAsync: (s) => prepared.runAsync(inputs(s), s[y].data, skip < 0 ? null : s[skip].data),
   };
 }

@@ -12,7 +12,8 @@ import { overlaps } from './views';
 import { checkInPlace } from './activation';
 import type { OutOptions } from './elementwise';
 import { ACTIVATION_CODES, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, conv2dOutputSize, resolveConv2dSpec } from './conv2d-options';
-import type { ConvSkip } from './conv2d';
+import { preparedConvRun } from './conv2d';
+import type { ConvSkip, ConvSkipSpec, PreparedConvRun } from './conv2d';
 
 let lanes: number | undefined;
 
@@ -207,6 +208,12 @@ export class BlockedConv2d {
       throw rangeError(op, `skip.activation must be one of ${Object.keys(ACTIVATION_CODES).join(', ')}, got ${describeValue(skip.activation)}`);
     }
     return { x: tx, pads: geo.pads, out, skip: s.data, act: ACTIVATION_CODES[skip.activation], alpha: skip.alpha ?? 0.01 };
+  }
+
+  /** @internal run() for contiguous inputs of shape xShape (see PreparedConvRun). */
+  prepareRun(xShape: readonly number[], skip?: ConvSkipSpec): PreparedConvRun {
+    const op = 'BlockedConv2d.prepareRun';
+    return preparedConvRun(op, this.handle, xShape, this.geometry(op, xShape), this.spec.activation, skip);
   }
 
   /** Frees the packed weights now (see Conv2d.dispose). */

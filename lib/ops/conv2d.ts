@@ -23,6 +23,53 @@ interface Conv2dCall {
 }
 
 /**
+ * @internal A conv run for inputs of fixed shapes, checked once (a compiled model's conv
+ * steps, where run()'s checks each run cost more than a small conv: ResNet-50's first runs
+ * in a fresh process spent ~4 ms a run in them before the JIT had optimised them). run
+ * hands contiguous x, out (outShape) and the skip (outShape too, or null: then no residual)
+ * straight to the binding, which checks every length and overlap again.
+ */
+export interface PreparedConvRun {
+  readonly outShape: readonly number[];
+  run(x: Float32Array, out: Float32Array, skip: Float32Array | null): void;
+  runAsync(x: Float32Array, out: Float32Array, skip: Float32Array | null): Promise<unknown>;
+}
+
+/** @internal runSources prepared the same way: the sources' floats in order. */
+export interface PreparedSourcesRun {
+  run(sources: readonly Float32Array[], out: Float32Array, skip: Float32Array | null): void;
+  runAsync(sources: readonly Float32Array[], out: Float32Array, skip: Float32Array | null): Promise<unknown>;
+}
+
+/** @internal The residual epilogue a prepared run applies: out = act(conv + skip). */
+export type ConvSkipSpec = Pick<ConvSkip, 'activation' | 'alpha'>;
+
+/**
+ * @internal The prepared run of the conv `handle` over contiguous x of shape xShape, whose
+ * geometry (pads, outShape) the caller has checked; own: the conv's own activation.
+ */
+export function preparedConvRun(op: string, handle: Conv2dHandle, xShape: readonly number[], geo: { pads: number[]; outShape: number[] },
+  own: Conv2dActivation, skip: ConvSkipSpec | undefined): PreparedConvRun {
+  const shape = xShape.slice();
+  const [act, alpha] = skipCodes(op, own, skip);
+  return {
+    outShape: geo.outShape,
+    run: (x, out, s) => { native.conv2dRun(handle, x, shape, geo.pads, out, false, undefined, s, act, alpha); },
+    runAsync: (x, out, s) => native.conv2dRun(handle, x, shape, geo.pads, out, true, undefined, s, act, alpha),
+  };
+}
+
+/** @internal The binding's [act, alpha] for a prepared run's skip (a residual needs the conv's own activation 'none'). */
+export function skipCodes(op: string, own: Conv2dActivation, skip: ConvSkipSpec | undefined): [number, number] {
+  if (skip === undefined) return [0, 0];
+  if (own !== 'none') throw rangeError(op, `a residual skip needs the conv's own activation to be 'none', got '${own}'`);
+  if (!Object.prototype.hasOwnProperty.call(ACTIVATION_CODES, skip.activation)) {
+    throw rangeError(op, `skip activation must be one of ${Object.keys(ACTIVATION_CODES).join(', ')}, got ${describeValue(skip.activation)}`);
+  }
+  return [ACTIVATION_CODES[skip.activation], skip.alpha];
+}
+
+/**
  * A convolution whose weights are packed once, at construction, into the layout the
  * micro-kernel reads (the weight and bias are copied: later changes to them do not
  * affect this object). run() may be called any number of times, with any input size.
@@ -134,6 +181,28 @@ export class Conv2d {
     const strides = allContiguous(tensors) ? undefined : stridesOf(tensors);
     if (async) return native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, true, strides);
     native.conv2dRunSources(this.handle, data, shapes, mode, pads, out.data, skipData, act, alpha, false, strides);
+  }
+
+  /** @internal run() for contiguous inputs of shape xShape (see PreparedConvRun). */
+  prepareRun(xShape: readonly number[], skip?: ConvSkipSpec): PreparedConvRun {
+    const op = 'Conv2d.prepareRun';
+    const geo = conv2dGeometry(op, this.spec, Tensor.fromUnchecked(new Float32Array(0), xShape.slice()));
+    return preparedConvRun(op, this.handle, xShape, geo, this.spec.activation, skip);
+  }
+
+  /** @internal runSources() for contiguous sources of the given NCHW shapes (see PreparedConvRun). */
+  prepareRunSources(sourceShapes: readonly (readonly number[])[], mode: SourceMode, skip?: ConvSkipSpec): PreparedSourcesRun {
+    const op = 'Conv2d.prepareRunSources';
+    const [n, , h, w] = sourceShapes[0];
+    const c = mode === SourceMode.Sum ? sourceShapes[0][1] : sourceShapes.reduce((t, q) => t + q[1], 0);
+    const pads = conv2dGeometry(op, this.spec, Tensor.fromUnchecked(new Float32Array(0), [n, c, h, w])).pads;
+    const shapes = sourceShapes.flat();
+    const [act, alpha] = skipCodes(op, this.spec.activation, skip);
+    const { handle } = this;
+    return {
+      run: (xs, out, s) => { native.conv2dRunSources(handle, xs, shapes, mode, pads, out, s, act, alpha, false, undefined); },
+      runAsync: (xs, out, s) => native.conv2dRunSources(handle, xs, shapes, mode, pads, out, s, act, alpha, true, undefined),
+    };
   }
 
   /** @internal Whether the conv applies an input affine (runSources then takes concat sources only). */

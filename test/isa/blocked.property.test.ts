@@ -136,6 +136,24 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
     assert.throws(() => to.run(new Float32Array(16), new Float32Array(sizeOf(blockedShape([1, 4, 2, 2])) - 1)), RangeError);
   });
 
+  it('BlockedConv2d.prepareRun (a compiled model\'s conv steps) computes what run() does, skip included; the binding checks the buffers', async () => {
+    const x = toBlocked(uniformTensor([1, 20, 9, 7], 5, 0));
+    const conv = new BlockedConv2d(uniformTensor([24, 20, 3, 3], 6, 0), { bias: uniformTensor([24], 7, 0).data, pads: [1, 1, 1, 1], strides: [2, 1] });
+    const skip = uniformTensor(conv.outputShape(x.shape), 8, 0);
+    const want = conv.run(x, { skip: { skip, activation: 'relu', alpha: 0.01 } });
+    const p = conv.prepareRun(x.shape, { activation: 'relu', alpha: 0.01 });
+    assert.deepStrictEqual(p.outShape, want.shape);
+    const got = new Float32Array(want.size);
+    p.run(x.data, got, skip.data);
+    assert.deepStrictEqual(Array.from(got), Array.from(want.data));
+    const got2 = new Float32Array(want.size);
+    await p.runAsync(x.data, got2, skip.data);
+    assert.deepStrictEqual(Array.from(got2), Array.from(want.data));
+    assert.throws(() => conv.prepareRun([1, 2, 9, 7, 3]), RangeError);
+    assert.throws(() => p.run(x.data.subarray(1), got, skip.data), RangeError);
+    assert.throws(() => p.run(x.data, got.subarray(1), skip.data), RangeError);
+  });
+
   it('BlockedConv2d of a blocked x is the reference conv, blocked', async () => {
     let winogradCases = 0, cases = 0;
     await fc.assert(fc.asyncProperty(caseArb, async (c) => {
