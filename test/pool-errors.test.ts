@@ -9,6 +9,7 @@ import {
 } from '../lib';
 import { native } from '../lib/native';
 import { preparePool2d } from '../lib/ops/pool';
+import { prepareLrn } from '../lib/ops/lrn';
 import { assertError, expectThrows } from './helpers';
 
 type ErrorClass = typeof TypeError | typeof RangeError;
@@ -147,5 +148,21 @@ describe('preparePool2d (the pooling step of a compiled model): options checked 
     const outFloats = prepared.outShape.reduce((a, b) => a * b);
     expectThrows(() => prepared.run(data.subarray(1), new Float32Array(outFloats)), RangeError, []);
     expectThrows(() => prepared.run(data, new Float32Array(outFloats - 1)), RangeError, []);
+  });
+});
+
+describe('prepareLrn (the LRN step of a compiled model)', () => {
+  it('runs as lrn does; checks the options when prepared and the buffers in the binding', () => {
+    const x = Tensor.from(Float32Array.from({ length: 2 * 7 * 3 * 2 }, (_, i) => Math.sin(i) * 2), [2, 7, 3, 2]);
+    const o = { size: 3, alpha: 2e-4, beta: 0.75, bias: 1.5 };
+    const want = lrn(x, o);
+    const got = new Float32Array(x.size);
+    const prepared = prepareLrn(x.shape, o);
+    prepared.run(x.data, got);
+    assert.deepStrictEqual(Array.from(got), Array.from(want.data));
+    expectThrows(() => prepareLrn([2, 7, 3, 2], { size: 0 }), RangeError, ['size']);
+    expectThrows(() => prepareLrn([7], { size: 3 }), RangeError, ['rank >= 2']);
+    expectThrows(() => prepared.run(x.data, got.subarray(1)), RangeError);
+    expectThrows(() => prepared.run(got, got), RangeError);
   });
 });

@@ -16,11 +16,11 @@ import { clip, leakyRelu, prepareSoftmax, relu, sigmoid } from '../ops/activatio
 import { channelAffine } from '../ops/channel-affine';
 import { preparePool2d } from '../ops/pool';
 import { globalAvgPool, globalMaxPool } from '../ops/global-pool';
-import { lrn } from '../ops/lrn';
+import { prepareLrn } from '../ops/lrn';
 import { resize } from '../ops/resize';
 import type { CoordinateTransformationMode, NearestMode } from '../ops/resize';
 import { slice } from '../ops/slice';
-import { blockedChannelAffine, blockedShape, prepareReorder } from '../ops/blocked';
+import { blockedShape, prepareBlockedChannelAffine, prepareReorder } from '../ops/blocked';
 import { ConstTensor, DType, Graph, Node, attrFloat, attrInt, attrInts, attrString, cloneGraph, sizeOf } from './ir';
 import { checkIntsFolded, foldConstants } from './load';
 import { PASSES, PassName, PlanContext, activationOf, lowerBatchNorm, runPasses } from './plan';
@@ -556,7 +556,8 @@ class StepBuilder {
           const bv = blockedShape(xs), scale = ownData(sc!), shift = ownData(sh!);
           const activation = act.kind === 'relu' ? 'relu' : 'none';
           info.detail = `NCHWc${info.detail ? ', ' + info.detail : ''}`;
-          return step((s) => { blockedChannelAffine(s[x].reshape(bv), scale, shift, { activation, out: s[y].reshape(bv) }); });
+          const affine = prepareBlockedChannelAffine(bv, scale, shift, activation);
+          return step((s) => { affine.run(s[x].data, s[y].data); });
         }
         const after = nativeActivation(act);
         if (xs.length >= 2 && (act.kind === 'none' || act.kind === 'relu' || after)) {
@@ -612,7 +613,8 @@ class StepBuilder {
       }
       case 'LRN': {
         const o = { size: attrInt(n, 'size', 5), alpha: attrFloat(n, 'alpha', 1e-4), beta: attrFloat(n, 'beta', 0.75), bias: attrFloat(n, 'bias', 1) };
-        return step((s) => { lrn(s[x], { ...o, out: s[y] }); });
+        const prepared = prepareLrn(this.shape(n.inputs[0]), o);
+        return step((s) => { prepared.run(s[x].data, s[y].data); });
       }
       case 'Transpose': {
         const perm = transposePerm(n, this.shape(n.inputs[0]).length);

@@ -89,19 +89,35 @@ export function prepareReorder(direction: 'toBlocked' | 'fromBlocked', nchwShape
 export function blockedChannelAffine(x: Tensor, scale: Float32Array, shift: Float32Array, options?: { activation?: 'none' | 'relu'; out?: Tensor }): Tensor {
   const op = 'blockedChannelAffine';
   const tx = checkTensor(op, 'x', x);
-  const l = blockedLanes();
-  if (tx.shape.length !== 5 || tx.shape[4] !== l) throw rangeError(op, `x must be [N, C / ${l}, H, W, ${l}], got shape ${formatShape(tx.shape)}`);
-  const [n, blocks, h, w] = tx.shape;
-  for (const [name, v] of [['scale', scale], ['shift', shift]] as const) {
-    if (!(v instanceof Float32Array)) throw typeError(op, `${name} must be a Float32Array, got ${describeValue(v)}`);
-    if (v.length !== blocks * l) throw rangeError(op, `${name} has ${v.length} values but x ${formatShape(tx.shape)} has ${blocks * l} channels`);
-  }
-  const activation = options?.activation ?? 'none';
-  if (activation !== 'none' && activation !== 'relu') throw rangeError(op, `activation must be 'none' or 'relu', got ${describeValue(activation)}`);
+  const affine = checkBlockedAffine(op, tx.shape, scale, shift, options?.activation);
   const out = outputFor(op, options, tx.shape);
   checkInPlace(op, out, tx);
-  native.channelAffine(tx.data, n, blocks * l, h * w, scale, shift, activation === 'relu', out.data, false, true);
+  affine.run(tx.data, out.data);
   return out;
+}
+
+/**
+ * blockedChannelAffine for x of one shape, checked once (a compiled model's TfAffine steps):
+ * run(x, out) hands contiguous floats (out may be x) to the binding, which checks their
+ * lengths again.
+ */
+export function prepareBlockedChannelAffine(xShape: readonly number[], scale: Float32Array, shift: Float32Array,
+  activation?: 'none' | 'relu'): { run(x: Float32Array, out: Float32Array): void } {
+  return checkBlockedAffine('blockedChannelAffine', xShape, scale, shift, activation);
+}
+
+function checkBlockedAffine(op: string, xShape: readonly number[], scale: Float32Array, shift: Float32Array,
+  activation: unknown = 'none'): { run(x: Float32Array, out: Float32Array): void } {
+  const l = blockedLanes();
+  if (xShape.length !== 5 || xShape[4] !== l) throw rangeError(op, `x must be [N, C / ${l}, H, W, ${l}], got shape ${formatShape(xShape)}`);
+  const [n, blocks, h, w] = xShape;
+  for (const [name, v] of [['scale', scale], ['shift', shift]] as const) {
+    if (!(v instanceof Float32Array)) throw typeError(op, `${name} must be a Float32Array, got ${describeValue(v)}`);
+    if (v.length !== blocks * l) throw rangeError(op, `${name} has ${v.length} values but x ${formatShape(xShape)} has ${blocks * l} channels`);
+  }
+  if (activation !== 'none' && activation !== 'relu') throw rangeError(op, `activation must be 'none' or 'relu', got ${describeValue(activation)}`);
+  const relu = activation === 'relu';
+  return { run: (x, out) => { native.channelAffine(x, n, blocks * l, h * w, scale, shift, relu, out, false, true); } };
 }
 
 /**

@@ -35,18 +35,33 @@ function finite(op: string, name: string, value: unknown, fallback: number): num
   return value;
 }
 
-function prepare(op: string, x: unknown, options: unknown): LrnCall {
-  const tx = checkTensor(op, 'x', x);
+/** The options checked against x's shape: the binding's arguments but the buffers. */
+function checkLrn(op: string, xShape: readonly number[], options: unknown): Omit<LrnCall, 'x' | 'out'> {
   if (options === null || typeof options !== 'object') throw typeError(op, `options must be an object with a size, got ${describeValue(options)}`);
   const o = options as LrnOptions;
-  if (tx.shape.length < 2) throw rangeError(op, `x must be [N, C, ...spatial] (rank >= 2), got ${formatShape(tx.shape)}`);
+  if (xShape.length < 2) throw rangeError(op, `x must be [N, C, ...spatial] (rank >= 2), got ${formatShape(xShape)}`);
   if (typeof o.size !== 'number' || !Number.isInteger(o.size)) throw typeError(op, `size must be an integer, got ${describeValue(o.size)}`);
   if (o.size < 1 || o.size > 2 ** 31) throw rangeError(op, `size must be in [1, 2^31], got ${o.size}`);
   const coefficients = [finite(op, 'alpha', o.alpha, 1e-4), finite(op, 'beta', o.beta, 0.75), finite(op, 'bias', o.bias, 1)];
-  const out = outputFor(op, o, tx.shape);
+  const [n, c, ...spatial] = xShape;
+  return { n, c, inner: spatial.reduce((p, d) => p * d, 1), size: o.size, coefficients };
+}
+
+function prepare(op: string, x: unknown, options: unknown): LrnCall {
+  const tx = checkTensor(op, 'x', x);
+  const checked = checkLrn(op, tx.shape, options);
+  const out = outputFor(op, options as LrnOptions, tx.shape);
   if (overlaps(out, tx)) throw rangeError(op, `out overlaps x ${formatShape(tx.shape)} (each channel reads its neighbours)`);
-  const [n, c, ...spatial] = tx.shape;
-  return { x: tx, out, n, c, inner: spatial.reduce((p, d) => p * d, 1), size: o.size, coefficients };
+  return { ...checked, x: tx, out };
+}
+
+/**
+ * lrn() for x of one shape, checked once (a compiled model's LRN steps): run(x, out) hands
+ * contiguous, disjoint floats to the binding, which checks their lengths and overlap again.
+ */
+export function prepareLrn(xShape: readonly number[], options: Omit<LrnOptions, 'out'>): { run(x: Float32Array, out: Float32Array): void } {
+  const c = checkLrn('lrn', xShape, options);
+  return { run: (x, out) => { native.lrn(x, c.n, c.c, c.inner, c.size, c.coefficients, out, false); } };
 }
 
 /** LRN across channels (ONNX LRN). out may not overlap x. */

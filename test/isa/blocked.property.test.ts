@@ -10,7 +10,9 @@
 import * as assert from 'assert';
 import * as fc from 'fast-check';
 import { Conv2dActivation, Tensor } from '../../lib';
-import { BlockedConv2d, blockedChannelAffine, blockedLanes, blockedShape, fromBlocked, prepareReorder, toBlocked } from '../../lib/ops/blocked';
+import {
+  BlockedConv2d, blockedChannelAffine, blockedLanes, blockedShape, fromBlocked, prepareBlockedChannelAffine, prepareReorder, toBlocked,
+} from '../../lib/ops/blocked';
 import { activationRef, conv2dRef } from '../../lib/reference/conv2d';
 import { native } from '../../lib/native';
 import { withWinogradTile } from '../helpers';
@@ -134,6 +136,23 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
     const to = prepareReorder('toBlocked', [1, 4, 2, 2]);
     assert.throws(() => to.run(new Float32Array(15), new Float32Array(sizeOf(blockedShape([1, 4, 2, 2])))), RangeError);
     assert.throws(() => to.run(new Float32Array(16), new Float32Array(sizeOf(blockedShape([1, 4, 2, 2])) - 1)), RangeError);
+  });
+
+  it('prepareBlockedChannelAffine (a compiled model\'s TfAffine steps) is blockedChannelAffine, in place too; checked once, then by the binding', () => {
+    const l = blockedLanes();
+    const x = toBlocked(uniformTensor([2, 2 * l, 3, 5], 9, 0));
+    const scale = uniformTensor([2 * l], 10, 0).data, shift = uniformTensor([2 * l], 11, 0).data;
+    const want = blockedChannelAffine(x, scale, shift, { activation: 'relu' });
+    const prepared = prepareBlockedChannelAffine(x.shape, scale, shift, 'relu');
+    const got = new Float32Array(x.size);
+    prepared.run(x.data, got);
+    assert.deepStrictEqual(Array.from(got), Array.from(want.data));
+    const inPlace = x.data.slice();
+    prepared.run(inPlace, inPlace);
+    assert.deepStrictEqual(Array.from(inPlace), Array.from(want.data));
+    assert.throws(() => prepareBlockedChannelAffine(x.shape, scale.subarray(1), shift, 'relu'), (e: Error) => e instanceof RangeError && /scale/.test(e.message));
+    assert.throws(() => prepareBlockedChannelAffine(x.shape, scale, shift, 'sigmoid' as never), (e: Error) => e instanceof RangeError && /activation/.test(e.message));
+    assert.throws(() => prepared.run(x.data, got.subarray(1)), RangeError);
   });
 
   it('BlockedConv2d.prepareRun (a compiled model\'s conv steps) computes what run() does, skip included; the binding checks the buffers', async () => {
