@@ -10,6 +10,7 @@ import {
 import { native } from '../lib/native';
 import { preparePool2d } from '../lib/ops/pool';
 import { prepareLrn } from '../lib/ops/lrn';
+import { prepareGlobalPool } from '../lib/ops/global-pool';
 import { assertError, expectThrows } from './helpers';
 
 type ErrorClass = typeof TypeError | typeof RangeError;
@@ -164,5 +165,20 @@ describe('prepareLrn (the LRN step of a compiled model)', () => {
     expectThrows(() => prepareLrn([7], { size: 3 }), RangeError, ['rank >= 2']);
     expectThrows(() => prepared.run(x.data, got.subarray(1)), RangeError);
     expectThrows(() => prepared.run(got, got), RangeError);
+  });
+});
+
+describe('prepareGlobalPool (the NCHW global pooling step of a compiled model)', () => {
+  it('runs as globalAvgPool / globalMaxPool do; checks the shape when prepared and the buffers in the binding', () => {
+    const x = Tensor.from(Float32Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => Math.cos(i) * 3), [2, 3, 4, 5]);
+    for (const [kind, op] of [['avg', globalAvgPool], ['max', globalMaxPool]] as const) {
+      const got = new Float32Array(6);
+      prepareGlobalPool(kind, x.shape).run(x.data, got);
+      assert.deepStrictEqual(Array.from(got), Array.from(op(x).data), kind);
+    }
+    expectThrows(() => prepareGlobalPool('avg', [2, 3]), RangeError, ['rank >= 3']);
+    const p = prepareGlobalPool('max', x.shape);
+    expectThrows(() => p.run(x.data.subarray(1), new Float32Array(6)), RangeError);
+    expectThrows(() => p.run(x.data, new Float32Array(5)), RangeError);
   });
 });

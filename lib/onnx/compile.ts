@@ -15,7 +15,7 @@ import { Conv2d } from '../ops/conv2d';
 import { clip, leakyRelu, prepareSoftmax, relu, sigmoid } from '../ops/activation';
 import { channelAffine } from '../ops/channel-affine';
 import { preparePool2d } from '../ops/pool';
-import { globalAvgPool, globalMaxPool } from '../ops/global-pool';
+import { prepareGlobalPool } from '../ops/global-pool';
 import { prepareLrn } from '../ops/lrn';
 import { resize } from '../ops/resize';
 import type { CoordinateTransformationMode, NearestMode } from '../ops/resize';
@@ -608,8 +608,8 @@ class StepBuilder {
           info.detail = 'NCHWc, as NHWC';
           return step((s) => { pool.run(s[x].data, s[y].data); });
         }
-        const pool = n.op === 'GlobalMaxPool' ? globalMaxPool : globalAvgPool;
-        return step((s) => { pool(s[x], { out: s[y] }); });
+        const pool = prepareGlobalPool(n.op === 'GlobalMaxPool' ? 'max' : 'avg', this.shape(n.inputs[0]));
+        return step((s) => { pool.run(s[x].data, s[y].data); });
       }
       case 'LRN': {
         const o = { size: attrInt(n, 'size', 5), alpha: attrFloat(n, 'alpha', 1e-4), beta: attrFloat(n, 'beta', 0.75), bias: attrFloat(n, 'bias', 1) };

@@ -1,6 +1,8 @@
-// The step that runs a (possibly fused) Conv node: the weights packed once into a Conv2d,
-// then conv.run for a plain conv, or Conv2d.runSources for a conv over a concat / sum of
-// sources and/or with a residual skip in its epilogue (conv-node.ts has the node layout).
+// The step that runs a (possibly fused) Conv node: the weights packed once into a Conv2d
+// (or a BlockedConv2d), and its run prepared once for the plan's shapes (prepareRun, or
+// prepareRunSources for a conv over a concat / sum of sources and/or with a residual skip in
+// its epilogue; conv-node.ts has the node layout), so a run hands the slots' floats straight
+// to the binding.
 import { Tensor } from '../tensor';
 import { Conv2d, SourceMode } from '../ops/conv2d';
 import { BlockedConv2d, blockedShape } from '../ops/blocked';

@@ -18,15 +18,31 @@ interface GlobalPoolCall {
   inner: number;
 }
 
+/** x's shape checked: the planes and their size, and the output shape. */
+function checkGlobalPool(op: string, xShape: readonly number[]): { planes: number; inner: number; outShape: number[] } {
+  if (xShape.length < 3) throw rangeError(op, `x must be [N, C, ...spatial] (rank >= 3), got ${formatShape(xShape)}`);
+  const [n, c, ...spatial] = xShape;
+  const inner = spatial.reduce((p, d) => p * d, 1);
+  if (inner === 0 && n * c > 0) throw rangeError(op, `x ${formatShape(xShape)} has an empty spatial dim: nothing to pool`);
+  return { planes: n * c, inner, outShape: [n, c, ...spatial.map(() => 1)] };
+}
+
 function prepare(op: string, x: unknown, options: OutOptions | undefined): GlobalPoolCall {
   const tx = checkTensor(op, 'x', x);
-  if (tx.shape.length < 3) throw rangeError(op, `x must be [N, C, ...spatial] (rank >= 3), got ${formatShape(tx.shape)}`);
-  const [n, c, ...spatial] = tx.shape;
-  const inner = spatial.reduce((p, d) => p * d, 1);
-  if (inner === 0 && n * c > 0) throw rangeError(op, `x ${formatShape(tx.shape)} has an empty spatial dim: nothing to pool`);
-  const out = outputFor(op, options, [n, c, ...spatial.map(() => 1)]);
+  const { planes, inner, outShape } = checkGlobalPool(op, tx.shape);
+  const out = outputFor(op, options, outShape);
   if (overlaps(out, tx)) throw rangeError(op, `out overlaps x ${formatShape(tx.shape)}`);
-  return { x: tx, out, planes: n * c, inner };
+  return { x: tx, out, planes, inner };
+}
+
+/**
+ * A global pooling of x of one shape, checked once (a compiled model's step): run(x, out)
+ * hands contiguous, disjoint floats to the binding, which checks their lengths again.
+ */
+export function prepareGlobalPool(kind: 'avg' | 'max', xShape: readonly number[]): { run(x: Float32Array, out: Float32Array): void } {
+  const { planes, inner } = checkGlobalPool(kind === 'avg' ? 'globalAvgPool' : 'globalMaxPool', xShape);
+  const k = kind === 'avg' ? GlobalPoolOp.Avg : GlobalPoolOp.Max;
+  return { run: (x, out) => { native.globalPool(k, x, planes, inner, out, false); } };
 }
 
 function runSync(op: string, kind: GlobalPoolOp, x: Tensor, options?: OutOptions): Tensor {
