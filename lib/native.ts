@@ -34,6 +34,15 @@ export interface Conv2dHandle {
  */
 export type BatchStrides = readonly number[] | undefined;
 
+/**
+ * A list of kernel calls recorded from the JS thread and run in order as one task on the
+ * libuv pool (batchRun): an op given a batch as its async argument is checked at once and
+ * recorded, not run. A compiled model's async run queues its steps this way.
+ */
+export interface KernelBatch {
+  readonly __kernelBatch: unique symbol;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
   setThreads(n: number): void;
@@ -56,6 +65,8 @@ export interface NativeAddon {
     strides?: BatchStrides, images?: number): void;
   concat(inputs: Float32Array[], extents: number[], outer: number, out: Float32Array, async: true,
     strides?: BatchStrides, images?: number): Promise<Float32Array>;
+  concat(inputs: Float32Array[], extents: number[], outer: number, out: Float32Array, async: KernelBatch,
+    strides?: BatchStrides, images?: number): void;
   // conv2d (native/binding/conv2d_binding.cc). params: [layout (0 NCHW, 1 NHWC, 2 NCHWc, 3 NCHW x to NCHWc y), groups,
   // strideH, strideW, dilationH, dilationW, activation code, alpha].
   conv2dCreate(weight: Float32Array, weightShape: readonly number[], bias: Float32Array | null, params: number[],
@@ -68,6 +79,8 @@ export interface NativeAddon {
     async: false, strides?: BatchStrides, skip?: Float32Array | null, act?: number, alpha?: number): void;
   conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
     async: true, strides?: BatchStrides, skip?: Float32Array | null, act?: number, alpha?: number): Promise<Float32Array>;
+  conv2dRun(handle: Conv2dHandle, x: Float32Array, xShape: readonly number[], pads: readonly number[], out: Float32Array,
+    async: KernelBatch, strides?: BatchStrides, skip?: Float32Array | null, act?: number, alpha?: number): void;
   /**
    * NCHW conv over the channel concat (mode 0) or the sum (mode 1) of `sources` (shapes: 4 dims
    * per source, flat), without materialising it; with `skip`, out = act(conv + skip) (the
@@ -80,6 +93,9 @@ export interface NativeAddon {
   conv2dRunSources(handle: Conv2dHandle, sources: readonly Float32Array[], sourceShapes: readonly number[], mode: number,
     pads: readonly number[], out: Float32Array, skip: Float32Array | null, act: number, alpha: number,
     async: true, strides?: BatchStrides): Promise<Float32Array>;
+  conv2dRunSources(handle: Conv2dHandle, sources: readonly Float32Array[], sourceShapes: readonly number[], mode: number,
+    pads: readonly number[], out: Float32Array, skip: Float32Array | null, act: number, alpha: number,
+    async: KernelBatch, strides?: BatchStrides): void;
   /** Frees the packed weights (after any run in flight); later runs throw. */
   conv2dDispose(handle: Conv2dHandle): void;
   conv2dAlgorithm(handle: Conv2dHandle): Conv2dAlgorithm;
@@ -87,16 +103,20 @@ export interface NativeAddon {
   conv2dBlockedLanes(): number;
   // NCHW <-> NCHWc (native/binding/blocked_layout_binding.cc): x [n, c, h, w] and
   // [n, ceil(c / L), h, w, L]; nchwShape is the NCHW side's shape either way.
-  toBlocked(x: Float32Array, nchwShape: readonly number[], out: Float32Array): void;
-  fromBlocked(x: Float32Array, nchwShape: readonly number[], out: Float32Array): void;
+  toBlocked(x: Float32Array, nchwShape: readonly number[], out: Float32Array, async?: boolean | KernelBatch): Promise<unknown> | undefined;
+  fromBlocked(x: Float32Array, nchwShape: readonly number[], out: Float32Array, async?: boolean | KernelBatch): Promise<unknown> | undefined;
+  /** A new empty batch (KernelBatch). */
+  batchBegin(): KernelBatch;
+  /** Runs the batch's calls in order on the libuv pool (keeping their arrays alive); settles with the batch, left empty. */
+  batchRun(batch: KernelBatch): Promise<KernelBatch>;
   // fusion-block ops (native/binding/fusion_ops_binding.cc); with async = true each returns
   // a Promise of its out argument(s) instead of undefined.
   /** strides: [x, out], with the number of images. */
   unary(op: number, x: Float32Array, out: Float32Array, async: boolean, strides?: BatchStrides, images?: number, a?: number, b?: number): Promise<unknown> | undefined;
-  softmax(x: Float32Array, outer: number, axis: number, inner: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
+  softmax(x: Float32Array, outer: number, axis: number, inner: number, out: Float32Array, async: boolean | KernelBatch): Promise<unknown> | undefined;
   /** blocked: x and out are NCHWc [n, c / L, hw, L] (c a multiple of L). */
   channelAffine(x: Float32Array, n: number, c: number, hw: number, scale: Float32Array, shift: Float32Array, relu: boolean,
-    out: Float32Array, async: boolean, blocked?: boolean): Promise<unknown> | undefined;
+    out: Float32Array, async: boolean | KernelBatch, blocked?: boolean): Promise<unknown> | undefined;
   /** strides: [...inputs, ...weights, out]. */
   weightedSum(inputs: Float32Array[], weights: Float32Array[], n: number, c: number, hw: number, out: Float32Array,
     async: boolean, strides?: BatchStrides): Promise<unknown> | undefined;
@@ -104,10 +124,10 @@ export interface NativeAddon {
   // 1 NHWC, params [kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, ceil, flag] (flag: average
   // count_include_pad, max NaN-never-wins), strides: [x, out]; globalPool: op 0 average / 1 max.
   pool2d(op: number, layout: number, x: Float32Array, shape: readonly number[], params: number[], out: Float32Array,
-    async: boolean, strides?: BatchStrides): Promise<unknown> | undefined;
-  globalPool(op: number, x: Float32Array, planes: number, inner: number, out: Float32Array, async: boolean): Promise<unknown> | undefined;
+    async: boolean | KernelBatch, strides?: BatchStrides): Promise<unknown> | undefined;
+  globalPool(op: number, x: Float32Array, planes: number, inner: number, out: Float32Array, async: boolean | KernelBatch): Promise<unknown> | undefined;
   lrn(x: Float32Array, n: number, c: number, inner: number, size: number, coefficients: number[], out: Float32Array,
-    async: boolean): Promise<unknown> | undefined;
+    async: boolean | KernelBatch): Promise<unknown> | undefined;
   /** strides: [x, out]. */
   resize(x: Float32Array, shape: readonly number[], size: number[], scales: number[], mode: number, coord: number,
     nearest: number, out: Float32Array, async: boolean, strides?: BatchStrides): Promise<unknown> | undefined;

@@ -9,6 +9,9 @@
 // intermediates whose lifetimes do not overlap share memory. Storages that hold a graph
 // output are allocated fresh on every run (the caller keeps them).
 import { Tensor } from '../tensor';
+import { native } from '../native';
+import type { KernelBatch } from '../native';
+import type { PreparedStep } from '../ops/prepared';
 import { add, mul } from '../ops/elementwise';
 import { concat } from '../ops/concat';
 import { Conv2d } from '../ops/conv2d';
@@ -84,6 +87,11 @@ export interface Step {
   info: StepInfo;
   run(s: Slots): void;
   runAsync?(s: Slots): Promise<unknown>;
+  /**
+   * The step's kernel calls recorded into `batch` (lib/native.ts KernelBatch): an async run
+   * queues consecutive such steps as one task on the libuv pool.
+   */
+  record?(s: Slots, batch: KernelBatch): void;
 }
 
 interface Storage {
@@ -464,10 +472,19 @@ export class CompiledPlan {
     const ex = this.acquire();
     try {
       this.bind(ex, feeds);
+      // Consecutive steps that record their calls run as one task; the others in turn.
+      let batch: KernelBatch | undefined;
       for (const st of this.steps) {
+        if (st.record) {
+          st.record(ex.slots, batch ??= native.batchBegin());
+          continue;
+        }
+        if (batch) await native.batchRun(batch);
+        batch = undefined;
         if (st.runAsync) await st.runAsync(ex.slots);
         else st.run(ex.slots);
       }
+      if (batch) await native.batchRun(batch);
       return this.collect(ex, names);
     } finally {
       this.release(ex);
@@ -531,6 +548,12 @@ class StepBuilder {
     const x = n.inputs.length > 0 && n.inputs[0] !== '' ? this.s(n.inputs[0]) : -1;
     const y = this.s(n.outputs[0]);
     const step = (run: Step['run'], runAsync?: Step['runAsync']): Step => ({ info, run, runAsync });
+    // A step of one prepared op from slot x to slot y (lib/ops/prepared.ts).
+    const prepared = (op: PreparedStep): Step => ({
+      info,
+      run: (s) => { op.run(s[x].data, s[y].data); },
+      record: (s, batch) => { op.record(s[x].data, s[y].data, batch); },
+    });
     const fallback = (run: Step['run']): Step => { info.fallback = true; return { info, run }; };
     switch (n.op) {
       case 'Conv': return buildConvStep(n, info, { constant: (v) => this.c(v), shape: (v) => this.shape(v), slot: (v) => this.s(v), scratch: (k) => this.scratch(k) });
@@ -557,7 +580,7 @@ class StepBuilder {
           const activation = act.kind === 'relu' ? 'relu' : 'none';
           info.detail = `NCHWc${info.detail ? ', ' + info.detail : ''}`;
           const affine = prepareBlockedChannelAffine(bv, scale, shift, activation);
-          return step((s) => { affine.run(s[x].data, s[y].data); });
+          return prepared(affine);
         }
         const after = nativeActivation(act);
         if (xs.length >= 2 && (act.kind === 'none' || act.kind === 'relu' || after)) {
@@ -586,7 +609,7 @@ class StepBuilder {
         if (axis < 0) axis += xs.length;
         // Before opset 13, over the flattened [outer, inner] (all axes from `axis` on).
         const sm = this.g.opset >= 13 ? prepareSoftmax(xs, axis) : prepareSoftmax([sizeOf(xs.slice(0, axis)), sizeOf(xs.slice(axis))], 1);
-        return step((s) => { sm.run(s[x].data, s[y].data); });
+        return prepared(sm);
       }
       case 'MaxPool': case 'AveragePool': {
         const xs = this.shape(n.inputs[0]);
@@ -598,7 +621,7 @@ class StepBuilder {
           kernel: g.kernel, strides: g.strides, pads: g.pads, dilations: g.dilations, ceilMode: g.ceil,
           layout: blocked ? 'NHWC' : 'NCHW', countIncludePad: n.op === 'AveragePool' && attrInt(n, 'count_include_pad', 0) === 1,
         });
-        return step((s) => { pool.run(s[x].data, s[y].data); });
+        return prepared(pool);
       }
       case 'GlobalAveragePool': case 'GlobalMaxPool': {
         if (n.attrs.layout === 'NCHWc') {
@@ -606,15 +629,14 @@ class StepBuilder {
           const xs = this.shape(n.inputs[0]);
           const pool = preparePool2d(n.op === 'GlobalMaxPool' ? 'max' : 'avg', nhwcView(xs), { kernel: [xs[2], xs[3]], layout: 'NHWC' });
           info.detail = 'NCHWc, as NHWC';
-          return step((s) => { pool.run(s[x].data, s[y].data); });
+          return prepared(pool);
         }
         const pool = prepareGlobalPool(n.op === 'GlobalMaxPool' ? 'max' : 'avg', this.shape(n.inputs[0]));
-        return step((s) => { pool.run(s[x].data, s[y].data); });
+        return prepared(pool);
       }
       case 'LRN': {
         const o = { size: attrInt(n, 'size', 5), alpha: attrFloat(n, 'alpha', 1e-4), beta: attrFloat(n, 'beta', 0.75), bias: attrFloat(n, 'bias', 1) };
-        const prepared = prepareLrn(this.shape(n.inputs[0]), o);
-        return step((s) => { prepared.run(s[x].data, s[y].data); });
+        return prepared(prepareLrn(this.shape(n.inputs[0]), o));
       }
       case 'Transpose': {
         const perm = transposePerm(n, this.shape(n.inputs[0]).length);
@@ -632,7 +654,16 @@ class StepBuilder {
             off += sizeOf(this.shape(v));
           });
           info.detail = `${n.inputs.length - copies.length}/${n.inputs.length} inputs in place`;
-          return step((s) => { const d = s[y].data; for (const [i, o] of copies) d.set(s[i].data, o); });
+          // A copy is a one-input concat into the output's slice (recordable, unlike set()).
+          const copy = (s: Slots, async: false | KernelBatch) => {
+            const d = s[y].data;
+            for (const [i, o] of copies) {
+              const src = s[i].data;
+              if (async === false) native.concat([src], [src.length], 1, d.subarray(o, o + src.length), false);
+              else native.concat([src], [src.length], 1, d.subarray(o, o + src.length), async);
+            }
+          };
+          return { info, run: (s) => copy(s, false), record: (s, batch) => copy(s, batch) };
         }
         return step((s) => { concat(ins.map((i) => s[i]), axis, { out: s[y] }); });
       }
@@ -655,14 +686,14 @@ class StepBuilder {
       case 'Resize': case 'Upsample': return this.resize(n, info);
       case 'TfToBlocked': {
         const reorder = prepareReorder('toBlocked', this.shape(n.inputs[0]));
-        return step((s) => { reorder.run(s[x].data, s[y].data); });
+        return prepared(reorder);
       }
       case 'TfFromBlocked': {
         const reorder = prepareReorder('fromBlocked', this.shape(n.outputs[0]));
-        return step((s) => { reorder.run(s[x].data, s[y].data); });
+        return prepared(reorder);
       }
       case 'Reshape': case 'Flatten': case 'Squeeze': case 'Unsqueeze': case 'Identity': case 'Dropout':
-        return step(() => undefined);
+        return { info, run: () => undefined, record: () => undefined };  // views of one slot: no work
     }
     throw new Error(`node ${n.name} (${n.op}): no kernel (inputs must fold to constants at load)`);
   }
@@ -676,6 +707,7 @@ class StepBuilder {
       info,
       run: (s) => { prepared.run(s[xSlot].data, s[ySlot].data, null); },
       runAsync: (s) => prepared.runAsync(s[xSlot].data, s[ySlot].data, null),
+      record: (s, batch) => { prepared.record(s[xSlot].data, s[ySlot].data, null, batch); },
     };
   }
 

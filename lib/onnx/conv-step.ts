@@ -78,6 +78,7 @@ function blockedConvStep(n: Node, info: StepInfo, ctx: ConvStepContext, conv: Bl
     info,
     run: (s) => { prepared.run(s[x].data, s[y].data, skip < 0 ? null : s[skip].data); },
     runAsync: (s) => prepared.runAsync(s[x].data, s[y].data, skip < 0 ? null : s[skip].data),
+    record: (s, batch) => { prepared.record(s[x].data, s[y].data, skip < 0 ? null : s[skip].data, batch); },
   };
 }
 
@@ -119,6 +120,7 @@ export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): St
       info,
       run: (s) => { prepared.run(s[x].data, s[y].data, null); },
       runAsync: (s) => prepared.runAsync(s[x].data, s[y].data, null),
+      record: (s, batch) => { prepared.record(s[x].data, s[y].data, null, batch); },
     };
   }
   const mode = parts.mode === 'sum' ? SourceMode.Sum : SourceMode.Concat;
@@ -129,5 +131,6 @@ export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): St
     info,
     run: (s) => { prepared.run(inputs(s), s[y].data, skip < 0 ? null : s[skip].data); },
     runAsync: (s) => prepared.runAsync(inputs(s), s[y].data, skip < 0 ? null : s[skip].data),
+    record: (s, batch) => { prepared.record(inputs(s), s[y].data, skip < 0 ? null : s[skip].data, batch); },
   };
 }

@@ -1,5 +1,6 @@
 // relu, sigmoid, clip, leakyRelu and softmax over any axis. `out` may be x itself (in place).
 import { native } from '../native';
+import type { PreparedStep } from './prepared';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
 import { checkTensor, checkTensorOrView, outputFor } from './checks';
@@ -159,13 +160,16 @@ export function softmax(x: Tensor, axis = -1, options?: OutOptions): Tensor {
  * compiled model's step, where it runs once a run and softmax()'s checks, cold each time,
  * cost more than the 1000-way softmax of a classifier (ResNet-50: 0.037 ms a run).
  */
-export function prepareSoftmax(shape: readonly number[], axis: number): { run(x: Float32Array, out: Float32Array): void } {
+export function prepareSoftmax(shape: readonly number[], axis: number): PreparedStep {
   const op = 'softmax';
   if (shape.length === 0) throw rangeError(op, 'x must have rank >= 1');
   const ax = resolveAxis(op, axis, shape);
   const outer = shape.slice(0, ax).reduce((a, b) => a * b, 1), inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1);
   const len = shape[ax];
-  return { run: (x, out) => { native.softmax(x, outer, len, inner, out, false); } };
+  return {
+    run: (x, out) => { native.softmax(x, outer, len, inner, out, false); },
+    record: (x, out, batch) => { native.softmax(x, outer, len, inner, out, batch); },
+  };
 }
 
 /** softmax() on the libuv thread pool. */

@@ -13,6 +13,7 @@ import { checkInPlace } from './activation';
 import type { OutOptions } from './elementwise';
 import { ACTIVATION_CODES, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, conv2dOutputSize, resolveConv2dSpec } from './conv2d-options';
 import { preparedConvRun } from './conv2d';
+import type { PreparedStep } from './prepared';
 import type { ConvSkip, ConvSkipSpec, PreparedConvRun } from './conv2d';
 
 let lanes: number | undefined;
@@ -74,11 +75,11 @@ export function fromBlocked(x: Tensor, channels: number, options?: OutOptions): 
  * once or twice a run with their checks cold each time (ResNet-50's final reorder of 2048
  * floats: 0.05 ms through fromBlocked).
  */
-export function prepareReorder(direction: 'toBlocked' | 'fromBlocked', nchwShape: readonly number[]): { run(x: Float32Array, out: Float32Array): void } {
+export function prepareReorder(direction: 'toBlocked' | 'fromBlocked', nchwShape: readonly number[]): PreparedStep {
   const shape = checkShape(direction, 'nchwShape', nchwShape);
   if (shape.length !== 4) throw rangeError(direction, `the NCHW shape must have rank 4, got ${formatShape(shape)}`);
   const reorder = direction === 'toBlocked' ? native.toBlocked : native.fromBlocked;
-  return { run: (x, out) => { reorder(x, shape, out); } };
+  return { run: (x, out) => { reorder(x, shape, out); }, record: (x, out, batch) => { reorder(x, shape, out, batch); } };
 }
 
 /**
@@ -102,12 +103,12 @@ export function blockedChannelAffine(x: Tensor, scale: Float32Array, shift: Floa
  * lengths again.
  */
 export function prepareBlockedChannelAffine(xShape: readonly number[], scale: Float32Array, shift: Float32Array,
-  activation?: 'none' | 'relu'): { run(x: Float32Array, out: Float32Array): void } {
+  activation?: 'none' | 'relu'): PreparedStep {
   return checkBlockedAffine('blockedChannelAffine', xShape, scale, shift, activation);
 }
 
 function checkBlockedAffine(op: string, xShape: readonly number[], scale: Float32Array, shift: Float32Array,
-  activation: unknown = 'none'): { run(x: Float32Array, out: Float32Array): void } {
+  activation: unknown = 'none'): PreparedStep {
   const l = blockedLanes();
   if (xShape.length !== 5 || xShape[4] !== l) throw rangeError(op, `x must be [N, C / ${l}, H, W, ${l}], got shape ${formatShape(xShape)}`);
   const [n, blocks, h, w] = xShape;
@@ -117,7 +118,10 @@ function checkBlockedAffine(op: string, xShape: readonly number[], scale: Float3
   }
   if (activation !== 'none' && activation !== 'relu') throw rangeError(op, `activation must be 'none' or 'relu', got ${describeValue(activation)}`);
   const relu = activation === 'relu';
-  return { run: (x, out) => { native.channelAffine(x, n, blocks * l, h * w, scale, shift, relu, out, false, true); } };
+  return {
+    run: (x, out) => { native.channelAffine(x, n, blocks * l, h * w, scale, shift, relu, out, false, true); },
+    record: (x, out, batch) => { native.channelAffine(x, n, blocks * l, h * w, scale, shift, relu, out, batch, true); },
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 // conv2d: NCHW (weights OIHW) or NHWC (weights HWIO) convolution with groups, strides,
 // dilations, pads, bias and a fused activation, on packed-GEMM SIMD kernels.
-import { native, Conv2dAlgorithm, Conv2dHandle } from '../native';
+import { native, Conv2dAlgorithm, Conv2dHandle, KernelBatch } from '../native';
 import { Tensor } from '../tensor';
 import { formatShape, rangeError, typeError, describeValue } from '../errors';
 import { checkTensorOrView, outputFor } from './checks';
@@ -33,12 +33,15 @@ export interface PreparedConvRun {
   readonly outShape: readonly number[];
   run(x: Float32Array, out: Float32Array, skip: Float32Array | null): void;
   runAsync(x: Float32Array, out: Float32Array, skip: Float32Array | null): Promise<unknown>;
+  /** Records the run into `batch` (see KernelBatch) instead of running it. */
+  record(x: Float32Array, out: Float32Array, skip: Float32Array | null, batch: KernelBatch): void;
 }
 
 /** @internal runSources prepared the same way: the sources' floats in order. */
 export interface PreparedSourcesRun {
   run(sources: readonly Float32Array[], out: Float32Array, skip: Float32Array | null): void;
   runAsync(sources: readonly Float32Array[], out: Float32Array, skip: Float32Array | null): Promise<unknown>;
+  record(sources: readonly Float32Array[], out: Float32Array, skip: Float32Array | null, batch: KernelBatch): void;
 }
 
 /** @internal The residual epilogue a prepared run applies: out = act(conv + skip). */
@@ -56,6 +59,7 @@ export function preparedConvRun(op: string, handle: Conv2dHandle, xShape: readon
     outShape: geo.outShape,
     run: (x, out, s) => { native.conv2dRun(handle, x, shape, geo.pads, out, false, undefined, s, act, alpha); },
     runAsync: (x, out, s) => native.conv2dRun(handle, x, shape, geo.pads, out, true, undefined, s, act, alpha),
+    record: (x, out, s, batch) => { native.conv2dRun(handle, x, shape, geo.pads, out, batch, undefined, s, act, alpha); },
   };
 }
 
@@ -202,6 +206,7 @@ export class Conv2d {
     return {
       run: (xs, out, s) => { native.conv2dRunSources(handle, xs, shapes, mode, pads, out, s, act, alpha, false, undefined); },
       runAsync: (xs, out, s) => native.conv2dRunSources(handle, xs, shapes, mode, pads, out, s, act, alpha, true, undefined),
+      record: (xs, out, s, batch) => { native.conv2dRunSources(handle, xs, shapes, mode, pads, out, s, act, alpha, batch, undefined); },
     };
   }
 

@@ -1,5 +1,6 @@
 // Global pooling (ONNX GlobalAveragePool / GlobalMaxPool): [N, C, ...spatial] -> [N, C, 1, ...].
 import { native } from '../native';
+import type { PreparedStep } from './prepared';
 import { Tensor } from '../tensor';
 import { formatShape, rangeError } from '../errors';
 import { checkTensor, outputFor } from './checks';
@@ -39,10 +40,13 @@ function prepare(op: string, x: unknown, options: OutOptions | undefined): Globa
  * A global pooling of x of one shape, checked once (a compiled model's step): run(x, out)
  * hands contiguous, disjoint floats to the binding, which checks their lengths again.
  */
-export function prepareGlobalPool(kind: 'avg' | 'max', xShape: readonly number[]): { run(x: Float32Array, out: Float32Array): void } {
+export function prepareGlobalPool(kind: 'avg' | 'max', xShape: readonly number[]): PreparedStep {
   const { planes, inner } = checkGlobalPool(kind === 'avg' ? 'globalAvgPool' : 'globalMaxPool', xShape);
   const k = kind === 'avg' ? GlobalPoolOp.Avg : GlobalPoolOp.Max;
-  return { run: (x, out) => { native.globalPool(k, x, planes, inner, out, false); } };
+  return {
+    run: (x, out) => { native.globalPool(k, x, planes, inner, out, false); },
+    record: (x, out, batch) => { native.globalPool(k, x, planes, inner, out, batch); },
+  };
 }
 
 function runSync(op: string, kind: GlobalPoolOp, x: Tensor, options?: OutOptions): Tensor {

@@ -1,6 +1,7 @@
 // Local response normalisation across channels (ONNX LRN) over [N, C, ...spatial]:
 //   y = x / (bias + alpha / size * (sum of x^2 over the size channels around c))^beta
 import { native } from '../native';
+import type { PreparedStep } from './prepared';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
 import { checkTensor, outputFor } from './checks';
@@ -59,9 +60,12 @@ function prepare(op: string, x: unknown, options: unknown): LrnCall {
  * lrn() for x of one shape, checked once (a compiled model's LRN steps): run(x, out) hands
  * contiguous, disjoint floats to the binding, which checks their lengths and overlap again.
  */
-export function prepareLrn(xShape: readonly number[], options: Omit<LrnOptions, 'out'>): { run(x: Float32Array, out: Float32Array): void } {
+export function prepareLrn(xShape: readonly number[], options: Omit<LrnOptions, 'out'>): PreparedStep {
   const c = checkLrn('lrn', xShape, options);
-  return { run: (x, out) => { native.lrn(x, c.n, c.c, c.inner, c.size, c.coefficients, out, false); } };
+  return {
+    run: (x, out) => { native.lrn(x, c.n, c.c, c.inner, c.size, c.coefficients, out, false); },
+    record: (x, out, batch) => { native.lrn(x, c.n, c.c, c.inner, c.size, c.coefficients, out, batch); },
+  };
 }
 
 /** LRN across channels (ONNX LRN). out may not overlap x. */

@@ -1,6 +1,7 @@
 // Window pooling: maxPool2d and avgPool2d over NCHW (ONNX MaxPool / AveragePool: explicit
 // pads, dilations, ceil mode) or NHWC (the TF.js layout, vectorised over channels).
 import { native } from '../native';
+import type { PreparedStep } from './prepared';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
 import { checkTensorOrView, outputFor } from './checks';
@@ -140,9 +141,8 @@ async function runAsync(op: string, kind: PoolOp, x: Tensor, options: Pool2dOpti
  * time after the convs between, cost more than the pooling (ResNet-50's final 7x7
  * AveragePool: 0.097 ms a run through avgPool2d, 0.034 straight to the binding).
  */
-export interface PreparedPool2d {
+export interface PreparedPool2d extends PreparedStep {
   readonly outShape: readonly number[];
-  run(x: Float32Array, out: Float32Array): void;
 }
 
 export function preparePool2d(kind: 'max' | 'avg', xShape: readonly number[], options: MaxPool2dOptions & AvgPool2dOptions): PreparedPool2d {
@@ -150,7 +150,11 @@ export function preparePool2d(kind: 'max' | 'avg', xShape: readonly number[], op
   const k = kind === 'max' ? PoolOp.Max : PoolOp.Avg;
   const shape = xShape.slice();
   const c = checkPool(op, k, shape, options);
-  return { outShape: c.outShape, run: (x, out) => { native.pool2d(k, c.layout, x, shape, c.params, out, false, undefined); } };
+  return {
+    outShape: c.outShape,
+    run: (x, out) => { native.pool2d(k, c.layout, x, shape, c.params, out, false, undefined); },
+    record: (x, out, batch) => { native.pool2d(k, c.layout, x, shape, c.params, out, batch, undefined); },
+  };
 }
 
 /** 2-D max pooling; padded positions never win. */

@@ -1,6 +1,7 @@
 // The addon's entry point: one registration call per op family.
 #include <napi.h>
 
+#include "binding/async_work.h"
 #include "binding/blocked_layout_binding.h"
 #include "binding/concat_binding.h"
 #include "binding/conv2d_binding.h"
@@ -19,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tf::binding::register_fusion_ops(env, exports);
   tf::binding::register_pool(env, exports);
   tf::binding::register_blocked_layout(env, exports);
+  tf::binding::register_kernel_batch(env, exports);
   return exports;
 }
 

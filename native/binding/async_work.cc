@@ -1,7 +1,10 @@
 #include "binding/async_work.h"
 
 #include <exception>
+#include <memory>
 #include <string>
+
+#include "binding/args.h"
 
 namespace tf::binding {
 
@@ -61,6 +64,56 @@ Napi::Promise queue_async(Napi::Env env, std::function<void()> work, Napi::Value
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;
+}
+
+namespace {
+
+const napi_type_tag kBatchTag = {0x7465'6e73'6f72'6675ULL, 0x6b62'6174'6368'0001ULL};
+
+KernelBatch* batch_handle(Napi::Value v) {
+  if (!v.IsExternal()) return nullptr;
+  auto ext = v.As<Napi::External<KernelBatch>>();
+  return ext.CheckTypeTag(&kBatchTag) ? ext.Data() : nullptr;
+}
+
+Napi::Value BatchBegin(const Napi::CallbackInfo& info) {
+  auto handle = Napi::External<KernelBatch>::New(info.Env(), new KernelBatch(), [](Napi::Env, KernelBatch* b) { delete b; });
+  handle.TypeTag(&kBatchTag);
+  return handle;
+}
+
+Napi::Value BatchRun(const Napi::CallbackInfo& info) {
+  KernelBatch* batch = batch_handle(info[0]);
+  if (batch == nullptr) throw_type_error(info.Env(), "batchRun needs a batch handle from batchBegin()");
+  // The references move into the task's keep-alive list (a reference per value, as queue_async).
+  std::vector<Napi::Value> keep_alive;
+  keep_alive.reserve(batch->refs.size());
+  for (const auto& r : batch->refs) keep_alive.push_back(r.Value());
+  auto works = std::make_shared<std::vector<std::function<void()>>>(std::move(batch->works));
+  batch->works.clear();
+  batch->refs.clear();
+  // Settles with the (emptied) batch itself: a reference needs an object.
+  return queue_async(info.Env(), [works] { for (const auto& w : *works) w(); }, info[0], keep_alive);
+}
+
+}  // namespace
+
+RunMode run_mode(Napi::Value async_arg) {
+  RunMode m;
+  m.batch = batch_handle(async_arg);
+  m.async = m.batch == nullptr && async_arg.ToBoolean();
+  return m;
+}
+
+Napi::Value record(Napi::Env env, KernelBatch* batch, std::function<void()> work, const std::vector<Napi::Value>& keep_alive) {
+  batch->works.push_back(std::move(work));
+  for (const Napi::Value& v : keep_alive) batch->refs.push_back(Napi::Persistent(v));
+  return env.Undefined();
+}
+
+void register_kernel_batch(Napi::Env env, Napi::Object exports) {
+  exports.Set("batchBegin", Napi::Function::New(env, BatchBegin, "batchBegin"));
+  exports.Set("batchRun", Napi::Function::New(env, BatchRun, "batchRun"));
 }
 
 }  // namespace tf::binding

@@ -2,6 +2,7 @@
 #include "binding/blocked_layout_binding.h"
 
 #include "binding/args.h"
+#include "binding/op_args.h"
 #include "kernels/conv2d/blocked_layout.h"
 #include "kernels/conv2d/conv2d.h"
 
@@ -34,19 +35,20 @@ Napi::Value Reorder(const Napi::CallbackInfo& info) {
   expect_length(info.Env(), out, kToBlocked ? r.blocked : r.nchw, "out");
   if (overlaps(x, out)) throw_range_error(info.Env(), "out overlaps x");
   const int64_t hw = r.nchw[2] * r.nchw[3];
-  if (kToBlocked) {
-    nchw_to_blocked(x.data, r.nchw[0], r.nchw[1], hw, r.lanes, out.data);
-  } else {
-    blocked_to_nchw(x.data, r.nchw[0], r.nchw[1], hw, r.lanes, out.data);
-  }
-  return info.Env().Undefined();
+  return run(info, info[3], [=] {
+    if (kToBlocked) {
+      nchw_to_blocked(x.data, r.nchw[0], r.nchw[1], hw, r.lanes, out.data);
+    } else {
+      blocked_to_nchw(x.data, r.nchw[0], r.nchw[1], hw, r.lanes, out.data);
+    }
+  }, 2, {info[0], info[2]});
 }
 
 }  // namespace
 
 void register_blocked_layout(Napi::Env env, Napi::Object exports) {
-  // toBlocked(x, nchwShape, out): out [n, ceil(c / L), h, w, L] from x [n, c, h, w];
-  // fromBlocked(x, nchwShape, out): the inverse (lanes past c are not read).
+  // toBlocked(x, nchwShape, out, async?): out [n, ceil(c / L), h, w, L] from x [n, c, h, w];
+  // fromBlocked(x, nchwShape, out, async?): the inverse (lanes past c are not read).
   exports.Set("toBlocked", Napi::Function::New(env, Reorder<true>, "toBlocked"));
   exports.Set("fromBlocked", Napi::Function::New(env, Reorder<false>, "fromBlocked"));
 }

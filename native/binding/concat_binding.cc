@@ -34,7 +34,7 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
   const std::vector<int64_t> extents = dims_arg(info, 1, "extents");
   const int64_t outer = int_arg(info, 2, "outer");
   const F32Arg out = f32_arg(info, 3, "out");
-  const bool async = info[4].ToBoolean();
+  const RunMode async = run_mode(info[4]);
   if (list.Length() == 0 || list.Length() != extents.size()) {
     throw_range_error(env, "inputs and extents must be non-empty and of equal length");
   }

@@ -178,9 +178,10 @@ Conv2dInput check_geometry(Napi::Env env, const PackedConv2d& conv, const Shape&
 }
 
 // Runs the conv now (a failure is a RangeError) or on the libuv pool (a Promise of result).
-Napi::Value run_or_queue(Napi::Env env, bool async, const std::function<void()>& work, Napi::Value result,
+Napi::Value run_or_queue(Napi::Env env, RunMode mode, const std::function<void()>& work, Napi::Value result,
                          const std::vector<Napi::Value>& keep_alive) {
-  if (async) return queue_async(env, work, result, keep_alive);
+  if (mode.batch != nullptr) return record(env, mode.batch, work, keep_alive);
+  if (mode.async) return queue_async(env, work, result, keep_alive);
   try {
     work();
   } catch (const std::exception& e) {
@@ -230,7 +231,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   const Shape xs = shape_arg(info, 2, "x shape");
   const Shape pads = shape_arg(info, 3, "pads");
   const F32Arg out = f32_arg(info, 4, "out");
-  const bool async = info[5].ToBoolean();
+  const RunMode async = run_mode(info[5]);
   const bool has_skip = info.Length() > 7 && !info[7].IsNull() && !info[7].IsUndefined();
   const std::vector<int64_t> strides = batch_strides_arg(info, 6, has_skip ? 3 : 2);
   const size_t rank = conv->params().layout == ConvLayout::kNCHWc ? 5 : 4;
@@ -285,7 +286,7 @@ Napi::Value RunSources(const Napi::CallbackInfo& info) {
   const int64_t mode = int_arg(info, 3, "mode");
   const Shape pads = shape_arg(info, 4, "pads");
   const F32Arg out = f32_arg(info, 5, "out");
-  const bool async = info[9].ToBoolean();
+  const RunMode async = run_mode(info[9]);
   const uint32_t count = list.Length();
   if (count == 0 || dims.size() != 4 * static_cast<size_t>(count)) {
     throw_range_error(env, "sources must be non-empty with 4 shape dims each");

@@ -78,7 +78,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   const F32Arg b = f32_arg(info, 3, "b");
   Shape b_shape = shape_arg(info, 4, "b shape");
   const F32Arg out = f32_arg(info, 5, "out");
-  const bool async = info[6].ToBoolean();
+  const RunMode async = run_mode(info[6]);
   const std::vector<int64_t> strides = batch_strides_arg(info, 7, 3);
   const BatchView av = batch_view(env, a, a_shape, stride_at(strides, 0), "a");
   const BatchView bv = batch_view(env, b, b_shape, stride_at(strides, 1), "b");

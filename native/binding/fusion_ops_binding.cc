@@ -44,7 +44,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   if (strides.empty()) {
     expect_count(env, out, static_cast<int64_t>(x.length), "out");
     check_out(env, out, x, "x", true);
-    return run(info, info[3].ToBoolean(), [=] { unary(kind, x.data, out.data, x.length, lo, hi); }, 2, {info[1], info[2]});
+    return run(info, info[3], [=] { unary(kind, x.data, out.data, x.length, lo, hi); }, 2, {info[1], info[2]});
   }
   const int64_t images = int_arg(info, 5, "images");
   if (images < 1) throw_range_error(env, "images must be >= 1");
@@ -60,7 +60,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   auto work = whole_or_per_image(
       xv.contiguous() && yv.contiguous(), images, [=] { unary(kind, x.data, out.data, x.length, lo, hi); },
       [=](int64_t n) { unary(kind, xv.image(n), yv.image(n), static_cast<size_t>(image), lo, hi); });
-  return run(info, info[3].ToBoolean(), work, 2, {info[1], info[2]});
+  return run(info, info[3], work, 2, {info[1], info[2]});
 }
 
 // softmax(x, outer, axis, inner, out, async)
@@ -73,7 +73,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   expect_length(env, x, dims, "x");
   expect_length(env, out, dims, "out");
   check_out(env, out, x, "x", true);
-  return run(info, info[5].ToBoolean(), [=] { softmax(x.data, out.data, dims[0], dims[1], dims[2]); }, 4,
+  return run(info, info[5], [=] { softmax(x.data, out.data, dims[0], dims[1], dims[2]); }, 4,
              {info[0], info[4]});
 }
 
@@ -103,7 +103,7 @@ Napi::Value ChannelAffine(const Napi::CallbackInfo& info) {
     throw_range_error(env, "channelAffine: a blocked x needs channels in whole blocks of " + std::to_string(lanes) +
                                ", got " + std::to_string(dims[1]));
   }
-  return run(info, info[8].ToBoolean(),
+  return run(info, info[8],
              [=] {
                if (blocked) {
                  channel_affine_blocked(x.data, dims[0], dims[1], dims[2], scale.data, shift.data, relu, out.data);
@@ -156,7 +156,7 @@ Napi::Value WeightedSum(const Napi::CallbackInfo& info) {
         pointers(n, &xp, &wp);
         weighted_sum(xp, wp, 1, dims[1], dims[2], yv.image(n));
       });
-  return run(info, info[6].ToBoolean(), work, 5, keep_alive);
+  return run(info, info[6], work, 5, keep_alive);
 }
 
 // resize(x, [n,c,h,w], [oh,ow], [scaleH,scaleW], mode, coord, nearest, out, async, strides?: [x, out])
@@ -191,7 +191,7 @@ Napi::Value Resize(const Napi::CallbackInfo& info) {
   auto work = whole_or_per_image(
       xv.contiguous() && yv.contiguous(), s[0], [=] { resize2d(x.data, s[0] * s[1], ay, ax, rm, cm, nm, out.data); },
       [=](int64_t n) { resize2d(xv.image(n), s[1], ay, ax, rm, cm, nm, yv.image(n)); });
-  return run(info, info[8].ToBoolean(), work, 7, {info[0], info[7]});
+  return run(info, info[8], work, 7, {info[0], info[7]});
 }
 
 // slice(x, xShape, starts, steps, yShape, out, async): starts already clamped.
@@ -219,7 +219,7 @@ Napi::Value Slice(const Napi::CallbackInfo& info) {
     }
   }
   check_out(env, out, x, "x", false);
-  return run(info, info[6].ToBoolean(), [=] { strided_copy(x.data, xs, starts, steps, out.data, ys); }, 5,
+  return run(info, info[6], [=] { strided_copy(x.data, xs, starts, steps, out.data, ys); }, 5,
              {info[0], info[5]});
 }
 
@@ -248,7 +248,7 @@ Napi::Value Split(const Napi::CallbackInfo& info) {
     ptrs.push_back(outs[k].data);
   }
   expect_count(env, x, outer * row, "x");
-  return run(info, info[4].ToBoolean(), [=] { split(x.data, outer, extents, ptrs); }, 3, keep_alive);
+  return run(info, info[4], [=] { split(x.data, outer, extents, ptrs); }, 3, keep_alive);
 }
 
 }  // namespace

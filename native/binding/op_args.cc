@@ -6,9 +6,11 @@
 
 namespace tf::binding {
 
-Napi::Value run(const Napi::CallbackInfo& info, bool async, std::function<void()> work, size_t result_index,
+Napi::Value run(const Napi::CallbackInfo& info, Napi::Value async_arg, std::function<void()> work, size_t result_index,
                 const std::vector<Napi::Value>& keep_alive) {
-  if (!async) {
+  const RunMode mode = run_mode(async_arg);
+  if (mode.batch != nullptr) return record(info.Env(), mode.batch, std::move(work), keep_alive);
+  if (!mode.async) {
     work();
     return info.Env().Undefined();
   }

@@ -13,8 +13,9 @@
 
 namespace tf::binding {
 
-// Returns env.Undefined() after running work, or a Promise resolving to info[result_index].
-Napi::Value run(const Napi::CallbackInfo& info, bool async, std::function<void()> work, size_t result_index,
+// Returns env.Undefined() after running (or recording: async_work.h) work, or a Promise
+// resolving to info[result_index]; async_arg is the op's async argument.
+Napi::Value run(const Napi::CallbackInfo& info, Napi::Value async_arg, std::function<void()> work, size_t result_index,
                 const std::vector<Napi::Value>& keep_alive);
 
 // An output may be exactly the memory of an input (in place) when `allow_same`, never a

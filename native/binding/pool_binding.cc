@@ -67,7 +67,7 @@ Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   auto work = whole_or_per_image(
       xv.contiguous() && yv.contiguous(), n, [=] { pool(x.data, out.data, n); },
       [=](int64_t b) { pool(xv.image(b), yv.image(b), 1); });
-  return run(info, info[6].ToBoolean(), std::move(work), 5, {info[2], info[5]});
+  return run(info, info[6], std::move(work), 5, {info[2], info[5]});
 }
 
 // globalPool(op, x, planes, inner, out, async): op 0 = average, 1 = max; out has `planes` elements.
@@ -82,7 +82,7 @@ Napi::Value GlobalPool(const Napi::CallbackInfo& info) {
   expect_count(env, out, dims[0], "out");
   check_out(env, out, x, "x", false);
   const auto kind = static_cast<GlobalPoolOp>(op);
-  return run(info, info[5].ToBoolean(), [=] { global_pool(kind, x.data, dims[0], dims[1], out.data); }, 4,
+  return run(info, info[5], [=] { global_pool(kind, x.data, dims[0], dims[1], out.data); }, 4,
              {info[1], info[4]});
 }
 
@@ -108,7 +108,7 @@ Napi::Value Lrn(const Napi::CallbackInfo& info) {
   expect_length(env, out, dims, "out");
   check_out(env, out, x, "x", false);
   const LrnParams p{size, static_cast<float>(coef[0]), static_cast<float>(coef[1]), static_cast<float>(coef[2])};
-  return run(info, info[7].ToBoolean(), [=] { lrn(x.data, dims[0], dims[1], dims[2], p, out.data); }, 6,
+  return run(info, info[7], [=] { lrn(x.data, dims[0], dims[1], dims[2], p, out.data); }, 6,
              {info[0], info[6]});
 }
 
