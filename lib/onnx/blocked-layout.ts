@@ -10,7 +10,10 @@
 // shapes and sizes); its input in whole blocks too, or else read as NCHW (a region's first
 // conv over an image's 3 channels: one lane per reduction block); its residual skip; its
 // input affine (a pre-activation BatchNorm-ReLU) when it is a 1x1 stride-1 unpadded conv,
-// which applies it to each run of pixels as it goes. Element-wise ops (Relu, Sigmoid,
+// which applies it to each run of pixels as it goes. A conv whose output channels fill no
+// whole block (a classifier's 1000, a YOLO head's 255) still reads a blocked x and writes its
+// output, and takes its skip, in NCHW (the kernel reorders its tiles inside the call): a
+// region's last conv, with no reorder of its input. Element-wise ops (Relu, Sigmoid,
 // LeakyRelu, Clip; Add, Mul and Sum of equal shapes) do not care about the layout, nor does a
 // channel Concat of inputs in whole blocks (each input is one run of floats per image in
 // both layouts, so the memory planner still places them in their slices); MaxPool /
@@ -53,19 +56,22 @@ function sameShape(a: readonly number[] | undefined, b: readonly number[] | unde
 /**
  * How conv node n can run blocked: 'blocked' (x and y in whole blocks of lanes), 'nchwIn'
  * (y in whole blocks, x's channels not: x stays NCHW, one lane per reduction block: an
- * image's 3 channels into the stem), or null.
+ * image's 3 channels into the stem), 'nchwOut' (x in whole blocks, y's channels not: y and
+ * its skip stay NCHW), or null.
  */
-function convKind(n: Node, ctx: PlanContext, lanes: number): 'blocked' | 'nchwIn' | null {
+function convKind(n: Node, ctx: PlanContext, lanes: number): ConvKind | null {
   if (n.op !== 'Conv') return null;
   const p = convParts(n);
   if (p.sources.length !== 1 || attrInt(n, 'group', 1) !== 1) return null;
   const xs = ctx.shapes.get(p.sources[0]), ys = ctx.shapes.get(n.outputs[0]);
-  if (!xs || !ys || xs.length !== 4 || ys.length !== 4 || ys[1] % lanes !== 0) return null;
+  if (!xs || !ys || xs.length !== 4 || ys.length !== 4) return null;
+  const xWhole = xs[1] % lanes === 0, yWhole = ys[1] % lanes === 0;
+  if (!xWhole && !yWhole) return null;
   const strides = attrInts(n, 'strides', [1, 1]);
   if (strides[1] !== 1 && strides[1] !== 2) return null;
   // An input affine only where the kernel applies it as it goes (any other conv would copy x).
-  if (n.attrs.inputScale !== undefined && !(flatConv(n, ctx) && xs[1] % lanes === 0)) return null;
-  return xs[1] % lanes === 0 ? 'blocked' : 'nchwIn';
+  if (n.attrs.inputScale !== undefined && !(flatConv(n, ctx) && xWhole)) return null;
+  return !yWhole ? 'nchwOut' : xWhole ? 'blocked' : 'nchwIn';
 }
 
 /** A conv whose (constant) weight is 1x1. */
@@ -116,7 +122,7 @@ function layoutFree(n: Node, ctx: PlanContext, lanes: number): boolean {
   return dataInputs(n).every((v) => sameShape(ctx.shapes.get(v), out));
 }
 
-type ConvKind = 'blocked' | 'nchwIn';
+type ConvKind = 'blocked' | 'nchwIn' | 'nchwOut';
 
 interface Layout {
   /** Values held blocked. */
@@ -135,7 +141,7 @@ function propagate(g: Graph, convs: Map<Node, ConvKind>, ctx: PlanContext, lanes
   const readers = new Set<Node>(convs.keys());
   for (const n of g.nodes) {  // topological order: an element-wise node's inputs are settled
     if (convs.has(n)) {
-      blocked.add(n.outputs[0]);
+      if (convs.get(n) !== 'nchwOut') blocked.add(n.outputs[0]);
     } else if (layoutFree(n, ctx, lanes) && dataInputs(n).every((v) => blocked.has(v))) {
       blocked.add(n.outputs[0]);
       readers.add(n);
@@ -150,8 +156,9 @@ function propagate(g: Graph, convs: Map<Node, ConvKind>, ctx: PlanContext, lanes
 function blockedInputs(n: Node, layout: Layout): string[] {
   if (n.op !== 'Conv') return dataInputs(n);
   const p = convParts(n);
-  const x = layout.convs.get(n) === 'nchwIn' ? [] : [p.sources[0]];
-  return p.skip !== '' ? [...x, p.skip] : x;
+  const kind = layout.convs.get(n);
+  const x = kind === 'nchwIn' ? [] : [p.sources[0]];
+  return p.skip !== '' && kind !== 'nchwOut' ? [...x, p.skip] : x;
 }
 
 /**
@@ -264,8 +271,9 @@ export function blockedLayout(ctx: PlanContext): number {
         }
         return t;
       });
-      // the step runs it blocked (a conv's attrs.input says whether x is NCHW)
-      n.attrs = { ...n.attrs, layout: 'NCHWc', ...(convs.get(n) === 'nchwIn' ? { input: 'NCHW' } : {}) };
+      // the step runs it blocked (a conv's attrs.input / attrs.output say whether x / y is NCHW)
+      const kind = convs.get(n);
+      n.attrs = { ...n.attrs, layout: 'NCHWc', ...(kind === 'nchwIn' ? { input: 'NCHW' } : kind === 'nchwOut' ? { output: 'NCHW' } : {}) };
     }
     const out = n.outputs[0];
     const b = out !== undefined ? blockedName.get(out) : undefined;

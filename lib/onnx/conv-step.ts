@@ -56,7 +56,7 @@ function describeConv(n: Node, info: StepInfo, ctx: ConvStepContext, algorithm: 
   const strides = attrInts(n, 'strides', [1, 1]);
   const act = convActivation(n.attrs.activation);
   info.flops = 2 * ys[0] * ys[1] * ys[2] * ys[3] * cinPerGroup * kh * kw;
-  info.kernel = `[${xs}] → [${ys}], ${kh}x${kw}/${strides[0]}, ${algorithm}${n.attrs.layout === 'NCHWc' ? ' (NCHWc)' : ''}`;
+  info.kernel = `[${xs}] → [${ys}], ${kh}x${kw}/${strides[0]}, ${algorithm}${n.attrs.layout !== 'NCHWc' ? '' : n.attrs.output === 'NCHW' ? ' (NCHWc in, NCHW out)' : ' (NCHWc)'}`;
   const details = info.detail ? [info.detail] : [];
   if (inputAffine) details.push(inputAffine);
   if (parts.sources.length > 1) details.push(`${parts.mode} of ${parts.sources.length} sources`);
@@ -65,7 +65,7 @@ function describeConv(n: Node, info: StepInfo, ctx: ConvStepContext, algorithm: 
   if (details.length > 0) info.detail = details.join(', ');
 }
 
-/** A conv in the blocked layout (blocked-layout.ts): y, the skip and (unless it is NCHW) x are NCHWc views of their slots. */
+/** A conv in the blocked layout (blocked-layout.ts): x, y and the skip are their slots' floats (NCHWc, or NCHW as the conv says). */
 function blockedConvStep(n: Node, info: StepInfo, ctx: ConvStepContext, conv: BlockedConv2d, affineDetail?: string): Step {
   describeConv(n, info, ctx, conv.algorithm, affineDetail);
   const parts = convParts(n);
@@ -106,7 +106,8 @@ export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): St
   const affineDetail = inputAffine && `input affine${inputAffine.activation === 'relu' ? '+relu' : ''}`;
   if (n.attrs.layout === 'NCHWc') {
     const input = n.attrs.input === 'NCHW' ? 'NCHW' as const : 'NCHWc' as const;
-    return blockedConvStep(n, info, ctx, new BlockedConv2d(Tensor.from(weights, w.dims), { ...options, input, inputAffine }), affineDetail);
+    const output = n.attrs.output === 'NCHW' ? 'NCHW' as const : 'NCHWc' as const;
+    return blockedConvStep(n, info, ctx, new BlockedConv2d(Tensor.from(weights, w.dims), { ...options, input, output, inputAffine }), affineDetail);
   }
   const conv = new Conv2d(Tensor.from(weights, w.dims), { ...options, groups: attrInt(n, 'group', 1), inputAffine });
   describeConv(n, info, ctx, conv.algorithm, affineDetail);

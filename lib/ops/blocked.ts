@@ -129,11 +129,15 @@ function checkBlockedAffine(op: string, xShape: readonly number[], scale: Float3
  * it will mostly see (picks Winograd's tile and whether small maps skip it, as Conv2d's).
  * input: 'NCHWc' (default) or 'NCHW': x in NCHW, y blocked (a blocked region's first conv
  * over an input whose channels fill no block, such as an image's 3; no Winograd).
+ * output: 'NCHWc' (default) or 'NCHW': x blocked, y (and a skip) in NCHW (a region's last
+ * conv, whose output channels fill no whole block: a classifier's 1000, a YOLO head's 255;
+ * the blocked tiles are reordered inside the call; no Winograd). Not with input 'NCHW'.
  * inputAffine: as Conv2d's (a pre-activation BatchNorm-ReLU); a 1x1 stride-1 unpadded conv
  * of blocked x applies it as its tiles go, any other takes an activated copy of x first.
  */
 export type BlockedConv2dOptions = Pick<Conv2dWeightOptions, 'bias' | 'activation' | 'alpha' | 'strides' | 'pads' | 'dilations' | 'inputSize' | 'inputAffine'> & {
   input?: 'NCHW' | 'NCHWc';
+  output?: 'NCHW' | 'NCHWc';
 };
 
 /** BlockedConv2d.run's options: `skip` adds a residual in the epilogue (see run). */
@@ -144,13 +148,16 @@ export interface BlockedRunOptions extends OutOptions {
 /**
  * A convolution (groups 1, column stride 1 or 2; any kernel, row stride, dilation and
  * pads) from blocked x [N, ceil(Cin / L), H, W, L] to blocked y [N, ceil(Cout / L), Hout,
- * Wout, L]; weights OIHW [Cout, Cin, kh, kw], packed once.
+ * Wout, L] (or from NCHW x, or to NCHW y: options.input, options.output); weights OIHW
+ * [Cout, Cin, kh, kw], packed once.
  */
 export class BlockedConv2d {
   readonly cin: number;
   readonly cout: number;
   /** x is NCHW (options.input 'NCHW'), y blocked. */
   readonly nchwInput: boolean;
+  /** y is NCHW (options.output 'NCHW'), x blocked. */
+  readonly nchwOutput: boolean;
   private readonly spec: Conv2dSpec;
   private readonly handle: Conv2dHandle;
 
@@ -163,14 +170,18 @@ export class BlockedConv2d {
     const input = options !== null && typeof options === 'object' ? options.input ?? 'NCHWc' : 'NCHWc';
     if (input !== 'NCHW' && input !== 'NCHWc') throw typeError(op, `input must be 'NCHW' or 'NCHWc', got ${describeValue(input)}`);
     this.nchwInput = input === 'NCHW';
-    // (the weight options ignore `input`)
+    const output = options !== null && typeof options === 'object' ? options.output ?? 'NCHWc' : 'NCHWc';
+    if (output !== 'NCHW' && output !== 'NCHWc') throw typeError(op, `output must be 'NCHW' or 'NCHWc', got ${describeValue(output)}`);
+    this.nchwOutput = output === 'NCHW';
+    if (this.nchwInput && this.nchwOutput) throw rangeError(op, "input 'NCHW' and output 'NCHW' is a plain Conv2d, not a blocked one");
+    // (the weight options ignore `input` and `output`)
     const spec = resolveConv2dSpec(op, weight, options === undefined ? undefined : { ...options, layout: 'NCHW' });
     if (spec.strides[1] > 2) throw rangeError(op, `the blocked layout runs column strides 1 and 2 only, got strides [${spec.strides.join(', ')}]`);
     this.spec = spec;
     this.cin = spec.cinPerGroup;
     this.cout = spec.cout;
     const [hintH, hintW] = spec.inputSize ? conv2dOutputSize(op, spec, spec.inputSize) : [0, 0];
-    const params = [this.nchwInput ? 3 : 2, 1, spec.strides[0], spec.strides[1], spec.dilations[0], spec.dilations[1], ACTIVATION_CODES[spec.activation], spec.alpha, hintH, hintW];
+    const params = [this.nchwInput ? 3 : this.nchwOutput ? 4 : 2, 1, spec.strides[0], spec.strides[1], spec.dilations[0], spec.dilations[1], ACTIVATION_CODES[spec.activation], spec.alpha, hintH, hintW];
     const affine = spec.inputAffine;
     this.handle = native.conv2dCreate(weight.data, weight.shape, spec.bias, params, affine?.scale ?? null, affine?.shift ?? null, affine?.relu ?? false);
   }
@@ -189,7 +200,7 @@ export class BlockedConv2d {
       throw rangeError(op, `x must be [N, ${blocks}, H, W, ${l}] (${this.cin} input channels in blocks of ${l}), got shape ${formatShape(xShape)}`);
     }
     const geo = conv2dGeometry(op, this.spec, Tensor.fromUnchecked(new Float32Array(0), [xShape[0], this.cin, xShape[2], xShape[3]]));
-    return { pads: geo.pads, outShape: blockedShape(geo.outShape) };
+    return { pads: geo.pads, outShape: this.nchwOutput ? geo.outShape : blockedShape(geo.outShape) };
   }
 
   /**

@@ -65,7 +65,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   }
   auto a = info[3].As<Napi::Array>();
   Conv2dParams p;
-  p.layout = static_cast<ConvLayout>(param(env, a, 0, "layout", 0, 3));
+  p.layout = static_cast<ConvLayout>(param(env, a, 0, "layout", 0, 4));
   p.groups = param(env, a, 1, "groups", 1, kMaxAttr);
   p.sh = param(env, a, 2, "strides[0]", 1, kMaxAttr);
   p.sw = param(env, a, 3, "strides[1]", 1, kMaxAttr);
@@ -91,7 +91,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
     throw_range_error(env, "groups " + std::to_string(p.groups) + " does not divide the " + std::to_string(p.cout) +
                                " output channels of weight " + shape_string(wshape));
   }
-  if ((p.layout == ConvLayout::kNCHWc || p.layout == ConvLayout::kNCHWtoNCHWc) && !PackedConv2d::blocked_supports(p)) {
+  if (p.layout != ConvLayout::kNCHW && p.layout != ConvLayout::kNHWC && !PackedConv2d::blocked_supports(p)) {
     throw_range_error(env, "the blocked (NCHWc) layout runs convs with groups 1 and a column stride of 1 or 2 only; weight " +
                                shape_string(wshape) + ", groups " + std::to_string(p.groups) + ", strides [" +
                                std::to_string(p.sh) + ", " + std::to_string(p.sw) + "]");
@@ -144,7 +144,7 @@ Conv2dInput check_geometry(Napi::Env env, const PackedConv2d& conv, const Shape&
   // The channels x holds (in the blocked layout: whole blocks of lanes).
   int64_t channels = 0;
   const int64_t lanes = PackedConv2d::blocked_lanes();
-  if (p.layout == ConvLayout::kNCHWc) {
+  if (blocked_input(p.layout)) {
     const int64_t blocks = (conv.cin() + lanes - 1) / lanes;
     if (xs[4] != lanes || xs[1] != blocks) {
       throw_range_error(env, "x " + shape_string(xs) + " must be [N, " + std::to_string(blocks) + ", H, W, " +
@@ -169,7 +169,8 @@ Conv2dInput check_geometry(Napi::Env env, const PackedConv2d& conv, const Shape&
                         static_cast<double>(in.h + in.pads[0] + in.pads[2]) * static_cast<double>(in.w + in.pads[1] + in.pads[3]);
   if (padded > kMaxPaddedFloats) throw_range_error(env, "x " + shape_string(xs) + " with pads " + shape_string(pads) + " is too large");
   switch (p.layout) {
-    case ConvLayout::kNCHW: *ys = Shape{in.n, p.cout, hout, wout}; break;
+    case ConvLayout::kNCHW:
+    case ConvLayout::kNCHWctoNCHW: *ys = Shape{in.n, p.cout, hout, wout}; break;
     case ConvLayout::kNHWC: *ys = Shape{in.n, hout, wout, p.cout}; break;
     case ConvLayout::kNCHWc:
     case ConvLayout::kNCHWtoNCHWc: *ys = Shape{in.n, (p.cout + lanes - 1) / lanes, hout, wout, lanes}; break;
@@ -234,7 +235,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   const RunMode async = run_mode(info[5]);
   const bool has_skip = info.Length() > 7 && !info[7].IsNull() && !info[7].IsUndefined();
   const std::vector<int64_t> strides = batch_strides_arg(info, 6, has_skip ? 3 : 2);
-  const size_t rank = conv->params().layout == ConvLayout::kNCHWc ? 5 : 4;
+  const size_t rank = blocked_input(conv->params().layout) ? 5 : 4;
   if (xs.size() != rank) throw_range_error(env, "x must have rank " + std::to_string(rank) + ", got shape " + shape_string(xs));
   const BatchView xv = batch_view(env, x, xs, stride_at(strides, 0), "x");
   Shape ys;

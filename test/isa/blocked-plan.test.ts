@@ -170,6 +170,26 @@ describe(`blockedLayout planner pass (isa ${process.env.TENSORFUSE_ISA ?? 'best'
     }
   });
 
+  it('a region\'s last conv whose output channels fill no whole block (a classifier, a YOLO head) reads x blocked and writes NCHW: no reorder', async () => {
+    for (const cout of [20, 255]) {
+      const head = build([1, 3, 16, 16], (g, x) => {
+        let h = relu(g, conv(g, x, 3, 32, 1));
+        for (let i = 0; i < 4; i++) h = bottleneck(g, h, 32, 16, 32, 1, 10 * (i + 1));
+        return relu(g, convS(g, h, 32, cout, 900, 1, 1));
+      });
+      const { on } = await checkPass(head, 'blockedLayout');
+      const p = on.plan();
+      assert.strictEqual(p.passes.blockedLayout, taken(1 + 12 + 1), `${cout}`);
+      assert.strictEqual(p.ops.TfFromBlocked, undefined, `${cout}`);
+      assert.strictEqual(p.ops.TfToBlocked, undefined, `${cout}`);
+      const last = p.stepList.filter((st) => st.op === 'Conv').pop()!;
+      assert.strictEqual(/NCHWc in, NCHW out/.test(last.kernel ?? ''), blockedLanes() > 1, `${cout}: ${last.kernel}`);
+      const [sync, async] = [on.run(head.feeds), await on.runAsync(head.feeds)];
+      const name = on.outputs[0].name;
+      assert.deepStrictEqual(Array.from(async[name].data), Array.from(sync[name].data));
+    }
+  });
+
   it('leaves NCHW: 3x3 chains (VGG), short chains, chains whose reorders cost more than they save, channels off the block', async () => {
     const vgg = build([1, 16, 12, 12], (g, x) => {
       let h = x;

@@ -68,6 +68,7 @@ const caseArb = fc.record({
   givenOut: fc.boolean(),
   skip: fc.constantFrom('none', 'separate', 'out'),
   nchwInput: fc.boolean(),
+  nchwOutput: fc.boolean(),  // (not with nchwInput)
   inputSize: fc.boolean(),
   offset: fc.nat(5),
   threads: fc.constantFrom(1, 2),
@@ -186,7 +187,11 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
       const bias = c.bias ? uniformTensor([c.cout], c.seed + 2, 0).data : undefined;
       const residual = c.skip !== 'none';
       // With a residual the activation follows the skip: the conv's own is 'none'.
-      const options = { bias, activation: residual ? 'none' as const : c.activation, alpha: 0.2, strides: g.strides, dilations: g.dilations, pads: g.pads, inputSize: c.inputSize ? [h, w] : undefined, input: c.nchwInput ? 'NCHW' as const : undefined };
+      const nchwOutput = c.nchwOutput && !c.nchwInput;
+      const options = {
+        bias, activation: residual ? 'none' as const : c.activation, alpha: 0.2, strides: g.strides, dilations: g.dilations, pads: g.pads,
+        inputSize: c.inputSize ? [h, w] : undefined, input: c.nchwInput ? 'NCHW' as const : undefined, output: nchwOutput ? 'NCHW' as const : undefined,
+      };
       // The input affine: 1x1 stride-1 unpadded convs of blocked x apply it tile run by tile
       // run, the rest to a copy of x; scales of both signs, so the ReLU clips some channels.
       const affine = c.affine === 'none' ? undefined : {
@@ -201,17 +206,23 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
       const winograd = /^winograd-f[24]x[24]-3x3$/.test(conv.algorithm);
       cases++;
       if (winograd) winogradCases++;
-      // NCHW input: always the direct kernel, one input lane per reduction block
-      assert.ok(winograd ? eligible && !c.nchwInput : conv.algorithm === 'blocked-direct', `${conv.algorithm} for ${JSON.stringify(c)}`);
+      // NCHW input or output: always the direct kernel (NCHW input: one input lane per reduction block)
+      const direct = c.nchwInput || nchwOutput;
+      assert.ok(winograd ? eligible && !direct : conv.algorithm === 'blocked-direct', `${conv.algorithm} for ${JSON.stringify(c)}`);
       // without a size hint nothing steers an eligible blocked conv off Winograd
-      if (eligible && !c.nchwInput && !c.inputSize) assert.ok(winograd, `${conv.algorithm} for ${JSON.stringify(c)}`);
+      if (eligible && !direct && !c.inputSize) assert.ok(winograd, `${conv.algorithm} for ${JSON.stringify(c)}`);
       const yShape = conv.outputShape(c.nchwInput ? xShape : blockedShape(xShape));
-      assert.deepStrictEqual(yShape, blockedShape(expected.shape));
+      assert.deepStrictEqual(yShape, nchwOutput ? expected.shape : blockedShape(expected.shape));
       const out = c.givenOut || c.skip === 'out' ? placedOutput(yShape, c.offset) : undefined;
       let skipTensor: Tensor | undefined;
       if (residual) {
         const skipNchw = uniformTensor(expected.shape, c.seed + 3, 0);
-        skipTensor = toBlocked(skipNchw, c.skip === 'out' ? { out } : undefined);
+        if (nchwOutput) {
+          skipTensor = c.skip === 'out' ? out! : skipNchw;
+          if (c.skip === 'out') out!.data.set(skipNchw.data);
+        } else {
+          skipTensor = toBlocked(skipNchw, c.skip === 'out' ? { out } : undefined);
+        }
         for (let i = 0; i < expected.size; i++) expected.data[i] = activationRef(expected.data[i] + skipNchw.data[i], c.activation, 0.2);
       }
       const skip = skipTensor ? { skip: skipTensor, activation: c.activation, alpha: 0.2 } : undefined;
@@ -220,7 +231,7 @@ describe(`blocked layout and conv (isa ${process.env.TENSORFUSE_ISA ?? 'best'})`
         assert.strictEqual(y, out);
         expectSlackUntouched(out, 'BlockedConv2d out');
       }
-      const got = fromBlocked(y, c.cout);
+      const got = nchwOutput ? y : fromBlocked(y, c.cout);
       const tol = (winograd ? 1e-4 : 1e-5) * Math.max(1, c.cin * g.kh * g.kw);
       for (let i = 0; i < got.size; i++) {
         const e = expected.data[i];

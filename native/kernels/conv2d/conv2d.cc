@@ -242,7 +242,7 @@ PackedConv2d::PackedConv2d(const Conv2dParams& params, const float* weights, con
   if (bias != nullptr) bias_.assign(bias, bias + p_.cout);
   const size_t total = static_cast<size_t>(p_.cout * k_);
 
-  if (p_.layout == ConvLayout::kNCHWtoNCHWc) {
+  if (p_.layout == ConvLayout::kNCHWtoNCHWc || p_.layout == ConvLayout::kNCHWctoNCHW) {
     pack_blocked(weights);
     return;
   }
@@ -649,7 +649,13 @@ void PackedConv2d::run_sources(const ConvSources& x, const Conv2dInput& in, floa
     case Mode::kWinogradNchw: run_winograd(x, in, hout, wout, y, false); break;
     case Mode::kDepthwiseNchw: run_dw_nchw(x, in, hout, wout, y); break;
     case Mode::kBlockedNchw: run_blocked_nchw(x, in, hout, wout, y); break;
-    case Mode::kBlocked: run_blocked(x, in, y); break;
+    case Mode::kBlocked:
+      if (p_.layout == ConvLayout::kNCHWctoNCHW) {
+        run_blocked_to_nchw(x, in, y);
+      } else {
+        run_blocked(x, in, y);
+      }
+      break;
     case Mode::kWinogradBlocked:
       if (x.in_scale != nullptr) {
         std::vector<float> activated;

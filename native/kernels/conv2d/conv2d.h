@@ -48,8 +48,12 @@ namespace tf {
 // kNCHWc: x [n][ceil(cin / L)][h][w][L] and y [n][ceil(cout / L)][hout][wout][L] with L
 // the ISA's vector lanes (blocked_lanes()); weights OIHW as NCHW. kNCHWtoNCHWc: x NCHW, y
 // blocked (a blocked region's first conv, over an input whose channels fill no block: an
-// image's 3).
-enum class ConvLayout : int { kNCHW = 0, kNHWC = 1, kNCHWc = 2, kNCHWtoNCHWc = 3 };
+// image's 3). kNCHWctoNCHW: x blocked, y NCHW (a region's last conv, whose output channels
+// fill no whole block: a classifier's 1000, a YOLO head's 255).
+enum class ConvLayout : int { kNCHW = 0, kNHWC = 1, kNCHWc = 2, kNCHWtoNCHWc = 3, kNCHWctoNCHW = 4 };
+
+// Whether x is in the blocked layout.
+inline bool blocked_input(ConvLayout l) { return l == ConvLayout::kNCHWc || l == ConvLayout::kNCHWctoNCHW; }
 
 struct Conv2dParams {
   ConvLayout layout = ConvLayout::kNCHW;
@@ -199,6 +203,9 @@ class PackedConv2d {
   // NCHWc: xs holds one blocked tensor; a residual skip (blocked as y) is read as the tiles'
   // start values.
   void run_blocked(const ConvSources& xs, const Conv2dInput& in, float* y) const;
+  // kNCHWctoNCHW: run_blocked into a blocked scratch, reordered into NCHW y (a skip, NCHW
+  // as y, added after: y = act(conv + skip)).
+  void run_blocked_to_nchw(const ConvSources& xs, const Conv2dInput& in, float* y) const;
   // xs (one blocked or, with one input lane, NCHW source) with its input affine applied,
   // into *store: for the blocked paths that cannot apply it as they go.
   ConvSources activated_input(const ConvSources& xs, const Conv2dInput& in, std::vector<float>* store) const;

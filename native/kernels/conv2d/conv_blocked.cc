@@ -57,7 +57,7 @@ Conv2dInput padded_input(const Conv2dInput& in) {
 int64_t PackedConv2d::blocked_lanes() { return static_cast<int64_t>(ukernels().conv.vector_lanes); }
 
 bool PackedConv2d::blocked_supports(const Conv2dParams& p) {
-  return (p.layout == ConvLayout::kNCHWc || p.layout == ConvLayout::kNCHWtoNCHWc) && p.groups == 1 &&
+  return (blocked_input(p.layout) || p.layout == ConvLayout::kNCHWtoNCHWc) && p.groups == 1 &&
          (p.sw == 1 || p.sw == 2);
 }
 
@@ -88,7 +88,7 @@ bool PackedConv2d::prefer_blocked_nchw(const Conv2dParams& p, const ConvUkernels
 // The half tile has the forms over blocked x at column stride 1 only.
 const ConvBlockedTile& PackedConv2d::blocked_tile_for(const Conv2dParams& p, const ConvUkernels& uk) {
   const size_t c = static_cast<size_t>(p.cout);
-  const bool half_runs_it = p.layout == ConvLayout::kNCHWc && p.sw == 1;
+  const bool half_runs_it = blocked_input(p.layout) && p.sw == 1;
   return half_runs_it && fill_ratio(c, uk.blocked_half.nr) > fill_ratio(c, uk.blocked.nr) + 0.1 ? uk.blocked_half : uk.blocked;
 }
 
@@ -114,6 +114,27 @@ void PackedConv2d::pack_blocked(const float* weights) {
   }
   // The tile loads whole panels of biases: zeros past the last channel.
   if (!bias_.empty()) bias_.resize(static_cast<size_t>(blocks_) * nr, 0.0f);
+}
+
+void PackedConv2d::run_blocked_to_nchw(const ConvSources& xs, const Conv2dInput& in, float* y) const {
+  const size_t L = uk_->vector_lanes;
+  const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
+  const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
+  const size_t hw = static_cast<size_t>(hout * wout), out_blocks = ceil_div(static_cast<size_t>(p_.cout), L);
+  const size_t nchw = static_cast<size_t>(in.n * p_.cout) * hw;
+  // Not a CallerScratch: run_blocked may take the calling thread's one (a padded copy).
+  ConvBuffer scratch;
+  float* yb = scratch.reset(static_cast<size_t>(in.n) * out_blocks * hw * L + (xs.skip != nullptr ? nchw : 0));
+  ConvSources conv_only = xs;
+  conv_only.skip = nullptr;  // the conv's own activation is 'none' with a skip (the binding checks)
+  run_blocked(conv_only, in, yb);
+  if (xs.skip == nullptr) {
+    blocked_to_nchw(yb, in.n, p_.cout, static_cast<int64_t>(hw), static_cast<int64_t>(L), y);
+    return;
+  }
+  float* conv = yb + static_cast<size_t>(in.n) * out_blocks * hw * L;
+  blocked_to_nchw(yb, in.n, p_.cout, static_cast<int64_t>(hw), static_cast<int64_t>(L), conv);
+  add_activate_parallel(y, conv, xs.skip, nchw, uk_->activation, xs.act, xs.alpha);
 }
 
 void PackedConv2d::run_blocked(const ConvSources& xs, const Conv2dInput& in, float* y) const {
