@@ -30,8 +30,8 @@
 // otherwise its convs stay NCHW. That takes ResNet-50 from the stem to the last pool (53
 // convs, one reorder of a [1, 2048, 1, 1] tensor before the Flatten), all of DenseNet-121 but
 // its classifier (120 convs, no reorder: its concats are of 32-channel pieces), Inception v1
-// and v2 and SqueezeNet but a few convs, and leaves ShuffleNet (grouped convs) and VGG (3x3s)
-// as they were. In-process A/B against the pass off (1 thread, AVX-512, Zen 5, ms per run):
+// but 3 convs, Inception v2 all (one reorder), SqueezeNet all (no reorder: its 1000-channel
+// classifier writes NCHW), and leaves ShuffleNet (grouped convs) and VGG (3x3s) as they were. In-process A/B against the pass off (1 thread, AVX-512, Zen 5, ms per run):
 // DenseNet-121 34.6 -> 28.9, Inception v1 15.2 -> 13.6, Inception v2 22.5 -> 18.2,
 // SqueezeNet 4.07 -> 3.79, ResNet-50 43.2 -> 37.2.
 import { Graph, Node, attrInt, attrInts } from './ir';
