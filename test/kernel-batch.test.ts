@@ -56,6 +56,22 @@ describe('kernel batches', () => {
     assert.deepStrictEqual(Array.from(back), Array.from(x));
   });
 
+  it('a batch never run (a step threw while recording) lets go of the arrays it held once collected', async () => {
+    let released = 0;
+    const registry = new FinalizationRegistry(() => { released++; });
+    for (let k = 0; k < 50; k++) {
+      const held = x.slice();  // referenced only by the abandoned batch's recorded call
+      registry.register(held, k);
+      native.toBlocked(held, nchw, new Float32Array(sizeOf(blockedShape(nchw))), native.batchBegin());
+    }
+    // The batch handles' finalizers run from the event loop; then their arrays can go.
+    for (let round = 0; round < 10 && released === 0; round++) {
+      collectGarbage();
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(released > 0, 'no array held by an abandoned batch was collected');
+  });
+
   it('a model runAsync runs as one batch (no step queued on its own) and matches run()', async () => {
     const file = path.join(__dirname, '..', '..', 'test', 'data', 'onnx-light', 'light_squeezenet.onnx');
     const m = await loadOnnx(randomizeWeights(fs.readFileSync(file), { seed: 3 }).bytes);
