@@ -9,11 +9,10 @@
 // intermediates whose lifetimes do not overlap share memory. Storages that hold a graph
 // output are allocated fresh on every run (the caller keeps them).
 import { Tensor } from '../tensor';
-import { native } from '../native';
-import type { KernelBatch } from '../native';
-import type { PreparedStep } from '../ops/prepared';
+import { beginBatch, runBatch } from '../ops/prepared';
+import type { KernelBatch, PreparedStep } from '../ops/prepared';
 import { add, mul } from '../ops/elementwise';
-import { concat } from '../ops/concat';
+import { concat, prepareCopyInto } from '../ops/concat';
 import { Conv2d } from '../ops/conv2d';
 import { clip, leakyRelu, prepareSoftmax, relu, sigmoid } from '../ops/activation';
 import { channelAffine } from '../ops/channel-affine';
@@ -476,15 +475,15 @@ export class CompiledPlan {
       let batch: KernelBatch | undefined;
       for (const st of this.steps) {
         if (st.record) {
-          st.record(ex.slots, batch ??= native.batchBegin());
+          st.record(ex.slots, batch ??= beginBatch());
           continue;
         }
-        if (batch) await native.batchRun(batch);
+        if (batch) await runBatch(batch);
         batch = undefined;
         if (st.runAsync) await st.runAsync(ex.slots);
         else st.run(ex.slots);
       }
-      if (batch) await native.batchRun(batch);
+      if (batch) await runBatch(batch);
       return this.collect(ex, names);
     } finally {
       this.release(ex);
@@ -647,23 +646,20 @@ class StepBuilder {
         const axis = (attrInt(n, 'axis', 1) + out.length) % out.length;
         const ins = n.inputs.map((v) => this.s(v));
         if (sizeOf(out.slice(0, axis)) === 1) {
-          const copies: Array<[number, number]> = [];
+          // The inputs not written in place: each copied into its slice of y.
+          const ops: Array<[number, PreparedStep]> = [];
           let off = 0;
           n.inputs.forEach((v, k) => {
-            if (!placed?.[k]) copies.push([ins[k], off]);
-            off += sizeOf(this.shape(v));
+            const size = sizeOf(this.shape(v));
+            if (!placed?.[k]) ops.push([ins[k], prepareCopyInto(off, size)]);
+            off += size;
           });
-          info.detail = `${n.inputs.length - copies.length}/${n.inputs.length} inputs in place`;
-          // A copy is a one-input concat into the output's slice (recordable, unlike set()).
-          const copy = (s: Slots, async: false | KernelBatch) => {
-            const d = s[y].data;
-            for (const [i, o] of copies) {
-              const src = s[i].data;
-              if (async === false) native.concat([src], [src.length], 1, d.subarray(o, o + src.length), false);
-              else native.concat([src], [src.length], 1, d.subarray(o, o + src.length), async);
-            }
+          info.detail = `${n.inputs.length - ops.length}/${n.inputs.length} inputs in place`;
+          return {
+            info,
+            run: (s) => { for (const [i, op] of ops) op.run(s[i].data, s[y].data); },
+            record: (s, batch) => { for (const [i, op] of ops) op.record(s[i].data, s[y].data, batch); },
           };
-          return { info, run: (s) => copy(s, false), record: (s, batch) => copy(s, batch) };
         }
         return step((s) => { concat(ins.map((i) => s[i]), axis, { out: s[y] }); });
       }

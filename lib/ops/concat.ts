@@ -6,6 +6,8 @@ import { describeValue, formatShape, rangeError, typeError } from '../errors';
 import { checkTensorOrView, outputFor } from './checks';
 import { allContiguous, overlaps, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
+import type { PreparedStep } from './prepared';
+import type { KernelBatch } from '../native';
 
 /** A native concat of inputs' [outer, extent] blocks into out, image by image when strides are given. */
 interface ConcatPass {
@@ -93,4 +95,18 @@ export async function concatAsync(inputs: Tensor[], axis: number, options?: OutO
   const { out, passes } = prepare('concatAsync', inputs, axis, options);
   for (const p of Array.isArray(passes) ? passes : [passes]) await native.concat(p.inputs, p.extents, p.outer, p.out, true, p.strides, p.images);
   return out;
+}
+
+/**
+ * The copy of `length` floats into out at `offset` (a compiled model's concat input that is
+ * not written in place), as a one-input concat so that it can be recorded into a batch:
+ * run(x, out) hands x (length floats) and out to the binding, which checks the lengths.
+ */
+export function prepareCopyInto(offset: number, length: number): PreparedStep {
+  const copy = (x: Float32Array, out: Float32Array, async: false | KernelBatch) => {
+    const dst = out.subarray(offset, offset + length);
+    if (async === false) native.concat([x], [length], 1, dst, false);
+    else native.concat([x], [length], 1, dst, async);
+  };
+  return { run: (x, out) => copy(x, out, false), record: (x, out, batch) => copy(x, out, batch) };
 }
