@@ -1,7 +1,8 @@
 // TF.js backends side by side: 'tensorfuse' (tensorfuse/tfjs) vs tfjs-backend-wasm vs
-// tfjs-backend-cpu, one thread each (tensorfuse also at 2 threads), on the conv workloads of
-// shared/bench-workloads.md in NHWC (tf.fused.conv2d / depthwiseConv2d with bias) and the
-// nsfwjs models end to end (model.predict on a fixed image, output read back).
+// tfjs-backend-cpu, one thread each (tensorfuse also at 2 threads), on the conv and fusion
+// workloads of shared/bench-workloads.md in NHWC (tf.fused.conv2d / depthwiseConv2d with bias;
+// the fusion blocks as the TF.js ops they are made of) and the nsfwjs models end to end
+// (model.predict on a fixed image, output read back).
 //
 //   npx tsc -p . && node dist/bench/tfjs.js            # writes bench/results/tfjs.md
 //   node dist/bench/tfjs.js --quick --no-write         # shorter, print only
@@ -189,6 +190,74 @@ async function convRows(facts: string[]): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * The fusion workloads of shared/bench-workloads.md as TF.js ops (NHWC): TF.js runs them op by
+ * op, so no backend fuses anything here; the rows show each backend's kernels on the blocks'
+ * ops (concat, add, 1x1 and 3x3 convs, softmax, split, mul, addN).
+ */
+interface FusionWorkload {
+  name: string;
+  /** Multiply-adds x 2 of the convs. */
+  flops: number;
+  /** The block's output from its inputs and weights (made once per backend). */
+  run: (t: tf.Tensor4D[]) => tf.Tensor;
+  /** Shapes of the inputs, then of the weights and biases, in the order run takes them. */
+  shapes: number[][];
+}
+
+const S = 52;
+const FUSIONS: FusionWorkload[] = [
+  {
+    name: 'CATCONV',
+    flops: 2 * 128 * S * S * 384,
+    shapes: [[1, S, S, 128], [1, S, S, 256], [1, 1, 384, 128], [128]],
+    run: ([a, b, w, bias]) => tf.fused.conv2d({ x: tf.concat([a, b], 3) as tf.Tensor4D, filter: w, strides: 1, pad: 'same', bias: bias as unknown as tf.Tensor1D }),
+  },
+  {
+    name: 'ADDCONV',
+    flops: 2 * 256 * S * S * 256 * 9,
+    shapes: [[1, S, S, 256], [1, S, S, 256], [3, 3, 256, 256], [256]],
+    run: ([a, b, w, bias]) => tf.fused.conv2d({ x: tf.add(a, b) as tf.Tensor4D, filter: w, strides: 1, pad: 'same', bias: bias as unknown as tf.Tensor1D }),
+  },
+  {
+    name: 'ASFF3',
+    flops: 3 * 2 * 16 * S * S * 256 + 2 * 3 * S * S * 48,
+    shapes: [[1, S, S, 256], [1, S, S, 256], [1, S, S, 256], [1, 1, 256, 16], [1, 1, 256, 16], [1, 1, 256, 16], [16], [16], [16], [1, 1, 48, 3], [3]],
+    run: (t) => {
+      const xs = t.slice(0, 3), ws = t.slice(3, 6), bs = t.slice(6, 9) as unknown as tf.Tensor1D[];
+      const level = xs.map((x, i) => tf.fused.conv2d({ x, filter: ws[i], strides: 1, pad: 'same', bias: bs[i], activation: 'relu' }));
+      const logits = tf.fused.conv2d({ x: tf.concat(level, 3) as tf.Tensor4D, filter: t[9], strides: 1, pad: 'same', bias: t[10] as unknown as tf.Tensor1D });
+      const s = tf.split(tf.softmax(logits), 3, 3);
+      return tf.addN(xs.map((x, i) => tf.mul(x, s[i])));
+    },
+  },
+];
+
+async function fusionRows(facts: string[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const f of FUSIONS) {
+    const data = f.shapes.map((shape, i) => seeded(shape.reduce((p, q) => p * q), 10 + i).map((v) => v * 0.2));
+    const outputs: Record<string, Float32Array> = {};
+    const timed = await timeVariants(async (v) => {
+      const ts = f.shapes.map((shape, i) => tf.tensor(data[i], shape) as tf.Tensor as tf.Tensor4D);
+      const run = () => {
+        const y = tf.tidy(() => f.run(ts));
+        const d = y.dataSync() as Float32Array;
+        y.dispose();
+        return d;
+      };
+      outputs[v.backend] = run();
+      return { run: () => { run(); }, dispose: () => tf.dispose(ts) };
+    });
+    for (const v of VARIANTS) {
+      const t = timed.get(v)!;
+      rows.push({ workload: f.name, variant: v, medianMs: t.median, minMs: t.min, calls: t.calls, gflops: f.flops / (t.median * 1e6) });
+    }
+    facts.push(`${f.name}: tensorfuse vs cpu max relative difference ${maxRel(outputs.tensorfuse, outputs.cpu).toExponential(1)}, wasm vs cpu ${maxRel(outputs.wasm, outputs.cpu).toExponential(1)}`);
+  }
+  return rows;
+}
+
 async function modelRows(facts: string[]): Promise<Row[]> {
   const rows: Row[] = [];
   for (const m of NSFW_MODELS) {
@@ -238,7 +307,7 @@ async function main(): Promise<void> {
   wasm.setThreadsCount?.(1);
   tf.env().set('PROD', true);  // no cpu-backend notice, no debug checks on any backend
   const facts: string[] = [];
-  const rows = [...(await convRows(facts)), ...(await modelRows(facts))];
+  const rows = [...(await convRows(facts)), ...(await fusionRows(facts)), ...(await modelRows(facts))];
   const info = runtime.info();
   const report = [
     '# TF.js backends: tensorfuse vs tfjs-backend-wasm vs tfjs-backend-cpu',
@@ -249,6 +318,7 @@ async function main(): Promise<void> {
     `- CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores; Node ${process.version}`,
     `- load average at start: ${load0}; at end: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`,
     '- convs: NHWC, tf.fused.conv2d / tf.fused.depthwiseConv2d with bias, pad "same", output read back (dataSync); GFLOP/s = 2·Cout·Hout·Wout·(Cin/groups)·k² / median',
+    '- fusion blocks (shared/bench-workloads.md, NHWC): CATCONV tf.concat + 1x1 fused.conv2d, ADDCONV tf.add + 3x3 fused.conv2d, ASFF3 three 1x1 convs (+relu), concat, 1x1 conv to 3, softmax, split, mul, addN; TF.js runs them op by op (no backend fuses them); GFLOP/s counts the convs',
     `- malloc: ${malloc}`,
     '- models: nsfwjs (weights shipped in its npm package), input [1, size, size, 3] = fixedImage(size), predict + dataSync',
     `- timing: tensorfuse (1 and 2 threads) and wasm take turns in ${ROUNDS} rounds, each a share of the calls; medians of the pooled per-call times; cpu runs once, after them`,

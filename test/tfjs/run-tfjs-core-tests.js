@@ -42,6 +42,7 @@ const SUITES = [
   'ops/relu_test', 'ops/relu6_test', 'ops/sigmoid_test', 'ops/softmax_test',
   'ops/clip_by_value_test', 'ops/leaky_relu_test', 'ops/batchnorm_test', 'ops/pad_test',
   'ops/image/resize_nearest_neighbor_test', 'ops/image/resize_bilinear_test',
+  'ops/slice_test', 'ops/split_test',
 ];
 
 function parseArgs(argv) {
