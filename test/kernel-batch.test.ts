@@ -9,6 +9,7 @@ import { native } from '../lib/native';
 import { blockedShape } from '../lib/ops/blocked';
 import { randomizeWeights } from '../lib/onnx/randomize';
 import { collectGarbage } from './helpers';
+import { build, conv } from './onnx-planner-util';
 
 const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -93,5 +94,26 @@ describe('kernel batches', () => {
       native.conv2dRun = conv2dRun;
     }
     assert.deepStrictEqual(calls, { batchRun: 1, conv2dRunAsync: 0 });
+  });
+
+  it('a step that cannot be recorded (a JS fallback) ends the batch and runs in its turn: runAsync still matches run()', async () => {
+    const b = build([1, 8, 6, 6], (g, x) => {
+      const h = conv(g, x, 8, 8, 1);
+      const t = g.node('Transpose', [h], 1, { perm: [0, 1, 3, 2] })[0];  // a plain-TS fallback step
+      return conv(g, t, 8, 8, 2);
+    });
+    const m = await loadOnnx(b.bytes);
+    assert.ok(m.plan().stepList.some((st) => st.fallback), 'the Transpose runs as a fallback');
+    const want = m.run(b.feeds)[m.outputs[0].name].data.slice();
+    let batches = 0;
+    const { batchRun } = native;
+    native.batchRun = (bt) => { batches++; return batchRun.call(native, bt); };
+    try {
+      const got = (await m.runAsync(b.feeds))[m.outputs[0].name].data;
+      assert.deepStrictEqual(Array.from(got), Array.from(want));
+    } finally {
+      native.batchRun = batchRun;
+    }
+    assert.strictEqual(batches, 2, 'the conv before the fallback, then the conv after it');
   });
 });
