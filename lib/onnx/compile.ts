@@ -85,10 +85,10 @@ type Slots = Tensor[];
 export interface Step {
   info: StepInfo;
   run(s: Slots): void;
-  runAsync?(s: Slots): Promise<unknown>;
   /**
    * The step's kernel calls recorded into `batch` (lib/native.ts KernelBatch): an async run
-   * queues consecutive such steps as one task on the libuv pool.
+   * queues consecutive such steps as one task on the libuv pool; a step without it runs on
+   * the JS thread in its turn.
    */
   record?(s: Slots, batch: KernelBatch): void;
 }
@@ -480,8 +480,7 @@ export class CompiledPlan {
         }
         if (batch) await runBatch(batch);
         batch = undefined;
-        if (st.runAsync) await st.runAsync(ex.slots);
-        else st.run(ex.slots);
+        st.run(ex.slots);
       }
       if (batch) await runBatch(batch);
       return this.collect(ex, names);
@@ -546,7 +545,7 @@ class StepBuilder {
     if (inPlace) info.detail = 'in place';
     const x = n.inputs.length > 0 && n.inputs[0] !== '' ? this.s(n.inputs[0]) : -1;
     const y = this.s(n.outputs[0]);
-    const step = (run: Step['run'], runAsync?: Step['runAsync']): Step => ({ info, run, runAsync });
+    const step = (run: Step['run']): Step => ({ info, run });
     // A step of one prepared op from slot x to slot y (lib/ops/prepared.ts).
     const prepared = (op: PreparedStep): Step => ({
       info,
@@ -702,7 +701,6 @@ class StepBuilder {
     return {
       info,
       run: (s) => { prepared.run(s[xSlot].data, s[ySlot].data, null); },
-      runAsync: (s) => prepared.runAsync(s[xSlot].data, s[ySlot].data, null),
       record: (s, batch) => { prepared.record(s[xSlot].data, s[ySlot].data, null, batch); },
     };
   }

@@ -77,7 +77,6 @@ function blockedConvStep(n: Node, info: StepInfo, ctx: ConvStepContext, conv: Bl
   return {
     info,
     run: (s) => { prepared.run(s[x].data, s[y].data, skip < 0 ? null : s[skip].data); },
-    runAsync: (s) => prepared.runAsync(s[x].data, s[y].data, skip < 0 ? null : s[skip].data),
     record: (s, batch) => { prepared.record(s[x].data, s[y].data, skip < 0 ? null : s[skip].data, batch); },
   };
 }
@@ -120,7 +119,6 @@ export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): St
     return {
       info,
       run: (s) => { prepared.run(s[x].data, s[y].data, null); },
-      runAsync: (s) => prepared.runAsync(s[x].data, s[y].data, null),
       record: (s, batch) => { prepared.record(s[x].data, s[y].data, null, batch); },
     };
   }
@@ -131,7 +129,6 @@ export function buildConvStep(n: Node, info: StepInfo, ctx: ConvStepContext): St
   return {
     info,
     run: (s) => { prepared.run(inputs(s), s[y].data, skip < 0 ? null : s[skip].data); },
-    runAsync: (s) => prepared.runAsync(inputs(s), s[y].data, skip < 0 ? null : s[skip].data),
     record: (s, batch) => { prepared.record(inputs(s), s[y].data, skip < 0 ? null : s[skip].data, batch); },
   };
 }

@@ -1,5 +1,6 @@
 // relu, sigmoid, clip, leakyRelu and softmax over any axis. `out` may be x itself (in place).
 import { native } from '../native';
+import { preparedStep } from './prepared';
 import type { PreparedStep } from './prepared';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
@@ -166,10 +167,7 @@ export function prepareSoftmax(shape: readonly number[], axis: number): Prepared
   const ax = resolveAxis(op, axis, shape);
   const outer = shape.slice(0, ax).reduce((a, b) => a * b, 1), inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1);
   const len = shape[ax];
-  return {
-    run: (x, out) => { native.softmax(x, outer, len, inner, out, false); },
-    record: (x, out, batch) => { native.softmax(x, outer, len, inner, out, batch); },
-  };
+  return preparedStep((x, out, mode) => { native.softmax(x, outer, len, inner, out, mode); });
 }
 
 /** softmax() on the libuv thread pool. */

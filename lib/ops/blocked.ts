@@ -13,6 +13,7 @@ import { checkInPlace } from './activation';
 import type { OutOptions } from './elementwise';
 import { ACTIVATION_CODES, Conv2dSpec, Conv2dWeightOptions, conv2dGeometry, conv2dOutputSize, resolveConv2dSpec } from './conv2d-options';
 import { preparedConvRun } from './conv2d';
+import { preparedStep } from './prepared';
 import type { PreparedStep } from './prepared';
 import type { ConvSkip, ConvSkipSpec, PreparedConvRun } from './conv2d';
 
@@ -79,7 +80,7 @@ export function prepareReorder(direction: 'toBlocked' | 'fromBlocked', nchwShape
   const shape = checkShape(direction, 'nchwShape', nchwShape);
   if (shape.length !== 4) throw rangeError(direction, `the NCHW shape must have rank 4, got ${formatShape(shape)}`);
   const reorder = direction === 'toBlocked' ? native.toBlocked : native.fromBlocked;
-  return { run: (x, out) => { reorder(x, shape, out); }, record: (x, out, batch) => { reorder(x, shape, out, batch); } };
+  return preparedStep((x, out, mode) => { reorder(x, shape, out, mode); });
 }
 
 /**
@@ -118,10 +119,7 @@ function checkBlockedAffine(op: string, xShape: readonly number[], scale: Float3
   }
   if (activation !== 'none' && activation !== 'relu') throw rangeError(op, `activation must be 'none' or 'relu', got ${describeValue(activation)}`);
   const relu = activation === 'relu';
-  return {
-    run: (x, out) => { native.channelAffine(x, n, blocks * l, h * w, scale, shift, relu, out, false, true); },
-    record: (x, out, batch) => { native.channelAffine(x, n, blocks * l, h * w, scale, shift, relu, out, batch, true); },
-  };
+  return preparedStep((x, out, mode) => { native.channelAffine(x, n, blocks * l, h * w, scale, shift, relu, out, mode, true); });
 }
 
 /**

@@ -6,8 +6,8 @@ import { describeValue, formatShape, rangeError, typeError } from '../errors';
 import { checkTensorOrView, outputFor } from './checks';
 import { allContiguous, overlaps, stridesOf } from './views';
 import type { OutOptions } from './elementwise';
+import { preparedStep } from './prepared';
 import type { PreparedStep } from './prepared';
-import type { KernelBatch } from '../native';
 
 /** A native concat of inputs' [outer, extent] blocks into out, image by image when strides are given. */
 interface ConcatPass {
@@ -103,10 +103,9 @@ export async function concatAsync(inputs: Tensor[], axis: number, options?: OutO
  * run(x, out) hands x (length floats) and out to the binding, which checks the lengths.
  */
 export function prepareCopyInto(offset: number, length: number): PreparedStep {
-  const copy = (x: Float32Array, out: Float32Array, async: false | KernelBatch) => {
+  return preparedStep((x, out, mode) => {
     const dst = out.subarray(offset, offset + length);
-    if (async === false) native.concat([x], [length], 1, dst, false);
-    else native.concat([x], [length], 1, dst, async);
-  };
-  return { run: (x, out) => copy(x, out, false), record: (x, out, batch) => copy(x, out, batch) };
+    if (mode === false) native.concat([x], [length], 1, dst, false);
+    else native.concat([x], [length], 1, dst, mode);
+  });
 }

@@ -1,5 +1,6 @@
 // Global pooling (ONNX GlobalAveragePool / GlobalMaxPool): [N, C, ...spatial] -> [N, C, 1, ...].
 import { native } from '../native';
+import { preparedStep } from './prepared';
 import type { PreparedStep } from './prepared';
 import { Tensor } from '../tensor';
 import { formatShape, rangeError } from '../errors';
@@ -43,10 +44,7 @@ function prepare(op: string, x: unknown, options: OutOptions | undefined): Globa
 export function prepareGlobalPool(kind: 'avg' | 'max', xShape: readonly number[]): PreparedStep {
   const { planes, inner } = checkGlobalPool(kind === 'avg' ? 'globalAvgPool' : 'globalMaxPool', xShape);
   const k = kind === 'avg' ? GlobalPoolOp.Avg : GlobalPoolOp.Max;
-  return {
-    run: (x, out) => { native.globalPool(k, x, planes, inner, out, false); },
-    record: (x, out, batch) => { native.globalPool(k, x, planes, inner, out, batch); },
-  };
+  return preparedStep((x, out, mode) => { native.globalPool(k, x, planes, inner, out, mode); });
 }
 
 function runSync(op: string, kind: GlobalPoolOp, x: Tensor, options?: OutOptions): Tensor {

@@ -1,6 +1,7 @@
 // Local response normalisation across channels (ONNX LRN) over [N, C, ...spatial]:
 //   y = x / (bias + alpha / size * (sum of x^2 over the size channels around c))^beta
 import { native } from '../native';
+import { preparedStep } from './prepared';
 import type { PreparedStep } from './prepared';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
@@ -62,10 +63,7 @@ function prepare(op: string, x: unknown, options: unknown): LrnCall {
  */
 export function prepareLrn(xShape: readonly number[], options: Omit<LrnOptions, 'out'>): PreparedStep {
   const c = checkLrn('lrn', xShape, options);
-  return {
-    run: (x, out) => { native.lrn(x, c.n, c.c, c.inner, c.size, c.coefficients, out, false); },
-    record: (x, out, batch) => { native.lrn(x, c.n, c.c, c.inner, c.size, c.coefficients, out, batch); },
-  };
+  return preparedStep((x, out, mode) => { native.lrn(x, c.n, c.c, c.inner, c.size, c.coefficients, out, mode); });
 }
 
 /** LRN across channels (ONNX LRN). out may not overlap x. */

@@ -1,6 +1,7 @@
 // Window pooling: maxPool2d and avgPool2d over NCHW (ONNX MaxPool / AveragePool: explicit
 // pads, dilations, ceil mode) or NHWC (the TF.js layout, vectorised over channels).
 import { native } from '../native';
+import { preparedStep } from './prepared';
 import type { PreparedStep } from './prepared';
 import { Tensor } from '../tensor';
 import { describeValue, formatShape, rangeError, typeError } from '../errors';
@@ -150,11 +151,7 @@ export function preparePool2d(kind: 'max' | 'avg', xShape: readonly number[], op
   const k = kind === 'max' ? PoolOp.Max : PoolOp.Avg;
   const shape = xShape.slice();
   const c = checkPool(op, k, shape, options);
-  return {
-    outShape: c.outShape,
-    run: (x, out) => { native.pool2d(k, c.layout, x, shape, c.params, out, false, undefined); },
-    record: (x, out, batch) => { native.pool2d(k, c.layout, x, shape, c.params, out, batch, undefined); },
-  };
+  return { outShape: c.outShape, ...preparedStep((x, out, mode) => { native.pool2d(k, c.layout, x, shape, c.params, out, mode, undefined); }) };
 }
 
 /** 2-D max pooling; padded positions never win. */

@@ -12,6 +12,14 @@ export interface PreparedStep {
 
 export type { KernelBatch };
 
+/**
+ * The prepared step of one native call: `call(x, out, mode)` makes it with mode false (run
+ * now) or a batch (recorded).
+ */
+export function preparedStep(call: (x: Float32Array, out: Float32Array, mode: false | KernelBatch) => void): PreparedStep {
+  return { run: (x, out) => call(x, out, false), record: (x, out, batch) => call(x, out, batch) };
+}
+
 /** A new, empty batch to record prepared steps into. */
 export function beginBatch(): KernelBatch {
   return native.batchBegin();

@@ -6,7 +6,7 @@
 // run-all.js runs this file once per ISA the CPU supports (TENSORFUSE_ISA).
 import * as assert from 'assert';
 import { Tensor, loadOnnx } from '../../lib';
-import type { ModelPlan, StepInfo } from '../../lib/onnx';
+import type { Model, ModelPlan, StepInfo } from '../../lib/onnx';
 import { GraphBuilder } from '../../bench/onnx-model';
 import { expectClose } from '../onnx-models-util';
 import { batchNorm, build, checkPass, conv, feedsFor, rand } from '../onnx-planner-util';
@@ -86,6 +86,13 @@ function denseNetLike(blocks: number, layers: number, growth: number): { g: (g: 
 }
 
 /** The step of the only node of type op. */
+/** runAsync gives exactly what run gives (the async run records its steps into one batch). */
+async function expectAsyncMatchesSync(m: Model, feeds: Record<string, Tensor>): Promise<void> {
+  const [sync, async] = [m.run(feeds), await m.runAsync(feeds)];
+  const name = m.outputs[0].name;
+  assert.deepStrictEqual(Array.from(async[name].data), Array.from(sync[name].data));
+}
+
 function stepOf(p: ModelPlan, op: string): StepInfo {
   const s = p.stepList.filter((x) => x.op === op);
   assert.strictEqual(s.length, 1, op);
@@ -120,9 +127,7 @@ describe(`blockedLayout planner pass (isa ${process.env.TENSORFUSE_ISA ?? 'best'
       assert.strictEqual(p.ops.Relu, undefined);
       assert.strictEqual(off.plan().passes.blockedLayout, undefined);
       assert.strictEqual(blockedSteps(off.plan()), 0);
-      const [sync, async] = [on.run(b.feeds), await on.runAsync(b.feeds)];
-      const name = on.outputs[0].name;
-      assert.deepStrictEqual(Array.from(async[name].data), Array.from(sync[name].data));
+      await expectAsyncMatchesSync(on, b.feeds);
     }
   });
 
@@ -184,9 +189,7 @@ describe(`blockedLayout planner pass (isa ${process.env.TENSORFUSE_ISA ?? 'best'
       assert.strictEqual(p.ops.TfToBlocked, undefined, `${cout}`);
       const last = p.stepList.filter((st) => st.op === 'Conv').pop()!;
       assert.strictEqual(/NCHWc in, NCHW out/.test(last.kernel ?? ''), blockedLanes() > 1, `${cout}: ${last.kernel}`);
-      const [sync, async] = [on.run(head.feeds), await on.runAsync(head.feeds)];
-      const name = on.outputs[0].name;
-      assert.deepStrictEqual(Array.from(async[name].data), Array.from(sync[name].data));
+      await expectAsyncMatchesSync(on, head.feeds);
     }
   });
 
@@ -237,9 +240,7 @@ describe(`blockedLayout planner pass (isa ${process.env.TENSORFUSE_ISA ?? 'best'
         assert.ok(affines.length > 0 && affines.every((x) => /^NCHWc/.test(x.detail ?? '')), JSON.stringify(affines));
       }
       assert.strictEqual(blockedSteps(off.plan()), 0);
-      const [sync, async] = [on.run(b.feeds), await on.runAsync(b.feeds)];
-      const name = on.outputs[0].name;
-      assert.deepStrictEqual(Array.from(async[name].data), Array.from(sync[name].data));
+      await expectAsyncMatchesSync(on, b.feeds);
     });
   });
 

@@ -651,7 +651,7 @@ void PackedConv2d::run_sources(const ConvSources& x, const Conv2dInput& in, floa
     case Mode::kBlockedNchw: run_blocked_nchw(x, in, hout, wout, y); break;
     case Mode::kBlocked:
       if (p_.layout == ConvLayout::kNCHWctoNCHW) {
-        run_blocked_to_nchw(x, in, y);
+        run_blocked_to_nchw(x, in, hout, wout, y);
       } else {
         run_blocked(x, in, y);
       }

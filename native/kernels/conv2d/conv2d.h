@@ -205,7 +205,10 @@ class PackedConv2d {
   void run_blocked(const ConvSources& xs, const Conv2dInput& in, float* y) const;
   // kNCHWctoNCHW: run_blocked into a blocked scratch, reordered into NCHW y (a skip, NCHW
   // as y, added after: y = act(conv + skip)).
-  void run_blocked_to_nchw(const ConvSources& xs, const Conv2dInput& in, float* y) const;
+  void run_blocked_to_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout, float* y) const;
+  // Blocked output yb (n images of hw pixels) into NCHW y; with xs.skip, y = act(conv +
+  // skip), the conv reordered into `conv` (n * cout * hw floats) first.
+  void blocked_out_to_nchw(const float* yb, int64_t n, int64_t hw, const ConvSources& xs, float* conv, float* y) const;
   // xs (one blocked or, with one input lane, NCHW source) with its input affine applied,
   // into *store: for the blocked paths that cannot apply it as they go.
   ConvSources activated_input(const ConvSources& xs, const Conv2dInput& in, std::vector<float>* store) const;

@@ -116,10 +116,9 @@ void PackedConv2d::pack_blocked(const float* weights) {
   if (!bias_.empty()) bias_.resize(static_cast<size_t>(blocks_) * nr, 0.0f);
 }
 
-void PackedConv2d::run_blocked_to_nchw(const ConvSources& xs, const Conv2dInput& in, float* y) const {
+void PackedConv2d::run_blocked_to_nchw(const ConvSources& xs, const Conv2dInput& in, int64_t hout, int64_t wout,
+                                       float* y) const {
   const size_t L = uk_->vector_lanes;
-  const int64_t hout = conv_output_dim(in.h, in.pads[0], in.pads[2], p_.kh, p_.sh, p_.dh);
-  const int64_t wout = conv_output_dim(in.w, in.pads[1], in.pads[3], p_.kw, p_.sw, p_.dw);
   const size_t hw = static_cast<size_t>(hout * wout), out_blocks = ceil_div(static_cast<size_t>(p_.cout), L);
   const size_t nchw = static_cast<size_t>(in.n * p_.cout) * hw;
   // Not a CallerScratch: run_blocked may take the calling thread's one (a padded copy).
@@ -128,13 +127,19 @@ void PackedConv2d::run_blocked_to_nchw(const ConvSources& xs, const Conv2dInput&
   ConvSources conv_only = xs;
   conv_only.skip = nullptr;  // the conv's own activation is 'none' with a skip (the binding checks)
   run_blocked(conv_only, in, yb);
+  blocked_out_to_nchw(yb, in.n, static_cast<int64_t>(hw), xs, yb + static_cast<size_t>(in.n) * out_blocks * hw * L, y);
+}
+
+void PackedConv2d::blocked_out_to_nchw(const float* yb, int64_t n, int64_t hw, const ConvSources& xs, float* conv,
+                                       float* y) const {
+  const int64_t L = static_cast<int64_t>(uk_->vector_lanes);
   if (xs.skip == nullptr) {
-    blocked_to_nchw(yb, in.n, p_.cout, static_cast<int64_t>(hw), static_cast<int64_t>(L), y);
+    blocked_to_nchw(yb, n, p_.cout, hw, L, y);
     return;
   }
-  float* conv = yb + static_cast<size_t>(in.n) * out_blocks * hw * L;
-  blocked_to_nchw(yb, in.n, p_.cout, static_cast<int64_t>(hw), static_cast<int64_t>(L), conv);
-  add_activate_parallel(y, conv, xs.skip, nchw, uk_->activation, xs.act, xs.alpha);
+  // skip possibly y itself: the conv goes through `conv`, then one pass adds.
+  blocked_to_nchw(yb, n, p_.cout, hw, L, conv);
+  add_activate_parallel(y, conv, xs.skip, static_cast<size_t>(n * p_.cout * hw), uk_->activation, xs.act, xs.alpha);
 }
 
 void PackedConv2d::run_blocked(const ConvSources& xs, const Conv2dInput& in, float* y) const {
@@ -226,16 +231,8 @@ void PackedConv2d::run_blocked_nchw(const ConvSources& xs, const Conv2dInput& in
     nchw_to_blocked(planes, in.n, cin, hp * wp, static_cast<int64_t>(L), xb);
   }
   blocked_core(xb, padded_input(in), yb, ConvSources{}, p_.sh, p_.sw);
-  if (xs.skip == nullptr) {
-    blocked_to_nchw(yb, in.n, p_.cout, hout * wout, static_cast<int64_t>(L), y);
-    return;
-  }
-  // Residual: y = act(conv + skip), skip possibly y itself: the conv goes through the
-  // scratch (its blocked input is no longer needed), then one pass adds.
-  float* conv = xb;
-  blocked_to_nchw(yb, in.n, p_.cout, hout * wout, static_cast<int64_t>(L), conv);
-  add_activate_parallel(y, conv, xs.skip, static_cast<size_t>(in.n * p_.cout * hout * wout), uk_->activation, xs.act,
-                        xs.alpha);
+  // With a residual, the conv goes through the scratch's input part (no longer needed).
+  blocked_out_to_nchw(yb, in.n, hout * wout, xs, xb, y);
 }
 
 // The blocked conv over x already zero-padded (in.pads are 0: in.h, in.w are the padded
